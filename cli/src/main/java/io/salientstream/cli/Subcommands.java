@@ -1,0 +1,12 @@
+package io.salientstream.cli;
+
+import picocli.CommandLine;
+
+/** Every subcommand of the launcher, in the order {@code --help} lists them. */
+final class Subcommands {
+
+  private Subcommands() {}
+
+  static void register(CommandLine cl) {
+  }
+}
