@@ -1,0 +1,203 @@
+package io.salientstream.pruner;
+
+import io.salientstream.avro.AdaptedMatrix;
+import io.salientstream.avro.DeadLetter;
+import io.salientstream.avro.DeadLetterReason;
+import io.salientstream.avro.ExperimentSpec;
+import io.salientstream.avro.MatrixMask;
+import io.salientstream.avro.Provenance;
+import io.salientstream.avro.RankPruneCommand;
+import io.salientstream.avro.SalienceReport;
+import io.salientstream.schemas.PolicySpecs;
+import io.salientstream.streams.DeadLetters;
+import io.salientstream.streams.RejectedRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns salience reports into rank-pruning commands. Inputs (raw bytes, keyed by experiment id, co-partitioned):
+ * registrations and salience reports. State: {@value #SPECS} (registration bytes) and {@value #PATTERNS}
+ * (experiment id → {@link RankPattern}, also served over HTTP).
+ *
+ * <p>Per report, in order: the experiment must be registered ({@code UNKNOWN_EXPERIMENT}); its vectors must have N
+ * entries ({@code WRONG_LENGTH}) and finite scores ({@code INVALID_VALUE}); its epoch must not be below the last
+ * commanded one ({@code STALE_EPOCH}); a report whose window end is not after the last commanded one within the same
+ * epoch is a duplicate and is skipped (commands are idempotent: one per window end); the kept count must equal the
+ * report's budget and the budget must not exceed the experiment's schedule at that step; SalientLoRA masks must
+ * never revive a pruned singular value. Then the command gets the next sequence number and is emitted.
+ */
+public final class PrunerProcessor implements Processor<Bytes, byte[], String, Object> {
+
+  public static final String SPECS = "pruner-experiments";
+  public static final String PATTERNS = "pruner-rank-patterns";
+
+  private static final Logger LOG = LoggerFactory.getLogger(PrunerProcessor.class);
+
+  private final PrunerTopology.Config config;
+  private final PrunerMetrics metrics;
+  private ProcessorContext<String, Object> context;
+  private KeyValueStore<String, byte[]> specs;
+  private KeyValueStore<String, byte[]> patterns;
+  private Deserializer<ExperimentSpec> specDeserializer;
+  private Deserializer<SalienceReport> reportDeserializer;
+
+  PrunerProcessor(PrunerTopology.Config config, PrunerMetrics metrics) {
+    this.config = config;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Object> context) {
+    this.context = context;
+    this.specs = context.getStateStore(SPECS);
+    this.patterns = context.getStateStore(PATTERNS);
+    this.specDeserializer = config.specDeserializer().get();
+    this.reportDeserializer = config.reportDeserializer().get();
+  }
+
+  @Override
+  public void process(Record<Bytes, byte[]> record) {
+    RecordMetadata meta = context.recordMetadata().orElseThrow();
+    try {
+      if (meta.topic().equals(config.topics().experiments())) {
+        onSpec(record, meta);
+      } else {
+        onReport(record, meta);
+      }
+    } catch (RejectedRecord e) {
+      deadLetter(record, meta, e.reason(), e);
+    } catch (RuntimeException e) {
+      deadLetter(record, meta, DeadLetterReason.OTHER, e);
+    }
+  }
+
+  private void onSpec(Record<Bytes, byte[]> record, RecordMetadata meta) {
+    String key = DeadLetters.keyOf(record);
+    if (record.value() == null) {
+      specs.delete(key);
+      patterns.delete(key);
+      return;
+    }
+    ExperimentSpec spec = DeadLetters.decode(specDeserializer, meta, record.value());
+    PolicySpecs.validate(spec);
+    specs.put(key, record.value());
+    byte[] p = patterns.get(key);
+    if (p != null && RankPattern.decode(p).fingerprint() != PolicySpecs.fingerprint(spec)) {
+      patterns.delete(key); // a changed definition starts from the full rank again
+    }
+  }
+
+  private void onReport(Record<Bytes, byte[]> record, RecordMetadata meta) {
+    String key = DeadLetters.keyOf(record);
+    SalienceReport report = DeadLetters.decode(reportDeserializer, meta, record.value());
+    byte[] specBytes = specs.get(key);
+    String where = "experiment '" + key + "' window ending at step " + report.getWindowEndStep();
+    if (specBytes == null) {
+      throw new RejectedRecord(DeadLetterReason.UNKNOWN_EXPERIMENT, where + ": no experiment registered under this id");
+    }
+    ExperimentSpec spec = DeadLetters.decode(specDeserializer, meta, specBytes);
+    long fingerprint = PolicySpecs.fingerprint(spec);
+    int n = 0;
+    for (AdaptedMatrix m : spec.getMatrices()) {
+      n += m.getInitialRank();
+    }
+    if (report.getKeepMask().size() != n) {
+      throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, where + ": keepMask has " + report.getKeepMask().size()
+          + " entries, the experiment has " + n + " singular values");
+    }
+    if (report.getSalience().size() != n) {
+      throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, where + ": salience has " + report.getSalience().size()
+          + " entries, the experiment has " + n + " singular values");
+    }
+    for (int i = 0; i < n; i++) {
+      if (!Double.isFinite(report.getSalience().get(i)) && !spec.getPolicy().equals("salientlora")) {
+        throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": salience[" + i + "] is " + report.getSalience().get(i));
+      }
+    }
+    byte[] pb = patterns.get(key);
+    RankPattern current = pb == null ? RankPattern.initial(n, fingerprint) : RankPattern.decode(pb);
+    if (report.getEpoch() < current.epoch()) {
+      throw new RejectedRecord(DeadLetterReason.STALE_EPOCH, where + ": report of epoch " + report.getEpoch()
+          + " but commands already target epoch " + current.epoch());
+    }
+    if (report.getEpoch() == current.epoch() && report.getWindowEndStep() <= current.decidedAtStep()) {
+      metrics.duplicates.increment();
+      return;
+    }
+    boolean[] keep = new boolean[n];
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+      keep[i] = report.getKeepMask().get(i);
+      kept += keep[i] ? 1 : 0;
+    }
+    if (kept != report.getBudget()) {
+      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": keepMask keeps " + kept + " but budget is " + report.getBudget());
+    }
+    int scheduled = PolicySpecs.create(spec).budgetAt(report.getWindowEndStep());
+    if (kept > scheduled) {
+      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": keeps " + kept
+          + " singular values, above the schedule's budget " + scheduled + " at that step");
+    }
+    if (spec.getPolicy().equals("salientlora")) {
+      for (int i = 0; i < n; i++) {
+        if (keep[i] && !current.keep()[i]) {
+          throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": singular value " + i
+              + " was pruned before and SalientLoRA never revives a pruned value");
+        }
+      }
+    }
+    RankPattern next = new RankPattern(report.getRunId(), report.getEpoch(), current.sequence() + 1,
+        report.getWindowEndStep(), report.getEffectiveFromStep(), keep, fingerprint);
+    patterns.put(key, next.encode());
+    RankPruneCommand cmd = command(spec, report, next, record.timestamp());
+    context.forward(new Record<String, Object>(key, cmd, record.timestamp()), PrunerTopology.COMMANDS_SINK);
+    metrics.commands.increment();
+    LOG.debug("{}: command {} (total rank {}) applies at step {}", key, cmd.getCommandId(), next.totalRank(), next.applyAtStep());
+  }
+
+  private RankPruneCommand command(ExperimentSpec spec, SalienceReport r, RankPattern p, long windowClosedAtMs) {
+    List<MatrixMask> masks = new ArrayList<>(spec.getMatrices().size());
+    int i = 0;
+    for (AdaptedMatrix m : spec.getMatrices()) {
+      List<Boolean> bits = new ArrayList<>(m.getInitialRank());
+      for (int j = 0; j < m.getInitialRank(); j++, i++) {
+        bits.add(p.keep()[i]);
+      }
+      masks.add(new MatrixMask(m.getName(), m.getLayer(), bits));
+    }
+    return RankPruneCommand.newBuilder()
+        .setCommandId(spec.getExperimentId() + "/" + p.epoch() + "/" + p.sequence())
+        .setSequence(p.sequence())
+        .setExperimentId(spec.getExperimentId())
+        .setTargetRunId(p.runId())
+        .setTargetEpoch(p.epoch())
+        .setApplyAtStep(p.applyAtStep())
+        .setDecidedAtStep(p.decidedAtStep())
+        .setMasks(masks)
+        .setTotalRank(p.totalRank())
+        .setProvenance(new Provenance(r.getPolicy(), PolicySpecs.params(spec), r.getWindowStartStep(), r.getWindowEndStep(),
+            r.getThreshold(), config.codeVersion()))
+        .setCreatedAtMs(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+        .setWindowClosedAtMs(Instant.ofEpochMilli(windowClosedAtMs))
+        .build();
+  }
+
+  private void deadLetter(Record<Bytes, byte[]> record, RecordMetadata meta, DeadLetterReason reason, Exception e) {
+    metrics.deadLetters.increment();
+    DeadLetter dl = DeadLetters.of(record, meta, reason, e, config.applicationName(), context.currentSystemTimeMs());
+    LOG.warn("dead letter ({}): {}", reason, dl.getErrorMessage());
+    String key = record.key() == null ? null : new String(record.key().get(), StandardCharsets.UTF_8);
+    context.forward(new Record<String, Object>(key, dl, record.timestamp()), PrunerTopology.DEAD_LETTER_SINK);
+  }
+}

@@ -1,0 +1,43 @@
+package io.salientstream.pruner;
+
+import io.salientstream.avro.DeadLetter;
+import io.salientstream.avro.ExperimentSpec;
+import io.salientstream.avro.RankPruneCommand;
+import io.salientstream.avro.SalienceReport;
+import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/** The pruner's topology: registrations + salience reports → {@link PrunerProcessor} → commands, dead letters. */
+public final class PrunerTopology {
+
+  public static final String COMMANDS_SINK = "rank-commands";
+  public static final String DEAD_LETTER_SINK = "dead-letters";
+
+  /** Topic names the pruner reads and writes. */
+  public record Topics(String experiments, String salienceReports, String rankCommands, String deadLetters) {}
+
+  /** Everything the topology needs; deserializers are per task. */
+  public record Config(String applicationName, String codeVersion, Topics topics,
+                       Supplier<Deserializer<ExperimentSpec>> specDeserializer,
+                       Supplier<Deserializer<SalienceReport>> reportDeserializer,
+                       Serializer<RankPruneCommand> commandSerializer,
+                       Serializer<DeadLetter> deadLetterSerializer) {}
+
+  private PrunerTopology() {}
+
+  public static Topology build(Config config, PrunerMetrics metrics) {
+    Topology t = new Topology();
+    t.addSource("experiments", Serdes.Bytes().deserializer(), Serdes.ByteArray().deserializer(), config.topics().experiments());
+    t.addSource("salience-reports", Serdes.Bytes().deserializer(), Serdes.ByteArray().deserializer(), config.topics().salienceReports());
+    t.addProcessor("pruner", () -> new PrunerProcessor(config, metrics), "experiments", "salience-reports");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.SPECS), Serdes.String(), Serdes.ByteArray()), "pruner");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.PATTERNS), Serdes.String(), Serdes.ByteArray()), "pruner");
+    t.addSink(COMMANDS_SINK, config.topics().rankCommands(), Serdes.String().serializer(), config.commandSerializer(), "pruner");
+    t.addSink(DEAD_LETTER_SINK, config.topics().deadLetters(), Serdes.String().serializer(), config.deadLetterSerializer(), "pruner");
+    return t;
+  }
+}

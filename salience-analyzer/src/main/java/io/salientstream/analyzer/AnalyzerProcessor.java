@@ -1,0 +1,334 @@
+package io.salientstream.analyzer;
+
+import io.salientstream.avro.DeadLetter;
+import io.salientstream.avro.DeadLetterReason;
+import io.salientstream.avro.ExperimentSpec;
+import io.salientstream.avro.SalienceReport;
+import io.salientstream.avro.SingularValueStep;
+import io.salientstream.core.policy.Decision;
+import io.salientstream.core.policy.Diagnostics;
+import io.salientstream.core.policy.MaskUpdate;
+import io.salientstream.core.policy.RankPolicy;
+import io.salientstream.core.policy.StepInput;
+import io.salientstream.schemas.PolicySpecs;
+import io.salientstream.streams.DeadLetters;
+import io.salientstream.streams.RejectedRecord;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The salience-analyzer's one processor. It receives two co-partitioned inputs keyed by experiment id: registrations
+ * from the compacted experiments topic and singular-value events from the trainers, both as raw bytes, so that a
+ * record that cannot be decoded is forwarded to the dead-letter sink with its original bytes and the source topic,
+ * partition and offset instead of stopping the application.
+ *
+ * <h2>State (all in changelogged stores, written in the same exactly-once transaction as the outputs)</h2>
+ * <ul>
+ *   <li>{@value #SPECS}: experiment id → registration bytes;</li>
+ *   <li>{@value #HEADERS}: experiment id → {@link ExperimentHeader} (tens of bytes, rewritten every step);</li>
+ *   <li>{@value #ROWS}: {@code id␀step} → one encoded {@link StepInput} per step since the last snapshot (one small
+ *       put per step; the window is never rewritten as a whole);</li>
+ *   <li>{@value #SNAPSHOTS}: experiment id → the policy's {@code snapshotState()} taken right after its last
+ *       decision (when SalientLoRA's window is empty) or after a long decision-free stretch such as warm-up.</li>
+ * </ul>
+ * The live {@link RankPolicy} objects are a cache of that state: a policy is rebuilt by restoring the snapshot and
+ * replaying the rows through the same policy code, so the analyzer's decisions are those of the in-process run.
+ * The cache is trusted only while its last step equals the stored header's (after an aborted transaction or a
+ * task migration it is rebuilt).
+ *
+ * <h2>Ordering rules (deterministic)</h2>
+ * <ul>
+ *   <li>an event of an epoch lower than the experiment's current epoch → dead letter {@code STALE_EPOCH};</li>
+ *   <li>a higher epoch starts a new run: accepted if it resumes at the next step (the trainer continued from a
+ *       checkpoint taken at the analyzer's last step) or at step 0 (a fresh run: state is reset); otherwise dead
+ *       letter naming the expected step;</li>
+ *   <li>within an epoch, a step at or below the last one is a duplicate (producer retry or replay): skipped and
+ *       counted, no output; a step beyond the next one is a gap → dead letter naming the expected step;</li>
+ *   <li>a changed registration (different policy, parameters, schedule or matrices) resets the experiment's state;
+ *       re-publishing the same registration changes nothing.</li>
+ * </ul>
+ */
+public final class AnalyzerProcessor implements Processor<Bytes, byte[], String, Object> {
+
+  public static final String SPECS = "analyzer-experiments";
+  public static final String HEADERS = "analyzer-headers";
+  public static final String ROWS = "analyzer-window-rows";
+  public static final String SNAPSHOTS = "analyzer-policy-snapshots";
+
+  /** Rows after which a decision-free policy (warm-up, fixed rank) is snapshotted if its state is small. */
+  static final int COMPACT_EVERY_ROWS = 64;
+
+  private static final Logger LOG = LoggerFactory.getLogger(AnalyzerProcessor.class);
+
+  private final AnalyzerTopology.Config config;
+  private final AnalyzerMetrics metrics;
+  private ProcessorContext<String, Object> context;
+  private KeyValueStore<String, byte[]> specs;
+  private KeyValueStore<String, byte[]> headers;
+  private KeyValueStore<String, byte[]> rows;
+  private KeyValueStore<String, byte[]> snapshots;
+  private Deserializer<SingularValueStep> stepDeserializer;
+  private Deserializer<ExperimentSpec> specDeserializer;
+  private final Map<String, Live> live = new HashMap<>();
+
+  /** A policy in memory, valid for the header it was built or advanced against. */
+  private record Live(RankPolicy policy, long lastStep, long fingerprint, ExperimentSpec spec) {}
+
+  AnalyzerProcessor(AnalyzerTopology.Config config, AnalyzerMetrics metrics) {
+    this.config = config;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Object> context) {
+    this.context = context;
+    this.specs = context.getStateStore(SPECS);
+    this.headers = context.getStateStore(HEADERS);
+    this.rows = context.getStateStore(ROWS);
+    this.snapshots = context.getStateStore(SNAPSHOTS);
+    this.stepDeserializer = config.stepDeserializer().get();
+    this.specDeserializer = config.specDeserializer().get();
+    live.clear();
+  }
+
+  @Override
+  public void process(Record<Bytes, byte[]> record) {
+    RecordMetadata meta = context.recordMetadata().orElseThrow();
+    try {
+      if (meta.topic().equals(config.topics().experiments())) {
+        onSpec(record, meta);
+      } else {
+        onStep(record, meta);
+      }
+    } catch (RejectedRecord e) {
+      deadLetter(record, meta, e.reason(), e);
+    } catch (RuntimeException e) {
+      // anything else about this record (e.g. a policy rejecting its input): the record goes to the dead letters,
+      // the experiment's cached policy is dropped (the stores still hold the last committed-good state)
+      String key = record.key() == null ? null : new String(record.key().get(), StandardCharsets.UTF_8);
+      if (key != null) {
+        live.remove(key);
+      }
+      deadLetter(record, meta, DeadLetterReason.OTHER, e);
+    }
+  }
+
+  private void onSpec(Record<Bytes, byte[]> record, RecordMetadata meta) {
+    String key = DeadLetters.keyOf(record);
+    if (record.value() == null) { // tombstone: the experiment is deleted
+      specs.delete(key);
+      forget(key);
+      return;
+    }
+    ExperimentSpec spec = DeadLetters.decode(specDeserializer, meta, record.value());
+    if (!key.equals(spec.getExperimentId())) {
+      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE,
+          "experiment registration under key '" + key + "' names experimentId '" + spec.getExperimentId() + "'");
+    }
+    PolicySpecs.validate(spec); // a policy that cannot be built from it is rejected here, not at the first step
+    byte[] old = specs.get(key);
+    specs.put(key, record.value());
+    if (old != null && PolicySpecs.fingerprint(DeadLetters.decode(specDeserializer, meta, old)) != PolicySpecs.fingerprint(spec)) {
+      LOG.info("experiment {} re-registered with a different definition: its allocation state is reset", key);
+      forget(key);
+    }
+  }
+
+  private void onStep(Record<Bytes, byte[]> record, RecordMetadata meta) {
+    String key = DeadLetters.keyOf(record);
+    SingularValueStep event = DeadLetters.decode(stepDeserializer, meta, record.value());
+    byte[] specBytes = specs.get(key);
+    ExperimentSpec spec = specBytes == null ? null : DeadLetters.decode(specDeserializer, meta, specBytes);
+    StepValidator.validate(key, spec, event);
+    long fingerprint = PolicySpecs.fingerprint(spec);
+
+    byte[] headerBytes = headers.get(key);
+    ExperimentHeader header = headerBytes == null ? null : ExperimentHeader.decode(headerBytes);
+    if (header != null && header.fingerprint() != fingerprint) {
+      forget(key);
+      header = null;
+    }
+    if (header == null) {
+      header = ExperimentHeader.fresh(event.getRunId(), event.getEpoch(), fingerprint);
+    } else if (event.getEpoch() < header.epoch()) {
+      throw new RejectedRecord(DeadLetterReason.STALE_EPOCH, "experiment '" + key + "' step " + event.getStep()
+          + ": event of epoch " + event.getEpoch() + " (run " + event.getRunId() + ") but epoch " + header.epoch()
+          + " (run " + header.runId() + ") is current");
+    } else if (event.getEpoch() > header.epoch()) {
+      if (event.getStep() == 0) {
+        forget(key);
+        header = ExperimentHeader.fresh(event.getRunId(), event.getEpoch(), fingerprint);
+      } else if (event.getStep() == header.lastStep() + 1) {
+        header = header.withRun(event.getRunId(), event.getEpoch());
+      } else {
+        throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, "experiment '" + key + "': new epoch "
+            + event.getEpoch() + " starts at step " + event.getStep() + " but can only resume at step "
+            + (header.lastStep() + 1) + " or restart at step 0");
+      }
+    }
+    if (header.lastStep() >= 0 && event.getStep() <= header.lastStep()) {
+      metrics.duplicates.increment();
+      return; // duplicate: already applied
+    }
+    if (header.lastStep() >= 0 && event.getStep() != header.lastStep() + 1) {
+      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, "experiment '" + key + "' epoch " + event.getEpoch()
+          + ": step " + event.getStep() + " arrived but step " + (header.lastStep() + 1) + " is next (gap)");
+    }
+
+    RankPolicy policy = policyFor(key, spec, header);
+    StepInput input = StepRows.toInput(event);
+    long t0 = System.nanoTime();
+    Optional<Decision> decision = policy.onStep(input);
+    double millis = (System.nanoTime() - t0) / 1e6;
+    metrics.steps.increment();
+
+    if (decision.isPresent()) {
+      snapshots.put(key, policy.snapshotState());
+      deleteRows(key);
+      ExperimentHeader next = header.afterSnapshot(event.getStep(), true);
+      headers.put(key, next.encode());
+      SalienceReport report = report(spec, event, decision.get(), header.windowIndex(), millis);
+      context.forward(new Record<String, Object>(key, report, event.getWallClockMs().toEpochMilli()), AnalyzerTopology.REPORTS_SINK);
+      metrics.decisions.increment();
+      metrics.lastComputeMillis = millis;
+    } else {
+      ExperimentHeader next = header.afterStep(event.getStep());
+      if (next.rowsSinceSnapshot() >= COMPACT_EVERY_ROWS) {
+        byte[] snap = policy.snapshotState();
+        if (snap.length <= (long) next.rowsSinceSnapshot() * rowSize(input) / 2) {
+          snapshots.put(key, snap);
+          deleteRows(key);
+          next = header.afterSnapshot(event.getStep(), false);
+          headers.put(key, next.encode());
+          live.put(key, new Live(policy, event.getStep(), fingerprint, spec));
+          return;
+        }
+      }
+      rows.put(rowKey(key, event.getStep()), StepRows.encode(input));
+      headers.put(key, next.encode());
+    }
+    live.put(key, new Live(policy, event.getStep(), fingerprint, spec));
+  }
+
+  private static int rowSize(StepInput in) {
+    return 24 + in.singularValues().length * (in.tripletScores() == null ? 4 : 12);
+  }
+
+  /** The cached policy if it is in step with the stores, else a policy rebuilt from snapshot + rows. */
+  private RankPolicy policyFor(String key, ExperimentSpec spec, ExperimentHeader header) {
+    Live l = live.get(key);
+    if (l != null && l.lastStep() == header.lastStep() && l.fingerprint() == header.fingerprint()) {
+      return l.policy();
+    }
+    RankPolicy policy = PolicySpecs.create(spec);
+    byte[] snap = snapshots.get(key);
+    if (snap != null) {
+      policy.restoreState(snap);
+    }
+    int replayed = 0;
+    try (KeyValueIterator<String, byte[]> it = rows.prefixScan(key + '\u0000', new StringSerializer())) {
+      while (it.hasNext()) {
+        KeyValue<String, byte[]> kv = it.next();
+        StepInput in = StepRows.decode(kv.value);
+        if (in.step() > header.lastStep()) {
+          break;
+        }
+        policy.onStep(in);
+        replayed++;
+      }
+    }
+    if (replayed > 0 || snap != null) {
+      LOG.info("experiment {}: policy rebuilt from snapshot{} and {} replayed step(s)", key, snap == null ? " (none)" : "", replayed);
+      metrics.rebuilds.increment();
+    }
+    return policy;
+  }
+
+  private void forget(String key) {
+    live.remove(key);
+    headers.delete(key);
+    snapshots.delete(key);
+    deleteRows(key);
+  }
+
+  private void deleteRows(String key) {
+    List<String> keys = new ArrayList<>();
+    try (KeyValueIterator<String, byte[]> it = rows.prefixScan(key + '\u0000', new StringSerializer())) {
+      it.forEachRemaining(kv -> keys.add(kv.key));
+    }
+    keys.forEach(rows::delete);
+  }
+
+  /** Row keys sort by step within an experiment: {@code id␀<step as 19 digits>}. */
+  static String rowKey(String experimentId, long step) {
+    return experimentId + '\u0000' + String.format("%019d", step);
+  }
+
+  private SalienceReport report(ExperimentSpec spec, SingularValueStep event, Decision d, int windowIndex, double millis) {
+    Diagnostics diag = d.diagnostics();
+    int windowLength = diag.windowLength() > 0 ? diag.windowLength() : 1;
+    boolean[] keep = ((MaskUpdate.TripletMask) d.mask()).keep();
+    return SalienceReport.newBuilder()
+        .setExperimentId(spec.getExperimentId())
+        .setRunId(event.getRunId())
+        .setEpoch(event.getEpoch())
+        .setPolicy(spec.getPolicy())
+        .setWindowIndex(windowIndex)
+        .setWindowStartStep(d.decidedAt() - windowLength + 1)
+        .setWindowEndStep(d.decidedAt())
+        .setWindowLength(windowLength)
+        .setNextWindowLength(0)
+        .setEffectiveFromStep(d.effectiveFrom())
+        .setBudget(d.budget())
+        .setThreshold(Double.isFinite(diag.threshold()) ? diag.threshold() : 0.0)
+        .setSalience(toList(diag.scores()))
+        .setInfluence(toList(diag.influence()))
+        .setMagnitude(toList(diag.magnitude()))
+        .setKeepMask(toBoolList(keep))
+        .setEdges(Math.max(0, diag.edges()))
+        .setComputeMillis(millis)
+        .build();
+  }
+
+  private static List<Double> toList(double[] a) {
+    List<Double> l = new ArrayList<>(a == null ? 0 : a.length);
+    if (a != null) {
+      for (double v : a) {
+        l.add(v);
+      }
+    }
+    return l;
+  }
+
+  private static List<Boolean> toBoolList(boolean[] a) {
+    List<Boolean> l = new ArrayList<>(a.length);
+    for (boolean v : a) {
+      l.add(v);
+    }
+    return l;
+  }
+
+  private void deadLetter(Record<Bytes, byte[]> record, RecordMetadata meta, DeadLetterReason reason, Exception e) {
+    metrics.deadLetters.increment();
+    DeadLetter dl = DeadLetters.of(record, meta, reason, e, config.applicationName(), context.currentSystemTimeMs());
+    LOG.warn("dead letter ({}): {}", reason, dl.getErrorMessage());
+    String key = record.key() == null ? null : new String(record.key().get(), StandardCharsets.UTF_8);
+    context.forward(new Record<String, Object>(key, dl, record.timestamp()), AnalyzerTopology.DEAD_LETTER_SINK);
+  }
+}

@@ -1,0 +1,98 @@
+package io.salientstream.schemas;
+
+import io.salientstream.avro.AdaptedMatrix;
+import io.salientstream.avro.BudgetSchedule;
+import io.salientstream.avro.ExperimentSpec;
+import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.core.policy.Policies;
+import io.salientstream.core.policy.RankPolicy;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The one mapping from an experiment registration to the core's policy factory, used by every host (the in-process
+ * trainer, the salience-analyzer, the pruner) so that all of them build the same policy from the same record.
+ *
+ * <p>The budget schedule's fields become policy parameters under the names of {@link #SCHEDULE_PARAMS}; every
+ * other parameter is taken from {@code policyParams} as given. A policy that ignores a schedule field (fixed-rank
+ * LoRA ignores all of them) does not receive it.
+ */
+public final class PolicySpecs {
+
+  /** Schedule field → core parameter name, per policy. */
+  static final Map<String, Map<String, String>> SCHEDULE_PARAMS = Map.of(
+      "salientlora", Map.of("totalSteps", "totalSteps", "initialWarmupSteps", "initialWarmup",
+          "finalSteps", "finalWarmup", "targetBudget", "targetBudget"),
+      "adalora", Map.of("totalSteps", "totalSteps", "initialWarmupSteps", "initialWarmup",
+          "finalSteps", "finalWarmup", "targetBudget", "targetBudget"),
+      "prilora", Map.of("totalSteps", "totalSteps"),
+      "lora", Map.of());
+
+  private PolicySpecs() {}
+
+  public static AdapterLayout layout(ExperimentSpec spec) {
+    List<AdapterLayout.Matrix> ms = new ArrayList<>();
+    for (AdaptedMatrix m : spec.getMatrices()) {
+      ms.add(new AdapterLayout.Matrix(m.getName(), m.getLayer(), m.getDOut(), m.getDIn(), m.getInitialRank()));
+    }
+    return new AdapterLayout(ms);
+  }
+
+  /** The parameters handed to {@link Policies#create}: schedule fields plus the registration's own parameters. */
+  public static Map<String, String> params(ExperimentSpec spec) {
+    Map<String, String> p = new TreeMap<>();
+    Map<String, String> names = SCHEDULE_PARAMS.getOrDefault(spec.getPolicy(), Map.of());
+    BudgetSchedule s = spec.getSchedule();
+    put(p, names, "totalSteps", s.getTotalSteps());
+    put(p, names, "initialWarmupSteps", s.getInitialWarmupSteps());
+    put(p, names, "finalSteps", s.getFinalSteps());
+    put(p, names, "targetBudget", s.getTargetBudget());
+    p.putAll(spec.getPolicyParams());
+    return p;
+  }
+
+  private static void put(Map<String, String> p, Map<String, String> names, String field, Number value) {
+    String name = names.get(field);
+    if (name != null) {
+      p.put(name, String.valueOf(value));
+    }
+  }
+
+  public static RankPolicy create(ExperimentSpec spec) {
+    return Policies.create(spec.getPolicy(), params(spec), layout(spec));
+  }
+
+  /** Builds the policy once to reject a registration that cannot run, with the factory's message. */
+  public static void validate(ExperimentSpec spec) {
+    if (spec.getMatrices().isEmpty()) {
+      throw new IllegalArgumentException("experiment '" + spec.getExperimentId() + "' registers no matrices");
+    }
+    try {
+      create(spec);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("experiment '" + spec.getExperimentId() + "': " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A hash of what determines the allocation (policy, parameters, schedule, matrices) — not of the registration
+   * time or description — so re-publishing the same registration is recognised as unchanged.
+   */
+  public static long fingerprint(ExperimentSpec spec) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(spec.getPolicy()).append('|').append(new TreeMap<>(params(spec))).append('|');
+    for (AdaptedMatrix m : spec.getMatrices()) {
+      sb.append(m.getName()).append(',').append(m.getLayer()).append(',').append(m.getDOut()).append(',')
+          .append(m.getDIn()).append(',').append(m.getInitialRank()).append(';');
+    }
+    sb.append('|').append(spec.getSchedule().getInitialBudget());
+    long h = 1125899906842597L; // 64-bit polynomial string hash, stable across JVMs
+    for (byte b : sb.toString().getBytes(StandardCharsets.UTF_8)) {
+      h = 31 * h + b;
+    }
+    return h;
+  }
+}
