@@ -183,6 +183,7 @@ public final class PrunerProcessor implements Processor<Bytes, byte[], String, O
         .setTargetRunId(p.runId())
         .setTargetEpoch(p.epoch())
         .setApplyAtStep(p.applyAtStep())
+        .setPersistent(r.getPersistent())
         .setDecidedAtStep(p.decidedAtStep())
         .setMasks(masks)
         .setTotalRank(p.totalRank())

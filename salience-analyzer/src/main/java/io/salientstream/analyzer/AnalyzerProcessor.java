@@ -295,6 +295,7 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
         .setWindowLength(windowLength)
         .setNextWindowLength(0)
         .setEffectiveFromStep(d.effectiveFrom())
+        .setPersistent(d.persistent())
         .setBudget(d.budget())
         .setThreshold(Double.isFinite(diag.threshold()) ? diag.threshold() : 0.0)
         .setSalience(toList(diag.scores()))
