@@ -1,0 +1,214 @@
+package io.salientstream.loop;
+
+import io.salientstream.avro.ExperimentSpec;
+import io.salientstream.avro.RankPruneCommand;
+import io.salientstream.avro.SingularValueStep;
+import io.salientstream.avro.TrainerStatus;
+import io.salientstream.streams.EventSerdes;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Utils;
+
+/**
+ * The Kafka side of one trainer run (experiment id, run id, epoch): registers the experiment, emits one
+ * {@link SingularValueStep} per optimizer step, and receives the {@link RankPruneCommand}s addressed to this run.
+ *
+ * <ul>
+ *   <li>Events go through an idempotent producer ({@code acks=all}) whose buffer is bounded
+ *       ({@code buffer.memory}, default 16 MiB): when the broker falls behind, {@link #emit} blocks instead of
+ *       growing memory.</li>
+ *   <li>Commands are read with {@code read_committed} from the one partition that holds this experiment's key,
+ *       starting at its end when the run starts (no command for a new run epoch can exist before its first event).
+ *       Only commands with this experiment id and epoch and a sequence above the last one seen are delivered, so
+ *       a replayed or duplicated command is never applied twice.</li>
+ * </ul>
+ */
+public final class ExperimentClient implements AutoCloseable {
+
+  private final String experimentId;
+  private final String runId;
+  private final int epoch;
+  private final LoopTopics topics;
+  private final KafkaProducer<String, Object> producer;
+  private final KafkaConsumer<String, RankPruneCommand> consumer;
+  private final Deque<RankPruneCommand> pending = new ArrayDeque<>();
+  private long lastSequence;
+
+  /**
+   * @param kafka         Kafka client properties (bootstrap servers, security) plus {@code schema.registry.url}
+   * @param lastSequence  the last command sequence already applied (from a checkpoint; 0 for a fresh run)
+   */
+  public ExperimentClient(Map<String, Object> kafka, LoopTopics topics, String experimentId, String runId, int epoch,
+                          long lastSequence) {
+    this.experimentId = experimentId;
+    this.runId = runId;
+    this.epoch = epoch;
+    this.topics = topics;
+    this.lastSequence = lastSequence;
+
+    Map<String, Object> p = new HashMap<>(kafka);
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
+    p.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, 16 * 1024 * 1024);
+    p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 120_000);
+    p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    this.producer = new KafkaProducer<>(clientProps(p), new StringSerializer(), EventSerdes.anyValue(kafka));
+
+    Map<String, Object> c = new HashMap<>(kafka);
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    c.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
+    c.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    this.consumer = new KafkaConsumer<>(clientProps(c), new StringDeserializer(),
+        EventSerdes.of(RankPruneCommand.class, kafka).deserializer());
+    int partitions = consumer.partitionsFor(topics.rankCommands(), Duration.ofSeconds(30)).size();
+    TopicPartition tp = new TopicPartition(topics.rankCommands(), partitionFor(experimentId, partitions));
+    consumer.assign(List.of(tp));
+    consumer.seekToEnd(List.of(tp));
+    consumer.position(tp, Duration.ofSeconds(30));
+  }
+
+  /** Kafka client properties without the registry's settings (which the clients would warn about). */
+  static Map<String, Object> clientProps(Map<String, Object> p) {
+    Map<String, Object> out = new HashMap<>();
+    p.forEach((k, v) -> {
+      if (!k.equals("schema.registry.url") && !k.startsWith("salientstream.") && !k.startsWith("basic.auth")
+          && !k.startsWith("schema.registry.")) {
+        out.put(k, v);
+      }
+    });
+    return out;
+  }
+
+  /** The partition Kafka's default partitioner picks for a String key (murmur2 of its UTF-8 bytes). */
+  public static int partitionFor(String key, int partitions) {
+    return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+  }
+
+  public String experimentId() {
+    return experimentId;
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  public int epoch() {
+    return epoch;
+  }
+
+  public long lastSequence() {
+    return lastSequence;
+  }
+
+  /** Publishes the registration and waits until the broker has it. */
+  public void register(ExperimentSpec spec) {
+    send(topics.experiments(), spec, true);
+  }
+
+  /** Publishes one step event (asynchronously; blocks only when the bounded buffer is full). */
+  public void emit(SingularValueStep step) {
+    send(topics.singularValues(), step, false);
+  }
+
+  /** Publishes a status record (asynchronously). */
+  public void status(TrainerStatus status) {
+    send(topics.trainerStatus(), status, false);
+  }
+
+  public void flush() {
+    producer.flush();
+  }
+
+  private void send(String topic, Object value, boolean await) {
+    var future = producer.send(new ProducerRecord<>(topic, experimentId, value));
+    if (await) {
+      try {
+        future.get(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while publishing to " + topic, e);
+      } catch (ExecutionException | TimeoutException e) {
+        throw new IllegalStateException("cannot publish to " + topic + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** New commands for this run that arrived within {@code wait} (possibly none), in sequence order. */
+  public List<RankPruneCommand> poll(Duration wait) {
+    fetch(wait);
+    List<RankPruneCommand> out = new ArrayList<>(pending);
+    pending.clear();
+    return out;
+  }
+
+  /**
+   * Waits for the command decided at {@code decidedAtStep} (sync mode). Commands that arrive before it are returned
+   * too, in order; the wanted one is last.
+   *
+   * @throws IllegalStateException after {@code timeout}, naming the step and what to check
+   */
+  public List<RankPruneCommand> await(long decidedAtStep, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<RankPruneCommand> out = new ArrayList<>();
+    while (true) {
+      while (!pending.isEmpty()) {
+        RankPruneCommand c = pending.poll();
+        out.add(c);
+        if (c.getDecidedAtStep() == decidedAtStep) {
+          return out;
+        }
+        if (c.getDecidedAtStep() > decidedAtStep) {
+          throw new IllegalStateException("experiment '" + experimentId + "': expected a command decided at step "
+              + decidedAtStep + " but received one decided at step " + c.getDecidedAtStep());
+        }
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new IllegalStateException("experiment '" + experimentId + "' epoch " + epoch + ": no rank-pruning command"
+            + " for the decision at step " + decidedAtStep + " within " + timeout.toSeconds() + " s (are the"
+            + " salience-analyzer and pruner running, and is the experiment free of dead letters?)");
+      }
+      fetch(Duration.ofNanos(Math.min(left, Duration.ofMillis(50).toNanos())));
+    }
+  }
+
+  private void fetch(Duration wait) {
+    for (ConsumerRecord<String, RankPruneCommand> r : consumer.poll(wait)) {
+      RankPruneCommand c = r.value();
+      if (c == null || !experimentId.equals(r.key()) || c.getTargetEpoch() != epoch || !runId.equals(c.getTargetRunId())) {
+        continue; // another experiment sharing the partition, or another run
+      }
+      if (c.getSequence() <= lastSequence) {
+        continue; // already seen: replays never apply twice
+      }
+      lastSequence = c.getSequence();
+      pending.add(c);
+    }
+  }
+
+  @Override
+  public void close() {
+    producer.close(Duration.ofSeconds(10));
+    consumer.close(Duration.ofSeconds(5));
+  }
+}

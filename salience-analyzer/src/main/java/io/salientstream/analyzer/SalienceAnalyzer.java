@@ -1,0 +1,60 @@
+package io.salientstream.analyzer;
+
+import io.salientstream.avro.DeadLetter;
+import io.salientstream.avro.ExperimentSpec;
+import io.salientstream.avro.SalienceReport;
+import io.salientstream.avro.SingularValueStep;
+import io.salientstream.streams.EventSerdes;
+import io.salientstream.streams.StreamsApp;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The salience-analyzer service: {@link #start} builds the topology and runs it as a Kafka Streams application
+ * ({@code exactly_once_v2}); {@link #close} stops it. One deployment serves every experiment; add instances to
+ * scale out (work is partitioned by experiment id).
+ */
+public final class SalienceAnalyzer implements AutoCloseable {
+
+  public static final String DEFAULT_APPLICATION_ID = "salientstream-salience-analyzer";
+
+  private final StreamsApp app;
+  private final AnalyzerMetrics metrics;
+
+  private SalienceAnalyzer(StreamsApp app, AnalyzerMetrics metrics) {
+    this.app = app;
+    this.metrics = metrics;
+  }
+
+  /**
+   * @param config Kafka client properties plus {@code schema.registry.url}; Streams settings here override the
+   *               defaults of {@link StreamsApp#config}
+   */
+  public static SalienceAnalyzer start(Map<String, Object> config, AnalyzerTopology.Topics topics, Path stateDir,
+                                       String applicationId) {
+    AnalyzerMetrics metrics = new AnalyzerMetrics();
+    AnalyzerTopology.Config c = new AnalyzerTopology.Config(applicationId, topics,
+        () -> EventSerdes.of(ExperimentSpec.class, config).deserializer(),
+        () -> EventSerdes.of(SingularValueStep.class, config).deserializer(),
+        EventSerdes.of(SalienceReport.class, config).serializer(),
+        EventSerdes.of(DeadLetter.class, config).serializer());
+    Properties props = StreamsApp.config(applicationId, stateDir, config);
+    return new SalienceAnalyzer(StreamsApp.start(applicationId, AnalyzerTopology.build(c, metrics), props,
+        Duration.ofSeconds(60)), metrics);
+  }
+
+  public AnalyzerMetrics metrics() {
+    return metrics;
+  }
+
+  public StreamsApp app() {
+    return app;
+  }
+
+  @Override
+  public void close() {
+    app.close();
+  }
+}
