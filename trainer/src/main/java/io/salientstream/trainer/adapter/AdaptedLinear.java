@@ -1,0 +1,127 @@
+package io.salientstream.trainer.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A frozen linear layer {@code h = W0·x + b} plus an optional trainable low-rank update. The base weight and bias are
+ * DJL parameters created with {@code requiresGrad = false}, so backward never produces gradients for them.
+ *
+ * <p>Subclasses add the update and declare the trainable parameters; the trainer re-applies the mask after every
+ * optimizer step via {@link #applyMask()}.
+ */
+public abstract class AdaptedLinear extends AbstractBlock {
+
+  private final String module;
+  private final int layer;
+  protected final int dIn;
+  protected final int dOut;
+  private final Parameter weight;
+  private final Parameter bias;
+  private Consumer<float[]> inputStatsHook;
+
+  /**
+   * @param module HuggingFace module path, e.g. {@code encoder.layer.0.attention.self.query}
+   * @param layer  transformer layer index (0-based)
+   * @param w0     frozen weight [d_out, d_in]
+   * @param b0     frozen bias [d_out], or null
+   */
+  protected AdaptedLinear(String module, int layer, NDArray w0, NDArray b0) {
+    this.module = module;
+    this.layer = layer;
+    this.dOut = Math.toIntExact(w0.getShape().get(0));
+    this.dIn = Math.toIntExact(w0.getShape().get(1));
+    weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
+        .optRequiresGrad(false).optArray(w0).build());
+    bias = b0 == null ? null : addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
+        .optRequiresGrad(false).optArray(b0).build());
+  }
+
+  public String module() {
+    return module;
+  }
+
+  public int layer() {
+    return layer;
+  }
+
+  public int dIn() {
+    return dIn;
+  }
+
+  public int dOut() {
+    return dOut;
+  }
+
+  public abstract AdapterKind kind();
+
+  /** Initial (and, since shapes never change, current) adapter rank; 0 without an adapter. */
+  public abstract int rank();
+
+  /** The parameters that receive gradients and optimizer updates, in a fixed order. */
+  public abstract List<Parameter> trainableParameters();
+
+  /** Multiplies the masked parameter (Λ for SVD, A for LoRA) by the current keep mask, in place. */
+  public abstract void applyMask();
+
+  /** Number of trainable entries currently kept by the mask (used for parameter budgets and reports). */
+  public abstract long activeParameterCount();
+
+  /**
+   * Registers a forward hook that receives, for every training forward pass, the ℓ2 norm of each input feature over
+   * all tokens of the batch (length d_in). Used for PRILoRA's input statistics; null removes it.
+   */
+  public void setInputStatsHook(Consumer<float[]> hook) {
+    this.inputStatsHook = hook;
+  }
+
+  public NDArray baseWeight() {
+    return weight.getArray();
+  }
+
+  public NDArray baseBias() {
+    return bias == null ? null : bias.getArray();
+  }
+
+  @Override
+  protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    NDArray x = inputs.singletonOrThrow();
+    NDArray w = ps.getValue(weight, x.getDevice(), training);
+    NDArray b = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
+    NDArray h = Linear.linear(x, w, b).singletonOrThrow();
+    if (training && inputStatsHook != null) {
+      NDArray flat = x.stopGradient().reshape(-1, dIn);
+      inputStatsHook.accept(flat.square().sum(new int[] {0}).sqrt().toFloatArray());
+    }
+    NDArray delta = delta(ps, x, training);
+    return new NDList(delta == null ? h : h.add(delta));
+  }
+
+  /** The low-rank update for input x (same leading shape as x, last dim d_out), or null for none. */
+  protected abstract NDArray delta(ParameterStore ps, NDArray x, boolean training);
+
+  @Override
+  public Shape[] getOutputShapes(Shape[] inputShapes) {
+    Shape in = inputShapes[0];
+    return new Shape[] {in.slice(0, in.dimension() - 1).add(dOut)};
+  }
+
+  @Override
+  protected void initializeChildBlocks(ai.djl.ndarray.NDManager manager, DataType dataType, Shape... inputShapes) {
+    // parameters are created with their arrays; nothing to initialize
+  }
+
+  @Override
+  public String toString() {
+    return kind() + "(" + module + ", r=" + rank() + ", " + dOut + "x" + dIn + ")";
+  }
+}

@@ -1,0 +1,40 @@
+package io.salientstream.trainer.host;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The trainer's per-step hook for rank allocation. After every optimizer step the trainer builds a {@link StepEvent}
+ * (with the optional parts this host {@linkplain #needs() needs}) and calls {@link #afterStep}; the returned
+ * {@link MaskCommand}s are queued and applied at the step boundary they name.
+ *
+ * <p>Implementations: {@link InProcessAllocationHost} (a core policy in the trainer's JVM, the reference behaviour). A
+ * Kafka host would publish the event and return the commands consumed so far (possibly none), keyed by the step they
+ * apply at; replaying the same commands at the same steps reproduces the in-process run bit for bit.
+ */
+public interface AllocationHost extends AutoCloseable {
+
+  /** Optional per-step data a host can ask for (singular values, losses and masks are always present). */
+  enum Need {
+    /** AdaLoRA: |w·∂L/∂w| of P, Λ and Q, taken after the optimizer step and before zero-grad, as triplet scores. */
+    TRIPLET_IMPORTANCE,
+    /** PRILoRA: |A| and the EMA of per-feature input norms from a forward hook. */
+    INPUT_STATS
+  }
+
+  /** The policy name (for reports and exported provenance). */
+  String policyName();
+
+  Set<Need> needs();
+
+  /** Called once per optimizer step, in step order. */
+  List<MaskCommand> afterStep(StepEvent event);
+
+  /** Host state for checkpoints (policy state, pending commands); restored with {@link #restore}. */
+  byte[] snapshot();
+
+  void restore(byte[] state);
+
+  @Override
+  default void close() {}
+}

@@ -1,0 +1,613 @@
+package io.salientstream.trainer.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.salientstream.core.adalora.AdaLoraImportance;
+import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.trainer.adapter.AdaptedLinear;
+import io.salientstream.trainer.adapter.AdapterKind;
+import io.salientstream.trainer.adapter.LoraLinear;
+import io.salientstream.trainer.adapter.SvdAdapterLinear;
+import io.salientstream.trainer.export.SafeTensors;
+import io.salientstream.trainer.host.AllocationHost;
+import io.salientstream.trainer.host.InputStats;
+import io.salientstream.trainer.host.MaskCommand;
+import io.salientstream.trainer.host.MatrixStep;
+import io.salientstream.trainer.host.StepEvent;
+import io.salientstream.trainer.optim.AdamW;
+import io.salientstream.trainer.optim.LrSchedule;
+import io.salientstream.trainer.task.Task;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * The training loop. Per optimizer step s, in this order (spec §2.2, §3.4):
+ *
+ * <ol>
+ *   <li>forward on the step's batch; R_s, the orthogonal regulariser, is computed on the parameters before the update;
+ *       loss = task loss + c_orth·R_s;</li>
+ *   <li>backward, global gradient-norm clipping, AdamW update with the scheduled learning rate;</li>
+ *   <li>AdaLoRA only: |w·∂L/∂w| of P, Λ and Q (after the update, before zero-grad) into {@link AdaLoraImportance};</li>
+ *   <li>zero-grad;</li>
+ *   <li>mask commands due at s are activated and the masks in force are applied (λ·mask, A·mask);</li>
+ *   <li>one {@link StepEvent} goes to the {@link AllocationHost}; commands it returns are queued, and those due at s
+ *       (AdaLoRA/PRILoRA decide masks effective at once) are applied immediately.</li>
+ * </ol>
+ *
+ * <p>Every batch lives in a per-step sub-manager (parameters are temporarily attached to it), so no activation survives
+ * a step. Initialisation and data order come from the seed only, so a run is deterministic on CPU and a resumed run
+ * (adapters, masks, Adam moments and step, policy and importance state, input EMAs, pending commands; the data
+ * position is a function of seed and step) ends bit-identical to an uninterrupted one.
+ */
+public final class Trainer {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Task task;
+  private final AllocationHost host;
+  private final TrainConfig cfg;
+  private final NDManager home;
+  private final List<AdaptedLinear> adapters;
+  private final List<SvdAdapterLinear> svd = new ArrayList<>();
+  private final List<NDArray> params = new ArrayList<>();
+  private final List<NDArray> eyes = new ArrayList<>();
+  private final AdamW optimizer;
+  private final LrSchedule schedule;
+  private final AdapterLayout layout;
+  private final AdaLoraImportance importance;
+  private final double[][] inputEma;
+  private final float[][] lastInputNorms;
+  private final List<MaskCommand> pending = new ArrayList<>();
+  private boolean stickyMask;
+  private long nextStep;
+  private long allocNanos;
+  private long policyNanos;
+  private long trainNanos;
+  private long stepsRun;
+  private int lateCommands;
+  private final List<Map<String, Object>> evalHistory = new ArrayList<>();
+  private double lastTaskLoss = Double.NaN;
+
+  public Trainer(Task task, AllocationHost host, TrainConfig cfg, NDManager home) {
+    this.task = task;
+    this.host = host;
+    this.cfg = cfg;
+    this.home = home;
+    this.adapters = task.adaptedLayers();
+    for (AdaptedLinear a : adapters) {
+      if (a instanceof SvdAdapterLinear s) {
+        svd.add(s);
+        eyes.add(home.eye(s.rank()));
+      }
+      a.trainableParameters().forEach(p -> params.add(p.getArray()));
+    }
+    params.addAll(task.headParameters());
+    this.optimizer = new AdamW(home, params, 0.9f, 0.999f, 1e-8f, (float) cfg.weightDecay());
+    this.schedule = new LrSchedule(cfg.lr(), cfg.warmup(), cfg.steps());
+    this.layout = layoutOf(adapters);
+    Set<AllocationHost.Need> needs = host == null ? Set.of() : host.needs();
+    this.importance = needs.contains(AllocationHost.Need.TRIPLET_IMPORTANCE) && layout != null
+        ? new AdaLoraImportance(layout) : null;
+    if (needs.contains(AllocationHost.Need.INPUT_STATS)) {
+      inputEma = new double[adapters.size()][];
+      lastInputNorms = new float[adapters.size()][];
+      for (int k = 0; k < adapters.size(); k++) {
+        int kk = k;
+        inputEma[k] = new double[adapters.get(k).dIn()];
+        adapters.get(k).setInputStatsHook(norms -> lastInputNorms[kk] = norms);
+      }
+    } else {
+      inputEma = null;
+      lastInputNorms = null;
+    }
+  }
+
+  /** The core layout of a list of adapted layers (null when none carries an adapter). */
+  public static AdapterLayout layoutOf(List<AdaptedLinear> adapters) {
+    List<AdapterLayout.Matrix> ms = new ArrayList<>();
+    for (AdaptedLinear a : adapters) {
+      if (a.kind() != AdapterKind.NONE) {
+        ms.add(new AdapterLayout.Matrix(a.module(), a.layer(), a.dOut(), a.dIn(), a.rank()));
+      }
+    }
+    return ms.isEmpty() ? null : new AdapterLayout(ms);
+  }
+
+  public long nextStep() {
+    return nextStep;
+  }
+
+  /** Runs until {@code cfg.steps()} (or {@code stopAfter} steps in total, for interrupted-run tests). */
+  public RunResult run(long stopAfter) throws IOException {
+    if (cfg.resume()) {
+      restoreCheckpoint(cfg.checkpointDir());
+    }
+    long end = Math.min(cfg.steps(), stopAfter);
+    ProgressBar bar = cfg.progress() ? new ProgressBar(cfg.steps(), nextStep) : null;
+    while (nextStep < end) {
+      long t0 = System.nanoTime();
+      trainStep(nextStep);
+      trainNanos += System.nanoTime() - t0;
+      stepsRun++;
+      nextStep++;
+      if (bar != null) {
+        bar.update(nextStep, lastTaskLoss, totalActiveRank());
+      }
+      if (cfg.evalEvery() > 0 && nextStep % cfg.evalEvery() == 0 && nextStep < cfg.steps()) {
+        Map<String, Double> m = task.evaluate(home, false);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("step", nextStep);
+        row.putAll(m);
+        evalHistory.add(row);
+        if (bar != null) {
+          bar.message("eval @" + nextStep + " " + m);
+        }
+      }
+      if (cfg.checkpointDir() != null && cfg.checkpointEvery() > 0 && nextStep % cfg.checkpointEvery() == 0) {
+        saveCheckpoint(cfg.checkpointDir());
+      }
+    }
+    if (bar != null) {
+      bar.finish();
+    }
+    if (cfg.checkpointDir() != null) {
+      saveCheckpoint(cfg.checkpointDir());
+    }
+    return new RunResult(nextStep, stepsRun, trainNanos, allocNanos, policyNanos, lateCommands, evalHistory);
+  }
+
+  /** Timings and history of one {@link #run}. */
+  public record RunResult(long finalStep, long stepsRun, long trainNanos, long allocNanos, long policyNanos,
+      int lateCommands, List<Map<String, Object>> evalHistory) {
+
+    public double stepsPerSecond() {
+      return stepsRun == 0 ? 0 : stepsRun / (trainNanos / 1e9);
+    }
+
+    /** Mean time per step spent on allocation (importance/statistics, event, policy call, masks), in ms. */
+    public double allocationMsPerStep() {
+      return stepsRun == 0 ? 0 : allocNanos / 1e6 / stepsRun;
+    }
+
+    /** Mean time per step inside the policy itself, in ms. */
+    public double policyMsPerStep() {
+      return stepsRun == 0 ? 0 : policyNanos / 1e6 / stepsRun;
+    }
+  }
+
+  /** The examples of step s: a seeded permutation per epoch, so the data position is a function of (seed, step). */
+  int[] batchIndices(long step) {
+    int n = task.trainSize();
+    int[] out = new int[cfg.batch()];
+    int[] perm = null;
+    long cachedEpoch = -1;
+    for (int i = 0; i < out.length; i++) {
+      long pos = step * cfg.batch() + i;
+      long epoch = pos / n;
+      if (epoch != cachedEpoch) {
+        perm = permutation(n, cfg.seed() * 1_000_003L + epoch);
+        cachedEpoch = epoch;
+      }
+      out[i] = perm[(int) (pos % n)];
+    }
+    return out;
+  }
+
+  private int[] cachedPerm;
+  private long cachedPermSeed = Long.MIN_VALUE;
+
+  private int[] permutation(int n, long seed) {
+    if (cachedPerm != null && cachedPermSeed == seed) {
+      return cachedPerm;
+    }
+    int[] p = new int[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = i;
+    }
+    Random r = new Random(seed);
+    for (int i = n - 1; i > 0; i--) {
+      int j = r.nextInt(i + 1);
+      int t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    cachedPerm = p;
+    cachedPermSeed = seed;
+    return p;
+  }
+
+  private void trainStep(long s) {
+    float lr = (float) schedule.at(s);
+    double taskLossValue;
+    double regValue = Double.NaN;
+    try (NDManager sub = home.newSubManager()) {
+      attachAll(sub);
+      ParameterStore ps = new ParameterStore(sub, false);
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        NDArray taskLoss = task.loss(ps, sub, batchIndices(s));
+        NDArray loss = taskLoss;
+        if (!svd.isEmpty()) {
+          NDArray reg = orthogonalRegularizer();
+          regValue = reg.getFloat();
+          if (cfg.orthCoef() > 0) {
+            loss = loss.add(reg.mul((float) cfg.orthCoef()));
+          }
+        }
+        taskLossValue = taskLoss.getFloat();
+        if (!Double.isFinite(taskLossValue)) {
+          throw new IllegalStateException("step " + s + ": task loss is " + taskLossValue
+              + " (lower --lr or enable --clip)");
+        }
+        gc.backward(loss);
+      }
+      List<NDArray> grads = new ArrayList<>(params.size());
+      for (NDArray p : params) {
+        grads.add(p.getGradient());
+      }
+      if (cfg.clip() > 0) {
+        double sq = 0;
+        for (NDArray g : grads) {
+          sq += g.square().sum().getFloat();
+        }
+        double norm = Math.sqrt(sq);
+        if (norm > cfg.clip()) {
+          float f = (float) (cfg.clip() / (norm + 1e-6));
+          for (NDArray g : grads) {
+            g.muli(f);
+          }
+        }
+      }
+      optimizer.step(params, grads, lr);
+      long a0 = System.nanoTime();
+      if (importance != null) {
+        updateImportance();
+      }
+      allocNanos += System.nanoTime() - a0;
+      for (NDArray g : grads) {
+        g.subi(g); // zero-grad: gradients accumulate across collectors otherwise
+      }
+    }
+    lastTaskLoss = taskLossValue;
+    long a1 = System.nanoTime();
+    activateDue(s);
+    if (stickyMask) {
+      for (AdaptedLinear a : adapters) {
+        a.applyMask();
+      }
+    }
+    if (inputEma != null) {
+      double beta = cfg.inputEmaBeta();
+      for (int k = 0; k < adapters.size(); k++) {
+        float[] x = lastInputNorms[k];
+        if (x != null) {
+          for (int j = 0; j < x.length; j++) {
+            inputEma[k][j] = beta * inputEma[k][j] + (1 - beta) * x[j];
+          }
+        }
+      }
+    }
+    if (host != null) {
+      StepEvent event = buildEvent(s, taskLossValue, regValue, lr);
+      long p0 = System.nanoTime();
+      List<MaskCommand> cmds = host.afterStep(event);
+      policyNanos += System.nanoTime() - p0;
+      pending.addAll(cmds);
+      activateDue(s);
+    }
+    allocNanos += System.nanoTime() - a1;
+  }
+
+  private void attachAll(NDManager sub) {
+    task.attachAll(sub);
+    for (NDArray a : optimizer.state()) {
+      a.tempAttach(sub);
+    }
+    for (NDArray e : eyes) {
+      e.tempAttach(sub);
+    }
+  }
+
+  /** R = (1/(2M)) Σ_k (‖Q_k Q_kᵀ − I‖_F + ‖P_kᵀ P_k − I‖_F), unsquared (spec §1). */
+  private NDArray orthogonalRegularizer() {
+    NDArray sum = null;
+    for (int k = 0; k < svd.size(); k++) {
+      NDArray term = svd.get(k).orthogonalPenalty(eyes.get(k));
+      sum = sum == null ? term : sum.add(term);
+    }
+    return sum.div(2f * svd.size());
+  }
+
+  private void updateImportance() {
+    for (int k = 0; k < svd.size(); k++) {
+      SvdAdapterLinear a = svd.get(k);
+      importance.update(k, sensitivity(a.p()), sensitivity(a.lambda()), sensitivity(a.q()));
+    }
+  }
+
+  private static double[] sensitivity(NDArray w) {
+    NDArray g = w.getGradient();
+    float[] f = w.mul(g).abs().toFloatArray();
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
+  }
+
+  private StepEvent buildEvent(long s, double taskLoss, double reg, float lr) {
+    List<MatrixStep> ms = new ArrayList<>();
+    List<InputStats> stats = inputEma == null ? null : new ArrayList<>();
+    for (int k = 0; k < adapters.size(); k++) {
+      AdaptedLinear a = adapters.get(k);
+      if (a instanceof SvdAdapterLinear sv) {
+        ms.add(new MatrixStep(a.module(), a.layer(), toDouble(sv.lambda().toFloatArray()), sv.keep()));
+      } else if (a instanceof LoraLinear lo) {
+        ms.add(new MatrixStep(a.module(), a.layer(), null, lo.keep()));
+        if (stats != null) {
+          double[] absA = toDouble(lo.a().toFloatArray());
+          for (int i = 0; i < absA.length; i++) {
+            absA[i] = Math.abs(absA[i]);
+          }
+          stats.add(new InputStats(absA, inputEma[k].clone()));
+        }
+      }
+    }
+    double[] trip = importance == null ? null : importance.tripletScores();
+    return new StepEvent(s, taskLoss, reg, lr, ms, trip, stats);
+  }
+
+  private static double[] toDouble(float[] f) {
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
+  }
+
+  /** Activates queued commands due at or before step s, in step order; a late command is counted. */
+  private void activateDue(long s) {
+    pending.sort(Comparator.comparingLong(MaskCommand::applyAtStep));
+    while (!pending.isEmpty() && pending.get(0).applyAtStep() <= s) {
+      MaskCommand c = pending.remove(0);
+      if (c.applyAtStep() < s) {
+        lateCommands++;
+      }
+      apply(c);
+    }
+  }
+
+  /** Sets the keep bits of every adapted matrix from the command and applies them once. */
+  public void apply(MaskCommand c) {
+    List<AdaptedLinear> masked = adapters.stream().filter(a -> a.kind() != AdapterKind.NONE).toList();
+    if (c.keep().size() != masked.size()) {
+      throw new IllegalArgumentException("mask command (" + c.origin() + ") covers " + c.keep().size()
+          + " matrices, the model has " + masked.size());
+    }
+    for (int k = 0; k < masked.size(); k++) {
+      AdaptedLinear a = masked.get(k);
+      if (a instanceof SvdAdapterLinear s) {
+        s.setKeep(c.keep().get(k));
+      } else if (a instanceof LoraLinear l) {
+        l.setKeep(c.keep().get(k));
+      }
+      a.applyMask();
+    }
+    stickyMask = c.persistent();
+  }
+
+  /** Σ of the active ranks (kept triplets for SVD, rows of A with a kept entry for LoRA). */
+  public int totalActiveRank() {
+    int n = 0;
+    for (AdaptedLinear a : adapters) {
+      if (a instanceof SvdAdapterLinear s) {
+        n += s.activeRank();
+      } else if (a instanceof LoraLinear l) {
+        n += l.activeRank();
+      }
+    }
+    return n;
+  }
+
+  /** Active rank per adapted matrix, keyed by module name (layout order). */
+  public Map<String, Integer> activeRanks() {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    for (AdaptedLinear a : adapters) {
+      if (a instanceof SvdAdapterLinear s) {
+        out.put(a.module(), s.activeRank());
+      } else if (a instanceof LoraLinear l) {
+        out.put(a.module(), l.activeRank());
+      }
+    }
+    return out;
+  }
+
+  /** Trainable parameters kept by the masks (adapters + head). */
+  public long activeTrainableParameters() {
+    long n = 0;
+    for (AdaptedLinear a : adapters) {
+      n += a.activeParameterCount();
+    }
+    for (NDArray h : task.headParameters()) {
+      n += h.size();
+    }
+    return n;
+  }
+
+  /** All trainable arrays (adapters in layout order, then the head). */
+  public List<NDArray> trainableArrays() {
+    return params;
+  }
+
+  public List<AdaptedLinear> adapters() {
+    return adapters;
+  }
+
+  public AdapterLayout layout() {
+    return layout;
+  }
+
+  // ------------------------------------------------------------------ checkpoints
+
+  private static final String ARRAYS = "arrays.safetensors";
+  private static final String STATE = "trainer-state.json";
+
+  /** Writes adapters, head, Adam moments and step, masks, pending commands, policy/importance state, input EMAs. */
+  public void saveCheckpoint(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Map<String, SafeTensors.Tensor> arrays = new LinkedHashMap<>();
+    for (int i = 0; i < params.size(); i++) {
+      arrays.put("param." + i, tensor(params.get(i)));
+    }
+    List<NDArray> st = optimizer.state();
+    for (int i = 0; i < st.size(); i++) {
+      arrays.put("adam." + i, tensor(st.get(i)));
+    }
+    Path tmp = dir.resolve(ARRAYS + ".tmp");
+    SafeTensors.write(tmp, arrays, Map.of("format", "salientstream-trainer-checkpoint"));
+    ObjectNode s = JSON.createObjectNode();
+    s.put("nextStep", nextStep);
+    s.put("seed", cfg.seed());
+    s.put("adamStep", optimizer.stepCount());
+    s.put("params", params.size());
+    s.put("stickyMask", stickyMask);
+    s.put("policy", host == null ? "none" : host.policyName());
+    ArrayNode keeps = s.putArray("keep");
+    for (AdaptedLinear a : adapters) {
+      boolean[] k = a instanceof SvdAdapterLinear sv ? sv.keep() : a instanceof LoraLinear l ? l.keep() : null;
+      keeps.add(k == null ? "" : Base64.getEncoder().encodeToString(pack(k)));
+    }
+    ArrayNode pend = s.putArray("pending");
+    for (MaskCommand c : pending) {
+      ObjectNode n = pend.addObject();
+      n.put("applyAtStep", c.applyAtStep());
+      n.put("persistent", c.persistent());
+      n.put("origin", c.origin());
+      ArrayNode kk = n.putArray("keep");
+      for (boolean[] b : c.keep()) {
+        kk.add(Base64.getEncoder().encodeToString(pack(b)) + ":" + b.length);
+      }
+    }
+    if (host != null) {
+      s.put("host", Base64.getEncoder().encodeToString(host.snapshot()));
+    }
+    if (importance != null) {
+      s.put("importance", Base64.getEncoder().encodeToString(importance.snapshotState()));
+    }
+    if (inputEma != null) {
+      ArrayNode ema = s.putArray("inputEma");
+      for (double[] e : inputEma) {
+        ArrayNode row = ema.addArray();
+        for (double v : e) {
+          row.add(v);
+        }
+      }
+    }
+    Files.move(tmp, dir.resolve(ARRAYS), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.write(dir.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
+  }
+
+  /** Restores what {@link #saveCheckpoint} wrote; the trainer must have been built with the same task and seed. */
+  public void restoreCheckpoint(Path dir) throws IOException {
+    Path stateFile = dir.resolve(STATE);
+    if (!Files.exists(stateFile)) {
+      throw new IOException("no checkpoint in " + dir + " (missing " + STATE + ")");
+    }
+    var s = JSON.readTree(stateFile.toFile());
+    if (s.get("params").asInt() != params.size() || s.get("seed").asLong() != cfg.seed()) {
+      throw new IOException("checkpoint in " + dir + " is for a different model or seed (" + s.get("params")
+          + " arrays, seed " + s.get("seed") + ")");
+    }
+    String policy = host == null ? "none" : host.policyName();
+    if (!policy.equals(s.get("policy").asText())) {
+      throw new IOException("checkpoint in " + dir + " was written by policy " + s.get("policy") + ", not " + policy);
+    }
+    Map<String, SafeTensors.Tensor> arrays = SafeTensors.read(dir.resolve(ARRAYS));
+    for (int i = 0; i < params.size(); i++) {
+      overwrite(params.get(i), arrays.get("param." + i));
+    }
+    List<NDArray> st = optimizer.state();
+    for (int i = 0; i < st.size(); i++) {
+      overwrite(st.get(i), arrays.get("adam." + i));
+    }
+    optimizer.setStepCount(s.get("adamStep").asLong());
+    nextStep = s.get("nextStep").asLong();
+    for (int k = 0; k < adapters.size(); k++) {
+      String enc = s.get("keep").get(k).asText();
+      AdaptedLinear a = adapters.get(k);
+      if (a instanceof SvdAdapterLinear sv) {
+        sv.setKeep(unpack(Base64.getDecoder().decode(enc), sv.rank()));
+      } else if (a instanceof LoraLinear l) {
+        l.setKeep(unpack(Base64.getDecoder().decode(enc), l.rank() * l.dIn()));
+      }
+    }
+    stickyMask = s.get("stickyMask").asBoolean();
+    pending.clear();
+    for (var n : s.get("pending")) {
+      List<boolean[]> keep = new ArrayList<>();
+      for (var kk : n.get("keep")) {
+        String[] parts = kk.asText().split(":");
+        keep.add(unpack(Base64.getDecoder().decode(parts[0]), Integer.parseInt(parts[1])));
+      }
+      pending.add(new MaskCommand(n.get("applyAtStep").asLong(), n.get("persistent").asBoolean(), keep,
+          n.get("origin").asText()));
+    }
+    if (host != null) {
+      host.restore(Base64.getDecoder().decode(s.get("host").asText()));
+    }
+    if (importance != null) {
+      importance.restoreState(Base64.getDecoder().decode(s.get("importance").asText()));
+    }
+    if (inputEma != null) {
+      for (int k = 0; k < inputEma.length; k++) {
+        for (int j = 0; j < inputEma[k].length; j++) {
+          inputEma[k][j] = s.get("inputEma").get(k).get(j).asDouble();
+        }
+      }
+    }
+  }
+
+  private static SafeTensors.Tensor tensor(NDArray a) {
+    return new SafeTensors.Tensor(a.getShape().getShape(), a.toFloatArray());
+  }
+
+  private void overwrite(NDArray target, SafeTensors.Tensor t) throws IOException {
+    if (t == null || !new Shape(t.shape()).equals(target.getShape())) {
+      throw new IOException("checkpoint array does not match the model (shape " + target.getShape() + ")");
+    }
+    target.set(t.data());
+  }
+
+  private static byte[] pack(boolean[] bits) {
+    byte[] b = new byte[(bits.length + 7) / 8];
+    for (int i = 0; i < bits.length; i++) {
+      if (bits[i]) {
+        b[i >> 3] |= (byte) (1 << (i & 7));
+      }
+    }
+    return b;
+  }
+
+  private static boolean[] unpack(byte[] b, int n) {
+    boolean[] bits = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      bits[i] = (b[i >> 3] & (1 << (i & 7))) != 0;
+    }
+    return bits;
+  }
+}
