@@ -1,0 +1,263 @@
+package io.salientstream.loop;
+
+import io.salientstream.avro.ExperimentSpec;
+import io.salientstream.avro.MatrixMask;
+import io.salientstream.avro.MatrixSingularValues;
+import io.salientstream.avro.RankPruneCommand;
+import io.salientstream.avro.SingularValueStep;
+import io.salientstream.avro.TrainerState;
+import io.salientstream.avro.TrainerStatus;
+import io.salientstream.trainer.host.AllocationHost;
+import io.salientstream.trainer.host.MaskCommand;
+import io.salientstream.trainer.host.MatrixStep;
+import io.salientstream.trainer.host.StepEvent;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongPredicate;
+
+/**
+ * {@code --allocation kafka}: the trainer's allocation host when the policy runs in the salience-analyzer and pruner.
+ * After every optimizer step it publishes the {@link StepEvent} as a {@link SingularValueStep} and returns the
+ * rank-pruning commands addressed to this run as {@link MaskCommand}s at the step they name.
+ *
+ * <ul>
+ *   <li><b>sync</b>: at a step where the experiment's policy decides (window end, mask step), the host waits for
+ *       that decision's command before the next step begins. Every command is then applied at exactly the step the
+ *       in-process run applies it, so final masks and adapters are identical bit for bit.</li>
+ *   <li><b>async</b>: never waits; commands are returned at the first step boundary after they arrive (the trainer
+ *       applies a command whose step has passed right away and counts it as late). The lag in steps is reported.</li>
+ * </ul>
+ * Replay safety: commands carry a per-experiment sequence; the client delivers each sequence at most once and the
+ * last applied sequence is part of {@link #snapshot()} (trainer checkpoints).
+ */
+public final class KafkaAllocationHost implements AllocationHost {
+
+  public enum Mode { SYNC, ASYNC }
+
+  private final ExperimentClient client;
+  private final ExperimentSpec spec;
+  private final Mode mode;
+  private final LongPredicate decidesAt;
+  private final Duration syncTimeout;
+  private final Set<Need> needs;
+  private final LoopLatency latency = new LoopLatency();
+  private final Map<Long, Long> emittedAtNanos = new HashMap<>();
+  private final int statusEvery;
+  private long commandsApplied;
+  private long lagStepsTotal;
+  private long maxLagSteps;
+  private long lastStep = -1;
+  private int lastTotalRank;
+  private double lastLoss;
+
+  /**
+   * @param decidesAt  the steps at which the policy decides (from the core's schedule); used in sync mode only
+   * @param statusEvery publish a {@link TrainerStatus} every this many steps (0: never)
+   */
+  public KafkaAllocationHost(ExperimentClient client, ExperimentSpec spec, Mode mode, LongPredicate decidesAt,
+                             Duration syncTimeout, int statusEvery) {
+    this.client = client;
+    this.spec = spec;
+    this.mode = mode;
+    this.decidesAt = decidesAt;
+    this.syncTimeout = syncTimeout;
+    this.statusEvery = statusEvery;
+    this.needs = switch (spec.getPolicy()) {
+      case "adalora" -> EnumSet.of(Need.TRIPLET_IMPORTANCE);
+      case "prilora" -> throw new IllegalArgumentException("policy prilora prunes entries of A, which the Kafka loop"
+          + " does not carry; run it with --allocation in-process");
+      default -> EnumSet.noneOf(Need.class);
+    };
+  }
+
+  @Override
+  public String policyName() {
+    return spec.getPolicy();
+  }
+
+  @Override
+  public Set<Need> needs() {
+    return needs;
+  }
+
+  /** Publishes the registration (call once before training). */
+  public void register() {
+    client.register(spec);
+    status(TrainerState.STARTING, 0);
+  }
+
+  @Override
+  public List<MaskCommand> afterStep(StepEvent e) {
+    SingularValueStep event = toEvent(e);
+    long now = System.nanoTime();
+    client.emit(event);
+    emittedAtNanos.put(e.step(), now);
+    lastStep = e.step();
+    lastLoss = e.taskLoss();
+    lastTotalRank = totalRank(e);
+    List<RankPruneCommand> received;
+    if (mode == Mode.SYNC && decidesAt.test(e.step())) {
+      client.flush();
+      received = client.await(e.step(), syncTimeout);
+    } else {
+      received = client.poll(Duration.ZERO);
+    }
+    List<MaskCommand> out = new ArrayList<>(received.size());
+    long receivedAt = System.nanoTime();
+    for (RankPruneCommand c : received) {
+      Long sent = emittedAtNanos.remove(c.getDecidedAtStep());
+      if (sent != null) {
+        latency.add((receivedAt - sent) / 1e6);
+      }
+      long lag = Math.max(0, e.step() - c.getApplyAtStep()); // steps the command arrived too late for
+      lagStepsTotal += lag;
+      maxLagSteps = Math.max(maxLagSteps, lag);
+      commandsApplied++;
+      out.add(toMaskCommand(c));
+    }
+    emittedAtNanos.keySet().removeIf(s -> s < e.step() - 10_000);
+    if (statusEvery > 0 && e.step() % statusEvery == 0) {
+      status(TrainerState.RUNNING, 0);
+    }
+    return out;
+  }
+
+  private SingularValueStep toEvent(StepEvent e) {
+    List<MatrixSingularValues> ms = new ArrayList<>(e.matrices().size());
+    double[] imp = e.tripletImportance();
+    int offset = 0;
+    for (MatrixStep m : e.matrices()) {
+      double[] sv = m.singularValues();
+      if (sv == null) {
+        throw new IllegalStateException("matrix " + m.name() + " has no singular values: the Kafka loop needs SVD adapters");
+      }
+      List<Float> values = new ArrayList<>(sv.length);
+      List<Boolean> mask = new ArrayList<>(sv.length);
+      for (int i = 0; i < sv.length; i++) {
+        values.add((float) sv[i]); // exact: the trainer's λ are float32
+        mask.add(m.keep()[i]);
+      }
+      List<Double> importance = null;
+      if (imp != null) {
+        importance = new ArrayList<>(sv.length);
+        for (int i = 0; i < sv.length; i++) {
+          importance.add(imp[offset + i]);
+        }
+      }
+      offset += sv.length;
+      ms.add(MatrixSingularValues.newBuilder().setName(m.name()).setLayer(m.layer()).setSingularValues(values)
+          .setMask(mask).setImportance(importance).build());
+    }
+    return SingularValueStep.newBuilder()
+        .setExperimentId(client.experimentId()).setRunId(client.runId()).setEpoch(client.epoch())
+        .setStep(e.step()).setWallClockMs(Instant.now())
+        .setOrthRegLoss(e.orthRegLoss()).setTaskLoss(e.taskLoss()).setLearningRate(e.learningRate())
+        .setMatrices(ms).build();
+  }
+
+  static MaskCommand toMaskCommand(RankPruneCommand c) {
+    List<boolean[]> keep = new ArrayList<>(c.getMasks().size());
+    for (MatrixMask m : c.getMasks()) {
+      boolean[] k = new boolean[m.getKeep().size()];
+      for (int i = 0; i < k.length; i++) {
+        k[i] = m.getKeep().get(i);
+      }
+      keep.add(k);
+    }
+    return new MaskCommand(c.getApplyAtStep(), c.getPersistent(), keep, "command " + c.getCommandId()
+        + " (decided at step " + c.getDecidedAtStep() + ", total rank " + c.getTotalRank() + ")");
+  }
+
+  private static int totalRank(StepEvent e) {
+    int r = 0;
+    for (MatrixStep m : e.matrices()) {
+      for (boolean b : m.keep()) {
+        r += b ? 1 : 0;
+      }
+    }
+    return r;
+  }
+
+  /** Publishes a status record (the {@code watch} monitor shows these). */
+  public void status(TrainerState state, double stepsPerSecond) {
+    status(state, stepsPerSecond, Map.of(), null);
+  }
+
+  public void status(TrainerState state, double stepsPerSecond, Map<String, Double> metrics, String message) {
+    client.status(TrainerStatus.newBuilder()
+        .setExperimentId(client.experimentId()).setRunId(client.runId()).setEpoch(client.epoch())
+        .setState(state).setStep(Math.max(0, lastStep)).setTotalSteps(spec.getSchedule().getTotalSteps())
+        .setWallClockMs(Instant.now()).setTaskLoss(Double.isFinite(lastLoss) ? lastLoss : 0.0)
+        .setStepsPerSecond(stepsPerSecond).setTotalRank(lastTotalRank)
+        .setCommandsApplied(commandsApplied).setLastAppliedSequence(client.lastSequence())
+        .setCommandLagSteps(maxLagSteps).setMetrics(metrics).setMessage(message).build());
+  }
+
+  public LoopLatency latency() {
+    return latency;
+  }
+
+  public long commandsApplied() {
+    return commandsApplied;
+  }
+
+  /** Mean lag in steps between the step a command names and the step it was applied at (0 in sync mode). */
+  public double meanLagSteps() {
+    return commandsApplied == 0 ? 0 : (double) lagStepsTotal / commandsApplied;
+  }
+
+  public long maxLagSteps() {
+    return maxLagSteps;
+  }
+
+  public Mode mode() {
+    return mode;
+  }
+
+  @Override
+  public byte[] snapshot() {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(b)) {
+      out.writeLong(client.lastSequence());
+      out.writeLong(commandsApplied);
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex);
+    }
+    return b.toByteArray();
+  }
+
+  /**
+   * Restoring needs a client created with the checkpoint's last sequence (see {@link ExperimentClient}); this only
+   * checks that the snapshot matches it.
+   */
+  @Override
+  public void restore(byte[] state) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(state))) {
+      long seq = in.readLong();
+      commandsApplied = in.readLong();
+      if (seq != client.lastSequence()) {
+        throw new IllegalStateException("checkpoint applied command sequence " + seq + " but the Kafka client was"
+            + " created with " + client.lastSequence() + "; create it from the checkpoint");
+      }
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex);
+    }
+  }
+
+  @Override
+  public void close() {
+    client.flush();
+  }
+}
