@@ -1,0 +1,168 @@
+package io.salientstream.pruner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.salientstream.avro.AdaptedMatrix;
+import io.salientstream.avro.BudgetSchedule;
+import io.salientstream.avro.DeadLetter;
+import io.salientstream.avro.DeadLetterReason;
+import io.salientstream.avro.ExperimentSpec;
+import io.salientstream.avro.RankPruneCommand;
+import io.salientstream.avro.SalienceReport;
+import io.salientstream.registry.server.InMemorySchemaLog;
+import io.salientstream.registry.server.SchemaRegistryServer;
+import io.salientstream.streams.EventSerdes;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The pruner topology on the test driver with real Avro through a real registry server. */
+class PrunerTopologyTest {
+
+  static SchemaRegistryServer registry;
+  static Map<String, Object> serdeConfig;
+
+  PrunerMetrics metrics;
+  TopologyTestDriver driver;
+  TestInputTopic<String, byte[]> experiments;
+  TestInputTopic<String, byte[]> reports;
+  TestOutputTopic<String, RankPruneCommand> commands;
+  TestOutputTopic<String, DeadLetter> deadLetters;
+  Serializer<Object> avro;
+
+  @BeforeAll
+  static void startRegistry() {
+    registry = SchemaRegistryServer.builder(new InMemorySchemaLog()).port(0).build().start();
+    serdeConfig = Map.of("schema.registry.url", registry.url());
+  }
+
+  @AfterAll
+  static void stopRegistry() {
+    registry.close();
+  }
+
+  @BeforeEach
+  void startDriver() {
+    PrunerTopology.Topics topics = new PrunerTopology.Topics("exp", "reports", "commands", "dlq");
+    PrunerTopology.Config config = new PrunerTopology.Config("pruner-test", "test-version", topics,
+        () -> EventSerdes.of(ExperimentSpec.class, serdeConfig).deserializer(),
+        () -> EventSerdes.of(SalienceReport.class, serdeConfig).deserializer(),
+        EventSerdes.of(RankPruneCommand.class, serdeConfig).serializer(),
+        EventSerdes.of(DeadLetter.class, serdeConfig).serializer());
+    metrics = new PrunerMetrics();
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "pruner-test");
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    driver = new TopologyTestDriver(PrunerTopology.build(config, metrics), props);
+    experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
+    reports = driver.createInputTopic("reports", new StringSerializer(), new ByteArraySerializer());
+    commands = driver.createOutputTopic("commands", new StringDeserializer(), EventSerdes.of(RankPruneCommand.class, serdeConfig).deserializer());
+    deadLetters = driver.createOutputTopic("dlq", new StringDeserializer(), EventSerdes.of(DeadLetter.class, serdeConfig).deserializer());
+    avro = EventSerdes.anyValue(serdeConfig);
+  }
+
+  @AfterEach
+  void stopDriver() {
+    driver.close();
+  }
+
+  static ExperimentSpec spec(String id) {
+    List<AdaptedMatrix> ms = List.of(new AdaptedMatrix("q", 0, 8, 8, 3), new AdaptedMatrix("v", 0, 8, 8, 3));
+    return ExperimentSpec.newBuilder().setExperimentId(id).setCreatedAtMs(Instant.ofEpochMilli(1)).setModel("synthetic")
+        .setMatrices(ms).setPolicy("lora").setSchedule(new BudgetSchedule(100L, 10L, 10L, 6, 6)).build();
+  }
+
+  static SalienceReport report(String id, int epoch, long end, Boolean... keep) {
+    List<Boolean> k = List.of(keep);
+    int kept = (int) k.stream().filter(b -> b).count();
+    return SalienceReport.newBuilder().setExperimentId(id).setRunId("run-" + epoch).setEpoch(epoch).setPolicy("lora")
+        .setWindowIndex(0).setWindowStartStep(end - 9).setWindowEndStep(end).setWindowLength(10)
+        .setEffectiveFromStep(end + 1).setBudget(kept).setThreshold(0.5)
+        .setSalience(new ArrayList<>(Collections.nCopies(k.size(), 1.0))).setKeepMask(k).setComputeMillis(1.0).build();
+  }
+
+  private void send(SalienceReport r) {
+    reports.pipeInput(r.getExperimentId(), avro.serialize("reports", r));
+  }
+
+  @Test
+  void reportsBecomeSequencedCommandsWithPerMatrixMasksAndProvenance() {
+    experiments.pipeInput("e1", avro.serialize("exp", spec("e1")));
+    send(report("e1", 3, 20, true, true, false, true, true, true));
+    send(report("e1", 3, 30, true, false, false, true, true, true));
+
+    List<RankPruneCommand> out = commands.readValuesToList();
+    assertThat(out).hasSize(2);
+    RankPruneCommand first = out.get(0);
+    assertThat(first.getCommandId()).isEqualTo("e1/3/1");
+    assertThat(first.getSequence()).isEqualTo(1);
+    assertThat(first.getTargetEpoch()).isEqualTo(3);
+    assertThat(first.getTargetRunId()).isEqualTo("run-3");
+    assertThat(first.getApplyAtStep()).isEqualTo(21);
+    assertThat(first.getDecidedAtStep()).isEqualTo(20);
+    assertThat(first.getMasks()).hasSize(2);
+    assertThat(first.getMasks().get(0).getName()).isEqualTo("q");
+    assertThat(first.getMasks().get(0).getKeep()).containsExactly(true, true, false);
+    assertThat(first.getTotalRank()).isEqualTo(5);
+    assertThat(first.getProvenance().getCodeVersion()).isEqualTo("test-version");
+    assertThat(first.getProvenance().getWindowEndStep()).isEqualTo(20);
+    assertThat(out.get(1).getSequence()).isEqualTo(2);
+    assertThat(out.get(1).getTotalRank()).isEqualTo(4);
+
+    KeyValueStore<String, byte[]> store = driver.getKeyValueStore(PrunerProcessor.PATTERNS);
+    RankPattern p = RankPattern.decode(store.get("e1"));
+    assertThat(p.sequence()).isEqualTo(2);
+    assertThat(p.totalRank()).isEqualTo(4);
+  }
+
+  @Test
+  void duplicatesAreSkippedAndStaleEpochsRejected() {
+    experiments.pipeInput("e1", avro.serialize("exp", spec("e1")));
+    send(report("e1", 3, 20, true, true, true, true, true, false));
+    send(report("e1", 3, 20, true, true, true, true, true, false));
+    send(report("e1", 2, 30, true, true, true, true, true, false));
+    assertThat(commands.readValuesToList()).hasSize(1);
+    assertThat(metrics.duplicates.sum()).isEqualTo(1);
+    List<DeadLetter> dls = deadLetters.readValuesToList();
+    assertThat(dls).singleElement().satisfies(d -> {
+      assertThat(d.getReason()).isEqualTo(DeadLetterReason.STALE_EPOCH);
+      assertThat(d.getSourceTopic()).isEqualTo("reports");
+    });
+  }
+
+  @Test
+  void badReportsLandInDeadLettersAndProcessingGoesOn() {
+    experiments.pipeInput("e1", avro.serialize("exp", spec("e1")));
+    send(report("ghost", 1, 20, true, true, true, true, true, true));       // unknown experiment
+    send(report("e1", 1, 20, true, true, true));                              // wrong length
+    SalienceReport lying = report("e1", 1, 20, true, true, true, true, true, false);
+    lying.setBudget(6);
+    send(lying);                                                              // budget does not match the mask
+    reports.pipeInput("e1", new byte[] {1, 2, 3});                            // not our wire format
+    send(report("e1", 1, 20, true, true, true, true, true, false));          // good
+
+    List<DeadLetter> dls = deadLetters.readValuesToList();
+    assertThat(dls).extracting(DeadLetter::getReason).containsExactly(DeadLetterReason.UNKNOWN_EXPERIMENT,
+        DeadLetterReason.WRONG_LENGTH, DeadLetterReason.INVALID_VALUE, DeadLetterReason.DESERIALIZATION);
+    assertThat(dls.get(1).getErrorMessage()).contains("keepMask has 3 entries, the experiment has 6");
+    assertThat(dls.get(2).getErrorMessage()).contains("keeps 5 but budget is 6");
+    assertThat(commands.readValuesToList()).hasSize(1);
+  }
+}

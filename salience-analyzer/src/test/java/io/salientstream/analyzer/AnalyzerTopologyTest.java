@@ -1,0 +1,219 @@
+package io.salientstream.analyzer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.salientstream.avro.DeadLetter;
+import io.salientstream.avro.DeadLetterReason;
+import io.salientstream.avro.ExperimentSpec;
+import io.salientstream.avro.MatrixSingularValues;
+import io.salientstream.avro.SalienceReport;
+import io.salientstream.avro.SingularValueStep;
+import io.salientstream.registry.server.InMemorySchemaLog;
+import io.salientstream.registry.server.SchemaRegistryServer;
+import io.salientstream.streams.EventSerdes;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The analyzer topology on Kafka Streams' test driver, with real Avro through a real (in-memory backed) registry
+ * server: every kind of bad input lands in the dead-letter topic with its reason and original bytes, and good
+ * records keep flowing.
+ */
+class AnalyzerTopologyTest {
+
+  static SchemaRegistryServer registry;
+  static Map<String, Object> serdeConfig;
+
+  AnalyzerMetrics metrics;
+  TopologyTestDriver driver;
+  TestInputTopic<String, byte[]> experiments;
+  TestInputTopic<String, byte[]> steps;
+  TestOutputTopic<String, SalienceReport> reports;
+  TestOutputTopic<String, DeadLetter> deadLetters;
+  Serializer<Object> avro;
+
+  @BeforeAll
+  static void startRegistry() {
+    registry = SchemaRegistryServer.builder(new InMemorySchemaLog()).port(0).build().start();
+    serdeConfig = Map.of("schema.registry.url", registry.url());
+  }
+
+  @AfterAll
+  static void stopRegistry() {
+    registry.close();
+  }
+
+  @BeforeEach
+  void startDriver() {
+    AnalyzerTopology.Topics topics = new AnalyzerTopology.Topics("exp", "sv", "reports", "dlq");
+    AnalyzerTopology.Config config = new AnalyzerTopology.Config("salience-analyzer-test", topics,
+        () -> EventSerdes.of(ExperimentSpec.class, serdeConfig).deserializer(),
+        () -> EventSerdes.of(SingularValueStep.class, serdeConfig).deserializer(),
+        EventSerdes.of(SalienceReport.class, serdeConfig).serializer(),
+        EventSerdes.of(DeadLetter.class, serdeConfig).serializer());
+    metrics = new AnalyzerMetrics();
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "analyzer-test");
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props);
+    experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
+    steps = driver.createInputTopic("sv", new StringSerializer(), new ByteArraySerializer());
+    reports = driver.createOutputTopic("reports", new StringDeserializer(), EventSerdes.of(SalienceReport.class, serdeConfig).deserializer());
+    deadLetters = driver.createOutputTopic("dlq", new StringDeserializer(), EventSerdes.of(DeadLetter.class, serdeConfig).deserializer());
+    avro = EventSerdes.anyValue(serdeConfig);
+  }
+
+  @AfterEach
+  void stopDriver() {
+    driver.close();
+  }
+
+  private ExperimentSpec register(String id) {
+    ExperimentSpec spec = Fixtures.spec(id, "lora", 4, 3, 100, 5, 10, 6, Map.of());
+    experiments.pipeInput(id, avro.serialize("exp", spec));
+    return spec;
+  }
+
+  private void send(SingularValueStep e) {
+    steps.pipeInput(e.getExperimentId(), avro.serialize("sv", e));
+  }
+
+  private DeadLetter onlyDeadLetter() {
+    List<DeadLetter> all = deadLetters.readValuesToList();
+    assertThat(all).hasSize(1);
+    return all.get(0);
+  }
+
+  @Test
+  void randomBytesLandInDeadLettersWithTheirOriginalBytesAndPosition() {
+    ExperimentSpec spec = register("e1");
+    byte[] junk = new byte[64];
+    new Random(7).nextBytes(junk);
+    junk[0] = 0; // passes the magic-byte check, fails later
+    send(Fixtures.step(spec, "r", 1, 0, 1));
+    steps.pipeInput("e1", junk);
+    send(Fixtures.step(spec, "r", 1, 1, 1));
+
+    DeadLetter dl = onlyDeadLetter();
+    assertThat(dl.getReason()).isIn(DeadLetterReason.DESERIALIZATION, DeadLetterReason.UNKNOWN_SCHEMA);
+    assertThat(dl.getSourceTopic()).isEqualTo("sv");
+    assertThat(dl.getSourceOffset()).isEqualTo(1);
+    assertThat(dl.getErrorMessage()).contains("topic sv").contains("offset 1");
+    assertThat(toBytes(dl.getOriginalValue())).isEqualTo(junk);
+    assertThat(metrics.steps.sum()).as("good records before and after are processed").isEqualTo(2);
+  }
+
+  @Test
+  void wrongMagicByteAndUnknownSchemaIdAreNamed() {
+    register("e1");
+    steps.pipeInput("e1", new byte[] {7, 0, 0, 0, 1, 2, 3});
+    steps.pipeInput("e1", new byte[] {0, 0, 0, 0x27, 0x0f, 2, 4, 6});
+    List<DeadLetter> dls = deadLetters.readValuesToList();
+    assertThat(dls).hasSize(2);
+    assertThat(dls.get(0).getReason()).isEqualTo(DeadLetterReason.DESERIALIZATION);
+    assertThat(dls.get(0).getErrorMessage()).containsIgnoringCase("magic");
+    assertThat(dls.get(1).getReason()).isEqualTo(DeadLetterReason.UNKNOWN_SCHEMA);
+    assertThat(dls.get(1).getErrorMessage()).contains("9999");
+  }
+
+  @Test
+  void nanAndInfiniteValuesAreRejected() {
+    ExperimentSpec spec = register("e1");
+    SingularValueStep bad = Fixtures.step(spec, "r", 1, 0, 1);
+    MatrixSingularValues m = bad.getMatrices().get(1);
+    List<Float> v = new ArrayList<>(m.getSingularValues());
+    v.set(2, Float.NaN);
+    m.setSingularValues(v);
+    send(bad);
+    DeadLetter dl = onlyDeadLetter();
+    assertThat(dl.getReason()).isEqualTo(DeadLetterReason.INVALID_VALUE);
+    assertThat(dl.getErrorMessage()).contains("experiment 'e1' step 0 matrix 1").contains("singularValues[2] is NaN");
+
+    SingularValueStep inf = Fixtures.step(spec, "r", 1, 0, 1);
+    inf.setOrthRegLoss(Double.POSITIVE_INFINITY);
+    ExperimentSpec salient = Fixtures.spec("e2", "salientlora", 4, 3, 100, 5, 10, 6, Map.of());
+    experiments.pipeInput("e2", avro.serialize("exp", salient));
+    SingularValueStep infR = Fixtures.step(salient, "r", 1, 0, 1);
+    infR.setOrthRegLoss(Double.POSITIVE_INFINITY);
+    send(infR);
+    assertThat(onlyDeadLetter().getErrorMessage()).contains("orthRegLoss is Infinity");
+  }
+
+  @Test
+  void wrongVectorLengthIsRejected() {
+    ExperimentSpec spec = register("e1");
+    SingularValueStep bad = Fixtures.step(spec, "r", 1, 0, 1);
+    MatrixSingularValues m = bad.getMatrices().get(3);
+    m.setSingularValues(m.getSingularValues().subList(0, 2));
+    send(bad);
+    DeadLetter dl = onlyDeadLetter();
+    assertThat(dl.getReason()).isEqualTo(DeadLetterReason.WRONG_LENGTH);
+    assertThat(dl.getErrorMessage()).contains("singularValues has 2 entries, the matrix has rank 3");
+  }
+
+  @Test
+  void unknownExperimentIsRejected() {
+    ExperimentSpec spec = Fixtures.spec("ghost", "lora", 4, 3, 100, 5, 10, 6, Map.of());
+    send(Fixtures.step(spec, "r", 1, 0, 1));
+    DeadLetter dl = onlyDeadLetter();
+    assertThat(dl.getReason()).isEqualTo(DeadLetterReason.UNKNOWN_EXPERIMENT);
+    assertThat(dl.getErrorMessage()).contains("ghost");
+  }
+
+  @Test
+  void staleEpochIsRejectedAndDuplicatesAreSkipped() {
+    ExperimentSpec spec = register("e1");
+    send(Fixtures.step(spec, "run-2", 2, 0, 1));
+    send(Fixtures.step(spec, "run-2", 2, 1, 1));
+    send(Fixtures.step(spec, "run-2", 2, 1, 1)); // duplicate (producer retry)
+    send(Fixtures.step(spec, "run-1", 1, 2, 1)); // a zombie of the previous run
+    DeadLetter dl = onlyDeadLetter();
+    assertThat(dl.getReason()).isEqualTo(DeadLetterReason.STALE_EPOCH);
+    assertThat(dl.getErrorMessage()).contains("epoch 1").contains("epoch 2");
+    assertThat(metrics.duplicates.sum()).isEqualTo(1);
+    assertThat(metrics.steps.sum()).isEqualTo(2);
+  }
+
+  @Test
+  void aGapIsRejectedNamingTheExpectedStep() {
+    ExperimentSpec spec = register("e1");
+    send(Fixtures.step(spec, "r", 1, 0, 1));
+    send(Fixtures.step(spec, "r", 1, 5, 1));
+    assertThat(onlyDeadLetter().getErrorMessage()).contains("step 5 arrived but step 1 is next");
+    send(Fixtures.step(spec, "r", 1, 1, 1));
+    assertThat(deadLetters.isEmpty()).isTrue();
+    assertThat(metrics.steps.sum()).isEqualTo(2);
+  }
+
+  @Test
+  void aRegistrationThatCannotRunIsRejected() {
+    ExperimentSpec spec = Fixtures.spec("e1", "no-such-policy", 4, 3, 100, 5, 10, 6, Map.of());
+    experiments.pipeInput("e1", avro.serialize("exp", spec));
+    DeadLetter dl = onlyDeadLetter();
+    assertThat(dl.getSourceTopic()).isEqualTo("exp");
+    assertThat(dl.getErrorMessage()).contains("no-such-policy");
+  }
+
+  static byte[] toBytes(ByteBuffer b) {
+    byte[] out = new byte[b.remaining()];
+    b.duplicate().get(out);
+    return out;
+  }
+}
