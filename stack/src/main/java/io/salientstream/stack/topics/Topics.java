@@ -16,20 +16,27 @@ import java.util.Objects;
 public final class Topics {
     private static final String KEY = "experiment id (string)";
 
+    /**
+     * Partitions of every experiment-keyed topic. They must all be equal: the analyzer joins registrations with
+     * singular values, and the pruner registrations with salience reports, inside one task per partition
+     * (co-partitioning). It bounds how many analyzer/pruner instances share the work.
+     */
+    public static final int EXPERIMENT_PARTITIONS = 6;
+
     /** Experiment definitions (policy, budget schedule, model); compacted: the latest definition per experiment. */
-    public static final TopicSpec<Object> EXPERIMENTS = new TopicSpec<>("salientstream.experiments.v1", 3, true,
+    public static final TopicSpec<Object> EXPERIMENTS = new TopicSpec<>("salientstream.experiments.v1", EXPERIMENT_PARTITIONS, true,
             true, KEY, "experiment definitions, latest per experiment", null);
     /** Per-step singular values emitted by trainers after every optimizer step. */
-    public static final TopicSpec<Object> SINGULAR_VALUES = new TopicSpec<>("salientstream.singular-values.v1", 6,
+    public static final TopicSpec<Object> SINGULAR_VALUES = new TopicSpec<>("salientstream.singular-values.v1", EXPERIMENT_PARTITIONS,
             false, true, KEY, "per-step singular values of every adapted matrix", null);
     /** Salience computed by the analyzer at each window end. */
-    public static final TopicSpec<Object> SALIENCE_REPORTS = new TopicSpec<>("salientstream.salience-reports.v1", 3,
+    public static final TopicSpec<Object> SALIENCE_REPORTS = new TopicSpec<>("salientstream.salience-reports.v1", EXPERIMENT_PARTITIONS,
             false, true, KEY, "salience per singular value at each window end", null);
     /** Rank-pruning commands from the pruner to trainers. */
-    public static final TopicSpec<Object> RANK_COMMANDS = new TopicSpec<>("salientstream.rank-commands.v1", 3,
+    public static final TopicSpec<Object> RANK_COMMANDS = new TopicSpec<>("salientstream.rank-commands.v1", EXPERIMENT_PARTITIONS,
             false, true, KEY, "rank-pruning commands (ids, epochs, apply-at step)", null);
     /** Trainer heartbeats and progress. */
-    public static final TopicSpec<Object> TRAINER_STATUS = new TopicSpec<>("salientstream.trainer-status.v1", 3,
+    public static final TopicSpec<Object> TRAINER_STATUS = new TopicSpec<>("salientstream.trainer-status.v1", EXPERIMENT_PARTITIONS,
             false, true, KEY, "trainer status and progress", null);
     /** Records that could not be processed, with the reason and their origin. */
     public static final TopicSpec<Object> DEAD_LETTER = new TopicSpec<>("salientstream.dead-letter.v1", 1,
