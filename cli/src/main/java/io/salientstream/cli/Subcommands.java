@@ -8,5 +8,9 @@ final class Subcommands {
   private Subcommands() {}
 
   static void register(CommandLine cl) {
+    cl.addSubcommand(new LocalCommand());
+    cl.addSubcommand(new TopicsCommand());
+    cl.addSubcommand(new ServicesCommands.Analyzer());
+    cl.addSubcommand(new ServicesCommands.PrunerCmd());
   }
 }
