@@ -12,5 +12,6 @@ final class Subcommands {
     cl.addSubcommand(new TopicsCommand());
     cl.addSubcommand(new ServicesCommands.Analyzer());
     cl.addSubcommand(new ServicesCommands.PrunerCmd());
+    cl.addSubcommand(new WatchCommand());
   }
 }

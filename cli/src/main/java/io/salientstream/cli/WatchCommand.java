@@ -1,0 +1,44 @@
+package io.salientstream.cli;
+
+import io.salientstream.loop.LoopTopics;
+import io.salientstream.loop.Watcher;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code salientstream watch}: follow every experiment live in the terminal. */
+@Command(name = "watch", mixinStandardHelpOptions = true,
+    description = "Follow every experiment live: step, loss, total rank, last window length, commands applied, command lag.")
+final class WatchCommand implements Callable<Integer> {
+
+  @Mixin ConnectionOptions connection;
+
+  @Option(names = "--once", description = "Read what is there, print the table once and exit.")
+  boolean once;
+
+  @Option(names = "--from-end", description = "Start at the end of the topics instead of replaying them.")
+  boolean fromEnd;
+
+  @Option(names = "--refresh-ms", defaultValue = "1000", description = "Redraw interval (default: ${DEFAULT-VALUE}).")
+  long refreshMs;
+
+  @Override
+  public Integer call() {
+    LayeredConfig cfg = connection.resolve();
+    if (refreshMs < 50) {
+      throw new IllegalArgumentException("--refresh-ms must be >= 50, got " + refreshMs);
+    }
+    try (Watcher w = new Watcher(ServicesCommands.serdeConfig(cfg), LoopTopics.forPrefix(cfg.tenant()), !fromEnd)) {
+      if (once) {
+        w.catchUp(Duration.ofMillis(1500));
+        System.out.print(w.monitor().render());
+        return 0;
+      }
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.println()));
+      w.follow(System.out, Duration.ofMillis(refreshMs));
+      return 0;
+    }
+  }
+}
