@@ -52,14 +52,19 @@ public final class SalienceEngine {
 
         GraphBuilder.Built built = GraphBuilder.build(window, params.beta(), params.gamma(), threads);
         DependencyGraph g = built.graph();
-        int[] order;
-        if (built.sortedAcyclic()) {
-            order = built.order();
+        double[] infl;
+        if (built.position() != null) {
+            // γ > 1: nodes are positions in increasing-SS order, already topologically sorted.
+            int m = g.nodes();
+            int[] topo = new int[m];
+            for (int p = 0; p < m; p++) topo[p] = p;
+            double[] byPosition = InfluenceDomain.compute(g, topo, clean);
+            infl = new double[n];
+            for (int p = 0; p < m; p++) infl[built.position()[p]] = byPosition[p];
         } else {
             CycleRemoval.removeCycles(g);
-            order = InfluenceDomain.topologicalOrder(g);
+            infl = InfluenceDomain.compute(g, InfluenceDomain.topologicalOrder(g), clean);
         }
-        double[] infl = InfluenceDomain.compute(g, order, clean);
 
         double[] scores = new double[n];
         if (clean) {
