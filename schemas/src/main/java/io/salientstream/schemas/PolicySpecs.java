@@ -25,10 +25,10 @@ public final class PolicySpecs {
   /** Schedule field → core parameter name, per policy. */
   static final Map<String, Map<String, String>> SCHEDULE_PARAMS = Map.of(
       "salientlora", Map.of("totalSteps", "totalSteps", "initialWarmupSteps", "initialWarmup",
-          "finalSteps", "finalWarmup", "targetBudget", "targetBudget"),
-      "adalora", Map.of("totalSteps", "totalSteps", "initialWarmupSteps", "initialWarmup",
-          "finalSteps", "finalWarmup", "targetBudget", "targetBudget"),
-      "prilora", Map.of("totalSteps", "totalSteps"),
+          "finalSteps", "finalSteps", "targetBudget", "targetBudget"),
+      "adalora", Map.of("totalSteps", "totalSteps", "initialWarmupSteps", "tInit",
+          "finalSteps", "tFinal", "targetBudget", "targetBudget"),
+      "prilora", Map.of(),
       "lora", Map.of());
 
   private PolicySpecs() {}

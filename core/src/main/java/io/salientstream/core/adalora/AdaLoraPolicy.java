@@ -77,6 +77,11 @@ public final class AdaLoraPolicy implements RankPolicy {
     }
 
     @Override
+    public boolean decidesAt(long step) {
+        return schedule.isMaskStep(step);
+    }
+
+    @Override
     public String name() {
         return NAME;
     }

@@ -34,6 +34,11 @@ public final class FixedRankLora implements RankPolicy {
     }
 
     @Override
+    public boolean decidesAt(long step) {
+        return false;
+    }
+
+    @Override
     public Optional<Decision> onStep(StepInput input) {
         Inputs.requireAfter(NAME, input.step(), lastStep);
         lastStep = input.step();

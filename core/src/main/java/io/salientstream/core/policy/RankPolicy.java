@@ -33,6 +33,12 @@ public interface RankPolicy {
      */
     Optional<Decision> onStep(StepInput input);
 
+    /**
+     * Whether {@link #onStep} returns a decision at step s when every step is fed in order — a pure function of the
+     * parameters. A host that must wait for each decision (the Kafka loop in sync mode) uses it to know when.
+     */
+    boolean decidesAt(long step);
+
     /** The total budget the schedule prescribes at step s (pure function of the parameters). */
     int budgetAt(long step);
 

@@ -175,6 +175,11 @@ public final class PriLoraPolicy implements RankPolicy {
     }
 
     @Override
+    public boolean decidesAt(long step) {
+        return isPruneStep(step);
+    }
+
+    @Override
     public Optional<Decision> onStep(StepInput in) {
         long t = in.step();
         Inputs.requireAfter(NAME, t, lastStep);

@@ -49,6 +49,7 @@ public final class SalientLoraPolicy implements RankPolicy {
     private final int[] offsets;
     private final SalienceEngine engine;
     private final AdaptiveWindowSchedule schedule;
+    private long[] windowEndSteps; // computed on first use by decidesAt
 
     private long lastStep = -1;
     private boolean[] active;
@@ -133,6 +134,16 @@ public final class SalientLoraPolicy implements RankPolicy {
     /** The mask in force at the last fed step (true = kept). */
     public boolean[] maskInForce() {
         return active.clone();
+    }
+
+    /** True at the window ends of a run that feeds every step (a fresh schedule replayed once, then cached). */
+    @Override
+    public boolean decidesAt(long step) {
+        if (windowEndSteps == null) {
+            windowEndSteps = AdaptiveWindowSchedule.windowEnds(schedule.config()).stream()
+                    .mapToLong(AdaptiveWindowSchedule.Tick::step).toArray();
+        }
+        return java.util.Arrays.binarySearch(windowEndSteps, step) >= 0;
     }
 
     @Override
