@@ -41,7 +41,7 @@ public final class RunOptions {
   @Option(names = "--lr", defaultValue = "1e-3", description = "peak learning rate, AdamW (default: ${DEFAULT-VALUE})")
   double lr;
 
-  @Option(names = "--warmup", description = "LR warm-up steps (default: 10% of --steps)")
+  @Option(names = "--warmup", description = "LR warm-up steps (default: 10%% of --steps)")
   Integer warmup;
 
   @Option(names = "--clip", defaultValue = "1.0", description = "gradient-norm clip, <= 0 off (default: ${DEFAULT-VALUE})")

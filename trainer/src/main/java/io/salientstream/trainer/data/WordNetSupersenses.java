@@ -2,6 +2,7 @@ package io.salientstream.trainer.data;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.TreeMap;
@@ -16,7 +17,8 @@ import net.sf.extjwnl.dictionary.Dictionary;
  *
  * <p><b>Splits.</b> Deterministic, by a hash of the synset key {@code <pos letter><8-digit offset>} (offsets are unique
  * only within a part of speech): {@code bucket = floorMod(mix(key.hashCode()), 10)}; bucket 0 → test, 1 → validation,
- * 2..9 → train (≈ 10 / 10 / 80 %). {@code mix} is the 32-bit murmur3 finaliser. The text is the full gloss (definition
+ * 2..9 → train (≈ 10 / 10 / 80 %). Within a split, examples are ordered by
+ * {@code mix(31·key.hashCode() + 7)} (then key), so the first N of a split are a fixed, class-mixed sample. {@code mix} is the 32-bit murmur3 finaliser. The text is the full gloss (definition
  * plus quoted examples, as WordNet stores it).
  */
 public final class WordNetSupersenses {
@@ -69,18 +71,29 @@ public final class WordNetSupersenses {
         default -> train.add(ex);
       }
     }
+    // WordNet's data files are grouped by lexicographer file; order each split by a second hash of the key so that
+    // "the first N examples" (evaluation limits) is a mix of all classes, independent of the run's seed.
+    Comparator<Example> order = Comparator.comparingInt((Example e) -> mix(e.key().hashCode() * 31 + 7))
+        .thenComparing(Example::key);
+    train.sort(order);
+    val.sort(order);
+    test.sort(order);
     return new Splits(Collections.unmodifiableList(train), Collections.unmodifiableList(val),
         Collections.unmodifiableList(test), Collections.unmodifiableList(classes));
   }
 
   /** The split bucket 0..9 of a synset key (see class doc). */
   public static int bucket(String key) {
-    int h = key.hashCode();
+    return Math.floorMod(mix(key.hashCode()), 10);
+  }
+
+  /** The 32-bit murmur3 finaliser. */
+  static int mix(int h) {
     h ^= h >>> 16;
     h *= 0x85ebca6b;
     h ^= h >>> 13;
     h *= 0xc2b2ae35;
     h ^= h >>> 16;
-    return Math.floorMod(h, 10);
+    return h;
   }
 }
