@@ -1,6 +1,9 @@
 package io.salientstream.core.policy;
 
+import io.salientstream.core.adalora.AdaLoraPolicy;
 import io.salientstream.core.lora.FixedRankLora;
+import io.salientstream.core.prilora.PriLoraPolicy;
+import io.salientstream.core.salient.SalientLoraPolicy;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,6 +26,9 @@ public final class Policies {
         String n = name.trim().toLowerCase(Locale.ROOT);
         Params p = new Params(n, params);
         RankPolicy policy = switch (n) {
+            case "salientlora" -> SalientLoraPolicy.fromParams(p, layout);
+            case "adalora" -> AdaLoraPolicy.fromParams(p, layout);
+            case "prilora" -> PriLoraPolicy.fromParams(p, layout);
             case "lora" -> new FixedRankLora(layout);
             default -> throw new IllegalArgumentException("unknown policy '" + name + "' (one of " + NAMES + ")");
         };
