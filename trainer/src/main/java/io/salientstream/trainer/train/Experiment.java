@@ -72,8 +72,9 @@ public final class Experiment {
   }
 
   /**
-   * Parameters the trainer derives from the run for each core policy (schedule lengths from the step count, target
-   * budget from the target rank); explicit {@code --policy-param key=value} entries override them.
+   * Parameters the trainer derives from the run for each core policy (schedule lengths from the step count: warm-up
+   * 10 %, final phase 20 %; target budget = round(target rank × M)); explicit {@code --policy-param key=value} entries
+   * override them. Names are the core factory's (see each policy's javadoc).
    */
   static Map<String, String> derivedPolicyParams(Spec s, AdapterLayout layout) {
     Map<String, String> p = new LinkedHashMap<>();
@@ -84,17 +85,25 @@ public final class Experiment {
       case "salientlora" -> {
         p.put("totalSteps", Integer.toString(steps));
         p.put("initialWarmup", Integer.toString(steps / 10));
-        p.put("finalWarmup", Integer.toString(steps / 5));
+        p.put("finalSteps", Integer.toString(steps / 5));
         p.put("targetBudget", target);
       }
       case "adalora" -> {
         p.put("totalSteps", Integer.toString(steps));
-        p.put("tinit", Integer.toString(steps / 10));
-        p.put("tfinal", Integer.toString(steps / 5));
+        p.put("tInit", Integer.toString(steps / 10));
+        p.put("tFinal", Integer.toString(steps / 5));
+        p.put("deltaT", Integer.toString(Math.max(1, steps / 100)));
         p.put("targetBudget", target);
       }
       case "prilora" -> {
-        p.put("totalSteps", Integer.toString(steps));
+        // linearly increasing per-layer ranks whose mean is the target rank (equal budget in compare)
+        int t = (int) Math.round(s.targetRank());
+        int low = Math.max(1, t / 2);
+        p.put("rLow", Integer.toString(low));
+        p.put("rHigh", Integer.toString(Math.max(low, 2 * t - low)));
+        p.put("pruneInterval", Integer.toString(Math.max(1, steps / 10)));
+        p.put("pruneStart", Integer.toString(steps / 10));
+        p.put("pruneEnd", Integer.toString(steps - steps / 5));
       }
       default -> {
       }

@@ -81,7 +81,7 @@ class DeterminismAndResumeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"lora"})
+  @ValueSource(strings = {"salientlora", "adalora", "prilora"})
   void sameSeedSameResultAndResumeEqualsUninterrupted(String policy, @TempDir Path dir) throws Exception {
     Final a = run(policy, null, Long.MAX_VALUE, false);
     Final b = run(policy, null, Long.MAX_VALUE, false);
