@@ -95,8 +95,8 @@ public abstract class AdaptedLinear extends AbstractBlock {
   @Override
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.singletonOrThrow();
-    NDArray w = ps.getValue(weight, x.getDevice(), training);
-    NDArray b = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
+    NDArray w = weight.getArray();
+    NDArray b = bias == null ? null : bias.getArray();
     NDArray h = Linear.linear(x, w, b).singletonOrThrow();
     if (training && inputStatsHook != null) {
       NDArray flat = x.stopGradient().reshape(-1, dIn);

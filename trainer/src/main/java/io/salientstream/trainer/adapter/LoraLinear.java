@@ -71,8 +71,8 @@ public final class LoraLinear extends AdaptedLinear {
 
   @Override
   protected NDArray delta(ParameterStore ps, NDArray x, boolean training) {
-    NDArray av = ps.getValue(a, x.getDevice(), training);
-    NDArray bv = ps.getValue(b, x.getDevice(), training);
+    NDArray av = a.getArray();
+    NDArray bv = b.getArray();
     return x.matMul(av.transpose()).matMul(bv.transpose()).mul(scale);
   }
 

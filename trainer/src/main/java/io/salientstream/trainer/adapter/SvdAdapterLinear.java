@@ -90,9 +90,9 @@ public final class SvdAdapterLinear extends AdaptedLinear {
 
   @Override
   protected NDArray delta(ParameterStore ps, NDArray x, boolean training) {
-    NDArray pv = ps.getValue(p, x.getDevice(), training);
-    NDArray ev = ps.getValue(lambda, x.getDevice(), training);
-    NDArray qv = ps.getValue(q, x.getDevice(), training);
+    NDArray pv = p.getArray();
+    NDArray ev = lambda.getArray();
+    NDArray qv = q.getArray();
     // x [.., d_in] · (Λ⊙Q)ᵀ [d_in, r] · Pᵀ [r, d_out]
     return x.matMul(qv.mul(ev).transpose()).matMul(pv.transpose()).mul(scale);
   }

@@ -90,17 +90,11 @@ public final class BertEncoder {
     return adapted;
   }
 
-  /** Frozen arrays (to move along with the per-step manager). */
+  /** Frozen arrays outside the adapted layers (embeddings, LayerNorms), to move along with the per-step manager. */
   public List<NDArray> frozenArrays() {
     List<NDArray> out = new ArrayList<>(List.of(wordEmb, posEmb, typeRow, embLnG, embLnB));
     for (int l = 0; l < layers; l++) {
       out.addAll(List.of(attnLnG[l], attnLnB[l], outLnG[l], outLnB[l]));
-    }
-    for (AdaptedLinear a : adapted) {
-      out.add(a.baseWeight());
-      if (a.baseBias() != null) {
-        out.add(a.baseBias());
-      }
     }
     return out;
   }

@@ -308,6 +308,9 @@ public final class Trainer {
       List<MaskCommand> cmds = host.afterStep(event);
       policyNanos += System.nanoTime() - p0;
       pending.addAll(cmds);
+      if (importance != null && cmds.stream().anyMatch(MaskCommand::persistent)) {
+        importance.reset(); // AdaLoRA's forced final mask: peft clears the importance EMAs (spec §3.4)
+      }
       activateDue(s);
     }
     allocNanos += System.nanoTime() - a1;

@@ -1,0 +1,203 @@
+package io.salientstream.trainer.train;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.core.policy.Policies;
+import io.salientstream.core.policy.RankPolicy;
+import io.salientstream.trainer.adapter.AdapterKind;
+import io.salientstream.trainer.adapter.AdapterPlan;
+import io.salientstream.trainer.data.WordNetSupersenses;
+import io.salientstream.trainer.export.PeftExporter;
+import io.salientstream.trainer.host.AllocationHost;
+import io.salientstream.trainer.host.InProcessAllocationHost;
+import io.salientstream.trainer.model.BertEncoder;
+import io.salientstream.trainer.model.EncoderModel;
+import io.salientstream.trainer.task.RankRecoveryTask;
+import io.salientstream.trainer.task.Task;
+import io.salientstream.trainer.task.WordNetTask;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One training run from command-line-level settings: builds the layout, the core policy (hosted in-process), the
+ * adapters the policy's layout prescribes, the task and the {@link Trainer}; runs; evaluates; exports; reports.
+ */
+public final class Experiment {
+
+  /** Everything that defines a run. */
+  public record Spec(String task, EncoderModel model, String policy, TrainConfig train, int initRank,
+      double targetRank, float alpha, int seq, boolean padToMax, int evalLimit, int testLimit, int matrices, int dim,
+      int maxTrueRank, Map<String, String> policyParams, Device device) {}
+
+  public static final List<String> POLICIES = List.of("salientlora", "adalora", "prilora", "lora", "probe");
+
+  private Experiment() {}
+
+  public static AdapterKind kindOf(String policy) {
+    return switch (policy) {
+      case "salientlora", "adalora" -> AdapterKind.SVD;
+      case "prilora", "lora" -> AdapterKind.LORA;
+      case "probe" -> AdapterKind.NONE;
+      default -> throw new IllegalArgumentException("unknown policy '" + policy + "' (one of " + POLICIES + ")");
+    };
+  }
+
+  /** The adapted matrices of a task before any policy reshapes the ranks. */
+  static AdapterLayout baseLayout(Spec s, int rank) {
+    List<AdapterLayout.Matrix> ms = new ArrayList<>();
+    if (s.task().equals("rank-recovery")) {
+      List<String> names = RankRecoveryTask.matrixNames(s.matrices());
+      for (int k = 0; k < names.size(); k++) {
+        ms.add(new AdapterLayout.Matrix(names.get(k), k / RankRecoveryTask.PER_LAYER, s.dim(), s.dim(), rank));
+      }
+    } else {
+      int h = EncoderModel.HIDDEN;
+      int f = EncoderModel.FFN;
+      for (int l = 0; l < s.model().layers(); l++) {
+        for (String mod : BertEncoder.MODULES) {
+          int dOut = mod.equals("intermediate.dense") ? f : h;
+          int dIn = mod.equals("output.dense") ? f : h;
+          ms.add(new AdapterLayout.Matrix("encoder.layer." + l + "." + mod, l, dOut, dIn, rank));
+        }
+      }
+    }
+    return new AdapterLayout(ms);
+  }
+
+  /**
+   * Parameters the trainer derives from the run for each core policy (schedule lengths from the step count: warm-up
+   * 10 %, final phase 20 %; target budget = round(target rank × M)); explicit {@code --policy-param key=value} entries
+   * override them. Names are the core factory's (see each policy's javadoc).
+   */
+  static Map<String, String> derivedPolicyParams(Spec s, AdapterLayout layout) {
+    Map<String, String> p = new LinkedHashMap<>();
+    int steps = s.train().steps();
+    int m = layout.size();
+    String target = Integer.toString((int) Math.round(s.targetRank() * m));
+    switch (s.policy()) {
+      case "salientlora" -> {
+        p.put("totalSteps", Integer.toString(steps));
+        p.put("initialWarmup", Integer.toString(steps / 10));
+        p.put("finalSteps", Integer.toString(steps / 5));
+        p.put("targetBudget", target);
+      }
+      case "adalora" -> {
+        p.put("totalSteps", Integer.toString(steps));
+        p.put("tInit", Integer.toString(steps / 10));
+        p.put("tFinal", Integer.toString(steps / 5));
+        p.put("deltaT", Integer.toString(Math.max(1, steps / 100)));
+        p.put("targetBudget", target);
+      }
+      case "prilora" -> {
+        // linearly increasing per-layer ranks whose mean is the target rank (equal budget in compare)
+        int t = (int) Math.round(s.targetRank());
+        int low = Math.max(1, t / 2);
+        p.put("rLow", Integer.toString(low));
+        p.put("rHigh", Integer.toString(Math.max(low, 2 * t - low)));
+        p.put("pruneInterval", Integer.toString(Math.max(1, steps / 10)));
+        p.put("pruneStart", Integer.toString(steps / 10));
+        p.put("pruneEnd", Integer.toString(steps - steps / 5));
+      }
+      default -> {
+      }
+    }
+    p.putAll(s.policyParams());
+    return p;
+  }
+
+  /** Runs one experiment; returns the report (also written to {@code report} when given). */
+  public static Map<String, Object> run(Spec s, Path report, Path export, long stopAfter) throws IOException {
+    String policyName = s.policy().toLowerCase(Locale.ROOT);
+    AdapterKind kind = kindOf(policyName);
+    if (s.device().isGpu() && Engine.getInstance().getGpuCount() == 0) {
+      throw new IllegalArgumentException("--device gpu: no CUDA device is visible to the PyTorch engine "
+          + "(build with -Pcuda on a machine with an NVIDIA GPU, or use --device cpu)");
+    }
+    AdapterLayout layout = baseLayout(s, s.initRank());
+    RankPolicy policy = null;
+    Map<String, String> params = Map.of();
+    if (kind != AdapterKind.NONE) {
+      params = derivedPolicyParams(s, layout);
+      policy = Policies.create(policyName, params, layout);
+      layout = policy.layout();
+    }
+    Map<String, Integer> ranks = new LinkedHashMap<>();
+    for (AdapterLayout.Matrix mx : layout.matrices()) {
+      ranks.put(mx.name(), mx.initialRank());
+    }
+    AdapterPlan plan = new AdapterPlan(kind, ranks, s.initRank(), s.alpha(), s.train().seed());
+    long t0 = System.nanoTime();
+    try (NDManager home = NDManager.newBaseManager(s.device())) {
+      Task task;
+      if (s.task().equals("rank-recovery")) {
+        task = new RankRecoveryTask(home, s.matrices(), s.dim(), s.maxTrueRank(), 8192, s.train().seed(), plan);
+      } else if (s.task().equals("wordnet")) {
+        task = new WordNetTask(home, s.model(), plan, WordNetSupersenses.load(), s.seq(), s.padToMax(), s.evalLimit(),
+            s.testLimit(), s.train().seed());
+      } else {
+        throw new IllegalArgumentException("unknown task '" + s.task() + "' (wordnet or rank-recovery)");
+      }
+      try (task; AllocationHost host = policy == null ? null : new InProcessAllocationHost(policy)) {
+        Trainer trainer = new Trainer(task, host, s.train(), home);
+        long setupNanos = System.nanoTime() - t0;
+        Trainer.RunResult r = trainer.run(stopAfter);
+        long e0 = System.nanoTime();
+        Map<String, Double> metrics = task.evaluate(home, true);
+        long evalNanos = System.nanoTime() - e0;
+        Map<String, Object> rep = new LinkedHashMap<>();
+        rep.put("policy", policyName);
+        rep.put("allocation", kind == AdapterKind.NONE ? "none" : "in-process");
+        rep.put("task", s.task());
+        if (s.task().equals("wordnet")) {
+          rep.put("model", s.model().cliName());
+        }
+        rep.put("seed", s.train().seed());
+        rep.put("steps", r.finalStep());
+        rep.put("batch", s.train().batch());
+        rep.put("lr", s.train().lr());
+        rep.put("initRank", s.initRank());
+        rep.put("targetRank", s.targetRank());
+        rep.put("policyParams", params);
+        rep.put("finalTotalRank", trainer.totalActiveRank());
+        rep.put("trainableParameters", trainer.activeTrainableParameters());
+        rep.put("ranks", trainer.activeRanks());
+        if (task instanceof RankRecoveryTask rr) {
+          rep.put("trueRanks", rr.trueRanks());
+        }
+        rep.put("metrics", metrics);
+        rep.put("evalHistory", r.evalHistory());
+        rep.put("stepsPerSecond", r.stepsPerSecond());
+        rep.put("allocationOverheadMsPerStep", r.allocationMsPerStep());
+        rep.put("policyMsPerStep", r.policyMsPerStep());
+        rep.put("lateMaskCommands", r.lateCommands());
+        rep.put("trainSeconds", r.trainNanos() / 1e9);
+        rep.put("setupSeconds", setupNanos / 1e9);
+        rep.put("finalEvalSeconds", evalNanos / 1e9);
+        rep.put("device", s.device().toString());
+        if (export != null && kind != AdapterKind.NONE) {
+          Map<String, String> prov = new LinkedHashMap<>();
+          prov.put("policy", policyName);
+          prov.put("policyParams", params.toString());
+          prov.put("task", s.task());
+          prov.put("seed", Long.toString(s.train().seed()));
+          prov.put("steps", Long.toString(r.finalStep()));
+          prov.put("producer", "salientstream-trainer");
+          String base = s.task().equals("wordnet") ? s.model().hubName() : "synthetic-rank-recovery";
+          PeftExporter.export(export, task.adaptedLayers(), base, s.alpha(), prov);
+          rep.put("export", export.toString());
+        }
+        if (report != null) {
+          Reports.write(report, rep);
+        }
+        return rep;
+      }
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package io.salientstream.trainer.export;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.salientstream.trainer.adapter.AdaptedLinear;
+import io.salientstream.trainer.adapter.LoraLinear;
+import io.salientstream.trainer.adapter.SvdAdapterLinear;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PeftExporterTest {
+
+  private static final String Q = "encoder.layer.0.attention.self.query";
+  private static final String O = "encoder.layer.0.output.dense";
+
+  /** ΔW of an SVD adapter computed from its live arrays: s·P·diag(λ)·Q. */
+  private static double[] deltaLive(SvdAdapterLinear a) {
+    float[] p = a.p().toFloatArray();
+    float[] e = a.lambda().toFloatArray();
+    float[] q = a.q().toFloatArray();
+    return delta(p, e, q, a.rank(), a.dOut(), a.dIn(), a.scale());
+  }
+
+  private static double[] delta(float[] p, float[] e, float[] q, int r, int dOut, int dIn, double s) {
+    double[] d = new double[dOut * dIn];
+    for (int o = 0; o < dOut; o++) {
+      for (int j = 0; j < dIn; j++) {
+        double acc = 0;
+        for (int i = 0; i < r; i++) {
+          acc += p[o * r + i] * e[i] * q[i * dIn + j];
+        }
+        d[o * dIn + j] = s * acc;
+      }
+    }
+    return d;
+  }
+
+  @Test
+  void svdAdaptersExportAsPeftAdaLoraWithPrunedTripletsDroppedAndSameDeltaW(@TempDir Path dir) throws Exception {
+    Random rng = new Random(5);
+    try (NDManager m = NDManager.newBaseManager()) {
+      SvdAdapterLinear a = new SvdAdapterLinear(Q, 0, m.randomNormal(new Shape(6, 5)), m.zeros(new Shape(6)), 4, 8f,
+          rng);
+      SvdAdapterLinear b = new SvdAdapterLinear(O, 0, m.randomNormal(new Shape(6, 5)), m.zeros(new Shape(6)), 4, 8f,
+          rng);
+      a.lambda().set(new float[] {0.5f, -1f, 2f, 0.25f});
+      a.setKeep(new boolean[] {true, false, true, false});
+      a.applyMask();
+      b.setKeep(new boolean[4]); // fully pruned
+      b.applyMask();
+      double[] want = deltaLive(a);
+      List<AdaptedLinear> adapters = List.of(a, b);
+      PeftExporter.export(dir, adapters, "sentence-transformers/all-MiniLM-L6-v2", 8f, Map.of("policy", "test"));
+
+      JsonNode cfg = new ObjectMapper().readTree(dir.resolve("adapter_config.json").toFile());
+      assertThat(cfg.get("peft_type").asText()).isEqualTo("ADALORA");
+      assertThat(cfg.get("init_r").asInt()).isEqualTo(4);
+      assertThat(cfg.get("lora_alpha").asDouble()).isEqualTo(8.0);
+      assertThat(cfg.get("rank_pattern").get(Q + ".lora_E").toString()).isEqualTo("[true,false,true,false]");
+      assertThat(cfg.get("target_modules").toString()).contains("attention.self.query", "output.dense");
+
+      Map<String, SafeTensors.Tensor> t = SafeTensors.read(dir.resolve("adapter_model.safetensors"));
+      String k = PeftExporter.PREFIX + Q;
+      assertThat(t.get(k + ".lora_A").shape()).containsExactly(2, 5);
+      assertThat(t.get(k + ".lora_B").shape()).containsExactly(6, 2);
+      assertThat(t.get(k + ".lora_E").shape()).containsExactly(2, 1);
+      // PEFT scales the resized layer by alpha/(2+1e-5); the exported lambda compensates
+      double[] got = delta(t.get(k + ".lora_B").data(), t.get(k + ".lora_E").data(), t.get(k + ".lora_A").data(), 2,
+          6, 5, 8 / (2 + 1e-5));
+      for (int i = 0; i < want.length; i++) {
+        assertThat(got[i]).isCloseTo(want[i], within(1e-5));
+      }
+      assertThat(t.get(PeftExporter.PREFIX + O + ".lora_E").data()).containsExactly(0f);
+      assertThat(SafeTensors.metadata(dir.resolve("adapter_model.safetensors"))).containsEntry("policy", "test");
+      JsonNode report = new ObjectMapper().readTree(dir.resolve("rank_pattern.json").toFile());
+      assertThat(report.get("ranks").get(Q).asInt()).isEqualTo(2);
+      assertThat(report.get("totalRank").asInt()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void loraAdaptersExportAsPeftLora(@TempDir Path dir) throws Exception {
+    try (NDManager m = NDManager.newBaseManager()) {
+      LoraLinear a = new LoraLinear(Q, 0, m.randomNormal(new Shape(6, 5)), null, 3, 6f, new Random(1));
+      PeftExporter.export(dir, List.of(a), "x", 6f, Map.of());
+      JsonNode cfg = new ObjectMapper().readTree(dir.resolve("adapter_config.json").toFile());
+      assertThat(cfg.get("peft_type").asText()).isEqualTo("LORA");
+      assertThat(cfg.get("rank_pattern").get(Q).asInt()).isEqualTo(3);
+      Map<String, SafeTensors.Tensor> t = SafeTensors.read(dir.resolve("adapter_model.safetensors"));
+      assertThat(t.get(PeftExporter.PREFIX + Q + ".lora_A.weight").shape()).containsExactly(3, 5);
+      assertThat(t.get(PeftExporter.PREFIX + Q + ".lora_B.weight").shape()).containsExactly(6, 3);
+      assertThat(t.get(PeftExporter.PREFIX + Q + ".lora_A.weight").data()).containsExactly(a.a().toFloatArray());
+    }
+  }
+}
