@@ -256,8 +256,13 @@ public final class KafkaAllocationHost implements AllocationHost {
     }
   }
 
+  /** Flushes outstanding events and closes the Kafka clients (the host owns its {@link ExperimentClient}). */
   @Override
   public void close() {
-    client.flush();
+    try {
+      client.flush();
+    } finally {
+      client.close();
+    }
   }
 }

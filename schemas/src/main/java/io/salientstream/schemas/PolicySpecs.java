@@ -41,7 +41,10 @@ public final class PolicySpecs {
     return new AdapterLayout(ms);
   }
 
-  /** The parameters handed to {@link Policies#create}: schedule fields plus the registration's own parameters. */
+  /**
+   * The parameters handed to {@link Policies#create}: the schedule's fields under the policy's names, overridden by
+   * the registration's own parameters (a {@code targetRank} parameter replaces the schedule's target budget).
+   */
   public static Map<String, String> params(ExperimentSpec spec) {
     Map<String, String> p = new TreeMap<>();
     Map<String, String> names = SCHEDULE_PARAMS.getOrDefault(spec.getPolicy(), Map.of());
@@ -49,7 +52,9 @@ public final class PolicySpecs {
     put(p, names, "totalSteps", s.getTotalSteps());
     put(p, names, "initialWarmupSteps", s.getInitialWarmupSteps());
     put(p, names, "finalSteps", s.getFinalSteps());
-    put(p, names, "targetBudget", s.getTargetBudget());
+    if (!spec.getPolicyParams().containsKey("targetRank")) {
+      put(p, names, "targetBudget", s.getTargetBudget());
+    }
     p.putAll(spec.getPolicyParams());
     return p;
   }

@@ -112,8 +112,26 @@ public final class Experiment {
     return p;
   }
 
+  /**
+   * Creates a run's allocation host for its core policy: in-process by default; the Kafka control loop supplies a
+   * host that publishes the steps and applies the commands of the salience-analyzer and pruner instead.
+   */
+  @FunctionalInterface
+  public interface HostFactory {
+    AllocationHost create(RankPolicy policy, Map<String, String> params, Spec spec) throws IOException;
+  }
+
+  /** The policy runs in the trainer's JVM ({@code --allocation in-process}). */
+  public static final HostFactory IN_PROCESS = (policy, params, spec) -> new InProcessAllocationHost(policy);
+
   /** Runs one experiment; returns the report (also written to {@code report} when given). */
   public static Map<String, Object> run(Spec s, Path report, Path export, long stopAfter) throws IOException {
+    return run(s, report, export, stopAfter, IN_PROCESS, "in-process");
+  }
+
+  /** Runs one experiment with the allocation host from {@code hosts}; {@code allocation} names it in the report. */
+  public static Map<String, Object> run(Spec s, Path report, Path export, long stopAfter, HostFactory hosts,
+      String allocation) throws IOException {
     String policyName = s.policy().toLowerCase(Locale.ROOT);
     AdapterKind kind = kindOf(policyName);
     if (s.device().isGpu() && Engine.getInstance().getGpuCount() == 0) {
@@ -144,7 +162,7 @@ public final class Experiment {
       } else {
         throw new IllegalArgumentException("unknown task '" + s.task() + "' (wordnet or rank-recovery)");
       }
-      try (task; AllocationHost host = policy == null ? null : new InProcessAllocationHost(policy)) {
+      try (task; AllocationHost host = policy == null ? null : hosts.create(policy, params, s)) {
         Trainer trainer = new Trainer(task, host, s.train(), home);
         long setupNanos = System.nanoTime() - t0;
         Trainer.RunResult r = trainer.run(stopAfter);
@@ -153,7 +171,7 @@ public final class Experiment {
         long evalNanos = System.nanoTime() - e0;
         Map<String, Object> rep = new LinkedHashMap<>();
         rep.put("policy", policyName);
-        rep.put("allocation", kind == AdapterKind.NONE ? "none" : "in-process");
+        rep.put("allocation", kind == AdapterKind.NONE ? "none" : allocation);
         rep.put("task", s.task());
         if (s.task().equals("wordnet")) {
           rep.put("model", s.model().cliName());
@@ -168,6 +186,8 @@ public final class Experiment {
         rep.put("finalTotalRank", trainer.totalActiveRank());
         rep.put("trainableParameters", trainer.activeTrainableParameters());
         rep.put("ranks", trainer.activeRanks());
+        rep.put("keepMasks", trainer.keepMasks());
+        rep.put("adapterChecksum", trainer.adapterChecksum());
         if (task instanceof RankRecoveryTask rr) {
           rep.put("trueRanks", rr.trueRanks());
         }

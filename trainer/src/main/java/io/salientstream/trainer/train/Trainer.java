@@ -415,6 +415,39 @@ public final class Trainer {
   }
 
   /** Σ of the active ranks (kept triplets for SVD, rows of A with a kept entry for LoRA). */
+  /** The keep bits in force per adapted matrix ("1" kept, "0" pruned), for reports and loop comparisons. */
+  public Map<String, String> keepMasks() {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (AdaptedLinear a : adapters) {
+      boolean[] k = a instanceof SvdAdapterLinear sv ? sv.keep() : a instanceof LoraLinear lo ? lo.keep() : null;
+      if (k != null) {
+        StringBuilder b = new StringBuilder(k.length);
+        for (boolean bit : k) {
+          b.append(bit ? '1' : '0');
+        }
+        out.put(a.module(), b.toString());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A CRC-32 over the exact bit patterns of every trainable array (adapters and head), in order: equal checksums
+   * mean bit-identical adapters (used to show the Kafka loop reproduces the in-process run).
+   */
+  public String adapterChecksum() {
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4);
+    for (NDArray a : trainableArrays()) {
+      for (float f : a.toFloatArray()) {
+        buf.clear();
+        buf.putInt(Float.floatToRawIntBits(f));
+        crc.update(buf.array());
+      }
+    }
+    return Long.toHexString(crc.getValue());
+  }
+
   public int totalActiveRank() {
     int n = 0;
     for (AdaptedLinear a : adapters) {
