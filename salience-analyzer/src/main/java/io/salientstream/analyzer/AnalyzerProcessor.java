@@ -90,6 +90,14 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
   /** A policy in memory, valid for the header it was built or advanced against. */
   private record Live(RankPolicy policy, long lastStep, long fingerprint, ExperimentSpec spec) {}
 
+  /** Test hook: every live processor drops its cached policies before the next record (forces rebuilds). */
+  private static volatile long cacheGeneration;
+  private long seenGeneration;
+
+  static void dropCachesForTesting() {
+    cacheGeneration++;
+  }
+
   AnalyzerProcessor(AnalyzerTopology.Config config, AnalyzerMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
@@ -110,6 +118,10 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
   @Override
   public void process(Record<Bytes, byte[]> record) {
     RecordMetadata meta = context.recordMetadata().orElseThrow();
+    if (seenGeneration != cacheGeneration) {
+      seenGeneration = cacheGeneration;
+      live.clear();
+    }
     try {
       if (meta.topic().equals(config.topics().experiments())) {
         onSpec(record, meta);
