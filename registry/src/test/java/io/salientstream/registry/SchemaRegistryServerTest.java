@@ -234,6 +234,39 @@ class SchemaRegistryServerTest {
                 .hasMessageContaining("no schema registry reachable");
     }
 
+    @Test
+    void concurrentRegistrationsGiveOneIdPerSchemaAndNoDuplicates() throws Exception {
+        int schemas = 12;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try {
+            List<java.util.concurrent.Future<int[]>> futures = new java.util.ArrayList<>();
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < schemas; i++) {
+                    int n = i;
+                    futures.add(pool.submit(() -> {
+                        HttpSchemaRegistryClient c = new HttpSchemaRegistryClient(server.url());
+                        return new int[] {n, c.register("s" + n + "-value", record("C" + n,
+                                "{\"name\":\"f\",\"type\":\"int\"}"))};
+                    }));
+                }
+            }
+            Map<Integer, Integer> idBySchema = new java.util.HashMap<>();
+            for (java.util.concurrent.Future<int[]> f : futures) {
+                int[] r = f.get();
+                Integer prev = idBySchema.putIfAbsent(r[0], r[1]);
+                assertThat(prev == null || prev == r[1]).as("schema %d got ids %s and %d", r[0], prev, r[1])
+                        .isTrue();
+            }
+            assertThat(new java.util.HashSet<>(idBySchema.values())).hasSize(schemas);
+            assertThat(idBySchema.values()).allSatisfy(id -> assertThat(id).isBetween(1, schemas));
+            for (int i = 0; i < schemas; i++) {
+                assertThat(client.getAllVersions("s" + i + "-value")).containsExactly(1);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     private HttpResponse<String> get(String path) throws Exception {
         return send("GET", path, null);
     }

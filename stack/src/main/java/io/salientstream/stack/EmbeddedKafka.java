@@ -157,13 +157,18 @@ public final class EmbeddedKafka implements AutoCloseable {
         format(dir, props);
         try {
             KafkaRaftServer s = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
-            s.startup();
             server = s;
+            s.startup();
+            awaitReady();
         } catch (RuntimeException e) {
+            try {
+                close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
             throw new KafkaException("in-process broker failed to start on " + host + ":" + port + " (data "
                     + dir + "): " + e.getMessage(), e);
         }
-        awaitReady();
         readyMillis = (System.nanoTime() - t0) / 1_000_000;
         LOG.info("Kafka broker{} ready at {} in {} ms (cluster {}, data {})", ephemeral ? " (ephemeral)" : "",
                 bootstrapServers(), readyMillis, clusterId, dir);
@@ -307,6 +312,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (server == null) {
+            if (ephemeral && activeFolder != null) {
+                deleteRecursively(activeFolder);
+                activeFolder = null;
+            }
             return;
         }
         long t0 = System.nanoTime();

@@ -122,6 +122,31 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a local stack until stopped (Ctrl-C / SIGTERM): {@code LocalStack [folder] [kafkaPort] [registryPort]}
+     * (defaults {@code local-data}, 9092, 8081).
+     */
+    public static void main(String[] args) throws InterruptedException {
+        Path folder = Path.of(args.length > 0 ? args[0] : "local-data");
+        Builder b = builder().folder(folder);
+        if (args.length > 1) {
+            b.kafkaPort(Integer.parseInt(args[1]));
+        }
+        if (args.length > 2) {
+            b.registryPort(Integer.parseInt(args[2]));
+        }
+        LocalStack stack = b.build().start();
+        System.out.printf("SalientStream local stack ready in %d ms%n  kafka:           %s%n"
+                + "  schema registry: %s%n  data:            %s%n", stack.readyMillis(), stack.bootstrapServers(),
+                stack.registryUrl(), folder.toAbsolutePath());
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stack.close();
+            stopped.countDown();
+        }, "local-stack-shutdown"));
+        stopped.await();
+    }
+
     /** Starts broker, topics, registry and services; returns once all are ready. */
     public synchronized LocalStack start() {
         long t0 = System.nanoTime();

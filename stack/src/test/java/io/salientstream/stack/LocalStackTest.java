@@ -86,4 +86,17 @@ class LocalStackTest {
         assertThat(dir).doesNotExist();
         kafka.close(); // idempotent
     }
+
+    @Test
+    void aTakenPortIsAClearErrorAndLeavesNothingBehind() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getByName("localhost"))) {
+            EmbeddedKafka kafka = EmbeddedKafka.builder().port(taken.getLocalPort()).build();
+            org.assertj.core.api.Assertions.assertThatThrownBy(kafka::start)
+                    .isInstanceOf(org.apache.kafka.common.KafkaException.class)
+                    .hasMessageContaining("localhost:" + taken.getLocalPort());
+            assertThat(kafka.isRunning()).isFalse();
+            assertThat(kafka.folder()).isNull();
+        }
+    }
 }

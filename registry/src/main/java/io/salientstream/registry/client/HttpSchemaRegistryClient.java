@@ -10,13 +10,11 @@ import io.salientstream.registry.SchemaRegistryClient;
 import io.salientstream.registry.SchemaRegistryException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -223,10 +221,8 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             HttpResponse<byte[]> response;
             try {
                 response = http.send(rb.build(), HttpResponse.BodyHandlers.ofByteArray());
-            } catch (ConnectException | HttpTimeoutException e) {
-                lastFailure = e;
-                continue;
             } catch (IOException e) {
+                // connection refused, TLS handshake failure, timeout: try the next URL
                 lastFailure = e;
                 continue;
             } catch (InterruptedException e) {
