@@ -1,5 +1,7 @@
 package io.salientstream.cli;
 
+import io.salientstream.streams.LayeredConfig;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -8,6 +8,9 @@ final class Subcommands {
   private Subcommands() {}
 
   static void register(CommandLine cl) {
+    cl.addSubcommand(new DemoCommand());
+    cl.addSubcommand(new io.salientstream.trainer.cli.TrainCommand());
+    cl.addSubcommand(new io.salientstream.trainer.cli.CompareCommand());
     cl.addSubcommand(new LocalCommand());
     cl.addSubcommand(new TopicsCommand());
     cl.addSubcommand(new ServicesCommands.Analyzer());

@@ -1,5 +1,7 @@
 package io.salientstream.cli;
 
+import io.salientstream.streams.LayeredConfig;
+
 import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.TopicSpec;
 import io.salientstream.stack.topics.Topics;

@@ -1,5 +1,7 @@
 package io.salientstream.cli;
 
+import io.salientstream.streams.LayeredConfig;
+
 import io.salientstream.loop.LoopTopics;
 import io.salientstream.loop.Watcher;
 import java.time.Duration;

@@ -59,6 +59,8 @@ public final class KafkaAllocationHost implements AllocationHost {
   private long lagStepsTotal;
   private long maxLagSteps;
   private long lastStep = -1;
+  private long firstStepNanos;
+  private long stepsSeen;
   private int lastTotalRank;
   private double lastLoss;
 
@@ -104,6 +106,9 @@ public final class KafkaAllocationHost implements AllocationHost {
     long now = System.nanoTime();
     client.emit(event);
     emittedAtNanos.put(e.step(), now);
+    if (stepsSeen++ == 0) {
+      firstStepNanos = now;
+    }
     lastStep = e.step();
     lastLoss = e.taskLoss();
     lastTotalRank = totalRank(e);
@@ -129,7 +134,7 @@ public final class KafkaAllocationHost implements AllocationHost {
     }
     emittedAtNanos.keySet().removeIf(s -> s < e.step() - 10_000);
     if (statusEvery > 0 && e.step() % statusEvery == 0) {
-      status(TrainerState.RUNNING, 0);
+      status(TrainerState.RUNNING, stepsPerSecond());
     }
     return out;
   }
@@ -205,6 +210,12 @@ public final class KafkaAllocationHost implements AllocationHost {
         .setCommandLagSteps(maxLagSteps).setMetrics(metrics).setMessage(message).build());
   }
 
+  /** Steps per second since the first step this host saw. */
+  public double stepsPerSecond() {
+    double secs = (System.nanoTime() - firstStepNanos) / 1e9;
+    return stepsSeen < 2 || secs <= 0 ? 0 : (stepsSeen - 1) / secs;
+  }
+
   public LoopLatency latency() {
     return latency;
   }
@@ -260,6 +271,7 @@ public final class KafkaAllocationHost implements AllocationHost {
   @Override
   public void close() {
     try {
+      status(TrainerState.FINISHED, stepsPerSecond());
       client.flush();
     } finally {
       client.close();

@@ -89,4 +89,20 @@ public final class KafkaHosts implements Experiment.HostFactory {
   public KafkaAllocationHost host() {
     return host;
   }
+
+  /** Control-loop figures of the run: commands applied, loop latency, command lag. */
+  @Override
+  public Map<String, Object> reportExtras() {
+    if (host == null) {
+      return Map.of();
+    }
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("experimentId", experimentId);
+    m.put("commandsApplied", host.commandsApplied());
+    m.put("loopLatencyMs", Map.of("p50", host.latency().percentile(50), "p99", host.latency().percentile(99),
+        "samples", host.latency().count()));
+    m.put("commandLagSteps", Map.of("mean", host.meanLagSteps(), "max", host.maxLagSteps()));
+    m.put("loopLatencySamplesMs", host.latency().snapshot());
+    return m;
+  }
 }

@@ -10,6 +10,8 @@ import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SalienceReport;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.streams.DeadLetters;
+import io.salientstream.streams.ParkingLot;
+import io.salientstream.streams.Position;
 import io.salientstream.streams.RejectedRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -30,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * registrations and salience reports. State: {@value #SPECS} (registration bytes) and {@value #PATTERNS}
  * (experiment id → {@link RankPattern}, also served over HTTP).
  *
- * <p>Per report, in order: the experiment must be registered ({@code UNKNOWN_EXPERIMENT}); its vectors must have N
+ * <p>Per report, in order: the experiment must be registered (a report that overtook the registration waits for
+ * it, in order; after the grace period, default 30 s, it is dead-lettered {@code UNKNOWN_EXPERIMENT}); its vectors must have N
  * entries ({@code WRONG_LENGTH}) and finite scores ({@code INVALID_VALUE}); its epoch must not be below the last
  * commanded one ({@code STALE_EPOCH}); a report whose window end is not after the last commanded one within the same
  * epoch is a duplicate and is skipped (commands are idempotent: one per window end); the kept count must equal the
@@ -41,6 +44,7 @@ public final class PrunerProcessor implements Processor<Bytes, byte[], String, O
 
   public static final String SPECS = "pruner-experiments";
   public static final String PATTERNS = "pruner-rank-patterns";
+  public static final String PARKED = "pruner-parked-reports";
 
   private static final Logger LOG = LoggerFactory.getLogger(PrunerProcessor.class);
 
@@ -49,6 +53,7 @@ public final class PrunerProcessor implements Processor<Bytes, byte[], String, O
   private ProcessorContext<String, Object> context;
   private KeyValueStore<String, byte[]> specs;
   private KeyValueStore<String, byte[]> patterns;
+  private ParkingLot parking;
   private Deserializer<ExperimentSpec> specDeserializer;
   private Deserializer<SalienceReport> reportDeserializer;
 
@@ -62,6 +67,9 @@ public final class PrunerProcessor implements Processor<Bytes, byte[], String, O
     this.context = context;
     this.specs = context.getStateStore(SPECS);
     this.patterns = context.getStateStore(PATTERNS);
+    this.parking = new ParkingLot(context.getStateStore(PARKED), config.unknownExperimentGrace().toMillis());
+    context.schedule(java.time.Duration.ofSeconds(1), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
+        this::expireParked);
     this.specDeserializer = config.specDeserializer().get();
     this.reportDeserializer = config.reportDeserializer().get();
   }
@@ -69,16 +77,39 @@ public final class PrunerProcessor implements Processor<Bytes, byte[], String, O
   @Override
   public void process(Record<Bytes, byte[]> record) {
     RecordMetadata meta = context.recordMetadata().orElseThrow();
-    try {
-      if (meta.topic().equals(config.topics().experiments())) {
-        onSpec(record, meta);
-      } else {
-        onReport(record, meta);
+    Position pos = Position.of(meta);
+    byte[] keyBytes = record.key() == null ? null : record.key().get();
+    if (meta.topic().equals(config.topics().experiments())) {
+      boolean registered = guarded(keyBytes, record.value(), pos, record.timestamp(), () -> onSpec(record, meta));
+      if (registered && record.value() != null) {
+        for (ParkingLot.Parked p : parking.release(DeadLetters.keyOf(record))) {
+          guarded(p.key(), p.value(), p.position(), p.timestamp(),
+              () -> onReport(p.experimentId(), p.key(), p.value(), p.position(), p.timestamp()));
+        }
       }
+    } else {
+      guarded(keyBytes, record.value(), pos, record.timestamp(),
+          () -> onReport(DeadLetters.keyOf(record), keyBytes, record.value(), pos, record.timestamp()));
+    }
+  }
+
+  private boolean guarded(byte[] key, byte[] value, Position pos, long timestamp, Runnable handling) {
+    try {
+      handling.run();
+      return true;
     } catch (RejectedRecord e) {
-      deadLetter(record, meta, e.reason(), e);
+      deadLetter(key, value, pos, timestamp, e.reason(), e);
     } catch (RuntimeException e) {
-      deadLetter(record, meta, DeadLetterReason.OTHER, e);
+      deadLetter(key, value, pos, timestamp, DeadLetterReason.OTHER, e);
+    }
+    return false;
+  }
+
+  private void expireParked(long now) {
+    for (ParkingLot.Parked p : parking.expire(now)) {
+      deadLetter(p.key(), p.value(), p.position(), p.timestamp(), DeadLetterReason.UNKNOWN_EXPERIMENT,
+          new RejectedRecord(DeadLetterReason.UNKNOWN_EXPERIMENT, "experiment '" + p.experimentId()
+              + "': no registration arrived within " + parking.graceMs() + " ms of this salience report"));
     }
   }
 
@@ -98,15 +129,16 @@ public final class PrunerProcessor implements Processor<Bytes, byte[], String, O
     }
   }
 
-  private void onReport(Record<Bytes, byte[]> record, RecordMetadata meta) {
-    String key = DeadLetters.keyOf(record);
-    SalienceReport report = DeadLetters.decode(reportDeserializer, meta, record.value());
+  private void onReport(String key, byte[] keyBytes, byte[] value, Position pos, long timestamp) {
+    SalienceReport report = DeadLetters.decode(reportDeserializer, pos, value);
     byte[] specBytes = specs.get(key);
     String where = "experiment '" + key + "' window ending at step " + report.getWindowEndStep();
     if (specBytes == null) {
-      throw new RejectedRecord(DeadLetterReason.UNKNOWN_EXPERIMENT, where + ": no experiment registered under this id");
+      // the registration may still be on its way (no order between the two input topics): wait for it
+      parking.park(new ParkingLot.Parked(key, pos, keyBytes, value, timestamp, context.currentSystemTimeMs()));
+      return;
     }
-    ExperimentSpec spec = DeadLetters.decode(specDeserializer, meta, specBytes);
+    ExperimentSpec spec = DeadLetters.decode(specDeserializer, pos, specBytes);
     long fingerprint = PolicySpecs.fingerprint(spec);
     int n = 0;
     for (AdaptedMatrix m : spec.getMatrices()) {
@@ -160,8 +192,8 @@ public final class PrunerProcessor implements Processor<Bytes, byte[], String, O
     RankPattern next = new RankPattern(report.getRunId(), report.getEpoch(), current.sequence() + 1,
         report.getWindowEndStep(), report.getEffectiveFromStep(), keep, fingerprint);
     patterns.put(key, next.encode());
-    RankPruneCommand cmd = command(spec, report, next, record.timestamp());
-    context.forward(new Record<String, Object>(key, cmd, record.timestamp()), PrunerTopology.COMMANDS_SINK);
+    RankPruneCommand cmd = command(spec, report, next, timestamp);
+    context.forward(new Record<String, Object>(key, cmd, timestamp), PrunerTopology.COMMANDS_SINK);
     metrics.commands.increment();
     LOG.debug("{}: command {} (total rank {}) applies at step {}", key, cmd.getCommandId(), next.totalRank(), next.applyAtStep());
   }
@@ -194,11 +226,11 @@ public final class PrunerProcessor implements Processor<Bytes, byte[], String, O
         .build();
   }
 
-  private void deadLetter(Record<Bytes, byte[]> record, RecordMetadata meta, DeadLetterReason reason, Exception e) {
+  private void deadLetter(byte[] key, byte[] value, Position pos, long timestamp, DeadLetterReason reason, Exception e) {
     metrics.deadLetters.increment();
-    DeadLetter dl = DeadLetters.of(record, meta, reason, e, config.applicationName(), context.currentSystemTimeMs());
+    DeadLetter dl = DeadLetters.of(key, value, pos, reason, e, config.applicationName(), context.currentSystemTimeMs());
     LOG.warn("dead letter ({}): {}", reason, dl.getErrorMessage());
-    String key = record.key() == null ? null : new String(record.key().get(), StandardCharsets.UTF_8);
-    context.forward(new Record<String, Object>(key, dl, record.timestamp()), PrunerTopology.DEAD_LETTER_SINK);
+    String k = key == null ? null : new String(key, StandardCharsets.UTF_8);
+    context.forward(new Record<String, Object>(k, dl, timestamp), PrunerTopology.DEAD_LETTER_SINK);
   }
 }

@@ -25,7 +25,17 @@ public final class PrunerTopology {
                        Supplier<Deserializer<ExperimentSpec>> specDeserializer,
                        Supplier<Deserializer<SalienceReport>> reportDeserializer,
                        Serializer<RankPruneCommand> commandSerializer,
-                       Serializer<DeadLetter> deadLetterSerializer) {}
+                       Serializer<DeadLetter> deadLetterSerializer,
+                       java.time.Duration unknownExperimentGrace) {
+
+    public Config(String applicationName, String codeVersion, Topics topics,
+                  Supplier<Deserializer<ExperimentSpec>> specDeserializer,
+                  Supplier<Deserializer<SalienceReport>> reportDeserializer, Serializer<RankPruneCommand> commandSerializer,
+                  Serializer<DeadLetter> deadLetterSerializer) {
+      this(applicationName, codeVersion, topics, specDeserializer, reportDeserializer, commandSerializer,
+          deadLetterSerializer, java.time.Duration.ofSeconds(30));
+    }
+  }
 
   private PrunerTopology() {}
 
@@ -36,6 +46,7 @@ public final class PrunerTopology {
     t.addProcessor("pruner", () -> new PrunerProcessor(config, metrics), "experiments", "salience-reports");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.SPECS), Serdes.String(), Serdes.ByteArray()), "pruner");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.PATTERNS), Serdes.String(), Serdes.ByteArray()), "pruner");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.PARKED), Serdes.String(), Serdes.ByteArray()), "pruner");
     t.addSink(COMMANDS_SINK, config.topics().rankCommands(), Serdes.String().serializer(), config.commandSerializer(), "pruner");
     t.addSink(DEAD_LETTER_SINK, config.topics().deadLetters(), Serdes.String().serializer(), config.deadLetterSerializer(), "pruner");
     return t;

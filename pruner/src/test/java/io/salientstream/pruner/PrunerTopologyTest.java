@@ -133,6 +133,16 @@ class PrunerTopologyTest {
   }
 
   @Test
+  void aReportThatOvertakesTheRegistrationWaitsForIt() {
+    send(report("e1", 3, 20, true, true, false, true, true, true));
+    assertThat(commands.isEmpty()).isTrue();
+    experiments.pipeInput("e1", avro.serialize("exp", spec("e1")));
+    assertThat(commands.readValuesToList()).singleElement().satisfies(c -> assertThat(c.getSequence()).isEqualTo(1));
+    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
   void duplicatesAreSkippedAndStaleEpochsRejected() {
     experiments.pipeInput("e1", avro.serialize("exp", spec("e1")));
     send(report("e1", 3, 20, true, true, true, true, true, false));
@@ -157,12 +167,14 @@ class PrunerTopologyTest {
     send(lying);                                                              // budget does not match the mask
     reports.pipeInput("e1", new byte[] {1, 2, 3});                            // not our wire format
     send(report("e1", 1, 20, true, true, true, true, true, false));          // good
+    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));           // the ghost's grace period ends
 
     List<DeadLetter> dls = deadLetters.readValuesToList();
-    assertThat(dls).extracting(DeadLetter::getReason).containsExactly(DeadLetterReason.UNKNOWN_EXPERIMENT,
-        DeadLetterReason.WRONG_LENGTH, DeadLetterReason.INVALID_VALUE, DeadLetterReason.DESERIALIZATION);
-    assertThat(dls.get(1).getErrorMessage()).contains("keepMask has 3 entries, the experiment has 6");
-    assertThat(dls.get(2).getErrorMessage()).contains("keeps 5 but budget is 6");
+    assertThat(dls).extracting(DeadLetter::getReason).containsExactly(DeadLetterReason.WRONG_LENGTH,
+        DeadLetterReason.INVALID_VALUE, DeadLetterReason.DESERIALIZATION, DeadLetterReason.UNKNOWN_EXPERIMENT);
+    assertThat(dls.get(0).getErrorMessage()).contains("keepMask has 3 entries, the experiment has 6");
+    assertThat(dls.get(1).getErrorMessage()).contains("keeps 5 but budget is 6");
+    assertThat(dls.get(3).getErrorMessage()).contains("ghost");
     assertThat(commands.readValuesToList()).hasSize(1);
   }
 }

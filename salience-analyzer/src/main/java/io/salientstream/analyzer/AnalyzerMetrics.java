@@ -9,11 +9,12 @@ public final class AnalyzerMetrics {
   public final LongAdder duplicates = new LongAdder();
   public final LongAdder deadLetters = new LongAdder();
   public final LongAdder rebuilds = new LongAdder();
+  public final LongAdder parked = new LongAdder();
   public volatile double lastComputeMillis;
 
   @Override
   public String toString() {
     return "steps=" + steps.sum() + " decisions=" + decisions.sum() + " duplicates=" + duplicates.sum()
-        + " deadLetters=" + deadLetters.sum() + " rebuilds=" + rebuilds.sum();
+        + " deadLetters=" + deadLetters.sum() + " rebuilds=" + rebuilds.sum() + " parked=" + parked.sum();
   }
 }

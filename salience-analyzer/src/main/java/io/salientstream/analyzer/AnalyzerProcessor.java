@@ -12,7 +12,11 @@ import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.streams.DeadLetters;
+import io.salientstream.streams.ParkingLot;
+import io.salientstream.streams.Position;
 import io.salientstream.streams.RejectedRecord;
+import java.time.Duration;
+import org.apache.kafka.streams.processor.PunctuationType;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -54,6 +58,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Ordering rules (deterministic)</h2>
  * <ul>
+ *   <li>an event whose experiment is not registered yet is parked ({@value #PARKED}) and processed, in order, when
+ *       the registration arrives — the two input topics have no order between them, so a trainer's first events
+ *       may overtake its registration; still unregistered after the grace period (default 30 s) → dead letter
+ *       {@code UNKNOWN_EXPERIMENT};</li>
  *   <li>an event of an epoch lower than the experiment's current epoch → dead letter {@code STALE_EPOCH};</li>
  *   <li>a higher epoch starts a new run: accepted if it resumes at the next step (the trainer continued from a
  *       checkpoint taken at the analyzer's last step) or at step 0 (a fresh run: state is reset); otherwise dead
@@ -70,6 +78,7 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
   public static final String HEADERS = "analyzer-headers";
   public static final String ROWS = "analyzer-window-rows";
   public static final String SNAPSHOTS = "analyzer-policy-snapshots";
+  public static final String PARKED = "analyzer-parked-events";
 
   /** Rows after which a decision-free policy (warm-up, fixed rank) is snapshotted if its state is small. */
   static final int COMPACT_EVERY_ROWS = 64;
@@ -83,6 +92,7 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
   private KeyValueStore<String, byte[]> headers;
   private KeyValueStore<String, byte[]> rows;
   private KeyValueStore<String, byte[]> snapshots;
+  private ParkingLot parking;
   private Deserializer<SingularValueStep> stepDeserializer;
   private Deserializer<ExperimentSpec> specDeserializer;
   private final Map<String, Live> live = new HashMap<>();
@@ -110,6 +120,8 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
     this.headers = context.getStateStore(HEADERS);
     this.rows = context.getStateStore(ROWS);
     this.snapshots = context.getStateStore(SNAPSHOTS);
+    this.parking = new ParkingLot(context.getStateStore(PARKED), config.unknownExperimentGrace().toMillis());
+    context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::expireParked);
     this.stepDeserializer = config.stepDeserializer().get();
     this.specDeserializer = config.specDeserializer().get();
     live.clear();
@@ -122,22 +134,48 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
       seenGeneration = cacheGeneration;
       live.clear();
     }
-    try {
-      if (meta.topic().equals(config.topics().experiments())) {
-        onSpec(record, meta);
-      } else {
-        onStep(record, meta);
+    Position pos = Position.of(meta);
+    byte[] keyBytes = record.key() == null ? null : record.key().get();
+    if (meta.topic().equals(config.topics().experiments())) {
+      boolean registered = guarded(keyBytes, record.value(), pos, record.timestamp(), () -> onSpec(record, meta));
+      if (registered && record.value() != null) {
+        // events that overtook this registration are processed now, in their original order
+        for (ParkingLot.Parked p : parking.release(DeadLetters.keyOf(record))) {
+          guarded(p.key(), p.value(), p.position(), p.timestamp(),
+              () -> onStep(p.experimentId(), p.key(), p.value(), p.position(), p.timestamp()));
+        }
       }
+    } else {
+      guarded(keyBytes, record.value(), pos, record.timestamp(),
+          () -> onStep(DeadLetters.keyOf(record), keyBytes, record.value(), pos, record.timestamp()));
+    }
+  }
+
+  /** Runs one record's handling; a rejection becomes a dead letter and processing goes on. */
+  private boolean guarded(byte[] key, byte[] value, Position pos, long timestamp, Runnable handling) {
+    try {
+      handling.run();
+      return true;
     } catch (RejectedRecord e) {
-      deadLetter(record, meta, e.reason(), e);
+      deadLetter(key, value, pos, timestamp, e.reason(), e);
     } catch (RuntimeException e) {
       // anything else about this record (e.g. a policy rejecting its input): the record goes to the dead letters,
       // the experiment's cached policy is dropped (the stores still hold the last committed-good state)
-      String key = record.key() == null ? null : new String(record.key().get(), StandardCharsets.UTF_8);
       if (key != null) {
-        live.remove(key);
+        live.remove(new String(key, StandardCharsets.UTF_8));
       }
-      deadLetter(record, meta, DeadLetterReason.OTHER, e);
+      deadLetter(key, value, pos, timestamp, DeadLetterReason.OTHER, e);
+    }
+    return false;
+  }
+
+  /** Dead-letters the events whose experiment was not registered within the grace period. */
+  private void expireParked(long now) {
+    for (ParkingLot.Parked p : parking.expire(now)) {
+      deadLetter(p.key(), p.value(), p.position(), p.timestamp(), DeadLetterReason.UNKNOWN_EXPERIMENT,
+          new RejectedRecord(DeadLetterReason.UNKNOWN_EXPERIMENT, "experiment '" + p.experimentId()
+              + "': no registration arrived within " + parking.graceMs() + " ms of this event (register the"
+              + " experiment on the experiments topic before emitting steps)"));
     }
   }
 
@@ -162,11 +200,16 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
     }
   }
 
-  private void onStep(Record<Bytes, byte[]> record, RecordMetadata meta) {
-    String key = DeadLetters.keyOf(record);
-    SingularValueStep event = DeadLetters.decode(stepDeserializer, meta, record.value());
+  private void onStep(String key, byte[] keyBytes, byte[] value, Position pos, long timestamp) {
+    SingularValueStep event = DeadLetters.decode(stepDeserializer, pos, value);
     byte[] specBytes = specs.get(key);
-    ExperimentSpec spec = specBytes == null ? null : DeadLetters.decode(specDeserializer, meta, specBytes);
+    if (specBytes == null) {
+      // the registration may still be on its way (no order between the two input topics): wait for it
+      parking.park(new ParkingLot.Parked(key, pos, keyBytes, value, timestamp, context.currentSystemTimeMs()));
+      metrics.parked.increment();
+      return;
+    }
+    ExperimentSpec spec = DeadLetters.decode(specDeserializer, pos, specBytes);
     StepValidator.validate(key, spec, event);
     long fingerprint = PolicySpecs.fingerprint(spec);
 
@@ -337,11 +380,11 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
     return l;
   }
 
-  private void deadLetter(Record<Bytes, byte[]> record, RecordMetadata meta, DeadLetterReason reason, Exception e) {
+  private void deadLetter(byte[] key, byte[] value, Position pos, long timestamp, DeadLetterReason reason, Exception e) {
     metrics.deadLetters.increment();
-    DeadLetter dl = DeadLetters.of(record, meta, reason, e, config.applicationName(), context.currentSystemTimeMs());
+    DeadLetter dl = DeadLetters.of(key, value, pos, reason, e, config.applicationName(), context.currentSystemTimeMs());
     LOG.warn("dead letter ({}): {}", reason, dl.getErrorMessage());
-    String key = record.key() == null ? null : new String(record.key().get(), StandardCharsets.UTF_8);
-    context.forward(new Record<String, Object>(key, dl, record.timestamp()), AnalyzerTopology.DEAD_LETTER_SINK);
+    String k = key == null ? null : new String(key, StandardCharsets.UTF_8);
+    context.forward(new Record<String, Object>(k, dl, timestamp), AnalyzerTopology.DEAD_LETTER_SINK);
   }
 }

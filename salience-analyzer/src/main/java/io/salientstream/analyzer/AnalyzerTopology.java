@@ -33,7 +33,18 @@ public final class AnalyzerTopology {
                        Supplier<Deserializer<ExperimentSpec>> specDeserializer,
                        Supplier<Deserializer<SingularValueStep>> stepDeserializer,
                        Serializer<SalienceReport> reportSerializer,
-                       Serializer<DeadLetter> deadLetterSerializer) {}
+                       Serializer<DeadLetter> deadLetterSerializer,
+                       java.time.Duration unknownExperimentGrace) {
+
+    /** The default grace period for events that arrive before their experiment's registration. */
+    public static final java.time.Duration DEFAULT_GRACE = java.time.Duration.ofSeconds(30);
+
+    public Config(String applicationName, Topics topics, Supplier<Deserializer<ExperimentSpec>> specDeserializer,
+                  Supplier<Deserializer<SingularValueStep>> stepDeserializer, Serializer<SalienceReport> reportSerializer,
+                  Serializer<DeadLetter> deadLetterSerializer) {
+      this(applicationName, topics, specDeserializer, stepDeserializer, reportSerializer, deadLetterSerializer, DEFAULT_GRACE);
+    }
+  }
 
   private AnalyzerTopology() {}
 
@@ -42,7 +53,8 @@ public final class AnalyzerTopology {
     t.addSource("experiments", Serdes.Bytes().deserializer(), Serdes.ByteArray().deserializer(), config.topics().experiments());
     t.addSource("singular-values", Serdes.Bytes().deserializer(), Serdes.ByteArray().deserializer(), config.topics().singularValues());
     t.addProcessor("analyzer", () -> new AnalyzerProcessor(config, metrics), "experiments", "singular-values");
-    for (String store : new String[] {AnalyzerProcessor.SPECS, AnalyzerProcessor.HEADERS, AnalyzerProcessor.ROWS, AnalyzerProcessor.SNAPSHOTS}) {
+    for (String store : new String[] {AnalyzerProcessor.SPECS, AnalyzerProcessor.HEADERS, AnalyzerProcessor.ROWS, AnalyzerProcessor.SNAPSHOTS,
+        AnalyzerProcessor.PARKED}) {
       t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store), Serdes.String(), Serdes.ByteArray()), "analyzer");
     }
     t.addSink(REPORTS_SINK, config.topics().salienceReports(), Serdes.String().serializer(), config.reportSerializer(), "analyzer");

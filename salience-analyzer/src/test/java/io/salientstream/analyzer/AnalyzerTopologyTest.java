@@ -169,12 +169,31 @@ class AnalyzerTopologyTest {
   }
 
   @Test
-  void unknownExperimentIsRejected() {
+  void unknownExperimentIsRejectedAfterTheGracePeriod() {
     ExperimentSpec spec = Fixtures.spec("ghost", "lora", 4, 3, 100, 5, 10, 6, Map.of());
     send(Fixtures.step(spec, "r", 1, 0, 1));
+    assertThat(deadLetters.isEmpty()).as("parked while the registration may be on its way").isTrue();
+    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
     DeadLetter dl = onlyDeadLetter();
     assertThat(dl.getReason()).isEqualTo(DeadLetterReason.UNKNOWN_EXPERIMENT);
-    assertThat(dl.getErrorMessage()).contains("ghost");
+    assertThat(dl.getErrorMessage()).contains("ghost").contains("offset 0");
+    assertThat(dl.getSourceTopic()).isEqualTo("sv");
+    assertThat(metrics.steps.sum()).isZero();
+  }
+
+  @Test
+  void eventsThatOvertakeTheirRegistrationAreProcessedInOrderOnceItArrives() {
+    ExperimentSpec spec = Fixtures.spec("late", "lora", 4, 3, 100, 5, 10, 6, Map.of());
+    for (long s = 0; s < 5; s++) {
+      send(Fixtures.step(spec, "r", 1, s, 1));
+    }
+    assertThat(metrics.steps.sum()).isZero();
+    experiments.pipeInput("late", avro.serialize("exp", spec));
+    send(Fixtures.step(spec, "r", 1, 5, 1));
+    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
+    assertThat(deadLetters.isEmpty()).isTrue();
+    assertThat(metrics.steps.sum()).isEqualTo(6);
+    assertThat(metrics.parked.sum()).isEqualTo(5);
   }
 
   @Test

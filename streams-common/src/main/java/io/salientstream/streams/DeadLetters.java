@@ -22,7 +22,7 @@ public final class DeadLetters {
 
   /** "topic T partition P offset O": how every message names a record's position. */
   public static String where(RecordMetadata meta) {
-    return "topic " + meta.topic() + " partition " + meta.partition() + " offset " + meta.offset();
+    return Position.of(meta).where();
   }
 
   /** The record key as an experiment id; a record without key is rejected. */
@@ -35,20 +35,25 @@ public final class DeadLetters {
 
   /** Decodes a value, turning every failure (bad framing, unknown schema id, bad Avro) into a {@link RejectedRecord}. */
   public static <T> T decode(Deserializer<T> d, RecordMetadata meta, byte[] bytes) {
+    return decode(d, Position.of(meta), bytes);
+  }
+
+  /** Decodes a value, turning every failure (bad framing, unknown schema id, bad Avro) into a {@link RejectedRecord}. */
+  public static <T> T decode(Deserializer<T> d, Position pos, byte[] bytes) {
     if (bytes == null) {
-      throw new RejectedRecord(DeadLetterReason.DESERIALIZATION, "null value at " + where(meta));
+      throw new RejectedRecord(DeadLetterReason.DESERIALIZATION, "null value at " + pos.where());
     }
     try {
-      T value = d.deserialize(meta.topic(), bytes);
+      T value = d.deserialize(pos.topic(), bytes);
       if (value == null) {
-        throw new RejectedRecord(DeadLetterReason.DESERIALIZATION, "value decoded to null at " + where(meta));
+        throw new RejectedRecord(DeadLetterReason.DESERIALIZATION, "value decoded to null at " + pos.where());
       }
       return value;
     } catch (RejectedRecord e) {
       throw e;
     } catch (RuntimeException e) {
       throw new RejectedRecord(isUnknownSchema(e) ? DeadLetterReason.UNKNOWN_SCHEMA : DeadLetterReason.DESERIALIZATION,
-          "cannot decode record at " + where(meta) + ": " + e.getMessage());
+          "cannot decode record at " + pos.where() + ": " + e.getMessage());
     }
   }
 
@@ -65,16 +70,23 @@ public final class DeadLetters {
   /** A dead letter for the record at {@code meta}, keeping its original key and value bytes. */
   public static DeadLetter of(Record<Bytes, byte[]> record, RecordMetadata meta, DeadLetterReason reason, Exception e,
                               String application, long nowMs) {
+    return of(record.key() == null ? null : record.key().get(), record.value(), Position.of(meta), reason, e,
+        application, nowMs);
+  }
+
+  /** A dead letter for the record at {@code pos}, keeping its original key and value bytes. */
+  public static DeadLetter of(byte[] key, byte[] value, Position pos, DeadLetterReason reason, Exception e,
+                              String application, long nowMs) {
     String msg = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
-    if (!msg.contains("offset " + meta.offset())) {
-      msg = msg + " [" + where(meta) + "]";
+    if (!msg.contains("offset " + pos.offset())) {
+      msg = msg + " [" + pos.where() + "]";
     }
     return DeadLetter.newBuilder()
-        .setSourceTopic(meta.topic())
-        .setSourcePartition(meta.partition())
-        .setSourceOffset(meta.offset())
-        .setOriginalKey(record.key() == null ? null : ByteBuffer.wrap(record.key().get()))
-        .setOriginalValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
+        .setSourceTopic(pos.topic())
+        .setSourcePartition(pos.partition())
+        .setSourceOffset(pos.offset())
+        .setOriginalKey(key == null ? null : ByteBuffer.wrap(key))
+        .setOriginalValue(value == null ? null : ByteBuffer.wrap(value))
         .setErrorClass(e.getClass().getName())
         .setErrorMessage(msg)
         .setReason(reason)

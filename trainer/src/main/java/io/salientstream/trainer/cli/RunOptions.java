@@ -20,8 +20,15 @@ public final class RunOptions {
   String model;
 
   @Option(names = "--allocation", defaultValue = "in-process",
-      description = "where the policy runs: in-process (default; the Kafka hosts come with the streaming apps)")
+      description = "where the policy runs: in-process (default), kafka-sync or kafka-async (the salience-analyzer and pruner over Kafka)")
   String allocation;
+
+  @Option(names = "--experiment-id", description = "experiment id for --allocation kafka-* (default: <task>-<policy>-<time>)")
+  String experimentId;
+
+  @Option(names = "--allocation-config", paramLabel = "KEY=VALUE",
+      description = "settings of a kafka-* allocation, repeatable: bootstrap.servers, schema.registry.url, salientstream.tenant, any Kafka client property (defaults: localhost:9092, http://localhost:8081, KAFKA_* environment)")
+  Map<String, String> allocationConfig = new java.util.LinkedHashMap<>();
 
   @Option(names = "--steps", defaultValue = "300", description = "optimizer steps (default: ${DEFAULT-VALUE})")
   int steps;
@@ -92,10 +99,21 @@ public final class RunOptions {
   @Option(names = "--no-progress", description = "no progress bar on stderr")
   boolean noProgress;
 
+  /** The host factory for {@code --allocation}: in-process, or a provider found on the class path. */
+  Experiment.HostFactory hosts(String policy) {
+    if (allocation.equals("in-process")) {
+      return Experiment.IN_PROCESS;
+    }
+    String id = experimentId != null ? experimentId
+        : task.toLowerCase(Locale.ROOT) + "-" + policy.toLowerCase(Locale.ROOT) + "-" + Long.toString(System.currentTimeMillis(), 36);
+    return io.salientstream.trainer.host.AllocationHostProvider.find(allocation).orElseThrow()
+        .factory(allocation, id, allocationConfig);
+  }
+
   Experiment.Spec spec(String policy, Path checkpointDir, int checkpointEvery, boolean resume) {
-    if (!allocation.equals("in-process")) {
-      throw new IllegalArgumentException("--allocation: only 'in-process' is available in the trainer, got '"
-          + allocation + "'");
+    if (!allocation.equals("in-process") && io.salientstream.trainer.host.AllocationHostProvider.find(allocation).isEmpty()) {
+      throw new IllegalArgumentException("--allocation must be in-process, kafka-sync or kafka-async, got '"
+          + allocation + "'" + (allocation.startsWith("kafka") ? " (the Kafka hosts are not on the class path)" : ""));
     }
     String t = task.toLowerCase(Locale.ROOT);
     if (!t.equals("wordnet") && !t.equals("rank-recovery")) {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /** {@code train}: one fine-tuning run with one rank-allocation policy. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-    description = "Fine-tune adapters on a task with a rank-allocation policy hosted in-process.")
+    description = "Fine-tune adapters on a task with a rank-allocation policy (in-process or over Kafka).")
 public final class TrainCommand implements Callable<Integer> {
 
   @Mixin
@@ -41,7 +41,8 @@ public final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Experiment.Spec spec = run.spec(policy, checkpointDir, checkpointEvery, resume);
-    Map<String, Object> rep = Experiment.run(spec, report, export, stopAfter == null ? Long.MAX_VALUE : stopAfter);
+    Map<String, Object> rep = Experiment.run(spec, report, export, stopAfter == null ? Long.MAX_VALUE : stopAfter,
+        run.hosts(policy), run.allocation);
     System.out.println(Table.summary(rep));
     return 0;
   }

@@ -119,6 +119,11 @@ public final class Experiment {
   @FunctionalInterface
   public interface HostFactory {
     AllocationHost create(RankPolicy policy, Map<String, String> params, Spec spec) throws IOException;
+
+    /** Host-specific figures added to the run report after the run (e.g. control-loop latency). */
+    default Map<String, Object> reportExtras() {
+      return Map.of();
+    }
   }
 
   /** The policy runs in the trainer's JVM ({@code --allocation in-process}). */
@@ -201,6 +206,7 @@ public final class Experiment {
         rep.put("setupSeconds", setupNanos / 1e9);
         rep.put("finalEvalSeconds", evalNanos / 1e9);
         rep.put("device", s.device().toString());
+        rep.putAll(hosts.reportExtras());
         if (export != null && kind != AdapterKind.NONE) {
           Map<String, String> prov = new LinkedHashMap<>();
           prov.put("policy", policyName);

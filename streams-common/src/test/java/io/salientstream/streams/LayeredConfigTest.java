@@ -1,4 +1,4 @@
-package io.salientstream.cli;
+package io.salientstream.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.salientstream.cli;
+package io.salientstream.streams;
 
 import java.io.IOException;
 import java.io.Reader;

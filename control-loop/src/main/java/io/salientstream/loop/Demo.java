@@ -1,0 +1,199 @@
+package io.salientstream.loop;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.salientstream.stack.LocalStack;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code salientstream demo}: the whole system on one machine. Starts an in-process broker and schema registry,
+ * the salience-analyzer and the pruner, then runs three experiments concurrently, each a trainer process of its own
+ * ({@code train --allocation kafka-sync|kafka-async}) whose rank allocation happens over Kafka:
+ * <ol>
+ *   <li>SalientLoRA on rank recovery (sync mode: bit-identical to an in-process run),</li>
+ *   <li>AdaLoRA on rank recovery (sync mode),</li>
+ *   <li>MiniLM + SalientLoRA on WordNet supersenses (async mode: the trainer never waits).</li>
+ * </ol>
+ * Progress is the live {@link Monitor} table (read from the status, report and command topics); the end prints every
+ * experiment's final rank pattern, metrics and control-loop latency. Trainer logs go to {@code <work-dir>/logs}.
+ */
+public final class Demo {
+
+  /** Sizes of one demo run. */
+  public record Settings(boolean quick, int recoverySteps, int recoveryMatrices, int recoveryDim, int wordnetSteps,
+                         int wordnetBatch, int wordnetSeq, int testLimit) {
+    public static Settings of(boolean quick) {
+      return quick ? new Settings(true, 60, 24, 32, 16, 8, 24, 300) : new Settings(false, 300, 48, 64, 120, 32, 48, 2000);
+    }
+  }
+
+  /** The trainer's command-line entry point, started once per experiment. */
+  static final String TRAINER_MAIN = "io.salientstream.trainer.cli.TrainCommand";
+
+  private Demo() {}
+
+  /** One experiment of the demo: its id, what it shows, and its {@code train} arguments. */
+  record Run(String id, String label, String allocation, List<String> args) {}
+
+  public static Map<String, Object> run(Settings settings, Path workDir, PrintStream out) throws Exception {
+    long t0 = System.nanoTime();
+    Files.createDirectories(workDir.resolve("logs"));
+    out.println("== SalientStream demo" + (settings.quick() ? " (quick)" : "") + ": starting Kafka (KRaft) + schema registry");
+    try (LocalStack stack = LocalStack.builder().build().start()) {
+      Map<String, Object> config = new LinkedHashMap<>();
+      config.put("bootstrap.servers", stack.bootstrapServers());
+      config.put("schema.registry.url", stack.registryUrl());
+      LoopTopics topics = LoopTopics.of(stack.topics());
+      out.printf("   broker %s, registry %s (ready in %d ms)%n", stack.bootstrapServers(), stack.registryUrl(), stack.readyMillis());
+      out.println("== starting salience-analyzer and pruner (Kafka Streams, exactly-once)");
+      try (LoopServices services = LoopServices.start(config, topics, workDir.resolve("state"), "-demo", "demo");
+           Watcher watcher = new Watcher(config, topics, true)) {
+        String tag = Long.toString(System.currentTimeMillis(), 36);
+        List<Run> runs = List.of(
+            recovery("demo-salientlora-recovery-" + tag, "SalientLoRA, rank recovery", "salientlora", "kafka-sync", settings),
+            recovery("demo-adalora-recovery-" + tag, "AdaLoRA, rank recovery", "adalora", "kafka-sync", settings),
+            wordnet("demo-minilm-wordnet-" + tag, settings));
+        out.println("== running " + runs.size() + " experiments concurrently, one trainer process each:");
+        List<Process> processes = new ArrayList<>();
+        for (Run r : runs) {
+          out.println("   " + r.id() + ": " + r.label() + " [" + r.allocation() + "]");
+          processes.add(start(r, config, workDir));
+        }
+        while (processes.stream().anyMatch(Process::isAlive)) {
+          long until = System.nanoTime() + Duration.ofSeconds(settings.quick() ? 5 : 15).toNanos();
+          while (System.nanoTime() < until && processes.stream().anyMatch(Process::isAlive)) {
+            watcher.pollOnce(Duration.ofMillis(200));
+          }
+          out.printf("-- %.0f s%n%s", (System.nanoTime() - t0) / 1e9, watcher.monitor().render());
+        }
+        List<Map<String, Object>> experiments = new ArrayList<>();
+        LoopLatency all = new LoopLatency();
+        ObjectMapper json = new ObjectMapper();
+        for (int i = 0; i < runs.size(); i++) {
+          Run r = runs.get(i);
+          Path report = workDir.resolve(r.id() + ".json");
+          if (processes.get(i).exitValue() != 0 || !Files.exists(report)) {
+            Path log = workDir.resolve("logs").resolve(r.id() + ".log");
+            List<String> lines = Files.readAllLines(log).stream().filter(l -> !l.startsWith("\tat ")).toList();
+            throw new IllegalStateException("trainer of " + r.id() + " failed (exit " + processes.get(i).exitValue()
+                + "); last lines of " + log + ":\n  " + String.join("\n  ", lines.subList(Math.max(0, lines.size() - 8), lines.size())));
+          }
+          @SuppressWarnings("unchecked")
+          Map<String, Object> rep = json.readValue(report.toFile(), Map.class);
+          experiments.add(summarize(r, rep, all));
+        }
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("quick", settings.quick());
+        summary.put("wallSeconds", round((System.nanoTime() - t0) / 1e9));
+        summary.put("experiments", experiments);
+        summary.put("loopLatencyMs", Map.of("p50", round(all.percentile(50)), "p99", round(all.percentile(99)), "samples", all.count()));
+        summary.put("analyzer", services.analyzer().metrics().toString());
+        printSummary(out, experiments, all, summary);
+        return summary;
+      }
+    }
+  }
+
+  private static Process start(Run r, Map<String, Object> config, Path workDir) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        r.args().contains("wordnet") ? "-Xmx3g" : "-Xmx1g", "-Dai.djl.offline=true",
+        "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
+        "-cp", System.getProperty("java.class.path"), TRAINER_MAIN));
+    cmd.addAll(r.args());
+    cmd.addAll(List.of("--allocation", r.allocation(), "--experiment-id", r.id(),
+        "--allocation-config", "bootstrap.servers=" + config.get("bootstrap.servers"),
+        "--allocation-config", "schema.registry.url=" + config.get("schema.registry.url"),
+        "--no-progress", "--report", workDir.resolve(r.id() + ".json").toString()));
+    Path log = workDir.resolve("logs").resolve(r.id() + ".log");
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  static Run recovery(String id, String label, String policy, String allocation, Settings s) {
+    return new Run(id, label, allocation, List.of("--task", "rank-recovery", "--policy", policy,
+        "--steps", Integer.toString(s.recoverySteps()), "--matrices", Integer.toString(s.recoveryMatrices()),
+        "--dim", Integer.toString(s.recoveryDim()), "--rank", "12", "--target-rank", "4", "--max-true-rank", "8"));
+  }
+
+  static Run wordnet(String id, Settings s) {
+    return new Run(id, "MiniLM + SalientLoRA, WordNet supersenses", "kafka-async", List.of("--task", "wordnet",
+        "--model", "minilm", "--policy", "salientlora", "--steps", Integer.toString(s.wordnetSteps()),
+        "--batch", Integer.toString(s.wordnetBatch()), "--seq", Integer.toString(s.wordnetSeq()), "--rank", "8",
+        "--target-rank", "2", "--eval-limit", "300", "--test-limit", Integer.toString(s.testLimit())));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> summarize(Run r, Map<String, Object> rep, LoopLatency all) {
+    Map<String, Object> e = new LinkedHashMap<>();
+    e.put("experimentId", r.id());
+    e.put("description", r.label());
+    e.put("policy", rep.get("policy"));
+    e.put("task", rep.get("task"));
+    e.put("allocation", rep.get("allocation"));
+    e.put("steps", rep.get("steps"));
+    e.put("commandsApplied", rep.get("commandsApplied"));
+    e.put("finalTotalRank", rep.get("finalTotalRank"));
+    e.put("ranks", rep.get("ranks"));
+    if (rep.containsKey("trueRanks")) {
+      e.put("trueRanks", rep.get("trueRanks"));
+    }
+    e.put("metrics", rep.get("metrics"));
+    e.put("stepsPerSecond", rep.get("stepsPerSecond"));
+    Map<String, Object> lat = (Map<String, Object>) rep.getOrDefault("loopLatencyMs", Map.of());
+    e.put("loopLatencyMs", lat);
+    e.put("commandLagSteps", rep.get("commandLagSteps"));
+    Object samples = rep.get("loopLatencySamplesMs");
+    if (samples instanceof List<?> l) {
+      l.forEach(v -> all.add(((Number) v).doubleValue()));
+    }
+    return e;
+  }
+
+  private static void printSummary(PrintStream out, List<Map<String, Object>> experiments, LoopLatency all,
+                                   Map<String, Object> summary) {
+    out.println();
+    out.println("== results");
+    for (Map<String, Object> e : experiments) {
+      out.printf("%s  [%s, %s]%n", e.get("experimentId"), e.get("policy"), e.get("allocation"));
+      out.printf(Locale.ROOT, "   steps %s, commands applied %s, final total rank %s, %.1f steps/s%n", e.get("steps"),
+          e.get("commandsApplied"), e.get("finalTotalRank"), ((Number) e.get("stepsPerSecond")).doubleValue());
+      out.println("   metrics " + e.get("metrics"));
+      out.println("   final ranks " + compactRanks(e.get("ranks")));
+      if (e.containsKey("trueRanks")) {
+        out.println("   true ranks  " + e.get("trueRanks"));
+      }
+      out.println("   control-loop latency (ms) " + e.get("loopLatencyMs") + ", command lag (steps) " + e.get("commandLagSteps"));
+    }
+    out.printf(Locale.ROOT, "== control-loop latency over all experiments: p50 %.1f ms, p99 %.1f ms (%d commands); wall time %s s%n",
+        all.percentile(50), all.percentile(99), all.count(), summary.get("wallSeconds"));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String compactRanks(Object ranks) {
+    if (!(ranks instanceof Map<?, ?> m)) {
+      return String.valueOf(ranks);
+    }
+    List<String> parts = new ArrayList<>();
+    ((Map<String, Object>) m).values().forEach(v -> parts.add(String.valueOf(v)));
+    return "[" + String.join(" ", parts) + "] (" + m.size() + " matrices, in layer order)";
+  }
+
+  private static double round(double v) {
+    return Double.isFinite(v) ? Math.round(v * 10) / 10.0 : -1;
+  }
+
+  public static void writeReport(Path file, Map<String, Object> summary) throws IOException {
+    if (file.getParent() != null) {
+      Files.createDirectories(file.getParent());
+    }
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), summary);
+  }
+}

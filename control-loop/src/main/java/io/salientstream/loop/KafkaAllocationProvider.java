@@ -1,0 +1,42 @@
+package io.salientstream.loop;
+
+import io.salientstream.streams.LayeredConfig;
+import io.salientstream.trainer.host.AllocationHostProvider;
+import io.salientstream.trainer.train.Experiment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code train --allocation kafka-sync|kafka-async}: the trainer publishes its steps and applies the commands of the
+ * salience-analyzer and pruner. Settings: defaults &lt; {@code KAFKA_*} / {@code SALIENTSTREAM_*} environment &lt;
+ * {@code --allocation-config key=value}.
+ */
+public final class KafkaAllocationProvider implements AllocationHostProvider {
+
+  @Override
+  public List<String> names() {
+    return List.of("kafka-sync", "kafka-async");
+  }
+
+  @Override
+  public Experiment.HostFactory factory(String allocation, String experimentId, Map<String, String> settings) {
+    Map<String, String> flags = new HashMap<>();
+    List<String> kv = new ArrayList<>();
+    settings.forEach((k, v) -> {
+      if (k.equals("schema.registry.url")) {
+        flags.put(LayeredConfig.REGISTRY_URL, v);
+      } else {
+        kv.add(k + "=" + v);
+      }
+    });
+    LayeredConfig cfg = LayeredConfig.resolve(null, System.getenv(), flags, kv);
+    Map<String, Object> config = new HashMap<>(cfg.serdeProperties());
+    KafkaAllocationHost.Mode mode = allocation.equals("kafka-sync") ? KafkaAllocationHost.Mode.SYNC : KafkaAllocationHost.Mode.ASYNC;
+    long timeoutSeconds = Long.parseLong(cfg.all().getOrDefault("salientstream.sync.timeout.seconds", "300"));
+    return new KafkaHosts(config, LoopTopics.forPrefix(cfg.tenant()), experimentId, cfg.tenant(), mode,
+        Duration.ofSeconds(timeoutSeconds), h -> { });
+  }
+}
