@@ -99,7 +99,11 @@ final class GraphBuilder {
             }
         }
         double[] ssOrd = new double[m];
-        for (int c = 0; c < m; c++) ssOrd[c] = ss[order[c]];
+        double[] rootOrd = new double[m];
+        for (int c = 0; c < m; c++) {
+            ssOrd[c] = ss[order[c]];
+            rootOrd[c] = Math.sqrt(ssOrd[c]);
+        }
 
         int groups = (mPad + GROUP - 1) / GROUP;
         int panel = Math.max(16, (PANEL_BYTES / (8 * len)) & ~3);
@@ -125,7 +129,7 @@ final class GraphBuilder {
                         int lo = Math.max(p0, firstColumn(r0, sorted, ssOrd, gamma, m));
                         for (int c0 = lo; c0 < p1; c0 += 4) {
                             tile(p, len, r0, c0, c16);
-                            if (test(c16, r0, c0, g0, m, order, ssOrd, beta, gamma, sorted, ge, buf)) backward[id] = true;
+                            if (test(c16, r0, c0, g0, m, order, ssOrd, rootOrd, beta, gamma, sorted, ge, buf)) backward[id] = true;
                         }
                     }
                 }
@@ -208,8 +212,14 @@ final class GraphBuilder {
 
     /** Tests the pairs of one 4×4 tile; returns true if an edge points backwards in processing order. */
     private static boolean test(double[] c16, int r0, int c0, int g0, int m, int[] order, double[] ssOrd,
-                                double beta, double gamma, boolean sorted, GroupEdges ge, EdgeBuffer buf) {
+                                double[] rootOrd, double beta, double gamma, boolean sorted, GroupEdges ge,
+                                EdgeBuffer buf) {
         boolean backward = false;
+        // Cheap necessary conditions checked first (most pairs fail them): an edge needs C ≥ γ·min(SS_i, SS_j) and,
+        // for β > 0, C ≥ β·√SS_i·√SS_j. The factor (1 − 1e-12) makes them strictly weaker than the exact tests
+        // below despite rounding, so they only skip pairs the exact tests would reject.
+        double gammaCut = gamma > 0 ? gamma * (1 - 1e-12) : Double.NEGATIVE_INFINITY;
+        double betaCut = beta > 0 ? beta * (1 - 1e-12) : Double.NEGATIVE_INFINITY;
         for (int b = 0; b < 4; b++) {
             int r = r0 + b;
             if (r >= m) break;
@@ -222,6 +232,8 @@ final class GraphBuilder {
                 double cij = c16[4 * b + k];
                 if (gamma > 0 && !(cij > 0)) continue; // k ≥ γ > 0 needs C > 0
                 double ssJ = ssOrd[col];
+                if (cij < gammaCut * Math.min(ssI, ssJ)) continue;
+                if (cij < betaCut * rootOrd[r] * rootOrd[col]) continue;
                 double rho = cij / (Math.sqrt(ssI * ssJ) + EPS);
                 if (!(rho >= beta)) continue;
                 int j = order[col];

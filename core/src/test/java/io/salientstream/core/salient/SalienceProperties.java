@@ -94,7 +94,16 @@ class SalienceProperties {
         }
         int budget = (int) Math.floor(budgetFraction * count(alive));
         SalienceResult r = new SalienceEngine(SalienceParams.reference(), 2).compute(w, budget, alive);
-        assertThat(r.kept()).isEqualTo(budget);
+        double[] sorted = r.scores().clone();
+        Arrays.sort(sorted);
+        int k = w.n() - budget;
+        boolean tie = k >= 1 && k < w.n() && sorted[k - 1] == sorted[k];
+        if (tie) {
+            // reference semantics: entries tying with the threshold are pruned, so fewer than the budget stay
+            assertThat(r.kept()).isLessThan(budget);
+        } else {
+            assertThat(r.kept()).isEqualTo(budget);
+        }
     }
 
     @Property(tries = 40)
