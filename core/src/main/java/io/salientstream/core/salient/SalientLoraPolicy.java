@@ -167,7 +167,7 @@ public final class SalientLoraPolicy implements RankPolicy {
         pending = res.keep();
         pendingFrom = s + 1;
         lastDecision = new Decision(s, s + 1, tick.budget(), true, new MaskUpdate.TripletMask(res.keep()),
-                new Diagnostics(res.threshold(), res.edges(), w.length(), res.scores(), res.influence(), res.magnitude()));
+                new Diagnostics(res.threshold(), (int) Math.min(res.edges(), Integer.MAX_VALUE), w.length(), res.scores(), res.influence(), res.magnitude()));
         return Optional.of(lastDecision);
     }
 

@@ -136,6 +136,25 @@ class SalienceModesTest {
         assertThat(edges).isEqualTo(brute);
     }
 
+    @Test
+    void streamingInfluenceEqualsTheStoredGraphPathBitForBit() {
+        for (long seed = 1; seed <= 3; seed++) {
+            Window w = SyntheticWindow.generate(40, 7, 60, 0.25, seed); // N = 280: several row groups
+            StreamingInfluence.Result streamed = StreamingInfluence.compute(w, 0.9, 2.0, false, 2);
+            GraphBuilder.Built built = GraphBuilder.build(w, 0.9, 2.0, 2);
+            int m = built.graph().nodes();
+            int[] topo = new int[m];
+            for (int p = 0; p < m; p++) topo[p] = p;
+            double[] byPosition = InfluenceDomain.compute(built.graph(), topo, false);
+            double[] stored = new double[w.n()];
+            for (int p = 0; p < m; p++) stored[built.position()[p]] = byPosition[p];
+            assertThat(streamed.edges()).isEqualTo(built.graph().edgeCount()).isPositive();
+            assertThat(streamed.influence()).containsExactly(stored);
+            // one worker and two workers agree exactly too
+            assertThat(StreamingInfluence.compute(w, 0.9, 2.0, false, 1).influence()).containsExactly(stored);
+        }
+    }
+
     private static int indexOf(int[] a, int v) {
         for (int i = 0; i < a.length; i++) if (a[i] == v) return i;
         throw new AssertionError("not found " + v);

@@ -10,7 +10,7 @@ import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
 
 /** Properties of the window-end salience over generated windows, including degenerate ones. */
-class SalienceProperties {
+class SaliencePropertiesTest {
 
     /** A window with optional degeneracies: constant R, dead matrices, constant (non-zero) series. */
     static Window window(int matrices, int rank, int len, long seed, boolean constantR, int deadMatrices, double masked) {
