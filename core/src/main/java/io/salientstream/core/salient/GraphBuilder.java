@@ -50,6 +50,11 @@ final class GraphBuilder {
         final double[][] w = new double[GROUP][];
         final int[] count = new int[GROUP];
 
+        /** Forgets the edges but keeps the arrays, so a worker can reuse one instance for all its groups. */
+        void reset() {
+            java.util.Arrays.fill(count, 0);
+        }
+
         void add(int row, int col, double weight) {
             int c = count[row];
             if (dst[row] == null) {

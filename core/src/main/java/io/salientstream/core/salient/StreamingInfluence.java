@@ -40,9 +40,10 @@ final class StreamingInfluence {
         Parallel.run(workers, id -> {
             double[] c16 = new double[16];
             EdgeBuffer backward = new EdgeBuffer();
+            GraphBuilder.GroupEdges ge = new GraphBuilder.GroupEdges(); // reused: allocation stays O(N) per worker
             int grp;
             while ((grp = next.getAndDecrement()) >= 0) {
-                GraphBuilder.GroupEdges ge = new GraphBuilder.GroupEdges();
+                ge.reset();
                 boolean back = GraphBuilder.sweepGroup(pr, grp, beta, gamma, c16, ge, backward);
                 synchronized (lock) {
                     while (lowestDone[0] != grp + 1) {
