@@ -25,6 +25,66 @@ final class StreamingInfluence {
     private StreamingInfluence() {
     }
 
+    /** The DP for the rows of one group, highest position first; returns the group's edge count. */
+    private static long evaluateGroup(int grp, int m, GraphBuilder.GroupEdges ge, double[] inf, boolean[] hasOut) {
+        long count = 0;
+        int g0 = grp * GraphBuilder.GROUP;
+        for (int b = Math.min(GraphBuilder.GROUP, m - g0) - 1; b >= 0; b--) {
+            int cnt = ge.count[b];
+            if (cnt == 0) continue;
+            int[] dst = ge.dst[b];
+            double[] wt = ge.w[b];
+            double s = 0;
+            for (int e = 0; e < cnt; e++) {
+                int j = dst[e];
+                s += wt[e] * (hasOut[j] ? inf[j] : 1.0);
+            }
+            inf[g0 + b] = s;
+            hasOut[g0 + b] = true;
+            count += cnt;
+        }
+        return count;
+    }
+
+    /** Commit order between workers: group g's DP may run once every group above g has finished its own. */
+    private static final class Pipeline {
+        private int lowestDone;
+        private boolean aborted;
+        private boolean backward;
+
+        Pipeline(int groups) {
+            lowestDone = groups;
+        }
+
+        /** Waits until all groups above {@code grp} are done; false if another worker failed. */
+        synchronized boolean awaitTurn(int grp) {
+            while (lowestDone != grp + 1 && !aborted) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("salience computation interrupted", e);
+                }
+            }
+            return !aborted;
+        }
+
+        synchronized void done(int grp, boolean sawBackward) {
+            backward |= sawBackward;
+            lowestDone = grp;
+            notifyAll();
+        }
+
+        synchronized void abort() {
+            aborted = true;
+            notifyAll();
+        }
+
+        synchronized boolean backward() {
+            return backward;
+        }
+    }
+
     static Result compute(Window w, double beta, double gamma, boolean clean, int threads) {
         if (!(gamma > 1)) throw new IllegalArgumentException("streaming influence needs gamma > 1");
         GraphBuilder.Prepared pr = GraphBuilder.prepare(w, true);
@@ -33,54 +93,27 @@ final class StreamingInfluence {
         boolean[] hasOut = new boolean[m];
         AtomicInteger next = new AtomicInteger(groups - 1);
         AtomicLong edges = new AtomicLong();
-        Object lock = new Object();
-        int[] lowestDone = {groups}; // all groups >= lowestDone[0] have finished their DP (guarded by lock)
-        boolean[] failed = {false};
+        Pipeline pipeline = new Pipeline(groups);
         int workers = Math.max(1, Math.min(threads, groups));
         Parallel.run(workers, id -> {
             double[] c16 = new double[16];
             EdgeBuffer backward = new EdgeBuffer();
             GraphBuilder.GroupEdges ge = new GraphBuilder.GroupEdges(); // reused: allocation stays O(N) per worker
             int grp;
-            while ((grp = next.getAndDecrement()) >= 0) {
-                ge.reset();
-                boolean back = GraphBuilder.sweepGroup(pr, grp, beta, gamma, c16, ge, backward);
-                synchronized (lock) {
-                    while (lowestDone[0] != grp + 1) {
-                        try {
-                            lock.wait();
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            throw new IllegalStateException("salience computation interrupted", e);
-                        }
-                    }
+            try {
+                while ((grp = next.getAndDecrement()) >= 0) {
+                    ge.reset();
+                    boolean back = GraphBuilder.sweepGroup(pr, grp, beta, gamma, c16, ge, backward);
+                    if (!pipeline.awaitTurn(grp)) return;
+                    edges.addAndGet(evaluateGroup(grp, m, ge, inf, hasOut));
+                    pipeline.done(grp, back);
                 }
-                long count = 0;
-                int g0 = grp * GraphBuilder.GROUP;
-                for (int b = Math.min(GraphBuilder.GROUP, m - g0) - 1; b >= 0; b--) {
-                    int r = g0 + b;
-                    int cnt = ge.count[b];
-                    if (cnt == 0) continue;
-                    int[] dst = ge.dst[b];
-                    double[] wt = ge.w[b];
-                    double s = 0;
-                    for (int e = 0; e < cnt; e++) {
-                        int j = dst[e];
-                        s += wt[e] * (hasOut[j] ? inf[j] : 1.0);
-                    }
-                    inf[r] = s;
-                    hasOut[r] = true;
-                    count += cnt;
-                }
-                edges.addAndGet(count);
-                synchronized (lock) {
-                    if (back) failed[0] = true;
-                    lowestDone[0] = grp;
-                    lock.notifyAll();
-                }
+            } catch (RuntimeException | Error e) {
+                pipeline.abort();
+                throw e;
             }
         });
-        if (failed[0]) return null;
+        if (pipeline.backward()) return null;
         long e = edges.get();
         double[] out = new double[pr.n()];
         if (e == 0) return new Result(out, 0);
