@@ -225,6 +225,9 @@ public final class SalientLoraPolicy implements RankPolicy {
         window = Arrays.copyOf(win, Math.max(win.length, n));
         reg = Arrays.copyOf(r, Math.max(r.length, 1));
         DecisionState d = st.lastDecision();
+        if (d != null && (d.keep() == null || d.keep().length != n)) {
+            throw new IllegalArgumentException(NAME + ": snapshot decision mask does not have N=" + n + " entries");
+        }
         lastDecision = d == null ? null : new Decision(d.decidedAt(), d.effectiveFrom(), d.budget(), true,
                 new MaskUpdate.TripletMask(d.keep()), new Diagnostics(d.threshold(), d.edges(), d.windowLength(),
                 StateCodec.unpackDoubles(d.scores()), StateCodec.unpackDoubles(d.influence()), StateCodec.unpackDoubles(d.magnitude())));
