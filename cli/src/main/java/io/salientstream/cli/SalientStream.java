@@ -22,7 +22,7 @@ public final class SalientStream {
     Subcommands.register(cl);
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
       commandLine.getErr().println("salientstream " + commandLine.getCommandName() + ": " + describe(ex));
-      return ex instanceof IllegalArgumentException ? 2 : 1;
+      return isUsageError(ex) ? 2 : 1;
     });
     cl.setParameterExceptionHandler((ex, args) -> {
       ex.getCommandLine().getErr().println("salientstream: " + ex.getMessage());
@@ -30,6 +30,12 @@ public final class SalientStream {
       return 2;
     });
     return cl;
+  }
+
+  /** Bad arguments or unreadable/malformed input (exit code 2), as opposed to a failure while running (1). */
+  static boolean isUsageError(Throwable ex) {
+    return ex instanceof IllegalArgumentException || ex instanceof io.salientstream.core.cli.InputException
+        || ex instanceof java.nio.file.NoSuchFileException;
   }
 
   static String describe(Throwable ex) {

@@ -11,6 +11,8 @@ final class Subcommands {
     cl.addSubcommand(new DemoCommand());
     cl.addSubcommand(new io.salientstream.trainer.cli.TrainCommand());
     cl.addSubcommand(new io.salientstream.trainer.cli.CompareCommand());
+    cl.addSubcommand(new io.salientstream.core.cli.SalienceCommand());
+    cl.addSubcommand(new io.salientstream.core.cli.ScheduleCommand());
     cl.addSubcommand(new LocalCommand());
     cl.addSubcommand(new TopicsCommand());
     cl.addSubcommand(new ServicesCommands.Analyzer());

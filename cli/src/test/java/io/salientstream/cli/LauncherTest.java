@@ -1,0 +1,96 @@
+package io.salientstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The launcher: every job is a subcommand, bad arguments exit with 2 and a message, outputs are what the docs say. */
+class LauncherTest {
+
+  record Result(int rc, String out, String err) {}
+
+  static Result run(String... args) {
+    CommandLine cl = SalientStream.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    int rc = cl.execute(args);
+    return new Result(rc, out.toString(), err.toString());
+  }
+
+  @Test
+  void helpListsEveryJob() {
+    Result r = run("--help");
+    assertThat(r.rc()).isZero();
+    for (String cmd : new String[] {"demo", "train", "compare", "salience", "schedule", "local", "topics", "analyzer",
+        "pruner", "watch"}) {
+      assertThat(r.out()).contains("  " + cmd + " ");
+    }
+  }
+
+  @Test
+  void badArgumentsExitWithTwoAndSayWhat() {
+    Result unknown = run("local", "--kafka-port", "not-a-number");
+    assertThat(unknown.rc()).isEqualTo(2);
+    assertThat(unknown.err()).contains("--kafka-port").contains("not-a-number");
+
+    Result range = run("local", "--kafka-port", "70000", "--data-dir", "target/never-used");
+    assertThat(range.rc()).isEqualTo(2);
+    assertThat(range.err()).contains("port 70000 is out of range");
+
+    Result missing = run("schedule", "--input", "target/does-not-exist.json");
+    assertThat(missing.rc()).isEqualTo(2);
+    assertThat(missing.err()).contains("does-not-exist.json");
+
+    Result kv = run("topics", "describe", "--kafka-config", "novalue");
+    assertThat(kv.rc()).isEqualTo(2);
+    assertThat(kv.err()).contains("--kafka-config expects key=value");
+
+    Result noSuch = run("frobnicate");
+    assertThat(noSuch.rc()).isEqualTo(2);
+  }
+
+  @Test
+  void salienceCommandReproducesAGoldenWindow() throws Exception {
+    Path golden;
+    try (Stream<Path> files = Files.list(goldenDir())) {
+      golden = files.filter(p -> p.getFileName().toString().equals("salience-m24-r8-T30-s4.json")).findFirst().orElseThrow();
+    }
+    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream old = System.out;
+    System.setOut(new java.io.PrintStream(buf, true, "UTF-8"));
+    int rc;
+    try {
+      rc = SalientStream.commandLine().execute("salience", "--input", golden.toString(), "--mode", "reference");
+    } finally {
+      System.setOut(old);
+    }
+    assertThat(rc).isZero();
+    JsonNode out = new ObjectMapper().readTree(buf.toString("UTF-8"));
+    JsonNode expected = new ObjectMapper().readTree(golden.toFile()).get("expected");
+    assertThat(out.get("keepMask")).hasSize(expected.get("keepMask").size());
+    for (int i = 0; i < expected.get("keepMask").size(); i++) {
+      assertThat(out.get("keepMask").get(i).asInt()).as("keep[%d]", i).isEqualTo(expected.get("keepMask").get(i).asInt());
+    }
+  }
+
+  /** ../shared/golden beside the repository root, found from the module's working directory. */
+  static Path goldenDir() {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      Path g = p.resolveSibling("shared").resolve("golden");
+      if (Files.isDirectory(g)) {
+        return g;
+      }
+    }
+    throw new IllegalStateException("../shared/golden not found above " + Path.of("").toAbsolutePath());
+  }
+}
