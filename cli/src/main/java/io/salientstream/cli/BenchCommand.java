@@ -64,6 +64,8 @@ final class BenchCommand implements Callable<Integer> {
     int throughputTFinal;
     @Option(names = "--sync-timeout-s", defaultValue = "60", description = "How long a trainer waits for a command (default: ${DEFAULT-VALUE}).")
     long syncTimeoutS;
+    @Option(names = "--only", paramLabel = "PHASE", description = "Run one phase only: latency or throughput (default: both).")
+    String only;
     @Option(names = "--report", paramLabel = "FILE", description = "Also write all numbers and settings as JSON.")
     Path report;
 
@@ -72,6 +74,9 @@ final class BenchCommand implements Callable<Integer> {
       LoopBenchmark.Settings settings = new LoopBenchmark.Settings(experiments, matrices, perLayer, rank, steps, warmup,
           finalSteps, tInit, tFinal, stepIntervalMs, throughputExperiments, throughputRecords, throughputTInit,
           throughputTFinal, Duration.ofSeconds(syncTimeoutS));
+      if (only != null && !only.equals("latency") && !only.equals("throughput")) {
+        throw new IllegalArgumentException("--only must be latency or throughput, got '" + only + "'");
+      }
       LayeredConfig cfg = connection.resolve();
       boolean local = "default".equals(cfg.originOf("bootstrap.servers"));
       LocalStack stack = null;
@@ -82,13 +87,14 @@ final class BenchCommand implements Callable<Integer> {
           stack = LocalStack.ephemeral().start();
           System.out.println("in-process broker " + stack.bootstrapServers() + " and registry " + stack.registryUrl()
               + " ready in " + stack.readyMillis() + " ms");
-          config = new TreeMap<>();
+          config = new TreeMap<>(ServicesCommands.serdeConfig(cfg)); // --kafka-config settings still apply
           config.put("bootstrap.servers", stack.bootstrapServers());
           config.put("schema.registry.url", stack.registryUrl());
         } else {
           config = ServicesCommands.serdeConfig(cfg);
         }
-        LoopBenchmark.Result result = new LoopBenchmark(config, settings, state, System.out).run();
+        LoopBenchmark.Result result = new LoopBenchmark(config, settings, state, System.out)
+            .run(only == null || only.equals("latency"), only == null || only.equals("throughput"));
         System.out.println();
         System.out.print(LoopBenchmark.table(result));
         if (report != null) {

@@ -71,8 +71,18 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
   public static final String ROWS = "analyzer-window-rows";
   public static final String SNAPSHOTS = "analyzer-policy-snapshots";
 
-  /** Rows after which a decision-free policy (warm-up, fixed rank) is snapshotted if its state is small. */
+  /**
+   * Rows after which a decision-free policy (warm-up, fixed rank) is snapshotted if its state is small. A policy
+   * whose state grows with its rows (SalientLoRA inside a long window) fails that test, so it is retried only at
+   * 64, 128, 256, ... rows since the last snapshot: encoding a snapshot costs O(window), and trying it on every step
+   * made each step cost O(window) (the analyzer spent over 40% of its time encoding snapshots it then discarded).
+   */
   static final int COMPACT_EVERY_ROWS = 64;
+
+  /** True when a compaction attempt is due after {@code rows} rows since the last snapshot (64 · 2^k). */
+  static boolean compactionDue(int rows) {
+    return rows >= COMPACT_EVERY_ROWS && rows % COMPACT_EVERY_ROWS == 0 && Integer.bitCount(rows / COMPACT_EVERY_ROWS) == 1;
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(AnalyzerProcessor.class);
 
@@ -221,7 +231,7 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
       metrics.lastComputeMillis = millis;
     } else {
       ExperimentHeader next = header.afterStep(event.getStep());
-      if (next.rowsSinceSnapshot() >= COMPACT_EVERY_ROWS) {
+      if (compactionDue(next.rowsSinceSnapshot())) {
         byte[] snap = policy.snapshotState();
         if (snap.length <= (long) next.rowsSinceSnapshot() * rowSize(input) / 2) {
           snapshots.put(key, snap);

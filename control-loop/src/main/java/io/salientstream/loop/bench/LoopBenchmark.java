@@ -133,7 +133,8 @@ public final class LoopBenchmark {
   /** Latency phase outcome. */
   public record Latency(int samples, double p50, double p95, double p99, double max, double mean, long steps,
                         double seconds, double stepsPerSecond, double computeP50, double computeP99,
-                        double computeMax, int reports, long deadLetters) {}
+                        double computeMax, int reports, long deadLetters, double[] p50ByWindow,
+                        double[] maxByWindow) {}
 
   /** One app's throughput. */
   public record Pass(String app, long records, double seconds, double recordsPerSecond, double totalSeconds) {}
@@ -163,15 +164,20 @@ public final class LoopBenchmark {
 
   /** Runs both phases; topics created for the run are deleted afterwards. */
   public Result run() throws Exception {
+    return run(true, true);
+  }
+
+  /** Runs the chosen phases (a skipped phase's result is null). */
+  public Result run(boolean runLatency, boolean runThroughput) throws Exception {
     Map<String, Object> env = new LinkedHashMap<>();
     env.put("availableProcessors", Runtime.getRuntime().availableProcessors());
     env.put("javaVersion", System.getProperty("java.version"));
     env.put("commitIntervalMs", StreamsApp.config("x", stateRoot, config).get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
     env.put("processingGuarantee", StreamsApp.config("x", stateRoot, config).get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
     env.put("loadAverageAtStart", loadAverage());
-    Latency latency = latencyPhase();
+    Latency latency = runLatency ? latencyPhase() : null;
     env.put("loadAverageAfterLatency", loadAverage());
-    Throughput throughput = throughputPhase();
+    Throughput throughput = runThroughput ? throughputPhase() : null;
     env.put("loadAverageAfterThroughput", loadAverage());
     return new Result(s, latency, throughput, env);
   }
@@ -251,6 +257,7 @@ public final class LoopBenchmark {
         + " windows %d..%d steps, %d ms between steps, sync mode%n", s.experiments(), s.n(), s.matrices(), s.rank(),
         s.steps(), s.tInit(), s.tFinal(), s.stepIntervalMs());
     LoopLatency all = new LoopLatency();
+    List<Trainer> trainers = new ArrayList<>();
     long steps;
     double seconds;
     long deadLetters;
@@ -262,7 +269,6 @@ public final class LoopBenchmark {
         t.setDaemon(true);
         return t;
       });
-      List<Trainer> trainers = new ArrayList<>();
       for (int i = 0; i < s.experiments(); i++) {
         trainers.add(new Trainer(topics, "bench-" + runTag + "-" + i, i));
       }
@@ -288,9 +294,20 @@ public final class LoopBenchmark {
     double[] compute = computeMillis(topics.salienceReports());
     deleteTopics(prefix);
     double[] v = all.snapshot();
+    int windows = trainers.stream().mapToInt(t -> t.latency.count()).max().orElse(0);
+    double[] p50ByWindow = new double[windows];
+    double[] maxByWindow = new double[windows];
+    for (int w = 0; w < windows; w++) {
+      final int at = w;
+      double[] col = trainers.stream().map(t -> t.latency.snapshot()).filter(a -> a.length > at)
+          .mapToDouble(a -> a[at]).toArray();
+      p50ByWindow[w] = percentile(col, 50);
+      maxByWindow[w] = percentile(col, 100);
+    }
     return new Latency(v.length, all.percentile(50), all.percentile(95), all.percentile(99), all.percentile(100),
         Arrays.stream(v).average().orElse(Double.NaN), steps, seconds, steps / seconds,
-        percentile(compute, 50), percentile(compute, 99), percentile(compute, 100), compute.length, deadLetters);
+        percentile(compute, 50), percentile(compute, 99), percentile(compute, 100), compute.length, deadLetters,
+        p50ByWindow, maxByWindow);
   }
 
   /** One synthetic trainer: emits a random walk of singular values, applies the commands it receives. */
@@ -598,6 +615,7 @@ public final class LoopBenchmark {
     b.append(String.format("Control-loop benchmark (%d cores, commit.interval.ms %s, %s)%n",
         r.environment().get("availableProcessors"), r.environment().get("commitIntervalMs"),
         r.environment().get("processingGuarantee")));
+    if (l != null) {
     b.append(String.format("Loop latency: %d synthetic SalientLoRA experiments, N = %d, %d steps, windows %d..%d,"
         + " %d ms between steps, sync mode%n", s.experiments(), s.n(), s.steps(), s.tInit(), s.tFinal(), s.stepIntervalMs()));
     b.append(String.format("  %-34s %10s%n", "metric", "value"));
@@ -610,11 +628,19 @@ public final class LoopBenchmark {
     b.append(String.format("  %-34s %10.1f%n", "window-end compute p50 (ms)", l.computeP50()));
     b.append(String.format("  %-34s %10.1f%n", "window-end compute p99 (ms)", l.computeP99()));
     b.append(String.format("  %-34s %10d%n", "dead letters", l.deadLetters()));
+    StringBuilder byWindow = new StringBuilder();
+    for (int w = 0; w < l.p50ByWindow().length; w++) {
+      byWindow.append(String.format(" %.0f/%.0f", l.p50ByWindow()[w], l.maxByWindow()[w]));
+    }
+    b.append("  p50/max (ms) by window end:").append(byWindow).append(String.format("%n"));
+    }
+    if (t != null) {
     b.append(String.format("Analyzer throughput: %d events of %d experiments (N = %d, %.1f KB each), windows %d..%d%n",
         t.records(), t.experiments(), s.n(), t.eventBytes() / 1e3 / t.records(), s.throughputTInit(), s.throughputTFinal()));
     b.append(String.format("  %-34s %10.0f   (%.1f s)%n", "pass-through (records/s)", t.passThrough().recordsPerSecond(), t.passThrough().seconds()));
     b.append(String.format("  %-34s %10.0f   (%.1f s, %d window ends)%n", "salience-analyzer (records/s)", t.analyzer().recordsPerSecond(), t.analyzer().seconds(), t.analyzerDecisions()));
     b.append(String.format("  %-34s %9.0f%%   target >= 70%%: %s%n", "analyzer / pass-through", 100 * t.ratio(), t.ratio() >= 0.7 ? "met" : "MISSED"));
+    }
     b.append(String.format("Load average: %.2f at start, %.2f after latency, %.2f after throughput%n",
         r.environment().get("loadAverageAtStart"), r.environment().get("loadAverageAfterLatency"),
         r.environment().get("loadAverageAfterThroughput")));
