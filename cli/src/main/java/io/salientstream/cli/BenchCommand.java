@@ -56,12 +56,14 @@ final class BenchCommand implements Callable<Integer> {
     long stepIntervalMs;
     @Option(names = "--throughput-experiments", defaultValue = "4", description = "Experiments in the throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputExperiments;
-    @Option(names = "--throughput-records", defaultValue = "8000", description = "Singular-value events in the throughput phase (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--throughput-records", defaultValue = "20000", description = "Singular-value events in the throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputRecords;
     @Option(names = "--throughput-t-init", defaultValue = "10", description = "Initial window length, throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputTInit;
     @Option(names = "--throughput-t-final", defaultValue = "200", description = "Final window length, throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputTFinal;
+    @Option(names = "--warmup-rounds", defaultValue = "1", description = "Unmeasured rounds of the latency phase run first (JIT, first transactions; default: ${DEFAULT-VALUE}).")
+    int warmupRounds;
     @Option(names = "--sync-timeout-s", defaultValue = "60", description = "How long a trainer waits for a command (default: ${DEFAULT-VALUE}).")
     long syncTimeoutS;
     @Option(names = "--only", paramLabel = "PHASE", description = "Run one phase only: latency or throughput (default: both).")
@@ -73,7 +75,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
       LoopBenchmark.Settings settings = new LoopBenchmark.Settings(experiments, matrices, perLayer, rank, steps, warmup,
           finalSteps, tInit, tFinal, stepIntervalMs, throughputExperiments, throughputRecords, throughputTInit,
-          throughputTFinal, Duration.ofSeconds(syncTimeoutS));
+          throughputTFinal, warmupRounds, Duration.ofSeconds(syncTimeoutS));
       if (only != null && !only.equals("latency") && !only.equals("throughput")) {
         throw new IllegalArgumentException("--only must be latency or throughput, got '" + only + "'");
       }

@@ -88,7 +88,8 @@ public final class LoopBenchmark {
   /** Everything that configures a run (see {@code salientstream bench loop --help}). */
   public record Settings(int experiments, int matrices, int perLayer, int rank, long steps, long warmup,
                          long finalSteps, int tInit, int tFinal, long stepIntervalMs, int throughputExperiments,
-                         int throughputRecords, int throughputTInit, int throughputTFinal, Duration syncTimeout) {
+                         int throughputRecords, int throughputTInit, int throughputTFinal, int warmupRounds,
+                         Duration syncTimeout) {
 
     public Settings {
       positive("experiments", experiments);
@@ -100,6 +101,9 @@ public final class LoopBenchmark {
       positive("throughput-records", throughputRecords);
       if (matrices % perLayer != 0) {
         throw new IllegalArgumentException("--matrices " + matrices + " is not a multiple of --per-layer " + perLayer);
+      }
+      if (warmupRounds < 0) {
+        throw new IllegalArgumentException("--warmup-rounds must be >= 0, got " + warmupRounds);
       }
       if (stepIntervalMs < 0) {
         throw new IllegalArgumentException("--step-interval-ms must be >= 0, got " + stepIntervalMs);
@@ -122,7 +126,7 @@ public final class LoopBenchmark {
 
     /** The defaults: 20 experiments at N = 72 × 15 = 1080, 300 steps, windows of 5..20 steps, 30 ms pacing. */
     public static Settings defaults() {
-      return new Settings(20, 72, 6, 15, 300, 20, 40, 5, 20, 30, 4, 8000, 10, 200, Duration.ofSeconds(60));
+      return new Settings(20, 72, 6, 15, 300, 20, 40, 5, 20, 30, 4, 20000, 10, 200, 1, Duration.ofSeconds(60));
     }
 
     public int n() {
@@ -234,7 +238,7 @@ public final class LoopBenchmark {
 
   // ------------------------------------------------------------------------------------------------- latency phase
 
-  private Map<String, String> latencyParams() {
+  Map<String, String> latencyParams() {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("mode", "clean");
     p.put("totalSteps", Long.toString(s.steps()));
@@ -246,7 +250,7 @@ public final class LoopBenchmark {
     return p;
   }
 
-  private AdapterLayout layout() {
+  AdapterLayout layout() {
     return AdapterLayout.uniform(s.matrices(), s.perLayer(), 768, 768, s.rank());
   }
 
@@ -258,40 +262,53 @@ public final class LoopBenchmark {
         s.steps(), s.tInit(), s.tFinal(), s.stepIntervalMs());
     LoopLatency all = new LoopLatency();
     List<Trainer> trainers = new ArrayList<>();
-    long steps;
-    double seconds;
+    long steps = 0;
+    double seconds = 0;
     long deadLetters;
+    String measuredIds = "bench-" + runTag + "-m";
     try (LoopServices services = LoopServices.start(config, topics, stateRoot.resolve("latency"), "-bench-" + runTag,
         "bench")) {
-      ExecutorService pool = Executors.newFixedThreadPool(s.experiments(), r -> {
-        Thread t = new Thread(r);
-        t.setName("bench-trainer-" + t.getId());
-        t.setDaemon(true);
-        return t;
-      });
-      for (int i = 0; i < s.experiments(); i++) {
-        trainers.add(new Trainer(topics, "bench-" + runTag + "-" + i, i));
-      }
-      long t0 = System.nanoTime();
-      List<Future<Long>> futures = new ArrayList<>();
-      for (Trainer t : trainers) {
-        futures.add(pool.submit(t::call));
-      }
-      steps = 0;
-      try {
-        for (Future<Long> f : futures) {
-          steps += f.get();
+      for (int round = 0; round <= s.warmupRounds(); round++) {
+        boolean measured = round == s.warmupRounds();
+        String ids = measured ? measuredIds : "bench-" + runTag + "-w" + round;
+        if (!measured) {
+          log.printf("latency: warm-up round %d of %d (not measured)%n", round + 1, s.warmupRounds());
         }
-      } finally {
-        pool.shutdownNow();
+        List<Trainer> roundTrainers = new ArrayList<>();
+        for (int i = 0; i < s.experiments(); i++) {
+          roundTrainers.add(new Trainer(topics, ids + "-" + i, i));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(s.experiments(), r -> {
+          Thread t = new Thread(r);
+          t.setName("bench-trainer-" + t.getId());
+          t.setDaemon(true);
+          return t;
+        });
+        long t0 = System.nanoTime();
+        List<Future<Long>> futures = new ArrayList<>();
+        for (Trainer t : roundTrainers) {
+          futures.add(pool.submit(t::call));
+        }
+        long roundSteps = 0;
+        try {
+          for (Future<Long> f : futures) {
+            roundSteps += f.get();
+          }
+        } finally {
+          pool.shutdownNow();
+        }
+        if (measured) {
+          steps = roundSteps;
+          seconds = (System.nanoTime() - t0) / 1e9;
+          trainers.addAll(roundTrainers);
+        }
       }
-      seconds = (System.nanoTime() - t0) / 1e9;
       for (Trainer t : trainers) {
         all.addAll(t.latency);
       }
       deadLetters = services.analyzer().metrics().deadLetters.sum();
     }
-    double[] compute = computeMillis(topics.salienceReports());
+    double[] compute = computeMillis(topics.salienceReports(), measuredIds);
     deleteTopics(prefix);
     double[] v = all.snapshot();
     int windows = trainers.stream().mapToInt(t -> t.latency.count()).max().orElse(0);
@@ -397,7 +414,7 @@ public final class LoopBenchmark {
   }
 
   /** The analyzer's window-end compute times of this run (from the committed salience reports). */
-  private double[] computeMillis(String reportsTopic) {
+  private double[] computeMillis(String reportsTopic, String keyPrefix) {
     Map<String, Object> c = new HashMap<>(clientProps());
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -412,7 +429,9 @@ public final class LoopBenchmark {
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, SalienceReport> r : consumer.poll(Duration.ofMillis(200))) {
-          out.add(r.value().getComputeMillis());
+          if (r.key() != null && r.key().startsWith(keyPrefix)) {
+            out.add(r.value().getComputeMillis());
+          }
         }
       }
     }
@@ -471,7 +490,7 @@ public final class LoopBenchmark {
     log.printf("throughput: pass-through %.0f records/s%n", pass.recordsPerSecond());
 
     // (b) the salience-analyzer
-    String analyzerId = SalienceAnalyzer.DEFAULT_APPLICATION_ID + "-bench-" + runTag;
+    String analyzerId = SalienceAnalyzer.DEFAULT_APPLICATION_ID + "-bench-tp-" + runTag; // not the latency phase's group
     start = System.nanoTime();
     Pass analyzed;
     long decisions;
@@ -591,7 +610,11 @@ public final class LoopBenchmark {
       }
       if (c >= target) {
         double seconds = (now - firstAt) / 1e9;
-        return new Pass(app, target, seconds, (target - firstCount) / Math.max(seconds, 1e-9), (now - startNanos) / 1e9);
+        double total = (now - startNanos) / 1e9;
+        if (firstCount >= target) { // everything in one observation (tiny runs): only the time since start is known
+          return new Pass(app, target, total, target / total, total);
+        }
+        return new Pass(app, target, seconds, (target - firstCount) / seconds, total);
       }
       if (now > deadline) {
         throw new IllegalStateException(app + " processed " + c + " of " + target + " records within 10 minutes");
@@ -617,7 +640,8 @@ public final class LoopBenchmark {
         r.environment().get("processingGuarantee")));
     if (l != null) {
     b.append(String.format("Loop latency: %d synthetic SalientLoRA experiments, N = %d, %d steps, windows %d..%d,"
-        + " %d ms between steps, sync mode%n", s.experiments(), s.n(), s.steps(), s.tInit(), s.tFinal(), s.stepIntervalMs()));
+        + " %d ms between steps, sync mode, %d warm-up round(s) not measured%n", s.experiments(), s.n(), s.steps(), s.tInit(),
+        s.tFinal(), s.stepIntervalMs(), s.warmupRounds()));
     b.append(String.format("  %-34s %10s%n", "metric", "value"));
     b.append(String.format("  %-34s %10d%n", "window ends (samples)", l.samples()));
     b.append(String.format("  %-34s %10.1f%n", "latency p50 (ms)", l.p50()));
@@ -681,6 +705,7 @@ public final class LoopBenchmark {
     settings.put("throughputRecords", s.throughputRecords());
     settings.put("throughputTInit", s.throughputTInit());
     settings.put("throughputTFinal", s.throughputTFinal());
+    settings.put("warmupRounds", s.warmupRounds());
     settings.put("syncTimeoutSeconds", s.syncTimeout().toSeconds());
     m.put("settings", settings);
     m.put("latency", r.latency());
