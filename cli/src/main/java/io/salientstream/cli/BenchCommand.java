@@ -54,6 +54,9 @@ final class BenchCommand implements Callable<Integer> {
     int tFinal;
     @Option(names = "--step-interval-ms", defaultValue = "30", description = "Pause of each trainer between steps (default: ${DEFAULT-VALUE}).")
     long stepIntervalMs;
+    @Option(names = "--start-spread-ms", defaultValue = "30", description = "Trainer i starts i/E of this late;"
+        + " the default (one step interval) makes every window end a burst of E decisions (default: ${DEFAULT-VALUE}).")
+    long startSpreadMs;
     @Option(names = "--throughput-experiments", defaultValue = "4", description = "Experiments in the throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputExperiments;
     @Option(names = "--throughput-records", defaultValue = "20000", description = "Singular-value events in the throughput phase (default: ${DEFAULT-VALUE}).")
@@ -74,7 +77,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       LoopBenchmark.Settings settings = new LoopBenchmark.Settings(experiments, matrices, perLayer, rank, steps, warmup,
-          finalSteps, tInit, tFinal, stepIntervalMs, throughputExperiments, throughputRecords, throughputTInit,
+          finalSteps, tInit, tFinal, stepIntervalMs, startSpreadMs, throughputExperiments, throughputRecords, throughputTInit,
           throughputTFinal, warmupRounds, Duration.ofSeconds(syncTimeoutS));
       if (only != null && !only.equals("latency") && !only.equals("throughput")) {
         throw new IllegalArgumentException("--only must be latency or throughput, got '" + only + "'");

@@ -299,7 +299,12 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
 
   /** Row keys sort by step within an experiment: {@code id␀<step as 19 digits>}. */
   static String rowKey(String experimentId, long step) {
-    return experimentId + '\u0000' + String.format("%019d", step);
+    String digits = Long.toString(step); // steps are >= 0 (validated); same key as String.format("%019d", step)
+    StringBuilder b = new StringBuilder(experimentId.length() + 20).append(experimentId).append('\u0000');
+    for (int i = digits.length(); i < 19; i++) {
+      b.append('0');
+    }
+    return b.append(digits).toString();
   }
 
   private SalienceReport report(ExperimentSpec spec, SingularValueStep event, Decision d, int windowIndex, double millis) {

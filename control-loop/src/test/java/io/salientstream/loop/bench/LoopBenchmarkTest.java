@@ -31,7 +31,7 @@ class LoopBenchmarkTest {
     config.put("bootstrap.servers", stack.bootstrapServers());
     config.put("schema.registry.url", stack.registryUrl());
     // 2 experiments, N = 6 x 4 = 24, 40 steps with windows of 3..6 steps, no pacing, no warm-up round
-    LoopBenchmark.Settings settings = new LoopBenchmark.Settings(2, 6, 6, 4, 40, 5, 5, 3, 6, 0, 2, 200, 3, 6, 0,
+    LoopBenchmark.Settings settings = new LoopBenchmark.Settings(2, 6, 6, 4, 40, 5, 5, 3, 6, 0, 0, 2, 200, 3, 6, 0,
         Duration.ofSeconds(30));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     LoopBenchmark bench = new LoopBenchmark(config, settings, dir.resolve("state"),
