@@ -59,7 +59,7 @@ final class BenchCommand implements Callable<Integer> {
     long startSpreadMs;
     @Option(names = "--throughput-experiments", defaultValue = "4", description = "Experiments in the throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputExperiments;
-    @Option(names = "--throughput-records", defaultValue = "20000", description = "Singular-value events in the throughput phase (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--throughput-records", defaultValue = "120000", description = "Singular-value events in the throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputRecords;
     @Option(names = "--throughput-t-init", defaultValue = "10", description = "Initial window length, throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputTInit;

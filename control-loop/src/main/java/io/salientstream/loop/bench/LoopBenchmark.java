@@ -133,7 +133,7 @@ public final class LoopBenchmark {
      * starts spread over one step interval (all experiments reach each window end within ~30 ms of each other).
      */
     public static Settings defaults() {
-      return new Settings(20, 72, 6, 15, 300, 20, 40, 5, 20, 30, 30, 4, 20000, 10, 200, 1, Duration.ofSeconds(60));
+      return new Settings(20, 72, 6, 15, 300, 20, 40, 5, 20, 30, 30, 4, 120000, 10, 200, 1, Duration.ofSeconds(60));
     }
 
     public int n() {
