@@ -18,5 +18,6 @@ final class Subcommands {
     cl.addSubcommand(new ServicesCommands.Analyzer());
     cl.addSubcommand(new ServicesCommands.PrunerCmd());
     cl.addSubcommand(new WatchCommand());
+    cl.addSubcommand(new BenchCommand());
   }
 }

@@ -19,6 +19,7 @@ import java.time.Duration;
 import org.apache.kafka.streams.processor.PunctuationType;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,8 +81,18 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
   public static final String SNAPSHOTS = "analyzer-policy-snapshots";
   public static final String PARKED = "analyzer-parked-events";
 
-  /** Rows after which a decision-free policy (warm-up, fixed rank) is snapshotted if its state is small. */
+  /**
+   * Rows after which a decision-free policy (warm-up, fixed rank) is snapshotted if its state is small. A policy
+   * whose state grows with its rows (SalientLoRA inside a long window) fails that test, so it is retried only at
+   * 64, 128, 256, ... rows since the last snapshot: encoding a snapshot costs O(window), and trying it on every step
+   * made each step cost O(window) (the analyzer spent over 40% of its time encoding snapshots it then discarded).
+   */
   static final int COMPACT_EVERY_ROWS = 64;
+
+  /** True when a compaction attempt is due after {@code rows} rows since the last snapshot (64 · 2^k). */
+  static boolean compactionDue(int rows) {
+    return rows >= COMPACT_EVERY_ROWS && rows % COMPACT_EVERY_ROWS == 0 && Integer.bitCount(rows / COMPACT_EVERY_ROWS) == 1;
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(AnalyzerProcessor.class);
 
@@ -99,6 +110,14 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
 
   /** A policy in memory, valid for the header it was built or advanced against. */
   private record Live(RankPolicy policy, long lastStep, long fingerprint, ExperimentSpec spec) {}
+
+  /**
+   * A registration as decoded from the bytes in {@value #SPECS}: reused while the stored bytes are equal, so a step
+   * does not decode and fingerprint its registration again (a few percent of the analyzer's time at N = 1080).
+   */
+  private record SpecEntry(byte[] bytes, ExperimentSpec spec, long fingerprint) {}
+
+  private final Map<String, SpecEntry> decodedSpecs = new HashMap<>();
 
   /** Test hook: every live processor drops its cached policies before the next record (forces rebuilds). */
   private static volatile long cacheGeneration;
@@ -125,6 +144,7 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
     this.stepDeserializer = config.stepDeserializer().get();
     this.specDeserializer = config.specDeserializer().get();
     live.clear();
+    decodedSpecs.clear();
   }
 
   @Override
@@ -209,9 +229,14 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
       metrics.parked.increment();
       return;
     }
-    ExperimentSpec spec = DeadLetters.decode(specDeserializer, pos, specBytes);
+    SpecEntry cached = decodedSpecs.get(key);
+    boolean hit = cached != null && Arrays.equals(cached.bytes(), specBytes);
+    ExperimentSpec spec = hit ? cached.spec() : DeadLetters.decode(specDeserializer, pos, specBytes);
     StepValidator.validate(key, spec, event);
-    long fingerprint = PolicySpecs.fingerprint(spec);
+    long fingerprint = hit ? cached.fingerprint() : PolicySpecs.fingerprint(spec);
+    if (!hit) {
+      decodedSpecs.put(key, new SpecEntry(specBytes, spec, fingerprint));
+    }
 
     byte[] headerBytes = headers.get(key);
     ExperimentHeader header = headerBytes == null ? null : ExperimentHeader.decode(headerBytes);
@@ -264,7 +289,7 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
       metrics.lastComputeMillis = millis;
     } else {
       ExperimentHeader next = header.afterStep(event.getStep());
-      if (next.rowsSinceSnapshot() >= COMPACT_EVERY_ROWS) {
+      if (compactionDue(next.rowsSinceSnapshot())) {
         byte[] snap = policy.snapshotState();
         if (snap.length <= (long) next.rowsSinceSnapshot() * rowSize(input) / 2) {
           snapshots.put(key, snap);
@@ -317,6 +342,7 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
 
   private void forget(String key) {
     live.remove(key);
+    decodedSpecs.remove(key);
     headers.delete(key);
     snapshots.delete(key);
     deleteRows(key);
@@ -332,7 +358,12 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
 
   /** Row keys sort by step within an experiment: {@code id␀<step as 19 digits>}. */
   static String rowKey(String experimentId, long step) {
-    return experimentId + '\u0000' + String.format("%019d", step);
+    String digits = Long.toString(step); // steps are >= 0 (validated); same key as String.format("%019d", step)
+    StringBuilder b = new StringBuilder(experimentId.length() + 20).append(experimentId).append('\u0000');
+    for (int i = digits.length(); i < 19; i++) {
+      b.append('0');
+    }
+    return b.append(digits).toString();
   }
 
   private SalienceReport report(ExperimentSpec spec, SingularValueStep event, Decision d, int windowIndex, double millis) {

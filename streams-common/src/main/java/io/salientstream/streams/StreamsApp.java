@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * One lifecycle for every Streams application of the system: {@link #start} / {@link #close}. Several apps can run
  * in one JVM (the local demo) or one per process (production). Defaults: {@code exactly_once_v2}, a commit
  * interval of 20 ms (under exactly-once, output becomes visible at commit, so this bounds the control-loop
- * latency; see README), one stream thread. Any Kafka client property given by the caller overrides them, so SASL,
+ * latency; see README) and a poll timeout of the same 20 ms (commits happen between polls), one stream thread.
+ * Any Kafka client property given by the caller overrides them, so SASL,
  * TLS and tuning pass straight through.
  */
 public final class StreamsApp implements AutoCloseable {
@@ -36,6 +37,10 @@ public final class StreamsApp implements AutoCloseable {
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 20);
+    // The stream thread commits only between polls, and an idle poll blocks for poll.ms (default 100 ms): a record
+    // processed less than commit.interval.ms after the last commit stayed invisible to read_committed readers for
+    // up to 100 ms. Polling no longer than the commit interval bounds that wait by the commit interval.
+    p.put(StreamsConfig.POLL_MS_CONFIG, 20);
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
     p.put(StreamsConfig.consumerPrefix("fetch.max.wait.ms"), 10);

@@ -1,0 +1,128 @@
+package io.salientstream.cli;
+
+import io.salientstream.streams.LayeredConfig;
+
+import io.salientstream.loop.bench.LoopBenchmark;
+import io.salientstream.stack.LocalStack;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code salientstream bench ...}: benchmarks that report numbers (not tests). */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (numbers, not tests).",
+    subcommands = {BenchCommand.Loop.class})
+final class BenchCommand implements Callable<Integer> {
+
+  @Override
+  public Integer call() {
+    System.err.println("name a benchmark: salientstream bench loop (see --help)");
+    return 2;
+  }
+
+  @Command(name = "loop", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Control-loop benchmark: window-end → command latency of concurrent synthetic SalientLoRA trainers"
+          + " (sync mode), and salience-analyzer throughput against a plain Kafka Streams pass-through on the same records.",
+          "Without --bootstrap-servers (or a config file / KAFKA_BOOTSTRAP_SERVERS) it starts an in-process broker and"
+          + " registry. Topics are created under a per-run prefix and deleted afterwards."})
+  static final class Loop implements Callable<Integer> {
+    @Mixin ConnectionOptions connection;
+
+    @Option(names = "--experiments", defaultValue = "20", description = "Concurrent synthetic trainers (default: ${DEFAULT-VALUE}).")
+    int experiments;
+    @Option(names = "--matrices", defaultValue = "72", description = "Adapted matrices per experiment (default: ${DEFAULT-VALUE}).")
+    int matrices;
+    @Option(names = "--per-layer", defaultValue = "6", description = "Adapted matrices per layer (default: ${DEFAULT-VALUE}).")
+    int perLayer;
+    @Option(names = "--rank", defaultValue = "15", description = "Initial rank per matrix; N = matrices x rank (default: ${DEFAULT-VALUE}).")
+    int rank;
+    @Option(names = "--steps", defaultValue = "300", description = "Steps per latency experiment (default: ${DEFAULT-VALUE}).")
+    long steps;
+    @Option(names = "--warmup", defaultValue = "20", description = "Initial warm-up steps (default: ${DEFAULT-VALUE}).")
+    long warmup;
+    @Option(names = "--final-steps", defaultValue = "40", description = "Final fixed-budget steps (default: ${DEFAULT-VALUE}).")
+    long finalSteps;
+    @Option(names = "--t-init", defaultValue = "5", description = "Initial window length (default: ${DEFAULT-VALUE}).")
+    int tInit;
+    @Option(names = "--t-final", defaultValue = "20", description = "Final window length (default: ${DEFAULT-VALUE}).")
+    int tFinal;
+    @Option(names = "--step-interval-ms", defaultValue = "30", description = "Pause of each trainer between steps (default: ${DEFAULT-VALUE}).")
+    long stepIntervalMs;
+    @Option(names = "--start-spread-ms", defaultValue = "30", description = "Trainer i starts i/E of this late;"
+        + " the default (one step interval) makes every window end a burst of E decisions (default: ${DEFAULT-VALUE}).")
+    long startSpreadMs;
+    @Option(names = "--throughput-experiments", defaultValue = "4", description = "Experiments in the throughput phase (default: ${DEFAULT-VALUE}).")
+    int throughputExperiments;
+    @Option(names = "--throughput-records", defaultValue = "120000", description = "Singular-value events in the throughput phase (default: ${DEFAULT-VALUE}).")
+    int throughputRecords;
+    @Option(names = "--throughput-t-init", defaultValue = "10", description = "Initial window length, throughput phase (default: ${DEFAULT-VALUE}).")
+    int throughputTInit;
+    @Option(names = "--throughput-t-final", defaultValue = "200", description = "Final window length, throughput phase (default: ${DEFAULT-VALUE}).")
+    int throughputTFinal;
+    @Option(names = "--warmup-rounds", defaultValue = "1", description = "Unmeasured rounds of the latency phase run first (JIT, first transactions; default: ${DEFAULT-VALUE}).")
+    int warmupRounds;
+    @Option(names = "--sync-timeout-s", defaultValue = "60", description = "How long a trainer waits for a command (default: ${DEFAULT-VALUE}).")
+    long syncTimeoutS;
+    @Option(names = "--only", paramLabel = "PHASE", description = "Run one phase only: latency or throughput (default: both).")
+    String only;
+    @Option(names = "--report", paramLabel = "FILE", description = "Also write all numbers and settings as JSON.")
+    Path report;
+
+    @Override
+    public Integer call() throws Exception {
+      LoopBenchmark.Settings settings = new LoopBenchmark.Settings(experiments, matrices, perLayer, rank, steps, warmup,
+          finalSteps, tInit, tFinal, stepIntervalMs, startSpreadMs, throughputExperiments, throughputRecords, throughputTInit,
+          throughputTFinal, warmupRounds, Duration.ofSeconds(syncTimeoutS));
+      if (only != null && !only.equals("latency") && !only.equals("throughput")) {
+        throw new IllegalArgumentException("--only must be latency or throughput, got '" + only + "'");
+      }
+      LayeredConfig cfg = connection.resolve();
+      boolean local = "default".equals(cfg.originOf("bootstrap.servers"));
+      LocalStack stack = null;
+      Path state = Files.createTempDirectory("salientstream-bench-");
+      try {
+        Map<String, Object> config;
+        if (local) {
+          stack = LocalStack.ephemeral().start();
+          System.out.println("in-process broker " + stack.bootstrapServers() + " and registry " + stack.registryUrl()
+              + " ready in " + stack.readyMillis() + " ms");
+          config = new TreeMap<>(ServicesCommands.serdeConfig(cfg)); // --kafka-config settings still apply
+          config.put("bootstrap.servers", stack.bootstrapServers());
+          config.put("schema.registry.url", stack.registryUrl());
+        } else {
+          config = ServicesCommands.serdeConfig(cfg);
+        }
+        LoopBenchmark.Result result = new LoopBenchmark(config, settings, state, System.out)
+            .run(only == null || only.equals("latency"), only == null || only.equals("throughput"));
+        System.out.println();
+        System.out.print(LoopBenchmark.table(result));
+        if (report != null) {
+          LoopBenchmark.writeJson(result, report);
+          System.out.println("report: " + report);
+        }
+        return 0;
+      } finally {
+        if (stack != null) {
+          stack.close();
+        }
+        deleteTree(state);
+      }
+    }
+
+    private static void deleteTree(Path root) {
+      try (Stream<Path> paths = Files.walk(root)) {
+        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        System.err.println("could not delete " + root + ": " + e.getMessage());
+      }
+    }
+  }
+}
