@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -13,8 +12,12 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * A frozen linear layer {@code h = W0·x + b} plus an optional trainable low-rank update. The base weight and bias are
- * DJL parameters created with {@code requiresGrad = false}, so backward never produces gradients for them.
+ * A frozen linear layer {@code h = W0·x + b} plus an optional trainable low-rank update, as a DJL block. The base weight
+ * and bias never get {@code setRequiresGradient}, so backward produces no gradients for them.
+ *
+ * <p>The arrays are held directly rather than as registered DJL {@code Parameter}s: with parameters registered on the
+ * block, gradients of Λ read back after backward were intermittently garbage (values ~1e19, a different matrix each
+ * run) in DJL 0.35.1 / libtorch 2.7.1; with plain arrays the same computation is stable and deterministic.
  *
  * <p>Subclasses add the update and declare the trainable parameters; the trainer re-applies the mask after every
  * optimizer step via {@link #applyMask()}.
@@ -25,8 +28,8 @@ public abstract class AdaptedLinear extends AbstractBlock {
   private final int layer;
   protected final int dIn;
   protected final int dOut;
-  private final Parameter weight;
-  private final Parameter bias;
+  private final NDArray weight;
+  private final NDArray bias;
   private Consumer<float[]> inputStatsHook;
 
   /**
@@ -40,10 +43,8 @@ public abstract class AdaptedLinear extends AbstractBlock {
     this.layer = layer;
     this.dOut = Math.toIntExact(w0.getShape().get(0));
     this.dIn = Math.toIntExact(w0.getShape().get(1));
-    weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
-        .optRequiresGrad(false).optArray(w0).build());
-    bias = b0 == null ? null : addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
-        .optRequiresGrad(false).optArray(b0).build());
+    this.weight = w0;
+    this.bias = b0;
   }
 
   public String module() {
@@ -67,8 +68,8 @@ public abstract class AdaptedLinear extends AbstractBlock {
   /** Initial (and, since shapes never change, current) adapter rank; 0 without an adapter. */
   public abstract int rank();
 
-  /** The parameters that receive gradients and optimizer updates, in a fixed order. */
-  public abstract List<Parameter> trainableParameters();
+  /** The arrays that receive gradients and optimizer updates, in a fixed order. */
+  public abstract List<NDArray> trainableParameters();
 
   /** Multiplies the masked parameter (Λ for SVD, A for LoRA) by the current keep mask, in place. */
   public abstract void applyMask();
@@ -85,19 +86,17 @@ public abstract class AdaptedLinear extends AbstractBlock {
   }
 
   public NDArray baseWeight() {
-    return weight.getArray();
+    return weight;
   }
 
   public NDArray baseBias() {
-    return bias == null ? null : bias.getArray();
+    return bias;
   }
 
   @Override
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.singletonOrThrow();
-    NDArray w = weight.getArray();
-    NDArray b = bias == null ? null : bias.getArray();
-    NDArray h = Linear.linear(x, w, b).singletonOrThrow();
+    NDArray h = Linear.linear(x, weight, bias).singletonOrThrow();
     if (training && inputStatsHook != null) {
       NDArray flat = x.stopGradient().reshape(-1, dIn);
       inputStatsHook.accept(flat.square().sum(new int[] {0}).sqrt().toFloatArray());

@@ -1,7 +1,6 @@
 package io.salientstream.trainer.adapter;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import java.util.List;
 
@@ -23,7 +22,7 @@ public final class FrozenLinear extends AdaptedLinear {
   }
 
   @Override
-  public List<Parameter> trainableParameters() {
+  public List<NDArray> trainableParameters() {
     return List.of();
   }
 

@@ -3,7 +3,6 @@ package io.salientstream.trainer.adapter;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import java.util.Arrays;
 import java.util.List;
@@ -17,10 +16,11 @@ public final class LoraLinear extends AdaptedLinear {
 
   private final int rank;
   private final float scale;
-  private final Parameter a;
-  private final Parameter b;
+  private final NDArray a;
+  private final NDArray b;
   private final boolean[] keepA;
   private NDArray maskArray;
+  private final NDArray scaleArray;
 
   public LoraLinear(String module, int layer, NDArray w0, NDArray b0, int rank, float alpha, Random rng) {
     super(module, layer, w0, b0);
@@ -35,11 +35,12 @@ public final class LoraLinear extends AdaptedLinear {
     for (int i = 0; i < av.length; i++) {
       av[i] = (rng.nextFloat() * 2f - 1f) * bound;
     }
-    a = addParameter(SvdAdapterLinear.param("lora_A", m.create(av, new Shape(rank, dIn))));
-    b = addParameter(SvdAdapterLinear.param("lora_B", m.zeros(new Shape(dOut, rank))));
+    a = SvdAdapterLinear.trainable(OwnedArrays.create(m, av, new Shape(rank, dIn)));
+    b = SvdAdapterLinear.trainable(m.zeros(new Shape(dOut, rank)));
     keepA = new boolean[rank * dIn];
     Arrays.fill(keepA, true);
     maskArray = m.ones(new Shape(rank, dIn));
+    scaleArray = OwnedArrays.scalar(m, scale);
   }
 
   @Override
@@ -57,23 +58,23 @@ public final class LoraLinear extends AdaptedLinear {
   }
 
   public NDArray a() {
-    return a.getArray();
+    return a;
   }
 
   public NDArray b() {
-    return b.getArray();
+    return b;
   }
 
   @Override
-  public List<Parameter> trainableParameters() {
+  public List<NDArray> trainableParameters() {
     return List.of(a, b);
   }
 
   @Override
   protected NDArray delta(ParameterStore ps, NDArray x, boolean training) {
-    NDArray av = a.getArray();
-    NDArray bv = b.getArray();
-    return x.matMul(av.transpose()).matMul(bv.transpose()).mul(scale);
+    NDArray av = a;
+    NDArray bv = b;
+    return x.matMul(av.transpose()).matMul(bv.transpose()).mul(scaleArray);
   }
 
   /** Keep bits of A, row-major [r, d_in] (a copy). */
@@ -91,7 +92,7 @@ public final class LoraLinear extends AdaptedLinear {
       f[i] = bits[i] ? 1f : 0f;
     }
     NDArray old = maskArray;
-    maskArray = old.getManager().create(f, new Shape(rank, dIn)).toDevice(a().getDevice(), false);
+    maskArray = OwnedArrays.create(old.getManager(), f, new Shape(rank, dIn)).toDevice(a().getDevice(), false);
     old.close();
   }
 

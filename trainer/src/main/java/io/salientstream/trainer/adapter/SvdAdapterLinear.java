@@ -3,7 +3,6 @@ package io.salientstream.trainer.adapter;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import java.util.Arrays;
 import java.util.List;
@@ -18,11 +17,13 @@ public final class SvdAdapterLinear extends AdaptedLinear {
 
   private final int rank;
   private final float scale;
-  private final Parameter p;
-  private final Parameter lambda;
-  private final Parameter q;
+  private final NDArray p;
+  private final NDArray lambda;
+  private final NDArray q;
   private final boolean[] keep;
   private NDArray maskArray;
+  private final NDArray scaleArray;
+  private final NDArray epsArray;
 
   public SvdAdapterLinear(String module, int layer, NDArray w0, NDArray b0, int rank, float alpha, Random rng) {
     super(module, layer, w0, b0);
@@ -32,18 +33,19 @@ public final class SvdAdapterLinear extends AdaptedLinear {
     this.rank = rank;
     this.scale = (float) ((alpha > 0 ? alpha : rank) / (rank + 1e-5));
     NDManager m = w0.getManager();
-    p = addParameter(param("lora_P", gaussian(m, rng, new Shape(dOut, rank))));
-    lambda = addParameter(param("lora_E", m.zeros(new Shape(rank, 1))));
-    q = addParameter(param("lora_Q", gaussian(m, rng, new Shape(rank, dIn))));
+    p = trainable(gaussian(m, rng, new Shape(dOut, rank)));
+    lambda = trainable(m.zeros(new Shape(rank, 1)));
+    q = trainable(gaussian(m, rng, new Shape(rank, dIn)));
     keep = new boolean[rank];
     Arrays.fill(keep, true);
     maskArray = m.ones(new Shape(rank, 1));
+    scaleArray = OwnedArrays.scalar(m, scale);
+    epsArray = OwnedArrays.scalar(m, 1e-12f);
   }
 
-  static Parameter param(String name, NDArray array) {
+  static NDArray trainable(NDArray array) {
     array.setRequiresGradient(true);
-    return Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).optRequiresGrad(true).optArray(array)
-        .build();
+    return array;
   }
 
   static NDArray gaussian(NDManager m, Random rng, Shape shape) {
@@ -51,7 +53,7 @@ public final class SvdAdapterLinear extends AdaptedLinear {
     for (int i = 0; i < v.length; i++) {
       v[i] = (float) (rng.nextGaussian() * 0.02);
     }
-    return m.create(v, shape);
+    return OwnedArrays.create(m, v, shape);
   }
 
   @Override
@@ -70,31 +72,31 @@ public final class SvdAdapterLinear extends AdaptedLinear {
 
   /** P [d_out, r] (PEFT's lora_B). */
   public NDArray p() {
-    return p.getArray();
+    return p;
   }
 
   /** Λ [r, 1] (PEFT's lora_E). */
   public NDArray lambda() {
-    return lambda.getArray();
+    return lambda;
   }
 
   /** Q [r, d_in] (PEFT's lora_A). */
   public NDArray q() {
-    return q.getArray();
+    return q;
   }
 
   @Override
-  public List<Parameter> trainableParameters() {
+  public List<NDArray> trainableParameters() {
     return List.of(p, lambda, q);
   }
 
   @Override
   protected NDArray delta(ParameterStore ps, NDArray x, boolean training) {
-    NDArray pv = p.getArray();
-    NDArray ev = lambda.getArray();
-    NDArray qv = q.getArray();
+    NDArray pv = p;
+    NDArray ev = lambda;
+    NDArray qv = q;
     // x [.., d_in] · (Λ⊙Q)ᵀ [d_in, r] · Pᵀ [r, d_out]
-    return x.matMul(qv.mul(ev).transpose()).matMul(pv.transpose()).mul(scale);
+    return x.matMul(qv.mul(ev).transpose()).matMul(pv.transpose()).mul(scaleArray);
   }
 
   /** Current keep bits, one per triplet (a copy). */
@@ -121,7 +123,7 @@ public final class SvdAdapterLinear extends AdaptedLinear {
       f[i] = bits[i] ? 1f : 0f;
     }
     NDArray old = maskArray;
-    maskArray = old.getManager().create(f, new Shape(rank, 1)).toDevice(lambda().getDevice(), false);
+    maskArray = OwnedArrays.create(old.getManager(), f, new Shape(rank, 1)).toDevice(lambda().getDevice(), false);
     old.close();
   }
 
@@ -135,12 +137,13 @@ public final class SvdAdapterLinear extends AdaptedLinear {
     return (long) activeRank() * (dIn + dOut + 1);
   }
 
-  /** ‖QQᵀ − I‖_F + ‖PᵀP − I‖_F (unsquared, all r rows/columns, masked ones too). */
+  /** ‖QQᵀ − I‖_F + ‖PᵀP − I‖_F (unsquared, all r rows/columns, masked ones too; √(x+1e-12) for each norm). */
   public NDArray orthogonalPenalty(NDArray eye) {
     NDArray qv = q();
     NDArray pv = p();
     NDArray a = qv.matMul(qv.transpose()).sub(eye);
     NDArray b = pv.transpose().matMul(pv).sub(eye);
-    return a.square().sum().sqrt().add(b.square().sum().sqrt());
+    // ε inside the root keeps the gradient finite at an exactly orthonormal P or Q (d√x/dx is infinite at 0)
+    return a.square().sum().add(epsArray).sqrt().add(b.square().sum().add(epsArray).sqrt());
   }
 }

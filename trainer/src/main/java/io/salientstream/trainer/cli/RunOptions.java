@@ -78,7 +78,7 @@ public final class RunOptions {
   @Option(names = "--alpha", defaultValue = "16", description = "adapter alpha: SVD scale alpha/(r+1e-5), LoRA alpha/r (default: ${DEFAULT-VALUE})")
   float alpha;
 
-  @Option(names = "--policy-param", description = "extra core policy parameter key=value (repeatable); overrides derived ones")
+  @Option(names = "--policy-param", description = "core policy parameter key=value, or policy.key=value for one policy only (repeatable); overrides derived ones")
   Map<String, String> policyParams = new LinkedHashMap<>();
 
   @Option(names = "--input-ema", defaultValue = "0.9", description = "PRILoRA input-norm EMA factor (default: ${DEFAULT-VALUE})")

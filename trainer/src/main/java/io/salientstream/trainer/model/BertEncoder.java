@@ -11,6 +11,7 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import io.salientstream.trainer.adapter.AdaptedLinear;
+import io.salientstream.trainer.adapter.OwnedArrays;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,7 @@ public final class BertEncoder {
   private final NDArray embLnG;
   private final NDArray embLnB;
   private final List<AdaptedLinear> adapted = new ArrayList<>();
+  private final NDArray invSqrtHead;
   private final NDArray[] attnLnG;
   private final NDArray[] attnLnB;
   private final NDArray[] outLnG;
@@ -56,6 +58,7 @@ public final class BertEncoder {
     typeRow = array(manager, w, "embeddings.token_type_embeddings.weight").get(0);
     embLnG = array(manager, w, "embeddings.LayerNorm.weight");
     embLnB = array(manager, w, "embeddings.LayerNorm.bias");
+    invSqrtHead = OwnedArrays.scalar(manager, (float) (1.0 / Math.sqrt(hidden / heads)));
     attnLnG = new NDArray[layers];
     attnLnB = new NDArray[layers];
     outLnG = new NDArray[layers];
@@ -78,7 +81,7 @@ public final class BertEncoder {
     if (t == null) {
       throw new IllegalArgumentException("pretrained weights lack tensor '" + name + "'");
     }
-    return m.create(t.data(), new Shape(t.shape()));
+    return OwnedArrays.create(m, t.data(), new Shape(t.shape()));
   }
 
   public int layers() {
@@ -118,13 +121,12 @@ public final class BertEncoder {
     NDArray maskF = mask.toType(DataType.FLOAT32, false);
     NDArray bias = maskF.neg().add(1f).mul(-1e9f).reshape(b, 1, 1, t);
     int hd = hidden / heads;
-    float invSqrt = (float) (1.0 / Math.sqrt(hd));
     for (int l = 0; l < layers; l++) {
       List<AdaptedLinear> mods = adapted.subList(l * 6, l * 6 + 6);
       NDArray q = heads(apply(ps, mods.get(0), x, training), b, t, hd);
       NDArray k = heads(apply(ps, mods.get(1), x, training), b, t, hd);
       NDArray v = heads(apply(ps, mods.get(2), x, training), b, t, hd);
-      NDArray probs = q.matMul(k.transpose(0, 1, 3, 2)).mul(invSqrt).add(bias).softmax(-1);
+      NDArray probs = q.matMul(k.transpose(0, 1, 3, 2)).mul(invSqrtHead).add(bias).softmax(-1);
       NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, hidden);
       x = layerNorm(apply(ps, mods.get(3), ctx, training).add(x), attnLnG[l], attnLnB[l]);
       NDArray inter = Activation.gelu(apply(ps, mods.get(4), x, training));

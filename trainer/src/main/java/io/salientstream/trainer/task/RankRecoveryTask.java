@@ -10,6 +10,7 @@ import ai.djl.training.ParameterStore;
 import io.salientstream.trainer.adapter.AdaptedLinear;
 import io.salientstream.trainer.adapter.AdapterPlan;
 import io.salientstream.trainer.adapter.LoraLinear;
+import io.salientstream.trainer.adapter.OwnedArrays;
 import io.salientstream.trainer.adapter.SvdAdapterLinear;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,6 +37,7 @@ public final class RankRecoveryTask implements Task {
   private final NDArray inputs;
   private final NDArray evalInputs;
   private final int trainSize;
+  private final NDArray invM;
 
   /** Names of the M matrices: {@code layer.L.mJ}, 6 per "layer" (so PRILoRA's per-layer ranks apply). */
   public static List<String> matrixNames(int m) {
@@ -82,9 +84,10 @@ public final class RankRecoveryTask implements Task {
           }
         }
       }
-      adapted.add(plan.create(names.get(k), k / PER_LAYER, home.create(w0, new Shape(d, d)), null));
-      teacher.add(home.create(wt, new Shape(d, d)));
+      adapted.add(plan.create(names.get(k), k / PER_LAYER, OwnedArrays.create(home, w0, new Shape(d, d)), null));
+      teacher.add(OwnedArrays.create(home, wt, new Shape(d, d)));
     }
+    invM = OwnedArrays.scalar(home, 1f / m);
     inputs = gaussian(home, rng, trainSize, d);
     evalInputs = gaussian(home, rng, 1024, d);
   }
@@ -94,7 +97,7 @@ public final class RankRecoveryTask implements Task {
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) rng.nextGaussian();
     }
-    return home.create(x, new Shape(n, d));
+    return OwnedArrays.create(home, x, new Shape(n, d));
   }
 
   /** r vectors of length d, orthonormal (Gram–Schmidt on Gaussian vectors). */
@@ -175,7 +178,7 @@ public final class RankRecoveryTask implements Task {
       NDArray err = student.sub(target).square().mean();
       sum = sum == null ? err : sum.add(err);
     }
-    return sum.div((float) m);
+    return sum.mul(invM);
   }
 
   /** Active rank per matrix, in layout order. */

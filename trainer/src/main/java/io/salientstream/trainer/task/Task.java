@@ -46,7 +46,7 @@ public interface Task extends AutoCloseable {
       if (a.baseBias() != null) {
         a.baseBias().tempAttach(step);
       }
-      a.trainableParameters().forEach(p -> p.getArray().tempAttach(step));
+      a.trainableParameters().forEach(p -> p.tempAttach(step));
     }
   }
 

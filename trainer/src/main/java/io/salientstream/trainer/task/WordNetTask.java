@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.salientstream.trainer.adapter.AdaptedLinear;
 import io.salientstream.trainer.adapter.AdapterPlan;
+import io.salientstream.trainer.adapter.OwnedArrays;
 import io.salientstream.trainer.data.WordNetSupersenses;
 import io.salientstream.trainer.model.BatchTokenizer;
 import io.salientstream.trainer.model.BertEncoder;
@@ -50,7 +51,7 @@ public final class WordNetTask implements Task {
     for (int i = 0; i < w.length; i++) {
       w[i] = (float) (rng.nextGaussian() * 0.02);
     }
-    headW = home.create(w, new Shape(classes, EncoderModel.HIDDEN));
+    headW = OwnedArrays.create(home, w, new Shape(classes, EncoderModel.HIDDEN));
     headB = home.zeros(new Shape(classes));
     headW.setRequiresGradient(true);
     headB.setRequiresGradient(true);

@@ -49,7 +49,7 @@ public final class Experiment {
     };
   }
 
-  /** The adapted matrices of a task before any policy reshapes the ranks. */
+  /** The adapted matrices of a task before any policy reshapes the ranks (initial rank {@code rank} each). */
   static AdapterLayout baseLayout(Spec s, int rank) {
     List<AdapterLayout.Matrix> ms = new ArrayList<>();
     if (s.task().equals("rank-recovery")) {
@@ -108,7 +108,17 @@ public final class Experiment {
       default -> {
       }
     }
-    p.putAll(s.policyParams());
+    // "key=value" applies to every policy; "policy.key=value" only to that policy (useful in compare)
+    s.policyParams().forEach((k, v) -> {
+      int dot = k.indexOf('.');
+      if (dot < 0) {
+        p.put(k, v);
+      } else if (k.substring(0, dot).equals(s.policy())) {
+        p.put(k.substring(dot + 1), v);
+      } else if (!POLICIES.contains(k.substring(0, dot))) {
+        throw new IllegalArgumentException("--policy-param " + k + ": prefix must be a policy name " + POLICIES);
+      }
+    });
     return p;
   }
 

@@ -14,6 +14,7 @@ import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.trainer.adapter.AdaptedLinear;
 import io.salientstream.trainer.adapter.AdapterKind;
 import io.salientstream.trainer.adapter.LoraLinear;
+import io.salientstream.trainer.adapter.OwnedArrays;
 import io.salientstream.trainer.adapter.SvdAdapterLinear;
 import io.salientstream.trainer.export.SafeTensors;
 import io.salientstream.trainer.host.AllocationHost;
@@ -68,6 +69,9 @@ public final class Trainer {
   private final List<NDArray> params = new ArrayList<>();
   private final List<NDArray> eyes = new ArrayList<>();
   private final AdamW optimizer;
+  private final NDArray[] gradCache;
+  private final NDArray orthCoefArray;
+  private final NDArray invTwoM;
   private final LrSchedule schedule;
   private final AdapterLayout layout;
   private final AdaLoraImportance importance;
@@ -95,9 +99,13 @@ public final class Trainer {
         svd.add(s);
         eyes.add(home.eye(s.rank()));
       }
-      a.trainableParameters().forEach(p -> params.add(p.getArray()));
+      params.addAll(a.trainableParameters());
     }
     params.addAll(task.headParameters());
+    this.gradCache = new NDArray[params.size()];
+    // scalars in the autograd graph are arrays we own (see OwnedArrays.scalar)
+    this.orthCoefArray = OwnedArrays.scalar(home, (float) cfg.orthCoef());
+    this.invTwoM = OwnedArrays.scalar(home, svd.isEmpty() ? 0f : 1f / (2f * svd.size()));
     this.optimizer = new AdamW(home, params, 0.9f, 0.999f, 1e-8f, (float) cfg.weightDecay());
     this.schedule = new LrSchedule(cfg.lr(), cfg.warmup(), cfg.steps());
     this.layout = layoutOf(adapters);
@@ -246,7 +254,7 @@ public final class Trainer {
           NDArray reg = orthogonalRegularizer();
           regValue = reg.getFloat();
           if (cfg.orthCoef() > 0) {
-            loss = loss.add(reg.mul((float) cfg.orthCoef()));
+            loss = loss.add(reg.mul(orthCoefArray));
           }
         }
         taskLossValue = taskLoss.getFloat();
@@ -257,15 +265,21 @@ public final class Trainer {
         gc.backward(loss);
       }
       List<NDArray> grads = new ArrayList<>(params.size());
-      for (NDArray p : params) {
-        grads.add(p.getGradient());
+      for (int i = 0; i < params.size(); i++) {
+        grads.add(gradient(i, sub));
       }
-      if (cfg.clip() > 0) {
-        double sq = 0;
-        for (NDArray g : grads) {
-          sq += g.square().sum().getFloat();
+      double sq = 0;
+      for (int i = 0; i < grads.size(); i++) {
+        double gi = grads.get(i).square().sum().getFloat();
+        if (!Double.isFinite(gi)) {
+          throw new IllegalStateException("step " + s + ": gradient of trainable array " + i + " " + params.get(i)
+              .getShape() + " has squared norm " + gi + " (task loss " + taskLossValue + ", regulariser " + regValue
+              + ")");
         }
-        double norm = Math.sqrt(sq);
+        sq += gi;
+      }
+      double norm = Math.sqrt(sq);
+      if (cfg.clip() > 0) {
         if (norm > cfg.clip()) {
           float f = (float) (cfg.clip() / (norm + 1e-6));
           for (NDArray g : grads) {
@@ -316,8 +330,29 @@ public final class Trainer {
     allocNanos += System.nanoTime() - a1;
   }
 
+  /**
+   * The gradient of trainable array i. DJL's PyTorch engine hands out a wrapper of the parameter's own grad tensor;
+   * closing that wrapper (as a per-step manager would) corrupts later gradients, so each wrapper is fetched once,
+   * detached from every manager, and only temporarily attached to the step's manager. Zero-grad is in place, so the
+   * grad tensor (and the wrapper) stays the same for the whole run.
+   */
+  private NDArray gradient(int i, NDManager sub) {
+    if (gradCache[i] == null) {
+      NDArray g = params.get(i).getGradient();
+      g.detach();
+      g.tempAttach(sub);
+      gradCache[i] = g;
+    }
+    return gradCache[i];
+  }
+
   private void attachAll(NDManager sub) {
     task.attachAll(sub);
+    for (NDArray g : gradCache) {
+      if (g != null) {
+        g.tempAttach(sub);
+      }
+    }
     for (NDArray a : optimizer.state()) {
       a.tempAttach(sub);
     }
@@ -333,7 +368,7 @@ public final class Trainer {
       NDArray term = svd.get(k).orthogonalPenalty(eyes.get(k));
       sum = sum == null ? term : sum.add(term);
     }
-    return sum.div(2f * svd.size());
+    return sum.mul(invTwoM);
   }
 
   private void updateImportance() {
@@ -343,8 +378,8 @@ public final class Trainer {
     }
   }
 
-  private static double[] sensitivity(NDArray w) {
-    NDArray g = w.getGradient();
+  private double[] sensitivity(NDArray w) {
+    NDArray g = gradCache[params.indexOf(w)];
     float[] f = w.mul(g).abs().toFloatArray();
     double[] d = new double[f.length];
     for (int i = 0; i < f.length; i++) {
