@@ -1,7 +1,6 @@
 package io.salientstream.pruner;
 
 import io.salientstream.avro.AdaptedMatrix;
-import io.salientstream.avro.DeadLetter;
 import io.salientstream.avro.DeadLetterReason;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.MatrixMask;
@@ -10,16 +9,14 @@ import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SalienceReport;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.streams.DeadLetters;
-import io.salientstream.streams.ParkingLot;
+import io.salientstream.streams.ExperimentInputProcessor;
 import io.salientstream.streams.Position;
 import io.salientstream.streams.RejectedRecord;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
@@ -40,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * report's budget and the budget must not exceed the experiment's schedule at that step; SalientLoRA masks must
  * never revive a pruned singular value. Then the command gets the next sequence number and is emitted.
  */
-public final class PrunerProcessor implements Processor<Bytes, byte[], String, Object> {
+public final class PrunerProcessor extends ExperimentInputProcessor {
 
   public static final String SPECS = "pruner-experiments";
   public static final String PATTERNS = "pruner-rank-patterns";
@@ -50,67 +47,29 @@ public final class PrunerProcessor implements Processor<Bytes, byte[], String, O
 
   private final PrunerTopology.Config config;
   private final PrunerMetrics metrics;
-  private ProcessorContext<String, Object> context;
   private KeyValueStore<String, byte[]> specs;
   private KeyValueStore<String, byte[]> patterns;
-  private ParkingLot parking;
   private Deserializer<ExperimentSpec> specDeserializer;
   private Deserializer<SalienceReport> reportDeserializer;
 
   PrunerProcessor(PrunerTopology.Config config, PrunerMetrics metrics) {
+    super(new Wiring(config.applicationName(), config.topics().experiments(), PARKED, config.unknownExperimentGrace(),
+        PrunerTopology.DEAD_LETTER_SINK, metrics.deadLetters));
     this.config = config;
     this.metrics = metrics;
   }
 
   @Override
-  public void init(ProcessorContext<String, Object> context) {
-    this.context = context;
+  protected void onInit(ProcessorContext<String, Object> context) {
     this.specs = context.getStateStore(SPECS);
     this.patterns = context.getStateStore(PATTERNS);
-    this.parking = new ParkingLot(context.getStateStore(PARKED), config.unknownExperimentGrace().toMillis());
-    context.schedule(java.time.Duration.ofSeconds(1), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
-        this::expireParked);
     this.specDeserializer = config.specDeserializer().get();
     this.reportDeserializer = config.reportDeserializer().get();
   }
 
   @Override
-  public void process(Record<Bytes, byte[]> record) {
-    RecordMetadata meta = context.recordMetadata().orElseThrow();
-    Position pos = Position.of(meta);
-    byte[] keyBytes = record.key() == null ? null : record.key().get();
-    if (meta.topic().equals(config.topics().experiments())) {
-      boolean registered = guarded(keyBytes, record.value(), pos, record.timestamp(), () -> onSpec(record, meta));
-      if (registered && record.value() != null) {
-        for (ParkingLot.Parked p : parking.release(DeadLetters.keyOf(record))) {
-          guarded(p.key(), p.value(), p.position(), p.timestamp(),
-              () -> onReport(p.experimentId(), p.key(), p.value(), p.position(), p.timestamp()));
-        }
-      }
-    } else {
-      guarded(keyBytes, record.value(), pos, record.timestamp(),
-          () -> onReport(DeadLetters.keyOf(record), keyBytes, record.value(), pos, record.timestamp()));
-    }
-  }
-
-  private boolean guarded(byte[] key, byte[] value, Position pos, long timestamp, Runnable handling) {
-    try {
-      handling.run();
-      return true;
-    } catch (RejectedRecord e) {
-      deadLetter(key, value, pos, timestamp, e.reason(), e);
-    } catch (RuntimeException e) {
-      deadLetter(key, value, pos, timestamp, DeadLetterReason.OTHER, e);
-    }
-    return false;
-  }
-
-  private void expireParked(long now) {
-    for (ParkingLot.Parked p : parking.expire(now)) {
-      deadLetter(p.key(), p.value(), p.position(), p.timestamp(), DeadLetterReason.UNKNOWN_EXPERIMENT,
-          new RejectedRecord(DeadLetterReason.UNKNOWN_EXPERIMENT, "experiment '" + p.experimentId()
-              + "': no registration arrived within " + parking.graceMs() + " ms of this salience report"));
-    }
+  protected void onRegistration(Record<Bytes, byte[]> record, RecordMetadata meta) {
+    onSpec(record, meta);
   }
 
   private void onSpec(Record<Bytes, byte[]> record, RecordMetadata meta) {
@@ -129,13 +88,14 @@ public final class PrunerProcessor implements Processor<Bytes, byte[], String, O
     }
   }
 
-  private void onReport(String key, byte[] keyBytes, byte[] value, Position pos, long timestamp) {
+  @Override
+  protected void onInput(String key, byte[] keyBytes, byte[] value, Position pos, long timestamp) {
     SalienceReport report = DeadLetters.decode(reportDeserializer, pos, value);
     byte[] specBytes = specs.get(key);
     String where = "experiment '" + key + "' window ending at step " + report.getWindowEndStep();
     if (specBytes == null) {
       // the registration may still be on its way (no order between the two input topics): wait for it
-      parking.park(new ParkingLot.Parked(key, pos, keyBytes, value, timestamp, context.currentSystemTimeMs()));
+      park(key, keyBytes, value, pos, timestamp);
       return;
     }
     ExperimentSpec spec = DeadLetters.decode(specDeserializer, pos, specBytes);
@@ -226,11 +186,5 @@ public final class PrunerProcessor implements Processor<Bytes, byte[], String, O
         .build();
   }
 
-  private void deadLetter(byte[] key, byte[] value, Position pos, long timestamp, DeadLetterReason reason, Exception e) {
-    metrics.deadLetters.increment();
-    DeadLetter dl = DeadLetters.of(key, value, pos, reason, e, config.applicationName(), context.currentSystemTimeMs());
-    LOG.warn("dead letter ({}): {}", reason, dl.getErrorMessage());
-    String k = key == null ? null : new String(key, StandardCharsets.UTF_8);
-    context.forward(new Record<String, Object>(k, dl, timestamp), PrunerTopology.DEAD_LETTER_SINK);
-  }
+
 }

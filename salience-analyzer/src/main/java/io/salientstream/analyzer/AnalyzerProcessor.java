@@ -1,6 +1,5 @@
 package io.salientstream.analyzer;
 
-import io.salientstream.avro.DeadLetter;
 import io.salientstream.avro.DeadLetterReason;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.SalienceReport;
@@ -12,12 +11,9 @@ import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.streams.DeadLetters;
-import io.salientstream.streams.ParkingLot;
+import io.salientstream.streams.ExperimentInputProcessor;
 import io.salientstream.streams.Position;
 import io.salientstream.streams.RejectedRecord;
-import java.time.Duration;
-import org.apache.kafka.streams.processor.PunctuationType;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -28,7 +24,6 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
@@ -73,7 +68,7 @@ import org.slf4j.LoggerFactory;
  *       re-publishing the same registration changes nothing.</li>
  * </ul>
  */
-public final class AnalyzerProcessor implements Processor<Bytes, byte[], String, Object> {
+public final class AnalyzerProcessor extends ExperimentInputProcessor {
 
   public static final String SPECS = "analyzer-experiments";
   public static final String HEADERS = "analyzer-headers";
@@ -98,12 +93,10 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
 
   private final AnalyzerTopology.Config config;
   private final AnalyzerMetrics metrics;
-  private ProcessorContext<String, Object> context;
   private KeyValueStore<String, byte[]> specs;
   private KeyValueStore<String, byte[]> headers;
   private KeyValueStore<String, byte[]> rows;
   private KeyValueStore<String, byte[]> snapshots;
-  private ParkingLot parking;
   private Deserializer<SingularValueStep> stepDeserializer;
   private Deserializer<ExperimentSpec> specDeserializer;
   private final Map<String, Live> live = new HashMap<>();
@@ -128,19 +121,18 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
   }
 
   AnalyzerProcessor(AnalyzerTopology.Config config, AnalyzerMetrics metrics) {
+    super(new Wiring(config.applicationName(), config.topics().experiments(), PARKED, config.unknownExperimentGrace(),
+        AnalyzerTopology.DEAD_LETTER_SINK, metrics.deadLetters));
     this.config = config;
     this.metrics = metrics;
   }
 
   @Override
-  public void init(ProcessorContext<String, Object> context) {
-    this.context = context;
+  protected void onInit(ProcessorContext<String, Object> context) {
     this.specs = context.getStateStore(SPECS);
     this.headers = context.getStateStore(HEADERS);
     this.rows = context.getStateStore(ROWS);
     this.snapshots = context.getStateStore(SNAPSHOTS);
-    this.parking = new ParkingLot(context.getStateStore(PARKED), config.unknownExperimentGrace().toMillis());
-    context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::expireParked);
     this.stepDeserializer = config.stepDeserializer().get();
     this.specDeserializer = config.specDeserializer().get();
     live.clear();
@@ -148,55 +140,17 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
   }
 
   @Override
-  public void process(Record<Bytes, byte[]> record) {
-    RecordMetadata meta = context.recordMetadata().orElseThrow();
+  protected void onFailure(String key) {
+    live.remove(key); // the stores still hold the last committed-good state; the policy is rebuilt from them
+  }
+
+  @Override
+  protected void onRegistration(Record<Bytes, byte[]> record, RecordMetadata meta) {
     if (seenGeneration != cacheGeneration) {
       seenGeneration = cacheGeneration;
       live.clear();
     }
-    Position pos = Position.of(meta);
-    byte[] keyBytes = record.key() == null ? null : record.key().get();
-    if (meta.topic().equals(config.topics().experiments())) {
-      boolean registered = guarded(keyBytes, record.value(), pos, record.timestamp(), () -> onSpec(record, meta));
-      if (registered && record.value() != null) {
-        // events that overtook this registration are processed now, in their original order
-        for (ParkingLot.Parked p : parking.release(DeadLetters.keyOf(record))) {
-          guarded(p.key(), p.value(), p.position(), p.timestamp(),
-              () -> onStep(p.experimentId(), p.key(), p.value(), p.position(), p.timestamp()));
-        }
-      }
-    } else {
-      guarded(keyBytes, record.value(), pos, record.timestamp(),
-          () -> onStep(DeadLetters.keyOf(record), keyBytes, record.value(), pos, record.timestamp()));
-    }
-  }
-
-  /** Runs one record's handling; a rejection becomes a dead letter and processing goes on. */
-  private boolean guarded(byte[] key, byte[] value, Position pos, long timestamp, Runnable handling) {
-    try {
-      handling.run();
-      return true;
-    } catch (RejectedRecord e) {
-      deadLetter(key, value, pos, timestamp, e.reason(), e);
-    } catch (RuntimeException e) {
-      // anything else about this record (e.g. a policy rejecting its input): the record goes to the dead letters,
-      // the experiment's cached policy is dropped (the stores still hold the last committed-good state)
-      if (key != null) {
-        live.remove(new String(key, StandardCharsets.UTF_8));
-      }
-      deadLetter(key, value, pos, timestamp, DeadLetterReason.OTHER, e);
-    }
-    return false;
-  }
-
-  /** Dead-letters the events whose experiment was not registered within the grace period. */
-  private void expireParked(long now) {
-    for (ParkingLot.Parked p : parking.expire(now)) {
-      deadLetter(p.key(), p.value(), p.position(), p.timestamp(), DeadLetterReason.UNKNOWN_EXPERIMENT,
-          new RejectedRecord(DeadLetterReason.UNKNOWN_EXPERIMENT, "experiment '" + p.experimentId()
-              + "': no registration arrived within " + parking.graceMs() + " ms of this event (register the"
-              + " experiment on the experiments topic before emitting steps)"));
-    }
+    onSpec(record, meta);
   }
 
   private void onSpec(Record<Bytes, byte[]> record, RecordMetadata meta) {
@@ -220,12 +174,17 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
     }
   }
 
-  private void onStep(String key, byte[] keyBytes, byte[] value, Position pos, long timestamp) {
+  @Override
+  protected void onInput(String key, byte[] keyBytes, byte[] value, Position pos, long timestamp) {
+    if (seenGeneration != cacheGeneration) {
+      seenGeneration = cacheGeneration;
+      live.clear();
+    }
     SingularValueStep event = DeadLetters.decode(stepDeserializer, pos, value);
     byte[] specBytes = specs.get(key);
     if (specBytes == null) {
       // the registration may still be on its way (no order between the two input topics): wait for it
-      parking.park(new ParkingLot.Parked(key, pos, keyBytes, value, timestamp, context.currentSystemTimeMs()));
+      park(key, keyBytes, value, pos, timestamp);
       metrics.parked.increment();
       return;
     }
@@ -411,11 +370,5 @@ public final class AnalyzerProcessor implements Processor<Bytes, byte[], String,
     return l;
   }
 
-  private void deadLetter(byte[] key, byte[] value, Position pos, long timestamp, DeadLetterReason reason, Exception e) {
-    metrics.deadLetters.increment();
-    DeadLetter dl = DeadLetters.of(key, value, pos, reason, e, config.applicationName(), context.currentSystemTimeMs());
-    LOG.warn("dead letter ({}): {}", reason, dl.getErrorMessage());
-    String k = key == null ? null : new String(key, StandardCharsets.UTF_8);
-    context.forward(new Record<String, Object>(k, dl, timestamp), AnalyzerTopology.DEAD_LETTER_SINK);
-  }
+
 }
