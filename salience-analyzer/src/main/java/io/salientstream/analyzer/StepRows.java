@@ -3,12 +3,8 @@ package io.salientstream.analyzer;
 import io.salientstream.avro.MatrixSingularValues;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.core.policy.StepInput;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -46,48 +42,49 @@ public final class StepRows {
     return new StepInput(e.getStep(), e.getOrthRegLoss(), sv, imp, null);
   }
 
+  /** Encodes one row (big-endian, the layout above; the same bytes {@link java.io.DataOutputStream} would write). */
   public static byte[] encode(StepInput in) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 + in.singularValues().length * 12);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeLong(in.step());
-      out.writeDouble(in.orthRegLoss());
-      double[] sv = in.singularValues();
-      out.writeInt(sv.length);
-      for (double v : sv) {
-        out.writeFloat((float) v); // exact: the values arrived as float32
-      }
-      double[] scores = in.tripletScores();
-      out.writeBoolean(scores != null);
-      if (scores != null) {
-        for (double v : scores) {
-          out.writeDouble(v);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    double[] sv = in.singularValues();
+    double[] scores = in.tripletScores();
+    ByteBuffer out = ByteBuffer.allocate(8 + 8 + 4 + sv.length * 4 + 1 + (scores == null ? 0 : scores.length * 8));
+    out.putLong(in.step());
+    out.putDouble(in.orthRegLoss());
+    out.putInt(sv.length);
+    for (double v : sv) {
+      out.putFloat((float) v); // exact: the values arrived as float32
     }
-    return bytes.toByteArray();
+    out.put((byte) (scores != null ? 1 : 0));
+    if (scores != null) {
+      for (double v : scores) {
+        out.putDouble(v);
+      }
+    }
+    return out.array();
   }
 
   public static StepInput decode(byte[] row) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(row))) {
-      long step = in.readLong();
-      double r = in.readDouble();
-      int n = in.readInt();
+    try {
+      ByteBuffer in = ByteBuffer.wrap(row);
+      long step = in.getLong();
+      double r = in.getDouble();
+      int n = in.getInt();
+      if (n < 0 || n > in.remaining() / 4) {
+        throw new IllegalArgumentException("row claims " + n + " values in " + row.length + " bytes");
+      }
       double[] sv = new double[n];
       for (int i = 0; i < n; i++) {
-        sv[i] = in.readFloat();
+        sv[i] = in.getFloat();
       }
       double[] scores = null;
-      if (in.readBoolean()) {
+      if (in.get() != 0) {
         scores = new double[n];
         for (int i = 0; i < n; i++) {
-          scores[i] = in.readDouble();
+          scores[i] = in.getDouble();
         }
       }
       return new StepInput(step, r, sv, scores, null);
-    } catch (IOException e) {
-      throw new UncheckedIOException("corrupt window row", e);
+    } catch (BufferUnderflowException | IllegalArgumentException e) {
+      throw new IllegalStateException("corrupt window row: " + e.getMessage(), e);
     }
   }
 }

@@ -52,7 +52,7 @@ class StepRowsTest {
   void truncatedRowIsReportedAsCorrupt() {
     byte[] row = StepRows.encode(new StepInput(1, 0.5, new double[] {1, 2, 3}, null, null));
     assertThatThrownBy(() -> StepRows.decode(Arrays.copyOf(row, row.length - 5)))
-        .isInstanceOf(RuntimeException.class).hasMessageContaining("corrupt window row");
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("corrupt window row");
   }
 
   @Test
