@@ -120,6 +120,11 @@ public final class ExperimentClient implements AutoCloseable {
     return lastSequence;
   }
 
+  /** Never deliver commands with a sequence at or below {@code sequence} (already applied before a restart). */
+  public void skipUpTo(long sequence) {
+    lastSequence = Math.max(lastSequence, sequence);
+  }
+
   /** Publishes the registration and waits until the broker has it. */
   public void register(ExperimentSpec spec) {
     send(topics.experiments(), spec, true);

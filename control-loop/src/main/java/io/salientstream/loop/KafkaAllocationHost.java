@@ -250,18 +250,15 @@ public final class KafkaAllocationHost implements AllocationHost {
   }
 
   /**
-   * Restoring needs a client created with the checkpoint's last sequence (see {@link ExperimentClient}); this only
-   * checks that the snapshot matches it.
+   * Restores the count of applied commands and the last applied sequence from a trainer checkpoint, so a replayed
+   * command is never applied twice. The resumed run has a new epoch: the analyzer accepts it when it continues at
+   * the step after the last one it processed, or restarts the experiment at step 0 (see {@code AnalyzerProcessor}).
    */
   @Override
   public void restore(byte[] state) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(state))) {
-      long seq = in.readLong();
+      client.skipUpTo(in.readLong());
       commandsApplied = in.readLong();
-      if (seq != client.lastSequence()) {
-        throw new IllegalStateException("checkpoint applied command sequence " + seq + " but the Kafka client was"
-            + " created with " + client.lastSequence() + "; create it from the checkpoint");
-      }
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }
