@@ -24,6 +24,8 @@ public record SalienceInput(Path file, int matrices, int rankPerMatrix, int wind
         JsonNode root;
         try {
             root = MAPPER.readTree(Files.readAllBytes(file));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new InputException(file + ": file not found", e);
         } catch (IOException e) {
             throw new InputException(file + ": cannot read JSON: " + e.getMessage(), e);
         }

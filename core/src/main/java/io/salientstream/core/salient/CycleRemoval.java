@@ -46,16 +46,16 @@ final class CycleRemoval {
         seenList = new int[n];
     }
 
-    /** Removes cycles from {@code g} in place; returns the number of edges removed. */
-    static int removeCycles(DependencyGraph g) {
+    /** Removes cycles from {@code g} in place; returns the removed edges as {@code [src, dst]} in removal order. */
+    static java.util.List<int[]> removeCycles(DependencyGraph g) {
         CycleRemoval cr = new CycleRemoval(g);
-        int removed = 0;
+        java.util.List<int[]> removed = new java.util.ArrayList<>();
         int[] cycle;
         while ((cycle = cr.findCycle()) != null) {
             int best = cycle[0];
             for (int e : cycle) if (g.weight[e] < g.weight[best]) best = e;
             g.remove(best);
-            removed++;
+            removed.add(new int[]{g.source(best), g.dst[best]});
         }
         return removed;
     }

@@ -77,6 +77,17 @@ public final class DependencyGraph {
         return false;
     }
 
+    /** The source node of edge id e (binary search over the row starts). */
+    int source(int e) {
+        int lo = 0, hi = n - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (rowStart[mid] <= e) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
+    }
+
     /** Present edges as {@code [src, dst]} pairs (tests and diagnostics). */
     public int[][] edgeList() {
         int[][] out = new int[edgeCount()][];

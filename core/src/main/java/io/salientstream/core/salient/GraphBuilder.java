@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class GraphBuilder {
     static final double EPS = 1e-15;
     /** Rows per work item (a worker's unit); a multiple of 4. */
-    private static final int GROUP = 64;
+    static final int GROUP = 64;
     /** Bytes of column series processed together, sized to stay in a core's L2 cache. */
     private static final int PANEL_BYTES = 256 * 1024;
     private static final double MARGIN = (1 + 1e-6) * (1 + 1e-6);
@@ -45,10 +45,15 @@ final class GraphBuilder {
     }
 
     /** Per-row edge lists of one row group (positions), filled in increasing column order. */
-    private static final class GroupEdges {
+    static final class GroupEdges {
         final int[][] dst = new int[GROUP][];
         final double[][] w = new double[GROUP][];
         final int[] count = new int[GROUP];
+
+        /** Forgets the edges but keeps the arrays, so a worker can reuse one instance for all its groups. */
+        void reset() {
+            java.util.Arrays.fill(count, 0);
+        }
 
         void add(int row, int col, double weight) {
             int c = count[row];
@@ -68,7 +73,23 @@ final class GraphBuilder {
     private GraphBuilder() {
     }
 
-    static Built build(Window w, double beta, double gamma, int threads) {
+    /**
+     * Centred series in processing order, ready for the tile sweep.
+     *
+     * @param order   order[c] = the series at position c
+     * @param p       centred values, series-major, padded with zero series to {@code mPad} (a multiple of 4)
+     * @param ssOrd   SS per position
+     * @param rootOrd √SS per position
+     */
+    record Prepared(int n, int len, int[] order, int m, int mPad, double[] p, double[] ssOrd, double[] rootOrd,
+                    boolean sorted) {
+        int groups() {
+            return (mPad + GROUP - 1) / GROUP;
+        }
+    }
+
+    /** Means, SS (fma, like the kernel, so C_ii == SS_i), the processing order and the centred copy. */
+    static Prepared prepare(Window w, boolean sorted) {
         int n = w.n(), len = w.length();
         double[] x = w.values();
         double[] mean = new double[n];
@@ -82,14 +103,12 @@ final class GraphBuilder {
             int base = t * n;
             for (int i = 0; i < n; i++) {
                 double d = x[base + i] - mean[i];
-                ss[i] = Math.fma(d, d, ss[i]); // the same operations as the tile kernel, so C_ii == SS_i
+                ss[i] = Math.fma(d, d, ss[i]);
             }
         }
-        boolean sorted = gamma > 1;
         int[] order = sorted ? increasingPositiveVariance(ss) : identity(n);
         int m = order.length;
         int mPad = (m + 3) & ~3;
-        // Centred data in processing order, series-major (p[c*len + t]), padded with zero series to a multiple of 4.
         double[] p = new double[mPad * len];
         for (int t = 0; t < len; t++) {
             int src = t * n;
@@ -99,10 +118,49 @@ final class GraphBuilder {
             }
         }
         double[] ssOrd = new double[m];
-        for (int c = 0; c < m; c++) ssOrd[c] = ss[order[c]];
+        double[] rootOrd = new double[m];
+        for (int c = 0; c < m; c++) {
+            ssOrd[c] = ss[order[c]];
+            rootOrd[c] = Math.sqrt(ssOrd[c]);
+        }
+        return new Prepared(n, len, order, m, mPad, p, ssOrd, rootOrd, sorted);
+    }
 
-        int groups = (mPad + GROUP - 1) / GROUP;
+    /**
+     * Computes every needed tile of row group {@code grp} and tests its pairs: forward edges (sorted form) go to
+     * {@code ge} per row in increasing column order, everything else to {@code buf}. Returns true if an edge pointed
+     * backwards in processing order.
+     */
+    static boolean sweepGroup(Prepared pr, int grp, double beta, double gamma, double[] c16, GroupEdges ge,
+                              EdgeBuffer buf) {
+        int len = pr.len(), m = pr.m(), mPad = pr.mPad();
         int panel = Math.max(16, (PANEL_BYTES / (8 * len)) & ~3);
+        int g0 = grp * GROUP, g1 = Math.min(mPad, g0 + GROUP);
+        boolean backward = false;
+        int first = firstColumn(g0, pr.sorted(), pr.ssOrd(), gamma, m);
+        for (int p0 = first; p0 < mPad; p0 += panel) {
+            int p1 = Math.min(mPad, p0 + panel);
+            for (int r0 = g0; r0 < g1; r0 += 4) {
+                if (r0 >= m) break;
+                int lo = Math.max(p0, firstColumn(r0, pr.sorted(), pr.ssOrd(), gamma, m));
+                for (int c0 = lo; c0 < p1; c0 += 4) {
+                    tile(pr.p(), len, r0, c0, c16);
+                    if (test(c16, r0, c0, g0, m, pr.order(), pr.ssOrd(), pr.rootOrd(), beta, gamma, pr.sorted(), ge, buf)) {
+                        backward = true;
+                    }
+                }
+            }
+        }
+        return backward;
+    }
+
+    static Built build(Window w, double beta, double gamma, int threads) {
+        boolean sorted = gamma > 1;
+        Prepared pr = prepare(w, sorted);
+        int n = pr.n();
+        int[] order = pr.order();
+        int m = pr.m();
+        int groups = pr.groups();
         int workers = Math.max(1, Math.min(threads, groups));
         EdgeBuffer[] triples = new EdgeBuffer[workers];
         GroupEdges[] perGroup = sorted ? new GroupEdges[groups] : null;
@@ -114,21 +172,9 @@ final class GraphBuilder {
             double[] c16 = new double[16];
             int grp;
             while ((grp = next.getAndIncrement()) < groups) {
-                int g0 = grp * GROUP, g1 = Math.min(mPad, g0 + GROUP);
                 GroupEdges ge = sorted ? new GroupEdges() : null;
                 if (sorted) perGroup[grp] = ge;
-                int first = firstColumn(g0, sorted, ssOrd, gamma, m);
-                for (int p0 = first; p0 < mPad; p0 += panel) {
-                    int p1 = Math.min(mPad, p0 + panel);
-                    for (int r0 = g0; r0 < g1; r0 += 4) {
-                        if (r0 >= m) break;
-                        int lo = Math.max(p0, firstColumn(r0, sorted, ssOrd, gamma, m));
-                        for (int c0 = lo; c0 < p1; c0 += 4) {
-                            tile(p, len, r0, c0, c16);
-                            if (test(c16, r0, c0, g0, m, order, ssOrd, beta, gamma, sorted, ge, buf)) backward[id] = true;
-                        }
-                    }
-                }
+                if (sweepGroup(pr, grp, beta, gamma, c16, ge, buf)) backward[id] = true;
             }
         });
         boolean anyBackward = false;
@@ -208,8 +254,14 @@ final class GraphBuilder {
 
     /** Tests the pairs of one 4×4 tile; returns true if an edge points backwards in processing order. */
     private static boolean test(double[] c16, int r0, int c0, int g0, int m, int[] order, double[] ssOrd,
-                                double beta, double gamma, boolean sorted, GroupEdges ge, EdgeBuffer buf) {
+                                double[] rootOrd, double beta, double gamma, boolean sorted, GroupEdges ge,
+                                EdgeBuffer buf) {
         boolean backward = false;
+        // Cheap necessary conditions checked first (most pairs fail them): an edge needs C ≥ γ·min(SS_i, SS_j) and,
+        // for β > 0, C ≥ β·√SS_i·√SS_j. The factor (1 − 1e-12) makes them strictly weaker than the exact tests
+        // below despite rounding, so they only skip pairs the exact tests would reject.
+        double gammaCut = gamma > 0 ? gamma * (1 - 1e-12) : Double.NEGATIVE_INFINITY;
+        double betaCut = beta > 0 ? beta * (1 - 1e-12) : Double.NEGATIVE_INFINITY;
         for (int b = 0; b < 4; b++) {
             int r = r0 + b;
             if (r >= m) break;
@@ -222,6 +274,8 @@ final class GraphBuilder {
                 double cij = c16[4 * b + k];
                 if (gamma > 0 && !(cij > 0)) continue; // k ≥ γ > 0 needs C > 0
                 double ssJ = ssOrd[col];
+                if (cij < gammaCut * Math.min(ssI, ssJ)) continue;
+                if (cij < betaCut * rootOrd[r] * rootOrd[col]) continue;
                 double rho = cij / (Math.sqrt(ssI * ssJ) + EPS);
                 if (!(rho >= beta)) continue;
                 int j = order[col];

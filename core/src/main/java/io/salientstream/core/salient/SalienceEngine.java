@@ -9,7 +9,9 @@ import java.util.Arrays;
  *   <li>{@link #magnitude magnitude term} Σ_t w_t·|X[n,t]|, normalised per matrix;</li>
  *   <li>–4. pairwise statistics over all N series and the dependency graph ({@link GraphBuilder});</li>
  *   <li>cycle removal ({@link CycleRemoval}), skipped when γ &gt; 1 because the graph is then provably acyclic;</li>
- *   <li>influence domain ({@link InfluenceDomain}), normalised globally;</li>
+ *   <li>influence domain ({@link InfluenceDomain}), normalised globally. For γ &gt; 1 steps 3–6 run as one
+ *       streaming pass that never stores the graph ({@link StreamingInfluence}); the stored-graph path is the
+ *       fallback and the general (γ ≤ 1) path;</li>
  *   <li>combination and threshold: k = N − b, thr = the k-th smallest score, keep iff score &gt; thr (reference) or
  *       exactly b kept (clean); never keep what the mask in force already pruned.</li>
  * </ol>
@@ -50,20 +52,29 @@ public final class SalienceEngine {
         double[] w = timeWeights(window.orthRegLoss(), clean);
         double[] mag = magnitude(window, w, clean);
 
-        GraphBuilder.Built built = GraphBuilder.build(window, params.beta(), params.gamma(), threads);
-        DependencyGraph g = built.graph();
         double[] infl;
-        if (built.position() != null) {
-            // γ > 1: nodes are positions in increasing-SS order, already topologically sorted.
-            int m = g.nodes();
-            int[] topo = new int[m];
-            for (int p = 0; p < m; p++) topo[p] = p;
-            double[] byPosition = InfluenceDomain.compute(g, topo, clean);
-            infl = new double[n];
-            for (int p = 0; p < m; p++) infl[built.position()[p]] = byPosition[p];
+        long edges;
+        StreamingInfluence.Result streamed = params.gamma() > 1
+                ? StreamingInfluence.compute(window, params.beta(), params.gamma(), clean, threads) : null;
+        if (streamed != null) {
+            infl = streamed.influence();
+            edges = streamed.edges();
         } else {
-            CycleRemoval.removeCycles(g);
-            infl = InfluenceDomain.compute(g, InfluenceDomain.topologicalOrder(g), clean);
+            GraphBuilder.Built built = GraphBuilder.build(window, params.beta(), params.gamma(), threads);
+            DependencyGraph g = built.graph();
+            if (built.position() != null) {
+                // γ > 1: nodes are positions in increasing-SS order, already topologically sorted.
+                int m = g.nodes();
+                int[] topo = new int[m];
+                for (int p = 0; p < m; p++) topo[p] = p;
+                double[] byPosition = InfluenceDomain.compute(g, topo, clean);
+                infl = new double[n];
+                for (int p = 0; p < m; p++) infl[built.position()[p]] = byPosition[p];
+            } else {
+                CycleRemoval.removeCycles(g);
+                infl = InfluenceDomain.compute(g, InfluenceDomain.topologicalOrder(g), clean);
+            }
+            edges = g.edgeCount();
         }
 
         double[] scores = new double[n];
@@ -78,7 +89,7 @@ public final class SalienceEngine {
         boolean[] keep = clean ? keepExactly(scores, budget, currentMask) : keepAbove(scores, thr, currentMask);
         int kept = 0;
         for (boolean b : keep) if (b) kept++;
-        return new SalienceResult(scores, keep, thr, kept, g.edgeCount(), infl, mag);
+        return new SalienceResult(scores, keep, thr, kept, edges, infl, mag);
     }
 
     /**

@@ -11,6 +11,6 @@ package io.salientstream.core.salient;
  * @param influence the globally normalised influence-domain term
  * @param magnitude the per-matrix normalised orthogonality-aware magnitude term
  */
-public record SalienceResult(double[] scores, boolean[] keep, double threshold, int kept, int edges,
+public record SalienceResult(double[] scores, boolean[] keep, double threshold, int kept, long edges,
                              double[] influence, double[] magnitude) {
 }

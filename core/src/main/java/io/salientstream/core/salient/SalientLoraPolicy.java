@@ -167,7 +167,7 @@ public final class SalientLoraPolicy implements RankPolicy {
         pending = res.keep();
         pendingFrom = s + 1;
         lastDecision = new Decision(s, s + 1, tick.budget(), true, new MaskUpdate.TripletMask(res.keep()),
-                new Diagnostics(res.threshold(), res.edges(), w.length(), res.scores(), res.influence(), res.magnitude()));
+                new Diagnostics(res.threshold(), (int) Math.min(res.edges(), Integer.MAX_VALUE), w.length(), res.scores(), res.influence(), res.magnitude()));
         return Optional.of(lastDecision);
     }
 
@@ -225,6 +225,9 @@ public final class SalientLoraPolicy implements RankPolicy {
         window = Arrays.copyOf(win, Math.max(win.length, n));
         reg = Arrays.copyOf(r, Math.max(r.length, 1));
         DecisionState d = st.lastDecision();
+        if (d != null && (d.keep() == null || d.keep().length != n)) {
+            throw new IllegalArgumentException(NAME + ": snapshot decision mask does not have N=" + n + " entries");
+        }
         lastDecision = d == null ? null : new Decision(d.decidedAt(), d.effectiveFrom(), d.budget(), true,
                 new MaskUpdate.TripletMask(d.keep()), new Diagnostics(d.threshold(), d.edges(), d.windowLength(),
                 StateCodec.unpackDoubles(d.scores()), StateCodec.unpackDoubles(d.influence()), StateCodec.unpackDoubles(d.magnitude())));

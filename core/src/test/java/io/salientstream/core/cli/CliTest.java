@@ -1,0 +1,97 @@
+package io.salientstream.core.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.salientstream.core.Goldens;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(Object command, String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = CliSupport.run(command, args, new PrintWriter(out), new PrintWriter(err));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void salienceReproducesAGoldenKeepMask() throws IOException {
+        Path f = Goldens.dir().resolve("salience-m36-r10-T100-s22-pruned.json");
+        Run r = run(new SalienceCommand(), "--input", f.toString(), "--mode", "reference", "--repeat", "3");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode out = new ObjectMapper().readTree(r.out());
+        JsonNode golden = new ObjectMapper().readTree(f.toFile());
+        assertThat(out.get("keepMask")).isEqualTo(golden.get("expected").get("keepMask"));
+        assertThat(out.get("kept").asInt()).isEqualTo(golden.get("keep").asInt());
+        assertThat(out.get("threshold").asDouble()).isCloseTo(golden.get("expected").get("threshold").asDouble(),
+                org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(out.get("edges").asInt()).isPositive();
+        assertThat(out.get("millis").asDouble()).isPositive();
+        assertThat(r.out().trim().lines().count()).isEqualTo(1);
+    }
+
+    @Test
+    void cleanModeViaCoreCliKeepsTheBudget() throws IOException {
+        Path f = Goldens.dir().resolve("salience-m12-r6-T10-s1.json");
+        Run r = run(new CoreCli(), "salience", "--input", f.toString(), "--mode", "clean", "--lambda", "0.6");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(new ObjectMapper().readTree(r.out()).get("kept").asInt()).isEqualTo(36);
+    }
+
+    @Test
+    void scheduleMatchesTheGoldenFile() throws IOException {
+        Path f = Goldens.scheduleFile();
+        Run r = run(new ScheduleCommand(), "--input", f.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode out = new ObjectMapper().readTree(r.out()).get("schedules");
+        JsonNode golden = new ObjectMapper().readTree(f.toFile()).get("schedules");
+        assertThat(out.size()).isEqualTo(golden.size());
+        golden.fields().forEachRemaining(e -> assertThat(out.get(e.getKey()).get("windowEnds")).isEqualTo(e.getValue().get("windowEnds")));
+    }
+
+    @Test
+    void badInputExitsWithTwoAndNamesFileAndField(@TempDir Path dir) throws IOException {
+        Path missing = dir.resolve("missing.json");
+        Run r1 = run(new SalienceCommand(), "--input", missing.toString());
+        assertThat(r1.code()).isEqualTo(2);
+        assertThat(r1.err()).contains(missing.toString()).contains("not found");
+
+        Path malformed = dir.resolve("bad.json");
+        Files.writeString(malformed, "{\"matrices\": 2, \"rankPerMatrix\": 2, \"windowLength\": 1, \"keep\": 2,"
+                + " \"singularValues\": [[0.1, 0.2, \"x\", 0.4]], \"orthRegLoss\": [1.0]}");
+        Run r2 = run(new SalienceCommand(), "--input", malformed.toString());
+        assertThat(r2.code()).isEqualTo(2);
+        assertThat(r2.err()).contains(malformed.toString()).contains("singularValues[0][2]");
+
+        Path shortRow = dir.resolve("short.json");
+        Files.writeString(shortRow, "{\"matrices\": 2, \"rankPerMatrix\": 2, \"windowLength\": 1, \"keep\": 2,"
+                + " \"singularValues\": [[0.1, 0.2, 0.3]], \"orthRegLoss\": [1.0]}");
+        assertThat(run(new SalienceCommand(), "--input", shortRow.toString()).err()).contains("singularValues[0]").contains("expected");
+
+        Path notJson = dir.resolve("text.json");
+        Files.writeString(notJson, "hello");
+        Run r3 = run(new ScheduleCommand(), "--input", notJson.toString());
+        assertThat(r3.code()).isEqualTo(2);
+        assertThat(r3.err()).contains(notJson.toString()).contains("JSON");
+
+        Path badSchedule = dir.resolve("sched.json");
+        Files.writeString(badSchedule, "{\"schedules\": {\"X\": {\"initialWarmupSteps\": 10, \"finalSteps\": 5,"
+                + " \"totalSteps\": \"many\", \"matrices\": 2, \"initialRankPerMatrix\": 3, \"targetRankPerMatrix\": 1}}}");
+        Run r4 = run(new ScheduleCommand(), "--input", badSchedule.toString());
+        assertThat(r4.code()).isEqualTo(2);
+        assertThat(r4.err()).contains("schedules.X.totalSteps");
+
+        assertThat(run(new SalienceCommand(), "--input", missing.toString(), "--mode", "fast").code()).isEqualTo(2);
+        assertThat(run(new SalienceCommand(), "--repeat", "3").code()).isEqualTo(2); // missing --input
+        assertThat(run(new CoreCli()).code()).isEqualTo(2);
+    }
+}
