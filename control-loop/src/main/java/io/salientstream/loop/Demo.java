@@ -32,7 +32,7 @@ public final class Demo {
   public record Settings(boolean quick, int recoverySteps, int recoveryMatrices, int recoveryDim, int wordnetSteps,
                          int wordnetBatch, int wordnetSeq, int testLimit) {
     public static Settings of(boolean quick) {
-      return quick ? new Settings(true, 60, 24, 32, 16, 8, 24, 300) : new Settings(false, 300, 48, 64, 120, 32, 48, 2000);
+      return quick ? new Settings(true, 300, 24, 32, 16, 8, 24, 300) : new Settings(false, 800, 24, 32, 120, 32, 48, 2000);
     }
   }
 
@@ -118,10 +118,17 @@ public final class Demo {
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
+  /**
+   * Rank recovery with the settings that recover the true ranks (trainer/README.md): learning rate 3e-2, orthogonal
+   * coefficient 0.1, allocation from 30 % of the steps, target budget = Σ true ranks (4.5 per matrix on average).
+   */
   static Run recovery(String id, String label, String policy, String allocation, Settings s) {
+    String warmup = Integer.toString(s.recoverySteps() * 3 / 10);
     return new Run(id, label, allocation, List.of("--task", "rank-recovery", "--policy", policy,
-        "--steps", Integer.toString(s.recoverySteps()), "--matrices", Integer.toString(s.recoveryMatrices()),
-        "--dim", Integer.toString(s.recoveryDim()), "--rank", "12", "--target-rank", "4", "--max-true-rank", "8"));
+        "--steps", Integer.toString(s.recoverySteps()), "--batch", s.quick() ? "64" : "128", "--lr", "3e-2",
+        "--orth-coef", "0.1", "--matrices", Integer.toString(s.recoveryMatrices()),
+        "--dim", Integer.toString(s.recoveryDim()), "--rank", "12", "--target-rank", "4.5", "--max-true-rank", "8",
+        "--policy-param", (policy.equals("adalora") ? "tInit=" : "initialWarmup=") + warmup));
   }
 
   static Run wordnet(String id, Settings s) {
