@@ -32,7 +32,7 @@ public final class Demo {
   public record Settings(boolean quick, int recoverySteps, int recoveryMatrices, int recoveryDim, int wordnetSteps,
                          int wordnetBatch, int wordnetSeq, int testLimit) {
     public static Settings of(boolean quick) {
-      return quick ? new Settings(true, 300, 24, 32, 16, 8, 24, 300) : new Settings(false, 800, 24, 32, 120, 32, 48, 2000);
+      return quick ? new Settings(true, 300, 24, 32, 16, 8, 24, 300) : new Settings(false, 800, 24, 32, 120, 16, 32, 1000);
     }
   }
 
@@ -131,11 +131,13 @@ public final class Demo {
         "--policy-param", (policy.equals("adalora") ? "tInit=" : "initialWarmup=") + warmup));
   }
 
+  /** WordNet with the settings of the trainer's SalientLoRA-vs-probe table (trainer/README.md). */
   static Run wordnet(String id, Settings s) {
     return new Run(id, "MiniLM + SalientLoRA, WordNet supersenses", "kafka-async", List.of("--task", "wordnet",
         "--model", "minilm", "--policy", "salientlora", "--steps", Integer.toString(s.wordnetSteps()),
-        "--batch", Integer.toString(s.wordnetBatch()), "--seq", Integer.toString(s.wordnetSeq()), "--rank", "8",
-        "--target-rank", "2", "--eval-limit", "300", "--test-limit", Integer.toString(s.testLimit())));
+        "--batch", Integer.toString(s.wordnetBatch()), "--seq", Integer.toString(s.wordnetSeq()), "--lr", "3e-3",
+        "--orth-coef", "0.1", "--rank", "12", "--target-rank", "4", "--eval-limit", "300",
+        "--test-limit", Integer.toString(s.testLimit())));
   }
 
   @SuppressWarnings("unchecked")
