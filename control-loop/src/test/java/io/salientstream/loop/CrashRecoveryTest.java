@@ -111,7 +111,8 @@ class CrashRecoveryTest {
     ExperimentSpec spec = KafkaHosts.registration(id, "", Policies.create("salientlora", params, layout), params,
         "synthetic", "synthetic", STEPS, 1, "kafka-sync");
     RankPolicy reference = PolicySpecs.create(spec); // the uninterrupted run's decisions
-    long seed = System.nanoTime();
+    // -Dsalientstream.crash.seed=N replays the kill points of an earlier run (printed below)
+    long seed = Long.getLong("salientstream.crash.seed", System.nanoTime());
     Random kills = new Random(seed);
     TreeSet<Long> killAt = new TreeSet<>();
     while (killAt.size() < 3) {
@@ -122,6 +123,7 @@ class CrashRecoveryTest {
     List<RankPruneCommand> applied = new ArrayList<>();
     List<Decision> expected = new ArrayList<>();
     List<CompletableFuture<Void>> restarts = new ArrayList<>();
+    Map<Child, CompletableFuture<Void>> restarting = new HashMap<>();
     int n = layout.totalRank();
     boolean[] mask = new boolean[n];
     java.util.Arrays.fill(mask, true);
@@ -141,14 +143,20 @@ class CrashRecoveryTest {
             default -> new Child[] {analyzer, pruner};
           };
           for (Child c : victims) {
+            CompletableFuture<Void> previous = restarting.get(c);
+            if (previous != null) {
+              previous.get(120, TimeUnit.SECONDS); // a kill hits a running process, not one still starting
+            }
             c.kill();
-            restarts.add(CompletableFuture.runAsync(() -> {
+            CompletableFuture<Void> restart = CompletableFuture.runAsync(() -> {
               try {
                 c.start();
               } catch (Exception e) {
                 throw new IllegalStateException(e);
               }
-            }));
+            });
+            restarting.put(c, restart);
+            restarts.add(restart);
           }
         }
         SingularValueStep event = step(spec, id, s, walk, mask, values);
