@@ -49,6 +49,11 @@ public final class SchemaHistoryCheck {
     }
     List<Finding> findings = check(schemaDir, historyDir);
     findings.forEach(f -> System.out.println("[schemas] " + (f.ok() ? "OK   " : "FAIL ") + f.schemaFile() + ": " + f.message()));
+    requireCompatible(findings);
+  }
+
+  /** Throws, naming every failing schema and why, unless all findings are OK. */
+  public static void requireCompatible(List<Finding> findings) {
     List<Finding> failures = findings.stream().filter(f -> !f.ok()).toList();
     if (!failures.isEmpty()) {
       throw new IllegalStateException(failures.size() + " schema(s) break BACKWARD compatibility or lack history: "

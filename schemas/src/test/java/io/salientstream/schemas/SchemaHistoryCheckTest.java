@@ -47,7 +47,7 @@ class SchemaHistoryCheckTest {
       assertThat(f.schemaFile()).isEqualTo("SingularValueStep.avsc");
       assertThat(f.message()).contains("READER_FIELD_MISSING_DEFAULT").contains("gpuId");
     });
-    assertThatThrownBy(() -> SchemaHistoryCheck.main(new String[] {"check", schemaDir.toString(), historyDir.toString()}))
+    assertThatThrownBy(() -> SchemaHistoryCheck.requireCompatible(SchemaHistoryCheck.check(schemaDir, historyDir)))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("SingularValueStep.avsc");
   }
