@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,7 +52,10 @@ public final class KafkaAllocationHost implements AllocationHost {
   private final Duration syncTimeout;
   private final Set<Need> needs;
   private final LoopLatency latency = new LoopLatency();
-  private final Map<Long, Long> emittedAtNanos = new HashMap<>();
+  /** Emit times of the last {@value #EMIT_HISTORY} steps (ring buffer; a command decided earlier is not timed). */
+  private static final int EMIT_HISTORY = 1 << 14;
+  private final long[] emittedStep = new long[EMIT_HISTORY];
+  private final long[] emittedNanos = new long[EMIT_HISTORY];
   private final int statusEvery;
   private long commandsApplied;
   private long lagStepsTotal;
@@ -76,6 +78,7 @@ public final class KafkaAllocationHost implements AllocationHost {
     this.decidesAt = decidesAt;
     this.syncTimeout = syncTimeout;
     this.statusEvery = statusEvery;
+    java.util.Arrays.fill(emittedStep, -1);
     this.needs = switch (spec.getPolicy()) {
       case "adalora" -> EnumSet.of(Need.TRIPLET_IMPORTANCE);
       case "prilora" -> throw new IllegalArgumentException("policy prilora prunes entries of A, which the Kafka loop"
@@ -105,7 +108,9 @@ public final class KafkaAllocationHost implements AllocationHost {
     SingularValueStep event = toEvent(e);
     long now = System.nanoTime();
     client.emit(event);
-    emittedAtNanos.put(e.step(), now);
+    int slot = (int) (e.step() & (EMIT_HISTORY - 1));
+    emittedStep[slot] = e.step();
+    emittedNanos[slot] = now;
     if (stepsSeen++ == 0) {
       firstStepNanos = now;
     }
@@ -122,9 +127,10 @@ public final class KafkaAllocationHost implements AllocationHost {
     List<MaskCommand> out = new ArrayList<>(received.size());
     long receivedAt = System.nanoTime();
     for (RankPruneCommand c : received) {
-      Long sent = emittedAtNanos.remove(c.getDecidedAtStep());
-      if (sent != null) {
-        latency.add((receivedAt - sent) / 1e6);
+      int at = (int) (c.getDecidedAtStep() & (EMIT_HISTORY - 1));
+      if (emittedStep[at] == c.getDecidedAtStep()) {
+        latency.add((receivedAt - emittedNanos[at]) / 1e6);
+        emittedStep[at] = -1;
       }
       long lag = Math.max(0, e.step() - c.getApplyAtStep()); // steps the command arrived too late for
       lagStepsTotal += lag;
@@ -132,7 +138,6 @@ public final class KafkaAllocationHost implements AllocationHost {
       commandsApplied++;
       out.add(toMaskCommand(c));
     }
-    emittedAtNanos.keySet().removeIf(s -> s < e.step() - 10_000);
     if (statusEvery > 0 && e.step() % statusEvery == 0) {
       status(TrainerState.RUNNING, stepsPerSecond());
     }
