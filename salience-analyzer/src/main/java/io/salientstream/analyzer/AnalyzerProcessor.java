@@ -3,7 +3,6 @@ package io.salientstream.analyzer;
 import io.salientstream.avro.DeadLetterReason;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.SalienceReport;
-import io.salientstream.avro.SingularValueStep;
 import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Diagnostics;
 import io.salientstream.core.policy.MaskUpdate;
@@ -77,10 +76,11 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
   public static final String PARKED = "analyzer-parked-events";
 
   /**
-   * Rows after which a decision-free policy (warm-up, fixed rank) is snapshotted if its state is small. A policy
-   * whose state grows with its rows (SalientLoRA inside a long window) fails that test, so it is retried only at
-   * 64, 128, 256, ... rows since the last snapshot: encoding a snapshot costs O(window), and trying it on every step
-   * made each step cost O(window) (the analyzer spent over 40% of its time encoding snapshots it then discarded).
+   * Rows after which a decision-free policy (warm-up, fixed rank, AdaLoRA between decisions) is snapshotted if its
+   * state is small; tried at 64, 128, 256, ... rows since the last snapshot (encoding costs O(state)). A policy that
+   * buffers its steps ({@link RankPolicy#bufferedSteps()} > 0, SalientLoRA inside a window) is not tried at all: its
+   * snapshot holds those steps and is never smaller than their rows (encoding such snapshots only to discard them
+   * took 20-45% of the analyzer's thread).
    */
   static final int COMPACT_EVERY_ROWS = 64;
 
@@ -97,7 +97,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
   private KeyValueStore<String, byte[]> headers;
   private KeyValueStore<String, byte[]> rows;
   private KeyValueStore<String, byte[]> snapshots;
-  private Deserializer<SingularValueStep> stepDeserializer;
+  private Deserializer<StepEvent> stepDeserializer;
   private Deserializer<ExperimentSpec> specDeserializer;
   private final Map<String, Live> live = new HashMap<>();
 
@@ -180,7 +180,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
       seenGeneration = cacheGeneration;
       live.clear();
     }
-    SingularValueStep event = DeadLetters.decode(stepDeserializer, pos, value);
+    StepEvent event = DeadLetters.decode(stepDeserializer, pos, value);
     byte[] specBytes = specs.get(key);
     if (specBytes == null) {
       // the registration may still be on its way (no order between the two input topics): wait for it
@@ -204,34 +204,34 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
       header = null;
     }
     if (header == null) {
-      header = ExperimentHeader.fresh(event.getRunId(), event.getEpoch(), fingerprint);
-    } else if (event.getEpoch() < header.epoch()) {
-      throw new RejectedRecord(DeadLetterReason.STALE_EPOCH, "experiment '" + key + "' step " + event.getStep()
-          + ": event of epoch " + event.getEpoch() + " (run " + event.getRunId() + ") but epoch " + header.epoch()
+      header = ExperimentHeader.fresh(event.runId(), event.epoch(), fingerprint);
+    } else if (event.epoch() < header.epoch()) {
+      throw new RejectedRecord(DeadLetterReason.STALE_EPOCH, "experiment '" + key + "' step " + event.step()
+          + ": event of epoch " + event.epoch() + " (run " + event.runId() + ") but epoch " + header.epoch()
           + " (run " + header.runId() + ") is current");
-    } else if (event.getEpoch() > header.epoch()) {
-      if (event.getStep() == 0) {
+    } else if (event.epoch() > header.epoch()) {
+      if (event.step() == 0) {
         forget(key);
-        header = ExperimentHeader.fresh(event.getRunId(), event.getEpoch(), fingerprint);
-      } else if (event.getStep() == header.lastStep() + 1) {
-        header = header.withRun(event.getRunId(), event.getEpoch());
+        header = ExperimentHeader.fresh(event.runId(), event.epoch(), fingerprint);
+      } else if (event.step() == header.lastStep() + 1) {
+        header = header.withRun(event.runId(), event.epoch());
       } else {
         throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, "experiment '" + key + "': new epoch "
-            + event.getEpoch() + " starts at step " + event.getStep() + " but can only resume at step "
+            + event.epoch() + " starts at step " + event.step() + " but can only resume at step "
             + (header.lastStep() + 1) + " or restart at step 0");
       }
     }
-    if (header.lastStep() >= 0 && event.getStep() <= header.lastStep()) {
+    if (header.lastStep() >= 0 && event.step() <= header.lastStep()) {
       metrics.duplicates.increment();
       return; // duplicate: already applied
     }
-    if (header.lastStep() >= 0 && event.getStep() != header.lastStep() + 1) {
-      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, "experiment '" + key + "' epoch " + event.getEpoch()
-          + ": step " + event.getStep() + " arrived but step " + (header.lastStep() + 1) + " is next (gap)");
+    if (header.lastStep() >= 0 && event.step() != header.lastStep() + 1) {
+      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, "experiment '" + key + "' epoch " + event.epoch()
+          + ": step " + event.step() + " arrived but step " + (header.lastStep() + 1) + " is next (gap)");
     }
 
     RankPolicy policy = policyFor(key, spec, header);
-    StepInput input = StepRows.toInput(event);
+    StepInput input = event.toInput();
     long t0 = System.nanoTime();
     Optional<Decision> decision = policy.onStep(input);
     double millis = (System.nanoTime() - t0) / 1e6;
@@ -240,29 +240,30 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
     if (decision.isPresent()) {
       snapshots.put(key, policy.snapshotState());
       deleteRows(key);
-      ExperimentHeader next = header.afterSnapshot(event.getStep(), true);
+      ExperimentHeader next = header.afterSnapshot(event.step(), true);
       headers.put(key, next.encode());
       SalienceReport report = report(spec, event, decision.get(), header.windowIndex(), millis);
-      context.forward(new Record<String, Object>(key, report, event.getWallClockMs().toEpochMilli()), AnalyzerTopology.REPORTS_SINK);
+      context.forward(new Record<String, Object>(key, report, event.wallClockMs()), AnalyzerTopology.REPORTS_SINK);
       metrics.decisions.increment();
       metrics.lastComputeMillis = millis;
     } else {
-      ExperimentHeader next = header.afterStep(event.getStep());
-      if (compactionDue(next.rowsSinceSnapshot())) {
+      ExperimentHeader next = header.afterStep(event.step());
+      // a policy buffering its steps (SalientLoRA inside a window) has a snapshot at least as large as the rows
+      if (compactionDue(next.rowsSinceSnapshot()) && policy.bufferedSteps() == 0) {
         byte[] snap = policy.snapshotState();
         if (snap.length <= (long) next.rowsSinceSnapshot() * rowSize(input) / 2) {
           snapshots.put(key, snap);
           deleteRows(key);
-          next = header.afterSnapshot(event.getStep(), false);
+          next = header.afterSnapshot(event.step(), false);
           headers.put(key, next.encode());
-          live.put(key, new Live(policy, event.getStep(), fingerprint, spec));
+          live.put(key, new Live(policy, event.step(), fingerprint, spec));
           return;
         }
       }
-      rows.put(rowKey(key, event.getStep()), StepRows.encode(input));
+      rows.put(rowKey(key, event.step()), StepRows.encode(input));
       headers.put(key, next.encode());
     }
-    live.put(key, new Live(policy, event.getStep(), fingerprint, spec));
+    live.put(key, new Live(policy, event.step(), fingerprint, spec));
   }
 
   private static int rowSize(StepInput in) {
@@ -325,14 +326,14 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
     return b.append(digits).toString();
   }
 
-  private SalienceReport report(ExperimentSpec spec, SingularValueStep event, Decision d, int windowIndex, double millis) {
+  private SalienceReport report(ExperimentSpec spec, StepEvent event, Decision d, int windowIndex, double millis) {
     Diagnostics diag = d.diagnostics();
     int windowLength = diag.windowLength() > 0 ? diag.windowLength() : 1;
     boolean[] keep = ((MaskUpdate.TripletMask) d.mask()).keep();
     return SalienceReport.newBuilder()
         .setExperimentId(spec.getExperimentId())
-        .setRunId(event.getRunId())
-        .setEpoch(event.getEpoch())
+        .setRunId(event.runId())
+        .setEpoch(event.epoch())
         .setPolicy(spec.getPolicy())
         .setWindowIndex(windowIndex)
         .setWindowStartStep(d.decidedAt() - windowLength + 1)

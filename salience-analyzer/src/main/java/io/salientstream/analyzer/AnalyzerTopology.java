@@ -3,7 +3,6 @@ package io.salientstream.analyzer;
 import io.salientstream.avro.DeadLetter;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.SalienceReport;
-import io.salientstream.avro.SingularValueStep;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -31,7 +30,7 @@ public final class AnalyzerTopology {
    */
   public record Config(String applicationName, Topics topics,
                        Supplier<Deserializer<ExperimentSpec>> specDeserializer,
-                       Supplier<Deserializer<SingularValueStep>> stepDeserializer,
+                       Supplier<Deserializer<StepEvent>> stepDeserializer,
                        Serializer<SalienceReport> reportSerializer,
                        Serializer<DeadLetter> deadLetterSerializer,
                        java.time.Duration unknownExperimentGrace) {
@@ -40,7 +39,7 @@ public final class AnalyzerTopology {
     public static final java.time.Duration DEFAULT_GRACE = java.time.Duration.ofSeconds(30);
 
     public Config(String applicationName, Topics topics, Supplier<Deserializer<ExperimentSpec>> specDeserializer,
-                  Supplier<Deserializer<SingularValueStep>> stepDeserializer, Serializer<SalienceReport> reportSerializer,
+                  Supplier<Deserializer<StepEvent>> stepDeserializer, Serializer<SalienceReport> reportSerializer,
                   Serializer<DeadLetter> deadLetterSerializer) {
       this(applicationName, topics, specDeserializer, stepDeserializer, reportSerializer, deadLetterSerializer, DEFAULT_GRACE);
     }

@@ -3,7 +3,6 @@ package io.salientstream.analyzer;
 import io.salientstream.avro.DeadLetter;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.SalienceReport;
-import io.salientstream.avro.SingularValueStep;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.StreamsApp;
 import java.nio.file.Path;
@@ -37,7 +36,7 @@ public final class SalienceAnalyzer implements AutoCloseable {
     AnalyzerMetrics metrics = new AnalyzerMetrics();
     AnalyzerTopology.Config c = new AnalyzerTopology.Config(applicationId, topics,
         () -> EventSerdes.of(ExperimentSpec.class, config).deserializer(),
-        () -> EventSerdes.of(SingularValueStep.class, config).deserializer(),
+        () -> StepEventReader.deserializer(config),
         EventSerdes.of(SalienceReport.class, config).serializer(),
         EventSerdes.of(DeadLetter.class, config).serializer());
     Properties props = StreamsApp.config(applicationId, stateDir, config);

@@ -1,11 +1,9 @@
 package io.salientstream.analyzer;
 
-import io.salientstream.avro.MatrixSingularValues;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.core.policy.StepInput;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.util.List;
 
 /**
  * Converts singular-value events into the policy's {@link StepInput} and encodes that input as one compact store row
@@ -19,27 +17,9 @@ public final class StepRows {
 
   private StepRows() {}
 
-  /** The policy input carried by an event, in the experiment's global order. */
+  /** The policy input carried by an event, in the experiment's global order (see {@link StepEvent#toInput}). */
   public static StepInput toInput(SingularValueStep e) {
-    int n = 0;
-    boolean scores = true;
-    for (MatrixSingularValues m : e.getMatrices()) {
-      n += m.getSingularValues().size();
-      scores &= m.getImportance() != null;
-    }
-    double[] sv = new double[n];
-    double[] imp = scores ? new double[n] : null;
-    int i = 0;
-    for (MatrixSingularValues m : e.getMatrices()) {
-      List<Float> v = m.getSingularValues();
-      for (int j = 0; j < v.size(); j++, i++) {
-        sv[i] = v.get(j);
-        if (imp != null) {
-          imp[i] = m.getImportance().get(j);
-        }
-      }
-    }
-    return new StepInput(e.getStep(), e.getOrthRegLoss(), sv, imp, null);
+    return StepEvent.of(e).toInput();
   }
 
   /** Encodes one row (big-endian, the layout above; the same bytes {@link java.io.DataOutputStream} would write). */

@@ -3,8 +3,6 @@ package io.salientstream.analyzer;
 import io.salientstream.avro.AdaptedMatrix;
 import io.salientstream.avro.DeadLetterReason;
 import io.salientstream.avro.ExperimentSpec;
-import io.salientstream.avro.MatrixSingularValues;
-import io.salientstream.avro.SingularValueStep;
 import io.salientstream.streams.RejectedRecord;
 import java.util.List;
 
@@ -23,66 +21,72 @@ public final class StepValidator {
 
   private StepValidator() {}
 
-  public static void validate(String key, ExperimentSpec spec, SingularValueStep e) {
-    String where = "experiment '" + key + "' step " + e.getStep();
+  public static void validate(String key, ExperimentSpec spec, StepEvent e) {
     if (spec == null) {
-      throw new RejectedRecord(DeadLetterReason.UNKNOWN_EXPERIMENT,
-          where + ": no experiment registered under this id (register it on the experiments topic first)");
+      throw new RejectedRecord(DeadLetterReason.UNKNOWN_EXPERIMENT, "experiment '" + key + "' step " + e.step()
+          + ": no experiment registered under this id (register it on the experiments topic first)");
     }
-    if (!key.equals(e.getExperimentId())) {
-      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE,
-          where + ": record key does not match experimentId '" + e.getExperimentId() + "'");
+    if (!key.equals(e.experimentId())) {
+      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where(key, e)
+          + ": record key does not match experimentId '" + e.experimentId() + "'");
     }
-    if (e.getStep() < 0) {
-      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": step must be >= 0");
+    if (e.step() < 0) {
+      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where(key, e) + ": step must be >= 0");
     }
     List<AdaptedMatrix> expected = spec.getMatrices();
-    List<MatrixSingularValues> got = e.getMatrices();
-    if (got.size() != expected.size()) {
+    if (e.matrixCount() != expected.size()) {
       throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH,
-          where + ": " + got.size() + " matrices, the experiment registers " + expected.size());
+          where(key, e) + ": " + e.matrixCount() + " matrices, the experiment registers " + expected.size());
     }
     boolean needsR = spec.getPolicy().equals("salientlora");
     boolean needsImportance = spec.getPolicy().equals("adalora");
-    if (needsR && !Double.isFinite(e.getOrthRegLoss())) {
-      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": orthRegLoss is " + e.getOrthRegLoss());
+    if (needsR && !Double.isFinite(e.orthRegLoss())) {
+      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where(key, e) + ": orthRegLoss is " + e.orthRegLoss());
     }
-    for (int k = 0; k < got.size(); k++) {
-      MatrixSingularValues m = got.get(k);
+    double[] sv = e.singularValues();
+    double[] importance = e.importance();
+    int offset = 0;
+    for (int k = 0; k < expected.size(); k++) {
       AdaptedMatrix a = expected.get(k);
-      String at = where + " matrix " + k + " '" + m.getName() + "'";
-      if (!m.getName().equals(a.getName())) {
-        throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, at + ": expected matrix '" + a.getName() + "' at this position");
+      if (!e.names()[k].equals(a.getName())) {
+        throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, at(key, e, k) + ": expected matrix '" + a.getName() + "' at this position");
       }
       int r = a.getInitialRank();
-      checkLength(at, "singularValues", m.getSingularValues().size(), r);
-      checkLength(at, "mask", m.getMask().size(), r);
-      List<Float> sv = m.getSingularValues();
+      checkLength(key, e, k, "singularValues", e.valueLengths()[k], r);
+      checkLength(key, e, k, "mask", e.maskLengths()[k], r);
       for (int i = 0; i < r; i++) {
-        float v = sv.get(i);
-        if (!Float.isFinite(v)) {
-          throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, at + ": singularValues[" + i + "] is " + v);
+        if (!Double.isFinite(sv[offset + i])) {
+          throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, at(key, e, k) + ": singularValues[" + i + "] is " + (float) sv[offset + i]);
         }
       }
       if (needsImportance) {
-        if (m.getImportance() == null) {
-          throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, at + ": importance is required by policy adalora");
+        if (e.importanceLengths()[k] < 0) {
+          throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, at(key, e, k) + ": importance is required by policy adalora");
         }
-        checkLength(at, "importance", m.getImportance().size(), r);
+        checkLength(key, e, k, "importance", e.importanceLengths()[k], r);
         for (int i = 0; i < r; i++) {
-          double v = m.getImportance().get(i);
-          if (!Double.isFinite(v)) {
-            throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, at + ": importance[" + i + "] is " + v);
+          if (!Double.isFinite(importance[offset + i])) {
+            throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, at(key, e, k) + ": importance[" + i + "] is " + importance[offset + i]);
           }
         }
       }
+      offset += r;
     }
   }
 
-  private static void checkLength(String at, String field, int got, int expected) {
+  private static String where(String key, StepEvent e) {
+    return "experiment '" + key + "' step " + e.step();
+  }
+
+  /** Messages are built only on failure (this runs for every event). */
+  private static String at(String key, StepEvent e, int k) {
+    return where(key, e) + " matrix " + k + " '" + e.names()[k] + "'";
+  }
+
+  private static void checkLength(String key, StepEvent e, int k, String field, int got, int expected) {
     if (got != expected) {
       throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH,
-          at + ": " + field + " has " + got + " entries, the matrix has rank " + expected);
+          at(key, e, k) + ": " + field + " has " + got + " entries, the matrix has rank " + expected);
     }
   }
 }

@@ -66,7 +66,7 @@ class AnalyzerMatchesInProcessPolicyTest {
     AnalyzerMetrics metrics = new AnalyzerMetrics();
     AnalyzerTopology.Config config = new AnalyzerTopology.Config("t", new AnalyzerTopology.Topics("exp", "sv", "rep", "dlq"),
         () -> EventSerdes.of(ExperimentSpec.class, serdeConfig).deserializer(),
-        () -> EventSerdes.of(SingularValueStep.class, serdeConfig).deserializer(),
+        () -> StepEventReader.deserializer(serdeConfig),
         EventSerdes.of(SalienceReport.class, serdeConfig).serializer(),
         EventSerdes.of(DeadLetter.class, serdeConfig).serializer());
     Properties props = new Properties();

@@ -65,7 +65,7 @@ class AnalyzerTopologyTest {
     AnalyzerTopology.Topics topics = new AnalyzerTopology.Topics("exp", "sv", "reports", "dlq");
     AnalyzerTopology.Config config = new AnalyzerTopology.Config("salience-analyzer-test", topics,
         () -> EventSerdes.of(ExperimentSpec.class, serdeConfig).deserializer(),
-        () -> EventSerdes.of(SingularValueStep.class, serdeConfig).deserializer(),
+        () -> StepEventReader.deserializer(serdeConfig),
         EventSerdes.of(SalienceReport.class, serdeConfig).serializer(),
         EventSerdes.of(DeadLetter.class, serdeConfig).serializer());
     metrics = new AnalyzerMetrics();

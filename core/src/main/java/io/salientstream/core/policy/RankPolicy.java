@@ -42,6 +42,15 @@ public interface RankPolicy {
     /** The total budget the schedule prescribes at step s (pure function of the parameters). */
     int budgetAt(long step);
 
+    /**
+     * How many step inputs the policy holds right now — SalientLoRA's time-series window; 0 for a policy whose state
+     * does not grow with the steps fed. A host that persists state (the salience-analyzer) uses it to see when a
+     * {@link #snapshotState() snapshot} is small, without encoding one.
+     */
+    default int bufferedSteps() {
+        return 0;
+    }
+
     /** The latest decision, if any (what a host that restarts must re-apply). */
     Optional<Decision> lastDecision();
 

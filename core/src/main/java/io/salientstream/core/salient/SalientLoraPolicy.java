@@ -201,6 +201,12 @@ public final class SalientLoraPolicy implements RankPolicy {
                  boolean[] pending, long pendingFrom, int rows, byte[] window, byte[] reg, DecisionState lastDecision) {
     }
 
+    /** The rows of the current time-series window. */
+    @Override
+    public int bufferedSteps() {
+        return rows;
+    }
+
     @Override
     public byte[] snapshotState() {
         DecisionState d = null;

@@ -8,6 +8,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.AvroTypeException;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -37,6 +39,7 @@ public class KafkaAvroDeserializer implements Deserializer<Object> {
     private boolean ownsClient;
     private boolean specific;
     private Class<?> readerClass;
+    private Function<Schema, ? extends DatumReader<?>> readerFactory;
     private final Map<String, DatumReader<Object>> readers = new ConcurrentHashMap<>();
 
     /** For Kafka's reflective construction; {@link #configure} must follow. */
@@ -58,6 +61,21 @@ public class KafkaAvroDeserializer implements Deserializer<Object> {
     public KafkaAvroDeserializer(SchemaRegistryClient client, Map<String, ?> configs, boolean isKey) {
         this.client = client;
         configure(configs, isKey);
+    }
+
+    /**
+     * A deserializer that decodes each writer schema's records with the {@link DatumReader} {@code readers} returns
+     * for it (called once per schema id) — for a consumer that wants its own in-memory form, e.g. float arrays read
+     * straight into primitive arrays instead of boxed lists. Framing, registry look-up, the end-of-body check and
+     * failure reporting are those of every other reader; {@code configs} holds the registry settings. An
+     * {@link AvroRuntimeException} from {@code readers} (a schema it cannot read) is reported as a schema mismatch.
+     */
+    @SuppressWarnings("unchecked")
+    public static <T> Deserializer<T> withReaders(Map<String, ?> configs, Function<Schema, ? extends DatumReader<? extends T>> readers) {
+        KafkaAvroDeserializer d = new KafkaAvroDeserializer();
+        d.readerFactory = readers;
+        d.configure(configs, false);
+        return (Deserializer<T>) (Deserializer<?>) d;
     }
 
     @Override
@@ -145,7 +163,16 @@ public class KafkaAvroDeserializer implements Deserializer<Object> {
             return cached;
         }
         DatumReader<Object> reader;
-        if (!specific || !isNamed(writer)) {
+        if (readerFactory != null) {
+            try {
+                @SuppressWarnings("unchecked")
+                DatumReader<Object> custom = (DatumReader<Object>) readerFactory.apply(writer);
+                reader = custom;
+            } catch (AvroRuntimeException e) {
+                throw new WireFormatException(WireFormatException.Reason.SCHEMA_MISMATCH, topic, partition, offset,
+                        id, e.getMessage(), e);
+            }
+        } else if (!specific || !isNamed(writer)) {
             reader = new GenericDatumReader<>(writer, writer, GenericData.get());
         } else {
             Class<?> type = readerClass;

@@ -1,0 +1,209 @@
+package io.salientstream.analyzer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.salientstream.avro.InputStatsSummary;
+import io.salientstream.avro.MatrixSingularValues;
+import io.salientstream.avro.SingularValueStep;
+import io.salientstream.registry.serde.WireFormatException;
+import io.salientstream.registry.server.InMemorySchemaLog;
+import io.salientstream.registry.server.SchemaRegistryServer;
+import io.salientstream.streams.EventSerdes;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * The analyzer's direct reader must give exactly the event the generic path (SpecificRecord → {@link StepEvent#of})
+ * gives, for any event the schema allows: importance present, absent or on some matrices only, PRILoRA input
+ * statistics, vectors of unequal lengths, arrays split into several Avro blocks, NaN and infinities.
+ */
+class StepEventReaderTest {
+
+  private static SchemaRegistryServer registry;
+  private static Map<String, Object> serdeConfig;
+
+  @BeforeContainer
+  static void startRegistry() {
+    registry = SchemaRegistryServer.builder(new InMemorySchemaLog()).port(0).build().start();
+    serdeConfig = Map.of("schema.registry.url", registry.url());
+  }
+
+  @AfterContainer
+  static void stopRegistry() {
+    registry.close();
+  }
+
+  @Property(tries = 200)
+  void directReadEqualsGenericPath(@ForAll long seed, @ForAll @IntRange(min = 0, max = 12) int matrices,
+                                   @ForAll boolean blocked) throws IOException {
+    SingularValueStep record = randomStep(new Random(seed), matrices);
+    byte[] body = encode(record, blocked);
+
+    StepEvent direct = new StepEventReader().read(null, DecoderFactory.get().binaryDecoder(body, null));
+    StepEvent viaRecord = StepEvent.of(record);
+
+    assertSameEvent(direct, viaRecord);
+  }
+
+  @Property(tries = 20)
+  void aReaderKeepsGivingRightEventsWhenSizesChange(@ForAll long seed) throws IOException {
+    StepEventReader reader = new StepEventReader(); // its size hint comes from the previous event
+    Random rnd = new Random(seed);
+    for (int i = 0; i < 10; i++) {
+      SingularValueStep record = randomStep(rnd, rnd.nextInt(8));
+      StepEvent direct = reader.read(null, DecoderFactory.get().binaryDecoder(encode(record, false), null));
+      assertSameEvent(direct, StepEvent.of(record));
+    }
+  }
+
+  @Property(tries = 1)
+  void throughTheRegistryBothWriterSchemasGiveTheSameEvent() {
+    Random rnd = new Random(7);
+    SingularValueStep record = randomStep(rnd, 5);
+    Serializer<Object> serializer = EventSerdes.anyValue(serdeConfig);
+    Deserializer<StepEvent> deserializer = StepEventReader.deserializer(serdeConfig);
+
+    byte[] compiled = serializer.serialize("sv", record);
+    StepEvent direct = deserializer.deserialize("sv", compiled);
+    assertSameEvent(direct, StepEvent.of(record));
+
+    // the same record written by a producer whose schema has one more field (a compatible newer version)
+    Schema newer = withExtraField(SingularValueStep.getClassSchema());
+    GenericRecord r = copyInto(record, newer);
+    byte[] newerBytes = serializer.serialize("sv-newer", r);
+    assertThat(schemaId(newerBytes)).as("the newer schema's id").isNotEqualTo(schemaId(compiled));
+    assertSameEvent(deserializer.deserialize("sv-newer", newerBytes), StepEvent.of(record));
+
+    // a truncated body is reported as such, with the schema id
+    byte[] truncated = Arrays.copyOf(compiled, compiled.length - 9);
+    assertThatThrownBy(() -> deserializer.deserialize("sv", truncated))
+        .isInstanceOf(WireFormatException.class).hasMessageContaining("ends before");
+    // and bytes left after a complete event too
+    byte[] longer = Arrays.copyOf(compiled, compiled.length + 3);
+    assertThatThrownBy(() -> deserializer.deserialize("sv", longer))
+        .isInstanceOf(WireFormatException.class).hasMessageContaining("bytes left");
+  }
+
+  private static int schemaId(byte[] framed) {
+    return java.nio.ByteBuffer.wrap(framed, 1, 4).getInt();
+  }
+
+  static void assertSameEvent(StepEvent actual, StepEvent expected) {
+    assertThat(List.of(actual.experimentId(), actual.runId(), actual.epoch(), actual.step(), actual.wallClockMs(),
+        actual.orthRegLoss(), actual.taskLoss(), actual.learningRate()))
+        .isEqualTo(List.of(expected.experimentId(), expected.runId(), expected.epoch(), expected.step(),
+            expected.wallClockMs(), expected.orthRegLoss(), expected.taskLoss(), expected.learningRate()));
+    assertThat(actual.names()).containsExactly(expected.names());
+    assertThat(actual.valueLengths()).containsExactly(expected.valueLengths());
+    assertThat(actual.maskLengths()).containsExactly(expected.maskLengths());
+    assertThat(actual.importanceLengths()).containsExactly(expected.importanceLengths());
+    // Arrays.equals on double[] compares bits (0.0 and -0.0 differ, NaN equals NaN)
+    assertThat(Arrays.equals(actual.singularValues(), expected.singularValues()))
+        .as("singular values %s vs %s", Arrays.toString(actual.singularValues()), Arrays.toString(expected.singularValues()))
+        .isTrue();
+    assertThat(Arrays.equals(actual.importance(), expected.importance()))
+        .as("importance %s vs %s", Arrays.toString(actual.importance()), Arrays.toString(expected.importance()))
+        .isTrue();
+  }
+
+  private static SingularValueStep randomStep(Random rnd, int matrices) {
+    List<MatrixSingularValues> ms = new ArrayList<>();
+    for (int k = 0; k < matrices; k++) {
+      int r = rnd.nextInt(40);
+      List<Float> v = new ArrayList<>();
+      for (int i = 0; i < r; i++) {
+        v.add(switch (rnd.nextInt(20)) {
+          case 0 -> Float.NaN;
+          case 1 -> Float.POSITIVE_INFINITY;
+          case 2 -> -0.0f;
+          default -> (float) rnd.nextGaussian();
+        });
+      }
+      List<Boolean> mask = new ArrayList<>();
+      for (int i = rnd.nextInt(3) == 0 ? rnd.nextInt(40) : r; i > 0; i--) {
+        mask.add(rnd.nextBoolean());
+      }
+      List<Double> imp = null;
+      if (rnd.nextInt(3) > 0) {
+        imp = new ArrayList<>();
+        for (int i = rnd.nextInt(4) == 0 ? rnd.nextInt(40) : r; i > 0; i--) {
+          imp.add(rnd.nextInt(30) == 0 ? Double.NaN : rnd.nextGaussian());
+        }
+      }
+      InputStatsSummary stats = null;
+      if (rnd.nextInt(4) == 0) {
+        List<Float> norms = new ArrayList<>();
+        for (int i = rnd.nextInt(20); i > 0; i--) {
+          norms.add(rnd.nextFloat());
+        }
+        stats = new InputStatsSummary(norms, rnd.nextDouble(), rnd.nextDouble());
+      }
+      ms.add(MatrixSingularValues.newBuilder().setName("layer." + k + ".m" + rnd.nextInt(1000)).setLayer(k)
+          .setSingularValues(v).setMask(mask).setImportance(imp).setInputStats(stats).build());
+    }
+    return SingularValueStep.newBuilder().setExperimentId("exp-" + rnd.nextInt(100)).setRunId("run-" + rnd.nextInt())
+        .setEpoch(rnd.nextInt(5)).setStep(rnd.nextInt(100_000)).setWallClockMs(Instant.ofEpochMilli(rnd.nextLong() >>> 20))
+        .setOrthRegLoss(rnd.nextDouble()).setTaskLoss(rnd.nextDouble()).setLearningRate(rnd.nextDouble())
+        .setMatrices(ms).build();
+  }
+
+  /** Avro binary; {@code blocked} splits arrays into blocks with byte counts (negative item counts). */
+  private static byte[] encode(SingularValueStep record, boolean blocked) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    BinaryEncoder enc = blocked ? new EncoderFactory().configureBlockSize(64).blockingBinaryEncoder(out, null)
+        : EncoderFactory.get().binaryEncoder(out, null);
+    new SpecificDatumWriter<>(SingularValueStep.class).write(record, enc);
+    enc.flush();
+    return out.toByteArray();
+  }
+
+  private static Schema withExtraField(Schema s) {
+    List<Schema.Field> fields = new ArrayList<>();
+    for (Schema.Field f : s.getFields()) {
+      fields.add(new Schema.Field(f, f.schema()));
+    }
+    fields.add(new Schema.Field("hostName", SchemaBuilder.builder().stringType(), "added later", "unknown"));
+    return Schema.createRecord(s.getName(), s.getDoc(), s.getNamespace(), false, fields);
+  }
+
+  private static GenericRecord copyInto(SingularValueStep record, Schema schema) {
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
+      new SpecificDatumWriter<>(SingularValueStep.class).write(record, enc);
+      enc.flush();
+      GenericRecord g = new org.apache.avro.generic.GenericDatumReader<GenericRecord>(SingularValueStep.getClassSchema(),
+          SingularValueStep.getClassSchema()).read(null, DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
+      GenericData.Record r = new GenericData.Record(schema);
+      for (Schema.Field f : SingularValueStep.getClassSchema().getFields()) {
+        r.put(f.name(), g.get(f.name()));
+      }
+      r.put("hostName", "trainer-7");
+      return r;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
