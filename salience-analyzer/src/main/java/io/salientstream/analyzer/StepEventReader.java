@@ -3,11 +3,15 @@ package io.salientstream.analyzer;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.registry.serde.KafkaAvroDeserializer;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Map;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
+import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DatumReader;
 import org.apache.avro.io.Decoder;
 import org.apache.avro.specific.SpecificData;
@@ -26,6 +30,7 @@ import org.apache.kafka.common.serialization.Deserializer;
  */
 public final class StepEventReader implements DatumReader<StepEvent> {
 
+  private static final VarHandle FLOAT_LE = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
   private static final long COMPILED = SchemaNormalization.parsingFingerprint64(SingularValueStep.getClassSchema());
 
   /** Last event's value count: the first guess for the next event's arrays (an exact guess means no copy). */
@@ -66,6 +71,35 @@ public final class StepEventReader implements DatumReader<StepEvent> {
     }
   }
 
+  private final byte[] scratch = new byte[4096];
+
+  /**
+   * Reads {@code count} floats (Avro: 4 bytes each, little-endian IEEE 754) into {@code out} as doubles, in chunks
+   * of raw bytes rather than one decoder call per value.
+   */
+  private void readFloats(Decoder in, double[] out, int from, int count) throws IOException {
+    int done = 0;
+    while (done < count) {
+      int chunk = Math.min(count - done, scratch.length / 4);
+      in.readFixed(scratch, 0, chunk * 4);
+      for (int i = 0; i < chunk; i++) {
+        out[from + done + i] = (float) FLOAT_LE.get(scratch, i * 4);
+      }
+      done += chunk;
+    }
+  }
+
+  /**
+   * Refuses a block count that the remaining bytes cannot hold, before allocating for it (a corrupt count must not
+   * make the reader allocate gigabytes). Decoders that cannot tell what is left are trusted as far as the bytes go.
+   */
+  private static void requireAvailable(Decoder in, long bytes, int matrix, String field) throws IOException {
+    if (in instanceof BinaryDecoder b && b.inputStream().available() < bytes) {
+      throw new java.io.EOFException("matrix " + matrix + ": " + field + " announces " + bytes / 4
+          + " values but fewer bytes remain");
+    }
+  }
+
   /** Reads the fields in the order of the compiled schema (see schemas/src/main/avro/SingularValueStep.avsc). */
   @Override
   public StepEvent read(StepEvent reuse, Decoder in) throws IOException {
@@ -99,19 +133,25 @@ public final class StepEventReader implements DatumReader<StepEvent> {
         // Arrays grow one read value at a time: a corrupt block count cannot make us allocate more than the bytes hold.
         int len = 0;
         for (long n = in.readArrayStart(); n != 0; n = in.arrayNext()) {
-          for (long j = 0; j < n; j++, len++) {
-            if (at + len == values.length) {
-              values = Arrays.copyOf(values, Math.max(16, 2 * values.length));
-            }
-            values[at + len] = in.readFloat();
+          if (n > Integer.MAX_VALUE / 4) {
+            throw new AvroRuntimeException("matrix " + m + ": singularValues block of " + n + " items");
           }
+          int count = (int) n;
+          if (at + len + count > values.length) {
+            requireAvailable(in, 4L * count, m, "singularValues");
+            values = Arrays.copyOf(values, Math.max(at + len + count, 2 * values.length));
+          }
+          readFloats(in, values, at + len, count);
+          len += count;
         }
         valueLengths[m] = len;
         int maskLength = 0;
         for (long n = in.readArrayStart(); n != 0; n = in.arrayNext()) {
-          for (long j = 0; j < n; j++, maskLength++) {
-            in.readBoolean();
+          if (n > Integer.MAX_VALUE) {
+            throw new AvroRuntimeException("matrix " + m + ": mask block of " + n + " items");
           }
+          in.skipFixed((int) n); // a boolean is one byte
+          maskLength += (int) n;
         }
         maskLengths[m] = maskLength;
         switch (in.readIndex()) {

@@ -78,6 +78,49 @@ class StepEventReaderTest {
     }
   }
 
+  @Property(tries = 300)
+  void corruptBodiesAreReportedAsWireFormatErrorsWithoutHugeAllocations(@ForAll long seed) {
+    Random rnd = new Random(seed);
+    byte[] framed = EventSerdes.anyValue(serdeConfig).serialize("sv", randomStep(rnd, 1 + rnd.nextInt(6)));
+    for (int i = 1 + rnd.nextInt(4); i > 0; i--) {
+      framed[5 + rnd.nextInt(framed.length - 5)] = (byte) rnd.nextInt(256);
+    }
+    Deserializer<StepEvent> deserializer = StepEventReader.deserializer(serdeConfig);
+    try {
+      deserializer.deserialize("sv", framed); // some corruptions still decode (a changed digit of a float)
+    } catch (RuntimeException e) {
+      assertThat(e).isInstanceOf(WireFormatException.class).hasMessageContaining("sv");
+    }
+  }
+
+  @Property(tries = 1)
+  void aBlockCountBeyondTheBytesFailsBeforeAllocating() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
+    enc.writeString("e1");
+    enc.writeString("run");
+    enc.writeInt(1);
+    enc.writeLong(7);
+    enc.writeLong(1000);
+    enc.writeDouble(0.5);
+    enc.writeDouble(1.0);
+    enc.writeDouble(1e-3);
+    enc.writeArrayStart();
+    enc.setItemCount(1);
+    enc.startItem();
+    enc.writeString("layer.0.q");
+    enc.writeInt(0);
+    enc.writeArrayStart();
+    enc.setItemCount(300_000_000L); // 2.4 GB as doubles: more than the test heap
+    enc.startItem();
+    enc.writeFloat(1f);
+    enc.flush();
+    byte[] body = out.toByteArray();
+
+    assertThatThrownBy(() -> new StepEventReader().read(null, DecoderFactory.get().binaryDecoder(body, null)))
+        .isInstanceOf(java.io.EOFException.class).hasMessageContaining("announces 300000000 values");
+  }
+
   @Property(tries = 1)
   void throughTheRegistryBothWriterSchemasGiveTheSameEvent() {
     Random rnd = new Random(7);
