@@ -147,4 +147,24 @@ class SaliencePropertiesTest {
             }
         }
     }
+
+    /** The primitive merge sort orders exactly as a sort of boxed indices by (SS, index) does. */
+    @Property(tries = 300)
+    void positiveVarianceOrderEqualsComparatorSort(@ForAll long seed, @ForAll @IntRange(min = 0, max = 400) int n) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double[] ss = new double[n];
+        for (int i = 0; i < n; i++) {
+            ss[i] = switch (rnd.nextInt(8)) {
+                case 0 -> 0.0;
+                case 1 -> -rnd.nextDouble();
+                case 2 -> Double.NaN;
+                case 3 -> 0.25 * rnd.nextInt(4); // ties
+                case 4 -> Double.POSITIVE_INFINITY;
+                default -> rnd.nextDouble();
+            };
+        }
+        Integer[] expected = java.util.stream.IntStream.range(0, n).filter(i -> ss[i] > 0).boxed().toArray(Integer[]::new);
+        Arrays.sort(expected, (a, b) -> Double.compare(ss[a], ss[b]) != 0 ? Double.compare(ss[a], ss[b]) : Integer.compare(a, b));
+        assertThat(GraphBuilder.increasingPositiveVariance(ss)).containsExactly(Arrays.stream(expected).mapToInt(Integer::intValue).toArray());
+    }
 }

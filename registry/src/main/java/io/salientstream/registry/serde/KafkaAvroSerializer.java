@@ -33,6 +33,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * {@code KafkaAvroSerializer}. {@code null} is written as {@code null} (a tombstone).
  */
 public class KafkaAvroSerializer implements Serializer<Object> {
+    private volatile int sizeHint = 64;
+
     private SchemaRegistryClient client;
     private boolean ownsClient;
     private AvroSerdeConfig config;
@@ -100,13 +102,14 @@ public class KafkaAvroSerializer implements Serializer<Object> {
             throw new SerializationException("Cannot serialize " + schema.getFullName() + " to topic " + topic
                     + ": schema registry refused subject " + subject + ": " + e.getMessage(), e);
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+        // sized like the previous record (a race only changes the guess): large records do not grow the buffer 10 times
+        ByteArrayOutputStream out = new ByteArrayOutputStream(sizeHint);
         out.write(WireFormat.MAGIC_BYTE);
         out.write(id >>> 24);
         out.write(id >>> 16);
         out.write(id >>> 8);
         out.write(id);
-        BinaryEncoder enc = EncoderFactory.get().directBinaryEncoder(out, null);
+        BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null); // buffered: few, large writes to out
         try {
             Object toWrite = value instanceof byte[] b ? ByteBuffer.wrap(b) : value;
             writerFor(writeSchema, value).write(toWrite, enc);
@@ -115,6 +118,7 @@ public class KafkaAvroSerializer implements Serializer<Object> {
             throw new SerializationException("Cannot serialize " + schema.getFullName() + " to topic " + topic
                     + " with schema id " + id + ": " + e.getMessage(), e);
         }
+        sizeHint = Math.max(64, out.size() + 16);
         return out.toByteArray();
     }
 
