@@ -10,6 +10,8 @@ public final class AnalyzerMetrics {
   public final LongAdder deadLetters = new LongAdder();
   public final LongAdder rebuilds = new LongAdder();
   public final LongAdder parked = new LongAdder();
+  /** Wall time spent in the policy's window-end computations (the salience itself), summed. */
+  public final LongAdder decisionNanos = new LongAdder();
   public volatile double lastComputeMillis;
 
   @Override

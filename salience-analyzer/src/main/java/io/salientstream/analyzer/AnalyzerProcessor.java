@@ -234,7 +234,8 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
     StepInput input = event.toInput();
     long t0 = System.nanoTime();
     Optional<Decision> decision = policy.onStep(input);
-    double millis = (System.nanoTime() - t0) / 1e6;
+    long nanos = System.nanoTime() - t0;
+    double millis = nanos / 1e6;
     metrics.steps.increment();
 
     if (decision.isPresent()) {
@@ -245,6 +246,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
       SalienceReport report = report(spec, event, decision.get(), header.windowIndex(), millis);
       context.forward(new Record<String, Object>(key, report, event.wallClockMs()), AnalyzerTopology.REPORTS_SINK);
       metrics.decisions.increment();
+      metrics.decisionNanos.add(nanos);
       metrics.lastComputeMillis = millis;
     } else {
       ExperimentHeader next = header.afterStep(event.step());
