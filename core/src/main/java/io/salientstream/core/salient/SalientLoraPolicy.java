@@ -1,6 +1,7 @@
 package io.salientstream.core.salient;
 
 import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.core.policy.BinaryState;
 import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Diagnostics;
 import io.salientstream.core.policy.Inputs;
@@ -207,23 +208,60 @@ public final class SalientLoraPolicy implements RankPolicy {
         return rows;
     }
 
+    /** Tag of the binary snapshot format ("SLR" + version 1); older snapshots are JSON ({@link StateCodec}). */
+    static final int SNAPSHOT_TAG = 0x534C5201;
+
+    /**
+     * Binary ({@link BinaryState}): taken at every decision by the salience-analyzer, so on the control loop's
+     * critical path. {@link #restoreState} also reads the JSON snapshots of earlier versions.
+     */
     @Override
     public byte[] snapshotState() {
-        DecisionState d = null;
+        BinaryState.Writer w = new BinaryState.Writer(SNAPSHOT_TAG, 128 + 8 * (rows * n + rows) + 3 * n / 8
+                + (lastDecision == null ? 0 : 24 * n + n / 8 + 64));
+        w.putString(NAME).putInt(n).putLong(lastStep).putInt(schedule.countdown()).putInt(schedule.currentWindow())
+                .putBooleans(active).putBooleans(pending).putLong(pendingFrom).putInt(rows)
+                .putDoubles(window, rows * n).putDoubles(reg, rows);
+        w.putInt(lastDecision == null ? 0 : 1);
         if (lastDecision != null) {
             Diagnostics g = lastDecision.diagnostics();
-            d = new DecisionState(lastDecision.decidedAt(), lastDecision.effectiveFrom(), lastDecision.budget(),
-                    ((MaskUpdate.TripletMask) lastDecision.mask()).keep(), g.threshold(), g.edges(), g.windowLength(),
-                    StateCodec.pack(g.scores()), StateCodec.pack(g.influence()), StateCodec.pack(g.magnitude()));
+            w.putLong(lastDecision.decidedAt()).putLong(lastDecision.effectiveFrom()).putInt(lastDecision.budget())
+                    .putBooleans(((MaskUpdate.TripletMask) lastDecision.mask()).keep()).putDouble(g.threshold())
+                    .putInt(g.edges()).putInt(g.windowLength()).putDoubles(g.scores()).putDoubles(g.influence())
+                    .putDoubles(g.magnitude());
         }
-        return StateCodec.encode(new State(NAME, n, lastStep, schedule.countdown(), schedule.currentWindow(), active,
-                pending, pendingFrom, rows, StateCodec.pack(Arrays.copyOf(window, rows * n)),
-                StateCodec.pack(Arrays.copyOf(reg, rows)), d));
+        return w.toBytes();
+    }
+
+    static State decodeBinary(byte[] bytes) {
+        BinaryState.Reader r = new BinaryState.Reader(bytes, SNAPSHOT_TAG, NAME);
+        String policy = r.getString();
+        int n = r.getInt();
+        long lastStep = r.getLong();
+        int countdown = r.getInt();
+        int currentWindow = r.getInt();
+        boolean[] active = r.getBooleans();
+        boolean[] pending = r.getBooleans();
+        long pendingFrom = r.getLong();
+        int rows = r.getInt();
+        double[] window = r.getDoubles();
+        double[] reg = r.getDoubles();
+        DecisionState d = null;
+        if (r.getInt() == 1) {
+            d = new DecisionState(r.getLong(), r.getLong(), r.getInt(), r.getBooleans(), r.getDouble(), r.getInt(),
+                    r.getInt(), StateCodec.pack(r.getDoubles()), StateCodec.pack(r.getDoubles()), StateCodec.pack(r.getDoubles()));
+        }
+        r.requireEnd();
+        if (window == null || reg == null) throw new IllegalArgumentException(NAME + ": snapshot has no window");
+        return new State(policy, n, lastStep, countdown, currentWindow, active, pending, pendingFrom, rows,
+                StateCodec.pack(window), StateCodec.pack(reg), d);
     }
 
     @Override
     public void restoreState(byte[] bytes) {
-        State st = StateCodec.decode(bytes, State.class, NAME);
+        State st = bytes != null && bytes.length > 0 && bytes[0] == '{'
+                ? StateCodec.decode(bytes, State.class, NAME) // written by an earlier version
+                : decodeBinary(bytes);
         if (!NAME.equals(st.policy()) || st.n() != n) {
             throw new IllegalArgumentException(NAME + ": snapshot is for policy '" + st.policy() + "' with N=" + st.n() + ", this policy has N=" + n);
         }
