@@ -54,7 +54,15 @@ public final class AnalyzerTopology {
     t.addProcessor("analyzer", () -> new AnalyzerProcessor(config, metrics), "experiments", "singular-values");
     for (String store : new String[] {AnalyzerProcessor.SPECS, AnalyzerProcessor.HEADERS, AnalyzerProcessor.ROWS, AnalyzerProcessor.SNAPSHOTS,
         AnalyzerProcessor.PARKED}) {
-      t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store), Serdes.String(), Serdes.ByteArray()), "analyzer");
+      var b = Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store), Serdes.String(), Serdes.ByteArray());
+      if (store.equals(AnalyzerProcessor.HEADERS) || store.equals(AnalyzerProcessor.ROWS)) {
+        // written on every step: the record cache keeps them until the next commit, so a header rewritten many times
+        // in one commit interval reaches RocksDB and its changelog once, and a window row deleted at a window end in
+        // the same interval never does (commits flush the cache inside the transaction: exactly-once is unchanged).
+        // Analyzer throughput at N = 1080 went from about 10,200 to 13,500 events/s (control-loop/BENCHMARKS.md).
+        b = b.withCachingEnabled();
+      }
+      t.addStateStore(b, "analyzer");
     }
     t.addSink(REPORTS_SINK, config.topics().salienceReports(), Serdes.String().serializer(), config.reportSerializer(), "analyzer");
     t.addSink(DEAD_LETTER_SINK, config.topics().deadLetters(), Serdes.String().serializer(), config.deadLetterSerializer(), "analyzer");
