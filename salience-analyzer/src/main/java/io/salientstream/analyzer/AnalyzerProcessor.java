@@ -240,7 +240,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
 
     if (decision.isPresent()) {
       snapshots.put(key, policy.snapshotState());
-      deleteRows(key);
+      deleteRows(key, header);
       ExperimentHeader next = header.afterSnapshot(event.step(), true);
       headers.put(key, next.encode());
       SalienceReport report = report(spec, event, decision.get(), header.windowIndex(), millis);
@@ -255,7 +255,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
         byte[] snap = policy.snapshotState();
         if (snap.length <= (long) next.rowsSinceSnapshot() * rowSize(input) / 2) {
           snapshots.put(key, snap);
-          deleteRows(key);
+          deleteRows(key, header);
           next = header.afterSnapshot(event.step(), false);
           headers.put(key, next.encode());
           live.put(key, new Live(policy, event.step(), fingerprint, spec));
@@ -310,6 +310,18 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
     deleteRows(key);
   }
 
+  /**
+   * Deletes the rows {@code header} accounts for — steps lastStep − rowsSinceSnapshot + 1 … lastStep, as steps are
+   * consecutive — by key, without scanning the store ({@code put(k, null)} deletes without reading the old value,
+   * which {@code delete} would).
+   */
+  private void deleteRows(String key, ExperimentHeader header) {
+    for (long step = header.lastStep() - header.rowsSinceSnapshot() + 1; step <= header.lastStep(); step++) {
+      rows.put(rowKey(key, step), null);
+    }
+  }
+
+  /** Deletes every row of the experiment (reset paths: whatever the header says). */
   private void deleteRows(String key) {
     List<String> keys = new ArrayList<>();
     try (KeyValueIterator<String, byte[]> it = rows.prefixScan(key + '\u0000', new StringSerializer())) {
