@@ -55,11 +55,11 @@ class LoopBenchmarkTest {
 
     LoopBenchmark.Throughput t = result.throughput();
     assertThat(t.records()).isEqualTo(200);
-    assertThat(t.passThrough().records()).isEqualTo(200);
-    assertThat(t.analyzer().records()).isEqualTo(200);
+    assertThat(t.passThroughRuns()).hasSize(LoopBenchmark.THROUGHPUT_ROUNDS + 1).allSatisfy(p -> assertThat(p.records()).isEqualTo(200));
+    assertThat(t.analyzerRuns()).hasSize(LoopBenchmark.THROUGHPUT_ROUNDS).allSatisfy(p -> assertThat(p.records()).isEqualTo(200));
     assertThat(t.analyzerDeadLetters()).isZero();
     assertThat(t.analyzerDecisions()).as("window ends in the throughput phase").isPositive();
-    assertThat(t.ratio()).isPositive().isFinite();
+    assertThat(t.ratio()).isPositive().isFinite().isEqualTo(t.analyzerRate() / t.passThroughRate());
 
     Path report = dir.resolve("report.json");
     LoopBenchmark.writeJson(result, report);
