@@ -34,7 +34,10 @@ import org.apache.kafka.common.utils.Utils;
  * <ul>
  *   <li>Events go through an idempotent producer ({@code acks=all}) whose buffer is bounded
  *       ({@code buffer.memory}, default 16 MiB): when the broker falls behind, {@link #emit} blocks instead of
- *       growing memory.</li>
+ *       growing memory. Events are sent uncompressed by default ({@code compression.type} overrides): float32
+ *       singular values barely compress, and lz4 on every 6 KB event cost the trainers and the broker CPU that the
+ *       loop needed — on the 2-core benchmark machine p99 loop latency went from 141-144 ms to 113-114 ms without
+ *       it (control-loop/BENCHMARKS.md).</li>
  *   <li>Commands are read with {@code read_committed} from the one partition that holds this experiment's key,
  *       starting at its end when the run starts (no command for a new run epoch can exist before its first event).
  *       Only commands with this experiment id and epoch and a sequence above the last one seen are delivered, so
@@ -70,13 +73,14 @@ public final class ExperimentClient implements AutoCloseable {
     p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
     p.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, 16 * 1024 * 1024);
     p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 120_000);
-    p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none"); // see the class doc
     this.producer = new KafkaProducer<>(clientProps(p), new StringSerializer(), EventSerdes.anyValue(kafka));
 
     Map<String, Object> c = new HashMap<>(kafka);
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    c.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
+    // fetch.max.wait.ms stays Kafka's default: the broker answers a waiting fetch as soon as the command's transaction
+    // marker lands, so a short wait only multiplies empty fetches (20 trainers x 100/s cost the broker real CPU)
     c.remove(ConsumerConfig.GROUP_ID_CONFIG);
     this.consumer = new KafkaConsumer<>(clientProps(c), new StringDeserializer(),
         EventSerdes.of(RankPruneCommand.class, kafka).deserializer());

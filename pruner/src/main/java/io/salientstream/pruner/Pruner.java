@@ -24,6 +24,16 @@ public final class Pruner implements AutoCloseable {
 
   public static final String DEFAULT_APPLICATION_ID = "salientstream-pruner";
 
+  /**
+   * The pruner's own Streams defaults (the caller's settings still win): a commit interval and poll timeout of 5 ms
+   * instead of 20. A command becomes visible to its trainer only when the pruner commits, and a trainer in sync
+   * mode waits for it; the pruner's input is sparse (one report per window end), so a short interval adds
+   * transactions only while reports arrive.
+   */
+  static final java.util.Map<String, Object> APP_DEFAULTS = java.util.Map.of(
+      org.apache.kafka.streams.StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 5,
+      org.apache.kafka.streams.StreamsConfig.POLL_MS_CONFIG, 5);
+
   private final StreamsApp app;
   private final PrunerMetrics metrics;
 
@@ -40,7 +50,7 @@ public final class Pruner implements AutoCloseable {
         () -> EventSerdes.of(SalienceReport.class, config).deserializer(),
         EventSerdes.of(RankPruneCommand.class, config).serializer(),
         EventSerdes.of(DeadLetter.class, config).serializer());
-    Properties props = StreamsApp.config(applicationId, stateDir, config);
+    Properties props = StreamsApp.config(applicationId, stateDir, config, APP_DEFAULTS);
     return new Pruner(StreamsApp.start(applicationId, PrunerTopology.build(c, metrics), props, Duration.ofSeconds(60)),
         metrics);
   }

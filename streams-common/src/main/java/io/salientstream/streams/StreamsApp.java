@@ -33,6 +33,15 @@ public final class StreamsApp implements AutoCloseable {
 
   /** The Streams configuration used by {@link #start}: defaults, then the caller's properties. */
   public static Properties config(String applicationId, Path stateDir, Map<String, ?> kafkaProperties) {
+    return config(applicationId, stateDir, kafkaProperties, Map.of());
+  }
+
+  /**
+   * The Streams configuration: the common defaults, then {@code appDefaults} (an application's own defaults, e.g.
+   * the pruner's shorter commit interval), then the caller's properties, which override both.
+   */
+  public static Properties config(String applicationId, Path stateDir, Map<String, ?> kafkaProperties,
+                                  Map<String, ?> appDefaults) {
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
@@ -43,8 +52,10 @@ public final class StreamsApp implements AutoCloseable {
     p.put(StreamsConfig.POLL_MS_CONFIG, 20);
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
-    p.put(StreamsConfig.consumerPrefix("fetch.max.wait.ms"), 10);
+    // fetch.max.wait.ms stays Kafka's 500 ms: a waiting fetch is answered as soon as data (or, for read_committed,
+    // a transaction marker) arrives, so a short wait only adds empty fetches that cost the broker CPU
     p.put(StreamsConfig.producerPrefix("linger.ms"), 0);
+    p.putAll(appDefaults);
     kafkaProperties.forEach((k, v) -> {
       if (!k.startsWith("salientstream.") && !k.equals("schema.registry.url")) {
         p.put(k, v);

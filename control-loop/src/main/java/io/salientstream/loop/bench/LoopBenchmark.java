@@ -557,7 +557,7 @@ public final class LoopBenchmark {
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"); // as the trainers' producers
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none"); // as the trainers' producers (ExperimentClient)
     LongAdder bytes = new LongAdder();
     var serializer = EventSerdes.anyValue(config);
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
