@@ -67,7 +67,9 @@ final class BenchCommand implements Callable<Integer> {
     int throughputTInit;
     @Option(names = "--throughput-t-final", defaultValue = "200", description = "Final window length, throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputTFinal;
-    @Option(names = "--warmup-rounds", defaultValue = "1", description = "Unmeasured rounds of the latency phase run first (JIT, first transactions; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-rounds", defaultValue = "3", description = "Unmeasured rounds of the latency phase run"
+        + " first, so the loop is measured in steady state: with 1 the JIT compiler was still busy in the measured round"
+        + " (the table shows JIT and GC time per round; default: ${DEFAULT-VALUE}).")
     int warmupRounds;
     @Option(names = "--sync-timeout-s", defaultValue = "60", description = "How long a trainer waits for a command (default: ${DEFAULT-VALUE}).")
     long syncTimeoutS;

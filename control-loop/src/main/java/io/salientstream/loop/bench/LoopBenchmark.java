@@ -134,7 +134,7 @@ public final class LoopBenchmark {
      * starts spread over one step interval (all experiments reach each window end within ~30 ms of each other).
      */
     public static Settings defaults() {
-      return new Settings(20, 72, 6, 15, 300, 20, 40, 5, 20, 30, 30, 4, 120000, 10, 200, 1, Duration.ofSeconds(60));
+      return new Settings(20, 72, 6, 15, 300, 20, 40, 5, 20, 30, 30, 4, 120000, 10, 200, 3, Duration.ofSeconds(60));
     }
 
     public int n() {
@@ -146,7 +146,7 @@ public final class LoopBenchmark {
   public record Latency(int samples, double p50, double p95, double p99, double max, double mean, long steps,
                         double seconds, double stepsPerSecond, double computeP50, double computeP99,
                         double computeMax, int reports, long deadLetters, double[] p50ByWindow,
-                        double[] maxByWindow) {}
+                        double[] maxByWindow, double[] jitMillisByRound, double[] gcMillisByRound) {}
 
   /** One app's throughput. */
   public record Pass(String app, long records, double seconds, double recordsPerSecond, double totalSeconds) {}
@@ -282,6 +282,8 @@ public final class LoopBenchmark {
     double seconds = 0;
     long deadLetters;
     String measuredIds = "bench-" + runTag + "-m";
+    double[] jitByRound = new double[s.warmupRounds() + 1];
+    double[] gcByRound = new double[s.warmupRounds() + 1];
     try (LoopServices services = LoopServices.start(config, topics, stateRoot.resolve("latency"), "-bench-" + runTag,
         "bench")) {
       for (int round = 0; round <= s.warmupRounds(); round++) {
@@ -301,6 +303,8 @@ public final class LoopBenchmark {
           return t;
         });
         long t0 = System.nanoTime();
+        double jit0 = jitMillis();
+        double gc0 = gcMillis();
         List<Future<Long>> futures = new ArrayList<>();
         for (Trainer t : roundTrainers) {
           futures.add(pool.submit(t::call));
@@ -313,6 +317,10 @@ public final class LoopBenchmark {
         } finally {
           pool.shutdownNow();
         }
+        jitByRound[round] = jitMillis() - jit0;
+        gcByRound[round] = gcMillis() - gc0;
+        log.printf("latency: round %d: %.1f s, JIT compilation %.0f ms, GC %.0f ms%n", round + 1,
+            (System.nanoTime() - t0) / 1e9, jitByRound[round], gcByRound[round]);
         if (measured) {
           steps = roundSteps;
           seconds = (System.nanoTime() - t0) / 1e9;
@@ -340,7 +348,27 @@ public final class LoopBenchmark {
     return new Latency(v.length, all.percentile(50), all.percentile(95), all.percentile(99), all.percentile(100),
         Arrays.stream(v).average().orElse(Double.NaN), steps, seconds, steps / seconds,
         percentile(compute, 50), percentile(compute, 99), percentile(compute, 100), compute.length, deadLetters,
-        p50ByWindow, maxByWindow);
+        p50ByWindow, maxByWindow, jitByRound, gcByRound);
+  }
+
+  /**
+   * Milliseconds this JVM's JIT compilers have spent so far (NaN where not supported). Measured per latency round:
+   * with one warm-up round the C2 compiler was still busy during the measured round — about a third of one of the
+   * 2 cores (compilations of 100-700 ms in the Kafka clients, the broker and the pruner, which runs only 360 times per
+   * round), and every stage of the loop waited for CPU.
+   */
+  static double jitMillis() {
+    var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : Double.NaN;
+  }
+
+  /** Milliseconds of garbage collection so far (all collectors, as the JVM reports them). */
+  static double gcMillis() {
+    long sum = 0;
+    for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      sum += Math.max(0, gc.getCollectionTime());
+    }
+    return sum;
   }
 
   /** One synthetic trainer: emits a random walk of singular values, applies the commands it receives. */
@@ -703,6 +731,11 @@ public final class LoopBenchmark {
       byWindow.append(String.format(" %.0f/%.0f", l.p50ByWindow()[w], l.maxByWindow()[w]));
     }
     b.append("  p50/max (ms) by window end:").append(byWindow).append(String.format("%n"));
+    StringBuilder rounds = new StringBuilder();
+    for (int i = 0; i < l.jitMillisByRound().length; i++) {
+      rounds.append(String.format(" %.0f/%.0f", l.jitMillisByRound()[i], l.gcMillisByRound()[i]));
+    }
+    b.append("  JIT/GC ms by round (last measured):").append(rounds).append(String.format("%n"));
     }
     if (t != null) {
     b.append(String.format("Analyzer throughput: %d events of %d experiments (N = %d, %.1f KB each), windows %d..%d%n",

@@ -52,6 +52,9 @@ class LoopBenchmarkTest {
     assertThat(l.p99()).isLessThanOrEqualTo(l.max());
     assertThat(l.reports()).as("analyzer reports of the measured experiments").isEqualTo(2 * windowEnds);
     assertThat(l.deadLetters()).isZero();
+    assertThat(l.jitMillisByRound()).as("JIT time of each round (no warm-up round here)").hasSize(1);
+    assertThat(l.gcMillisByRound()).hasSize(1);
+    assertThat(l.gcMillisByRound()[0]).isNotNegative();
 
     LoopBenchmark.Throughput t = result.throughput();
     assertThat(t.records()).isEqualTo(200);
@@ -65,6 +68,6 @@ class LoopBenchmarkTest {
     LoopBenchmark.writeJson(result, report);
     String json = Files.readString(report);
     assertThat(json).contains("\"p99\"", "\"ratio\"", "\"stepIntervalMs\"", "\"availableProcessors\"");
-    assertThat(LoopBenchmark.table(result)).contains("latency p99 (ms)", "analyzer / pass-through");
+    assertThat(LoopBenchmark.table(result)).contains("latency p99 (ms)", "analyzer / pass-through", "JIT/GC ms by round");
   }
 }
