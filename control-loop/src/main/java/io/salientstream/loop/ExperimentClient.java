@@ -23,6 +23,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
@@ -41,7 +43,9 @@ import org.apache.kafka.common.utils.Utils;
  *   <li>Commands are read with {@code read_committed} from the one partition that holds this experiment's key,
  *       starting at its end when the run starts (no command for a new run epoch can exist before its first event).
  *       Only commands with this experiment id and epoch and a sequence above the last one seen are delivered, so
- *       a replayed or duplicated command is never applied twice.</li>
+ *       a replayed or duplicated command is never applied twice. Values are decoded only under this experiment's
+ *       key (other experiments share the partition); a command of this experiment that cannot be decoded stops the
+ *       run with its topic, partition and offset, since skipping it would train on a stale rank pattern.</li>
  * </ul>
  */
 public final class ExperimentClient implements AutoCloseable {
@@ -51,7 +55,8 @@ public final class ExperimentClient implements AutoCloseable {
   private final int epoch;
   private final LoopTopics topics;
   private final KafkaProducer<String, Object> producer;
-  private final KafkaConsumer<String, RankPruneCommand> consumer;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final Deserializer<RankPruneCommand> commandDeserializer;
   private final Deque<RankPruneCommand> pending = new ArrayDeque<>();
   private long lastSequence;
 
@@ -82,8 +87,10 @@ public final class ExperimentClient implements AutoCloseable {
     // fetch.max.wait.ms stays Kafka's default: the broker answers a waiting fetch as soon as the command's transaction
     // marker lands, so a short wait only multiplies empty fetches (20 trainers x 100/s cost the broker real CPU)
     c.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    this.consumer = new KafkaConsumer<>(clientProps(c), new StringDeserializer(),
-        EventSerdes.of(RankPruneCommand.class, kafka).deserializer());
+    // values stay bytes until the key says the command is ours: experiments share partitions, and a trainer would
+    // otherwise decode every other experiment's commands (each with a keep flag per singular value)
+    this.consumer = new KafkaConsumer<>(clientProps(c), new StringDeserializer(), new ByteArrayDeserializer());
+    this.commandDeserializer = EventSerdes.of(RankPruneCommand.class, kafka).deserializer();
     int partitions = consumer.partitionsFor(topics.rankCommands(), Duration.ofSeconds(30)).size();
     TopicPartition tp = new TopicPartition(topics.rankCommands(), partitionFor(experimentId, partitions));
     consumer.assign(List.of(tp));
@@ -202,10 +209,19 @@ public final class ExperimentClient implements AutoCloseable {
   }
 
   private void fetch(Duration wait) {
-    for (ConsumerRecord<String, RankPruneCommand> r : consumer.poll(wait)) {
-      RankPruneCommand c = r.value();
-      if (c == null || !experimentId.equals(r.key()) || c.getTargetEpoch() != epoch || !runId.equals(c.getTargetRunId())) {
-        continue; // another experiment sharing the partition, or another run
+    for (ConsumerRecord<String, byte[]> r : consumer.poll(wait)) {
+      if (r.value() == null || !experimentId.equals(r.key())) {
+        continue; // another experiment sharing the partition
+      }
+      RankPruneCommand c;
+      try {
+        c = commandDeserializer.deserialize(r.topic(), r.headers(), r.value());
+      } catch (RuntimeException e) {
+        throw new IllegalStateException("experiment '" + experimentId + "': cannot decode the command at "
+            + r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage(), e);
+      }
+      if (c.getTargetEpoch() != epoch || !runId.equals(c.getTargetRunId())) {
+        continue; // another run of this experiment
       }
       if (c.getSequence() <= lastSequence) {
         continue; // already seen: replays never apply twice
@@ -219,5 +235,6 @@ public final class ExperimentClient implements AutoCloseable {
   public void close() {
     producer.close(Duration.ofSeconds(10));
     consumer.close(Duration.ofSeconds(5));
+    commandDeserializer.close();
   }
 }
