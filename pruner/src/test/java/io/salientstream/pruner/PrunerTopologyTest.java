@@ -9,8 +9,7 @@ import io.salientstream.avro.DeadLetterReason;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SalienceReport;
-import io.salientstream.registry.server.InMemorySchemaLog;
-import io.salientstream.registry.server.SchemaRegistryServer;
+import io.salientstream.stack.junit.InMemoryRegistry;
 import io.salientstream.streams.EventSerdes;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,17 +26,16 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The pruner topology on the test driver with real Avro through a real registry server. */
 class PrunerTopologyTest {
 
-  static SchemaRegistryServer registry;
-  static Map<String, Object> serdeConfig;
+  @RegisterExtension
+  static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
   PrunerMetrics metrics;
   TopologyTestDriver driver;
@@ -47,25 +45,14 @@ class PrunerTopologyTest {
   TestOutputTopic<String, DeadLetter> deadLetters;
   Serializer<Object> avro;
 
-  @BeforeAll
-  static void startRegistry() {
-    registry = SchemaRegistryServer.builder(new InMemorySchemaLog()).port(0).build().start();
-    serdeConfig = Map.of("schema.registry.url", registry.url());
-  }
-
-  @AfterAll
-  static void stopRegistry() {
-    registry.close();
-  }
-
   @BeforeEach
   void startDriver() {
     PrunerTopology.Topics topics = new PrunerTopology.Topics("exp", "reports", "commands", "dlq");
     PrunerTopology.Config config = new PrunerTopology.Config("pruner-test", "test-version", topics,
-        () -> EventSerdes.of(ExperimentSpec.class, serdeConfig).deserializer(),
-        () -> EventSerdes.of(SalienceReport.class, serdeConfig).deserializer(),
-        EventSerdes.of(RankPruneCommand.class, serdeConfig).serializer(),
-        EventSerdes.of(DeadLetter.class, serdeConfig).serializer());
+        () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
+        () -> EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).deserializer(),
+        EventSerdes.of(RankPruneCommand.class, REGISTRY.serdeConfig()).serializer(),
+        EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer());
     metrics = new PrunerMetrics();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "pruner-test");
@@ -73,9 +60,9 @@ class PrunerTopologyTest {
     driver = new TopologyTestDriver(PrunerTopology.build(config, metrics), props);
     experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
     reports = driver.createInputTopic("reports", new StringSerializer(), new ByteArraySerializer());
-    commands = driver.createOutputTopic("commands", new StringDeserializer(), EventSerdes.of(RankPruneCommand.class, serdeConfig).deserializer());
-    deadLetters = driver.createOutputTopic("dlq", new StringDeserializer(), EventSerdes.of(DeadLetter.class, serdeConfig).deserializer());
-    avro = EventSerdes.anyValue(serdeConfig);
+    commands = driver.createOutputTopic("commands", new StringDeserializer(), EventSerdes.of(RankPruneCommand.class, REGISTRY.serdeConfig()).deserializer());
+    deadLetters = driver.createOutputTopic("dlq", new StringDeserializer(), EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).deserializer());
+    avro = EventSerdes.anyValue(REGISTRY.serdeConfig());
   }
 
   @AfterEach

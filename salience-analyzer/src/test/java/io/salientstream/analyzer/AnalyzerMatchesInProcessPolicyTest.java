@@ -9,8 +9,7 @@ import io.salientstream.avro.SingularValueStep;
 import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.RankPolicy;
-import io.salientstream.registry.server.InMemorySchemaLog;
-import io.salientstream.registry.server.SchemaRegistryServer;
+import io.salientstream.stack.junit.InMemoryRegistry;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.streams.EventSerdes;
 import java.util.ArrayList;
@@ -26,8 +25,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -38,19 +36,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class AnalyzerMatchesInProcessPolicyTest {
 
-  static SchemaRegistryServer registry;
-  static Map<String, Object> serdeConfig;
-
-  @BeforeAll
-  static void startRegistry() {
-    registry = SchemaRegistryServer.builder(new InMemorySchemaLog()).port(0).build().start();
-    serdeConfig = Map.of("schema.registry.url", registry.url());
-  }
-
-  @AfterAll
-  static void stopRegistry() {
-    registry.close();
-  }
+  @RegisterExtension
+  static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
   @ParameterizedTest
   @ValueSource(strings = {"salientlora:reference", "salientlora:clean", "adalora", "salientlora:clean:rebuild"})
@@ -65,22 +52,22 @@ class AnalyzerMatchesInProcessPolicyTest {
 
     AnalyzerMetrics metrics = new AnalyzerMetrics();
     AnalyzerTopology.Config config = new AnalyzerTopology.Config("t", new AnalyzerTopology.Topics("exp", "sv", "rep", "dlq"),
-        () -> EventSerdes.of(ExperimentSpec.class, serdeConfig).deserializer(),
-        () -> StepEventReader.deserializer(serdeConfig),
-        EventSerdes.of(SalienceReport.class, serdeConfig).serializer(),
-        EventSerdes.of(DeadLetter.class, serdeConfig).serializer());
+        () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
+        () -> StepEventReader.deserializer(REGISTRY.serdeConfig()),
+        EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).serializer(),
+        EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer());
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "match-test");
-    Serializer<Object> avro = EventSerdes.anyValue(serdeConfig);
+    Serializer<Object> avro = EventSerdes.anyValue(REGISTRY.serdeConfig());
     List<Decision> expected = new ArrayList<>();
     List<SalienceReport> actual;
     try (TopologyTestDriver driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props)) {
       TestInputTopic<String, byte[]> exp = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
       TestInputTopic<String, byte[]> sv = driver.createInputTopic("sv", new StringSerializer(), new ByteArraySerializer());
       TestOutputTopic<String, SalienceReport> rep = driver.createOutputTopic("rep", new StringDeserializer(),
-          EventSerdes.of(SalienceReport.class, serdeConfig).deserializer());
+          EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).deserializer());
       TestOutputTopic<String, DeadLetter> dlq = driver.createOutputTopic("dlq", new StringDeserializer(),
-          EventSerdes.of(DeadLetter.class, serdeConfig).deserializer());
+          EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).deserializer());
       exp.pipeInput("e1", avro.serialize("exp", spec));
       RankPolicy local = PolicySpecs.create(spec);
       for (long s = 0; s < 200; s++) {

@@ -8,8 +8,7 @@ import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.MatrixSingularValues;
 import io.salientstream.avro.SalienceReport;
 import io.salientstream.avro.SingularValueStep;
-import io.salientstream.registry.server.InMemorySchemaLog;
-import io.salientstream.registry.server.SchemaRegistryServer;
+import io.salientstream.stack.junit.InMemoryRegistry;
 import io.salientstream.streams.EventSerdes;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -25,11 +24,10 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The analyzer topology on Kafka Streams' test driver, with real Avro through a real (in-memory backed) registry
@@ -38,8 +36,8 @@ import org.junit.jupiter.api.Test;
  */
 class AnalyzerTopologyTest {
 
-  static SchemaRegistryServer registry;
-  static Map<String, Object> serdeConfig;
+  @RegisterExtension
+  static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
   AnalyzerMetrics metrics;
   TopologyTestDriver driver;
@@ -49,25 +47,14 @@ class AnalyzerTopologyTest {
   TestOutputTopic<String, DeadLetter> deadLetters;
   Serializer<Object> avro;
 
-  @BeforeAll
-  static void startRegistry() {
-    registry = SchemaRegistryServer.builder(new InMemorySchemaLog()).port(0).build().start();
-    serdeConfig = Map.of("schema.registry.url", registry.url());
-  }
-
-  @AfterAll
-  static void stopRegistry() {
-    registry.close();
-  }
-
   @BeforeEach
   void startDriver() {
     AnalyzerTopology.Topics topics = new AnalyzerTopology.Topics("exp", "sv", "reports", "dlq");
     AnalyzerTopology.Config config = new AnalyzerTopology.Config("salience-analyzer-test", topics,
-        () -> EventSerdes.of(ExperimentSpec.class, serdeConfig).deserializer(),
-        () -> StepEventReader.deserializer(serdeConfig),
-        EventSerdes.of(SalienceReport.class, serdeConfig).serializer(),
-        EventSerdes.of(DeadLetter.class, serdeConfig).serializer());
+        () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
+        () -> StepEventReader.deserializer(REGISTRY.serdeConfig()),
+        EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).serializer(),
+        EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer());
     metrics = new AnalyzerMetrics();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "analyzer-test");
@@ -75,9 +62,9 @@ class AnalyzerTopologyTest {
     driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props);
     experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
     steps = driver.createInputTopic("sv", new StringSerializer(), new ByteArraySerializer());
-    reports = driver.createOutputTopic("reports", new StringDeserializer(), EventSerdes.of(SalienceReport.class, serdeConfig).deserializer());
-    deadLetters = driver.createOutputTopic("dlq", new StringDeserializer(), EventSerdes.of(DeadLetter.class, serdeConfig).deserializer());
-    avro = EventSerdes.anyValue(serdeConfig);
+    reports = driver.createOutputTopic("reports", new StringDeserializer(), EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).deserializer());
+    deadLetters = driver.createOutputTopic("dlq", new StringDeserializer(), EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).deserializer());
+    avro = EventSerdes.anyValue(REGISTRY.serdeConfig());
   }
 
   @AfterEach

@@ -7,8 +7,7 @@ import io.salientstream.avro.InputStatsSummary;
 import io.salientstream.avro.MatrixSingularValues;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.registry.serde.WireFormatException;
-import io.salientstream.registry.server.InMemorySchemaLog;
-import io.salientstream.registry.server.SchemaRegistryServer;
+import io.salientstream.stack.junit.InMemoryRegistry;
 import io.salientstream.streams.EventSerdes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -41,18 +40,16 @@ import org.apache.kafka.common.serialization.Serializer;
  */
 class StepEventReaderTest {
 
-  private static SchemaRegistryServer registry;
-  private static Map<String, Object> serdeConfig;
+  static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
   @BeforeContainer
   static void startRegistry() {
-    registry = SchemaRegistryServer.builder(new InMemorySchemaLog()).port(0).build().start();
-    serdeConfig = Map.of("schema.registry.url", registry.url());
+    REGISTRY.start();
   }
 
   @AfterContainer
   static void stopRegistry() {
-    registry.close();
+    REGISTRY.close();
   }
 
   @Property(tries = 200)
@@ -84,11 +81,11 @@ class StepEventReaderTest {
   @Property(tries = 300)
   void corruptBodiesAreReportedAsWireFormatErrorsWithoutHugeAllocations(@ForAll long seed) {
     Random rnd = new Random(seed);
-    byte[] framed = EventSerdes.anyValue(serdeConfig).serialize("sv", randomStep(rnd, 1 + rnd.nextInt(6)));
+    byte[] framed = EventSerdes.anyValue(REGISTRY.serdeConfig()).serialize("sv", randomStep(rnd, 1 + rnd.nextInt(6)));
     for (int i = 1 + rnd.nextInt(4); i > 0; i--) {
       framed[5 + rnd.nextInt(framed.length - 5)] = (byte) rnd.nextInt(256);
     }
-    Deserializer<StepEvent> deserializer = StepEventReader.deserializer(serdeConfig);
+    Deserializer<StepEvent> deserializer = StepEventReader.deserializer(REGISTRY.serdeConfig());
     try {
       deserializer.deserialize("sv", framed); // some corruptions still decode (a changed digit of a float)
     } catch (RuntimeException e) {
@@ -128,8 +125,8 @@ class StepEventReaderTest {
   void throughTheRegistryBothWriterSchemasGiveTheSameEvent() {
     Random rnd = new Random(7);
     SingularValueStep record = randomStep(rnd, 5);
-    Serializer<Object> serializer = EventSerdes.anyValue(serdeConfig);
-    Deserializer<StepEvent> deserializer = StepEventReader.deserializer(serdeConfig);
+    Serializer<Object> serializer = EventSerdes.anyValue(REGISTRY.serdeConfig());
+    Deserializer<StepEvent> deserializer = StepEventReader.deserializer(REGISTRY.serdeConfig());
 
     byte[] compiled = serializer.serialize("sv", record);
     StepEvent direct = deserializer.deserialize("sv", compiled);
