@@ -1,6 +1,7 @@
 package io.salientstream.core.adalora;
 
 import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.core.policy.BinaryState;
 import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Diagnostics;
 import io.salientstream.core.policy.Inputs;
@@ -128,32 +129,76 @@ public final class AdaLoraPolicy implements RankPolicy {
         return Optional.of(lastDecision);
     }
 
+    /** The JSON snapshot layout of earlier versions; read by {@link #restoreState} only. */
     record State(String policy, int n, long lastStep, Long decidedAt, int budget, boolean persistent, boolean[] keep,
                  double threshold, byte[] scores) {
     }
 
+    /** Tag of the binary snapshot format ("ADA" + version 1); older snapshots are JSON ({@link StateCodec}). */
+    static final int SNAPSHOT_TAG = 0x41444101;
+
+    /**
+     * Binary ({@link BinaryState}), like SalientLoRA's: the salience-analyzer snapshots at every mask step.
+     * {@link #restoreState} also reads the JSON snapshots of earlier versions.
+     */
     @Override
     public byte[] snapshotState() {
         Decision d = lastDecision;
-        return StateCodec.encode(d == null
-                ? new State(NAME, n, lastStep, null, 0, false, null, 0, null)
-                : new State(NAME, n, lastStep, d.decidedAt(), d.budget(), d.persistent(),
-                ((MaskUpdate.TripletMask) d.mask()).keep(), d.diagnostics().threshold(), StateCodec.pack(d.diagnostics().scores())));
+        BinaryState.Writer w = new BinaryState.Writer(SNAPSHOT_TAG, 64 + 8 * n + n / 8);
+        w.putString(NAME).putInt(n).putLong(lastStep).putInt(d == null ? 0 : 1);
+        if (d != null) {
+            w.putLong(d.decidedAt()).putInt(d.budget()).putInt(d.persistent() ? 1 : 0)
+                    .putBooleans(((MaskUpdate.TripletMask) d.mask()).keep()).putDouble(d.diagnostics().threshold())
+                    .putDoubles(d.diagnostics().scores());
+        }
+        return w.toBytes();
     }
 
     @Override
     public void restoreState(byte[] bytes) {
-        State st = StateCodec.decode(bytes, State.class, NAME);
-        if (!NAME.equals(st.policy()) || st.n() != n) {
-            throw new IllegalArgumentException(NAME + ": snapshot is for policy '" + st.policy() + "' with N=" + st.n() + ", this policy has N=" + n);
-        }
-        lastStep = st.lastStep();
-        if (st.decidedAt() == null) {
-            lastDecision = null;
+        String policy;
+        int size;
+        long last;
+        Decision d = null;
+        if (bytes != null && bytes.length > 0 && bytes[0] == '{') { // written by an earlier version
+            State st = StateCodec.decode(bytes, State.class, NAME);
+            policy = st.policy();
+            size = st.n();
+            last = st.lastStep();
+            if (st.decidedAt() != null) {
+                d = decision(st.decidedAt(), st.budget(), st.persistent(), st.keep(), st.threshold(),
+                        StateCodec.unpackDoubles(st.scores()), size);
+            }
         } else {
-            if (st.keep() == null || st.keep().length != n) throw new IllegalArgumentException(NAME + ": snapshot mask does not have N=" + n + " entries");
-            lastDecision = new Decision(st.decidedAt(), st.decidedAt(), st.budget(), st.persistent(),
-                    new MaskUpdate.TripletMask(st.keep()), Diagnostics.ofScores(st.threshold(), StateCodec.unpackDoubles(st.scores())));
+            BinaryState.Reader r = new BinaryState.Reader(bytes, SNAPSHOT_TAG, NAME);
+            policy = r.getString();
+            size = r.getInt();
+            last = r.getLong();
+            if (r.getInt() == 1) {
+                d = decision(r.getLong(), r.getInt(), r.getInt() == 1, r.getBooleans(), r.getDouble(), r.getDoubles(), size);
+            }
+            r.requireEnd();
         }
+        if (!NAME.equals(policy) || size != n) {
+            throw new IllegalArgumentException(NAME + ": snapshot is for policy '" + policy + "' with N=" + size + ", this policy has N=" + n);
+        }
+        lastStep = last;
+        lastDecision = d;
+    }
+
+    private static Decision decision(long decidedAt, int budget, boolean persistent, boolean[] keep, double threshold,
+                                     double[] scores, int n) {
+        if (keep == null || keep.length != n) throw new IllegalArgumentException(NAME + ": snapshot mask does not have N=" + n + " entries");
+        return new Decision(decidedAt, decidedAt, budget, persistent, new MaskUpdate.TripletMask(keep),
+                Diagnostics.ofScores(threshold, scores));
+    }
+
+    /** The JSON form earlier versions wrote for {@code p}'s state (for tests of backward compatibility). */
+    static byte[] legacyJson(AdaLoraPolicy p) {
+        Decision d = p.lastDecision;
+        return StateCodec.encode(d == null
+                ? new State(NAME, p.n, p.lastStep, null, 0, false, null, 0, null)
+                : new State(NAME, p.n, p.lastStep, d.decidedAt(), d.budget(), d.persistent(),
+                ((MaskUpdate.TripletMask) d.mask()).keep(), d.diagnostics().threshold(), StateCodec.pack(d.diagnostics().scores())));
     }
 }

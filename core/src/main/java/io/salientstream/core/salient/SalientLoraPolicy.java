@@ -194,12 +194,20 @@ public final class SalientLoraPolicy implements RankPolicy {
 
     // ---------------------------------------------------------------- checkpoints
 
+    /** The JSON snapshot layout of earlier versions (arrays Base64-packed); read by {@link #restoreState} only. */
     record DecisionState(long decidedAt, long effectiveFrom, int budget, boolean[] keep, double threshold, int edges,
                          int windowLength, byte[] scores, byte[] influence, byte[] magnitude) {
     }
 
+    /** See {@link DecisionState}. */
     record State(String policy, int n, long lastStep, int countdown, int currentWindow, boolean[] active,
                  boolean[] pending, long pendingFrom, int rows, byte[] window, byte[] reg, DecisionState lastDecision) {
+    }
+
+    /** A decoded snapshot, whichever its format. */
+    private record Snapshot(String policy, int n, long lastStep, int countdown, int currentWindow, boolean[] active,
+                            boolean[] pending, long pendingFrom, int rows, double[] window, double[] reg,
+                            Decision lastDecision) {
     }
 
     /** The rows of the current time-series window. */
@@ -233,7 +241,7 @@ public final class SalientLoraPolicy implements RankPolicy {
         return w.toBytes();
     }
 
-    static State decodeBinary(byte[] bytes) {
+    private static Snapshot decodeBinary(byte[] bytes) {
         BinaryState.Reader r = new BinaryState.Reader(bytes, SNAPSHOT_TAG, NAME);
         String policy = r.getString();
         int n = r.getInt();
@@ -246,21 +254,57 @@ public final class SalientLoraPolicy implements RankPolicy {
         int rows = r.getInt();
         double[] window = r.getDoubles();
         double[] reg = r.getDoubles();
-        DecisionState d = null;
+        Decision d = null;
         if (r.getInt() == 1) {
-            d = new DecisionState(r.getLong(), r.getLong(), r.getInt(), r.getBooleans(), r.getDouble(), r.getInt(),
-                    r.getInt(), StateCodec.pack(r.getDoubles()), StateCodec.pack(r.getDoubles()), StateCodec.pack(r.getDoubles()));
+            long decidedAt = r.getLong();
+            long effectiveFrom = r.getLong();
+            int budget = r.getInt();
+            boolean[] keep = r.getBooleans();
+            Diagnostics g = new Diagnostics(r.getDouble(), r.getInt(), r.getInt(), r.getDoubles(), r.getDoubles(),
+                    r.getDoubles());
+            d = decision(decidedAt, effectiveFrom, budget, keep, g, n);
         }
         r.requireEnd();
         if (window == null || reg == null) throw new IllegalArgumentException(NAME + ": snapshot has no window");
-        return new State(policy, n, lastStep, countdown, currentWindow, active, pending, pendingFrom, rows,
-                StateCodec.pack(window), StateCodec.pack(reg), d);
+        return new Snapshot(policy, n, lastStep, countdown, currentWindow, active, pending, pendingFrom, rows, window,
+                reg, d);
+    }
+
+    private static Snapshot decodeJson(byte[] bytes) {
+        State st = StateCodec.decode(bytes, State.class, NAME);
+        DecisionState d = st.lastDecision();
+        return new Snapshot(st.policy(), st.n(), st.lastStep(), st.countdown(), st.currentWindow(), st.active(),
+                st.pending(), st.pendingFrom(), st.rows(), StateCodec.unpackDoubles(st.window()),
+                StateCodec.unpackDoubles(st.reg()), d == null ? null : decision(d.decidedAt(), d.effectiveFrom(),
+                d.budget(), d.keep(), new Diagnostics(d.threshold(), d.edges(), d.windowLength(),
+                StateCodec.unpackDoubles(d.scores()), StateCodec.unpackDoubles(d.influence()),
+                StateCodec.unpackDoubles(d.magnitude())), st.n()));
+    }
+
+    private static Decision decision(long decidedAt, long effectiveFrom, int budget, boolean[] keep, Diagnostics g, int n) {
+        if (keep == null || keep.length != n) {
+            throw new IllegalArgumentException(NAME + ": snapshot decision mask does not have N=" + n + " entries");
+        }
+        return new Decision(decidedAt, effectiveFrom, budget, true, new MaskUpdate.TripletMask(keep), g);
+    }
+
+    /** The JSON form earlier versions wrote for the state in {@code binary} (for tests of backward compatibility). */
+    static byte[] legacyJson(byte[] binary) {
+        Snapshot s = decodeBinary(binary);
+        Decision d = s.lastDecision();
+        DecisionState ds = d == null ? null : new DecisionState(d.decidedAt(), d.effectiveFrom(), d.budget(),
+                ((MaskUpdate.TripletMask) d.mask()).keep(), d.diagnostics().threshold(), d.diagnostics().edges(),
+                d.diagnostics().windowLength(), StateCodec.pack(d.diagnostics().scores()),
+                StateCodec.pack(d.diagnostics().influence()), StateCodec.pack(d.diagnostics().magnitude()));
+        return StateCodec.encode(new State(s.policy(), s.n(), s.lastStep(), s.countdown(), s.currentWindow(),
+                s.active(), s.pending(), s.pendingFrom(), s.rows(), StateCodec.pack(s.window()),
+                StateCodec.pack(s.reg()), ds));
     }
 
     @Override
     public void restoreState(byte[] bytes) {
-        State st = bytes != null && bytes.length > 0 && bytes[0] == '{'
-                ? StateCodec.decode(bytes, State.class, NAME) // written by an earlier version
+        Snapshot st = bytes != null && bytes.length > 0 && bytes[0] == '{'
+                ? decodeJson(bytes) // written by an earlier version
                 : decodeBinary(bytes);
         if (!NAME.equals(st.policy()) || st.n() != n) {
             throw new IllegalArgumentException(NAME + ": snapshot is for policy '" + st.policy() + "' with N=" + st.n() + ", this policy has N=" + n);
@@ -268,23 +312,19 @@ public final class SalientLoraPolicy implements RankPolicy {
         if (st.active() == null || st.active().length != n || (st.pending() != null && st.pending().length != n)) {
             throw new IllegalArgumentException(NAME + ": snapshot masks do not have N=" + n + " entries");
         }
-        double[] win = StateCodec.unpackDoubles(st.window());
-        double[] r = StateCodec.unpackDoubles(st.reg());
-        if (win.length != st.rows() * n || r.length != st.rows()) throw new IllegalArgumentException(NAME + ": snapshot window size mismatch");
+        double[] win = st.window();
+        double[] r = st.reg();
+        if (win == null || r == null || win.length != st.rows() * n || r.length != st.rows()) {
+            throw new IllegalArgumentException(NAME + ": snapshot window size mismatch");
+        }
         schedule.restore(st.countdown(), st.currentWindow());
         lastStep = st.lastStep();
-        active = st.active().clone();
-        pending = st.pending() == null ? null : st.pending().clone();
+        active = st.active();
+        pending = st.pending();
         pendingFrom = st.pendingFrom();
         rows = st.rows();
-        window = Arrays.copyOf(win, Math.max(win.length, n));
-        reg = Arrays.copyOf(r, Math.max(r.length, 1));
-        DecisionState d = st.lastDecision();
-        if (d != null && (d.keep() == null || d.keep().length != n)) {
-            throw new IllegalArgumentException(NAME + ": snapshot decision mask does not have N=" + n + " entries");
-        }
-        lastDecision = d == null ? null : new Decision(d.decidedAt(), d.effectiveFrom(), d.budget(), true,
-                new MaskUpdate.TripletMask(d.keep()), new Diagnostics(d.threshold(), d.edges(), d.windowLength(),
-                StateCodec.unpackDoubles(d.scores()), StateCodec.unpackDoubles(d.influence()), StateCodec.unpackDoubles(d.magnitude())));
+        window = win.length >= n ? win : Arrays.copyOf(win, n);
+        reg = r.length >= 1 ? r : new double[1];
+        lastDecision = st.lastDecision();
     }
 }

@@ -114,4 +114,55 @@ class AdaLoraTest {
         assertThat(b.onStep(StepInput.adaLora(120, s)).orElseThrow().mask().keptCount())
                 .isEqualTo(a.onStep(StepInput.adaLora(120, s)).orElseThrow().mask().keptCount());
     }
+
+    @Test
+    void binarySnapshotsRestoreExactlyAndJsonSnapshotsOfEarlierVersionsStillRestore() {
+        AdaLoraPolicy a = (AdaLoraPolicy) Policies.create("adalora", params(), LAYOUT);
+        byte[] fresh = a.snapshotState();
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (long t = 0; t <= 250; t++) {
+            double[] scores = new double[72];
+            for (int i = 0; i < 72; i++) scores[i] = rnd.nextDouble() - 0.5;
+            a.onStep(StepInput.adaLora(t, scores));
+        }
+        byte[] binary = a.snapshotState();
+        assertThat(binary[0]).isNotEqualTo((byte) '{');
+        byte[] json = AdaLoraPolicy.legacyJson(a);
+        assertThat(json[0]).isEqualTo((byte) '{');
+        assertThat(json.length).as("the binary form is smaller").isGreaterThan(binary.length);
+        for (byte[] snap : List.of(binary, json)) {
+            RankPolicy b = Policies.create("adalora", params(), LAYOUT);
+            b.restoreState(snap);
+            assertThat(b.snapshotState()).as("restored state re-encodes to the same bytes").isEqualTo(binary);
+            Decision da = a.lastDecision().orElseThrow();
+            Decision db = b.lastDecision().orElseThrow();
+            assertThat(db.decidedAt()).isEqualTo(250);
+            assertThat(db.budget()).isEqualTo(da.budget());
+            assertThat(db.persistent()).isEqualTo(da.persistent());
+            assertThat(db.diagnostics().scores()).isEqualTo(da.diagnostics().scores());
+            assertThat(db.diagnostics().threshold()).isEqualTo(da.diagnostics().threshold());
+        }
+        RankPolicy c = Policies.create("adalora", params(), LAYOUT);
+        c.restoreState(fresh);
+        assertThat(c.lastDecision()).isEmpty();
+        assertThat(c.snapshotState()).isEqualTo(fresh);
+    }
+
+    @Test
+    void corruptOrForeignSnapshotsAreRefused() {
+        RankPolicy a = Policies.create("adalora", params(), LAYOUT);
+        double[] s = new double[72];
+        java.util.Arrays.fill(s, 1.0);
+        a.onStep(StepInput.adaLora(110, s));
+        byte[] snap = a.snapshotState();
+        RankPolicy b = Policies.create("adalora", params(), LAYOUT);
+        assertThatThrownBy(() -> b.restoreState(java.util.Arrays.copyOf(snap, snap.length - 3)))
+                .hasMessageContaining("truncated or corrupt");
+        assertThatThrownBy(() -> b.restoreState(java.util.Arrays.copyOf(snap, snap.length + 2)))
+                .hasMessageContaining("2 unexpected bytes");
+        assertThatThrownBy(() -> b.restoreState(new byte[]{1, 2, 3, 4, 5}))
+                .hasMessageContaining("tag mismatch");
+        RankPolicy other = Policies.create("adalora", params(), AdapterLayout.uniform(6, 2, 5, 4, 10)); // N = 60
+        assertThatThrownBy(() -> other.restoreState(snap)).hasMessageContaining("N=72");
+    }
 }

@@ -141,7 +141,7 @@ class SalientLoraPolicyTest {
         run(a, sim, 0, 137);
         byte[] binary = a.snapshotState();
         assertThat(binary[0]).isNotEqualTo((byte) '{');
-        byte[] json = io.salientstream.core.policy.StateCodec.encode(SalientLoraPolicy.decodeBinary(binary));
+        byte[] json = SalientLoraPolicy.legacyJson(binary);
         assertThat(json.length).as("the binary form is smaller").isGreaterThan(binary.length);
         RankPolicy b = Policies.create("salientlora", params("clean"), LAYOUT);
         b.restoreState(json);
