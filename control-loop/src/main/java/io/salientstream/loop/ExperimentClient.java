@@ -52,7 +52,8 @@ public final class ExperimentClient implements AutoCloseable {
 
   private final String experimentId;
   private final String runId;
-  private final int epoch;
+  private int epoch;
+  private boolean emitted;
   private final LoopTopics topics;
   private final KafkaProducer<String, Object> producer;
   private final KafkaConsumer<String, byte[]> consumer;
@@ -143,7 +144,24 @@ public final class ExperimentClient implements AutoCloseable {
 
   /** Publishes one step event (asynchronously; blocks only when the bounded buffer is full). */
   public void emit(SingularValueStep step) {
+    emitted = true;
     send(topics.singularValues(), step, false);
+  }
+
+  /**
+   * A run resumed from a checkpoint of the run with epoch {@code previous} must have a higher epoch (the analyzer
+   * takes a higher epoch as a new run of the experiment, an equal one as the same run): raises this run's epoch
+   * above {@code previous} if it is not already. Only before the first event.
+   */
+  public void requireEpochAbove(int previous) {
+    if (epoch > previous) {
+      return;
+    }
+    if (emitted) {
+      throw new IllegalStateException("experiment '" + experimentId + "': epoch " + epoch + " is not above the"
+          + " checkpoint's epoch " + previous + ", and events were already sent under it");
+    }
+    epoch = previous + 1;
   }
 
   /** Publishes a status record (asynchronously). */

@@ -225,6 +225,11 @@ public final class KafkaAllocationHost implements AllocationHost {
     return latency;
   }
 
+  /** This run's epoch (above the checkpoint's when the run was resumed). */
+  public int epoch() {
+    return client.epoch();
+  }
+
   public long commandsApplied() {
     return commandsApplied;
   }
@@ -248,6 +253,7 @@ public final class KafkaAllocationHost implements AllocationHost {
     try (DataOutputStream out = new DataOutputStream(b)) {
       out.writeLong(client.lastSequence());
       out.writeLong(commandsApplied);
+      out.writeInt(client.epoch());
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }
@@ -256,14 +262,19 @@ public final class KafkaAllocationHost implements AllocationHost {
 
   /**
    * Restores the count of applied commands and the last applied sequence from a trainer checkpoint, so a replayed
-   * command is never applied twice. The resumed run has a new epoch: the analyzer accepts it when it continues at
-   * the step after the last one it processed, or restarts the experiment at step 0 (see {@code AnalyzerProcessor}).
+   * command is never applied twice. The resumed run gets an epoch above the checkpoint's (a restart within the same
+   * second would otherwise reuse it). The analyzer accepts the resumed run at any step after its stored policy
+   * snapshot (taken at every window end) up to the step after the last one it processed — steps the crashed run sent
+   * after the checkpoint are dropped and decided again — or a restart at step 0 (see {@code AnalyzerProcessor}).
    */
   @Override
   public void restore(byte[] state) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(state))) {
       client.skipUpTo(in.readLong());
       commandsApplied = in.readLong();
+      if (in.available() >= Integer.BYTES) { // checkpoints of earlier versions end here
+        client.requireEpochAbove(in.readInt());
+      }
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }

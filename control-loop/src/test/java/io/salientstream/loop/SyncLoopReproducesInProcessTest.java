@@ -8,7 +8,15 @@ import io.salientstream.stack.junit.WithSharedStack;
 import io.salientstream.trainer.model.EncoderModel;
 import io.salientstream.trainer.train.Experiment;
 import io.salientstream.trainer.train.TrainConfig;
+import io.salientstream.core.policy.RankPolicy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -76,5 +84,95 @@ class SyncLoopReproducesInProcessTest {
     assertThat((Integer) inProcess.get("finalTotalRank")).as("the policy pruned something")
         .isLessThan(spec.initRank() * spec.matrices());
     assertThat(host.get().latency().count()).isEqualTo((int) host.get().commandsApplied());
+  }
+
+  static Experiment.Spec withTrain(Experiment.Spec s, TrainConfig train) {
+    return new Experiment.Spec(s.task(), s.model(), s.policy(), train, s.initRank(), s.targetRank(), s.alpha(), s.seq(),
+        s.padToMax(), s.evalLimit(), s.testLimit(), s.matrices(), s.dim(), s.maxTrueRank(), s.policyParams(), s.device());
+  }
+
+  /**
+   * A trainer crashes in the middle of a window, after steps it sent past its last checkpoint, and is restarted from
+   * that checkpoint: run 1 stops at step c (checkpoint), run 2 resumes and sends steps c..x-1, then "crashes" (its
+   * own checkpoint is lost), run 3 resumes from the checkpoint at c again. The analyzer drops the steps after c and
+   * decides them again, and the run ends bit-identical to the uninterrupted in-process run.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"salientlora:small", "adalora:small"})
+  void aTrainerResumedFromAnOlderCheckpointEndsBitIdenticalToInProcess(String which, @TempDir Path dir) throws Exception {
+    Experiment.Spec base = spec(which);
+    // AdaLoRA masks every step at this size (deltaT = steps / 100): every 4th step leaves room between decisions
+    Experiment.Spec spec = which.startsWith("adalora") ? new Experiment.Spec(base.task(), base.model(), base.policy(),
+        base.train(), base.initRank(), base.targetRank(), base.alpha(), base.seq(), base.padToMax(), base.evalLimit(),
+        base.testLimit(), base.matrices(), base.dim(), base.maxTrueRank(), Map.of("deltaT", "4"), base.device()) : base;
+    AtomicReference<RankPolicy> policy = new AtomicReference<>();
+    Map<String, Object> inProcess = Experiment.run(spec, null, null, Long.MAX_VALUE, (p, params, s) -> {
+      policy.set(p);
+      return Experiment.IN_PROCESS.create(p, params, s);
+    }, "in-process");
+    List<Long> ends = new ArrayList<>();
+    for (long s = 0; s < spec.train().steps(); s++) {
+      if (policy.get().decidesAt(s)) {
+        ends.add(s);
+      }
+    }
+    long windowEnd = -1; // a window end with three decision-free steps after it and another decision later
+    for (int i = 0; i + 1 < ends.size() && windowEnd < 0; i++) {
+      windowEnd = ends.get(i + 1) - ends.get(i) > 3 ? ends.get(i) : -1;
+    }
+    assertThat(windowEnd).as("a window end with room after it").isPositive();
+    long checkpointAt = windowEnd + 1; // the checkpoint holds steps up to the window end
+    long crashAt = windowEnd + 3;      // the crashed run also sent the two steps after it
+
+    String id = "resume-" + which.replace(':', '-') + "-" + System.nanoTime();
+    Path ckpt = dir.resolve("ckpt");
+    Path saved = dir.resolve("saved");
+    AtomicReference<KafkaAllocationHost> host = new AtomicReference<>();
+    KafkaHosts hosts = new KafkaHosts(config, topics, id, "", KafkaAllocationHost.Mode.SYNC, Duration.ofSeconds(60), host::set);
+    Experiment.run(withTrain(spec, spec.train().withCheckpoint(ckpt, 0, false)), null, null, checkpointAt, hosts, "kafka-sync");
+    copyTree(ckpt, saved);
+    Experiment.run(withTrain(spec, spec.train().withCheckpoint(ckpt, 0, true)), null, null, crashAt, hosts, "kafka-sync");
+    int crashedEpoch = host.get().epoch();
+    deleteTree(ckpt);
+    copyTree(saved, ckpt);
+    // epochs are wall-clock seconds (raised above the checkpoint's): the restart must come in a later second than
+    // the crashed run's start, as any real restart does
+    while (System.currentTimeMillis() / 1000 <= crashedEpoch) {
+      Thread.sleep(50);
+    }
+    long rewindsBefore = services.analyzer().metrics().rewinds.sum();
+    Map<String, Object> resumed = Experiment.run(withTrain(spec, spec.train().withCheckpoint(ckpt, 0, true)), null, null,
+        Long.MAX_VALUE, hosts, "kafka-sync");
+
+    assertThat(services.analyzer().metrics().rewinds.sum() - rewindsBefore).as("the analyzer rewound once").isEqualTo(1);
+    assertThat(resumed.get("keepMasks")).isEqualTo(inProcess.get("keepMasks"));
+    assertThat(resumed.get("finalTotalRank")).isEqualTo(inProcess.get("finalTotalRank"));
+    assertThat(resumed.get("adapterChecksum")).as("adapters bit for bit").isEqualTo(inProcess.get("adapterChecksum"));
+    assertThat(host.get().commandsApplied()).as("one command per decision over the three runs").isEqualTo(ends.size());
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> files = Files.walk(from)) {
+      files.forEach(f -> {
+        try {
+          Path target = to.resolve(from.relativize(f).toString());
+          if (Files.isDirectory(f)) {
+            Files.createDirectories(target);
+          } else {
+            Files.copy(f, target);
+          }
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(f);
+      }
+    }
   }
 }

@@ -58,9 +58,11 @@ import org.slf4j.LoggerFactory;
  *       may overtake its registration; still unregistered after the grace period (default 30 s) → dead letter
  *       {@code UNKNOWN_EXPERIMENT};</li>
  *   <li>an event of an epoch lower than the experiment's current epoch → dead letter {@code STALE_EPOCH};</li>
- *   <li>a higher epoch starts a new run: accepted if it resumes at the next step (the trainer continued from a
- *       checkpoint taken at the analyzer's last step) or at step 0 (a fresh run: state is reset); otherwise dead
- *       letter naming the expected step;</li>
+ *   <li>a higher epoch starts a new run: accepted if it restarts at step 0 (a fresh run: state is reset), or
+ *       resumes from a trainer checkpoint at any step after the stored policy snapshot (taken at every window end)
+ *       up to the next step — the rows after the resume point are dropped and the policy is rebuilt from the
+ *       snapshot and the rows before it, so the re-sent steps are decided as the first time; otherwise dead letter
+ *       naming the steps it could resume at;</li>
  *   <li>within an epoch, a step at or below the last one is a duplicate (producer retry or replay): skipped and
  *       counted, no output; a step beyond the next one is a gap → dead letter naming the expected step;</li>
  *   <li>a changed registration (different policy, parameters, schedule or matrices) resets the experiment's state;
@@ -215,10 +217,13 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
         header = ExperimentHeader.fresh(event.runId(), event.epoch(), fingerprint);
       } else if (event.step() == header.lastStep() + 1) {
         header = header.withRun(event.runId(), event.epoch());
+      } else if (event.step() > header.snapshotStep() && event.step() <= header.lastStep()) {
+        header = rewind(key, header, event.step() - 1).withRun(event.runId(), event.epoch());
       } else {
         throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, "experiment '" + key + "': new epoch "
-            + event.epoch() + " starts at step " + event.step() + " but can only resume at step "
-            + (header.lastStep() + 1) + " or restart at step 0");
+            + event.epoch() + " starts at step " + event.step() + " but can only resume at a step from "
+            + (header.snapshotStep() + 1) + " to " + (header.lastStep() + 1) + " (after the stored policy snapshot,"
+            + " taken at the last window end) or restart at step 0");
       }
     }
     if (header.lastStep() >= 0 && event.step() <= header.lastStep()) {
@@ -319,6 +324,22 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
     for (long step = header.lastStep() - header.rowsSinceSnapshot() + 1; step <= header.lastStep(); step++) {
       rows.put(rowKey(key, step), null);
     }
+  }
+
+  /**
+   * A resumed run (higher epoch) continues from a trainer checkpoint taken before the last step seen but after the
+   * stored snapshot: the rows after {@code toStep} are dropped and the policy is rebuilt from the snapshot and the
+   * rows up to {@code toStep}, so the steps the new run sends again are decided as the first time.
+   */
+  private ExperimentHeader rewind(String key, ExperimentHeader header, long toStep) {
+    for (long step = toStep + 1; step <= header.lastStep(); step++) {
+      rows.put(rowKey(key, step), null);
+    }
+    live.remove(key);
+    metrics.rewinds.increment();
+    LOG.info("experiment {}: run {} (epoch {}) rewound from step {} to step {}", key, header.runId(), header.epoch(),
+        header.lastStep(), toStep);
+    return header.rewoundTo(toStep);
   }
 
   /** Deletes every row of the experiment (reset paths: whatever the header says). */

@@ -33,6 +33,15 @@ public record ExperimentHeader(String runId, int epoch, long lastStep, long snap
     return new ExperimentHeader(runId, epoch, step, step, 0, windowIndex + (decision ? 1 : 0), fingerprint);
   }
 
+  /** The header as it was after {@code step}, a step between the snapshot and the last step (a resumed run). */
+  public ExperimentHeader rewoundTo(long step) {
+    if (step < snapshotStep || step > lastStep) {
+      throw new IllegalArgumentException("cannot rewind to step " + step + ": the snapshot is at step " + snapshotStep
+          + ", the last step is " + lastStep);
+    }
+    return new ExperimentHeader(runId, epoch, step, snapshotStep, (int) (step - snapshotStep), windowIndex, fingerprint);
+  }
+
   public ExperimentHeader withRun(String newRunId, int newEpoch) {
     return new ExperimentHeader(newRunId, newEpoch, lastStep, snapshotStep, rowsSinceSnapshot, windowIndex, fingerprint);
   }

@@ -100,4 +100,82 @@ class AnalyzerMatchesInProcessPolicyTest {
       assertThat(metrics.rebuilds.sum()).isGreaterThan(100);
     }
   }
+
+  /**
+   * A trainer that crashed mid-window resumes from a checkpoint taken after the last window end, under a new epoch,
+   * and re-sends steps the analyzer has already seen — with different values (resumed training need not repeat
+   * itself bit for bit). The analyzer drops the rows after the resume point, and its decisions are those of the
+   * policy fed the first run's steps up to the checkpoint and the new run's steps after it. A resume before the
+   * stored snapshot is refused with the steps it could resume at.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"salientlora", "adalora"})
+  void aResumedRunRewindsToItsCheckpoint(String policy) {
+    Map<String, String> params = policy.equals("salientlora") ? Map.of("mode", "clean", "tFinal", "30") : Map.of("deltaT", "8");
+    ExperimentSpec spec = Fixtures.spec("e2", policy, 6, 5, 200, 12, 40, 8, params);
+    RankPolicy probe = PolicySpecs.create(spec);
+    List<Long> ends = new ArrayList<>();
+    for (long s = 0; s < 200; s++) {
+      if (probe.decidesAt(s)) {
+        ends.add(s);
+      }
+    }
+    long windowEnd = ends.get(1);
+    assertThat(ends.get(2) - windowEnd).as("room for a checkpoint and a crash inside the next window").isGreaterThanOrEqualTo(6);
+    long crashedAfter = windowEnd + 5; // the first run sent steps up to here
+    long resumeAt = windowEnd + 2;     // its checkpoint: steps before this one are kept
+
+    AnalyzerMetrics metrics = new AnalyzerMetrics();
+    AnalyzerTopology.Config config = new AnalyzerTopology.Config("t", new AnalyzerTopology.Topics("exp", "sv", "rep", "dlq"),
+        () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
+        () -> StepEventReader.deserializer(REGISTRY.serdeConfig()),
+        EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).serializer(),
+        EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer());
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "resume-test");
+    Serializer<Object> avro = EventSerdes.anyValue(REGISTRY.serdeConfig());
+    RankPolicy local = PolicySpecs.create(spec);
+    List<Decision> expected = new ArrayList<>();
+    for (long s = 0; s < 200; s++) {
+      SingularValueStep e = s < resumeAt ? Fixtures.step(spec, "run-1", 1, s, 5) : Fixtures.step(spec, "run-2", 2, s, 6);
+      local.onStep(StepRows.toInput(e)).ifPresent(expected::add);
+    }
+    List<SalienceReport> actual;
+    List<DeadLetter> dead;
+    try (TopologyTestDriver driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props)) {
+      TestInputTopic<String, byte[]> exp = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
+      TestInputTopic<String, byte[]> sv = driver.createInputTopic("sv", new StringSerializer(), new ByteArraySerializer());
+      TestOutputTopic<String, SalienceReport> rep = driver.createOutputTopic("rep", new StringDeserializer(),
+          EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).deserializer());
+      TestOutputTopic<String, DeadLetter> dlq = driver.createOutputTopic("dlq", new StringDeserializer(),
+          EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).deserializer());
+      exp.pipeInput("e2", avro.serialize("exp", spec));
+      for (long s = 0; s <= crashedAfter; s++) {
+        sv.pipeInput("e2", avro.serialize("sv", Fixtures.step(spec, "run-1", 1, s, 5)));
+      }
+      // a checkpoint from before the last window end cannot be resumed: that state is gone
+      sv.pipeInput("e2", avro.serialize("sv", Fixtures.step(spec, "run-x", 2, windowEnd, 6)));
+      for (long s = resumeAt; s < 200; s++) {
+        sv.pipeInput("e2", avro.serialize("sv", Fixtures.step(spec, "run-2", 2, s, 6)));
+      }
+      actual = rep.readValuesToList();
+      dead = dlq.readValuesToList();
+    }
+    assertThat(dead).hasSize(1);
+    assertThat(dead.get(0).getErrorMessage()).contains("starts at step " + windowEnd)
+        .contains("from " + (windowEnd + 1) + " to " + (crashedAfter + 1)).contains("restart at step 0");
+    assertThat(metrics.rewinds.sum()).isEqualTo(1);
+    assertThat(actual).hasSameSizeAs(expected);
+    for (int i = 0; i < expected.size(); i++) {
+      Decision d = expected.get(i);
+      SalienceReport r = actual.get(i);
+      assertThat(r.getWindowEndStep()).isEqualTo(d.decidedAt());
+      assertThat(r.getEpoch()).isEqualTo(d.decidedAt() < resumeAt ? 1 : 2);
+      boolean[] keep = ((MaskUpdate.TripletMask) d.mask()).keep();
+      for (int j = 0; j < keep.length; j++) {
+        assertThat(r.getKeepMask().get(j)).as("decision %d keep[%d]", i, j).isEqualTo(keep[j]);
+        assertThat(r.getSalience().get(j)).as("decision %d score[%d]", i, j).isEqualTo(d.diagnostics().scores()[j]);
+      }
+    }
+  }
 }
