@@ -2,6 +2,7 @@ package io.salientstream.cli;
 
 import io.salientstream.streams.LayeredConfig;
 
+import io.salientstream.analyzer.AnalyzerHttp;
 import io.salientstream.analyzer.SalienceAnalyzer;
 import io.salientstream.loop.LoopTopics;
 import io.salientstream.pruner.Pruner;
@@ -50,13 +51,18 @@ final class ServicesCommands {
     @Option(names = "--application-id", defaultValue = SalienceAnalyzer.DEFAULT_APPLICATION_ID, description = "Streams application id (default: ${DEFAULT-VALUE}).")
     String applicationId;
 
+    @Option(names = "--http-port", defaultValue = "8091", description = "Port of GET /health and /metrics (default: ${DEFAULT-VALUE}).")
+    int httpPort;
+
     @Override
     public Integer call() throws Exception {
       LayeredConfig cfg = connection.resolve();
       SalienceAnalyzer analyzer = SalienceAnalyzer.start(serdeConfig(cfg), LoopTopics.forPrefix(cfg.tenant()).analyzer(),
           stateDir, applicationId);
-      System.out.println("salience-analyzer running against " + cfg.bootstrapServers() + "; Ctrl-C stops it");
-      runUntilStopped(analyzer);
+      AnalyzerHttp http = new AnalyzerHttp(analyzer, httpPort);
+      System.out.println("salience-analyzer running against " + cfg.bootstrapServers() + "; http://localhost:"
+          + http.port() + "/health, /metrics; Ctrl-C stops it");
+      runUntilStopped(analyzer, http);
       return 0;
     }
   }
