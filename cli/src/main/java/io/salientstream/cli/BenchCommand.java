@@ -67,10 +67,14 @@ final class BenchCommand implements Callable<Integer> {
     int throughputTInit;
     @Option(names = "--throughput-t-final", defaultValue = "200", description = "Final window length, throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputTFinal;
-    @Option(names = "--warmup-rounds", defaultValue = "3", description = "Unmeasured rounds of the latency phase run"
-        + " first, so the loop is measured in steady state: with 1 the JIT compiler was still busy in the measured round"
-        + " (the table shows JIT and GC time per round; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-rounds", defaultValue = "3", description = "Unmeasured rounds the latency phase runs at"
+        + " least before the measured one, so the loop is measured in steady state: with 1 the JIT compilers were"
+        + " still busy in the measured round (default: ${DEFAULT-VALUE}).")
     int warmupRounds;
+    @Option(names = "--warmup-jit-share", defaultValue = "0.25", description = "After the minimum, warm-up rounds go on"
+        + " (up to " + LoopBenchmark.MAX_WARMUP_ROUNDS + ") while the JIT compilers spent more than this share of the"
+        + " last round's wall time compiling; the table shows JIT and GC time per round (default: ${DEFAULT-VALUE}).")
+    double warmupJitShare;
     @Option(names = "--sync-timeout-s", defaultValue = "60", description = "How long a trainer waits for a command (default: ${DEFAULT-VALUE}).")
     long syncTimeoutS;
     @Option(names = "--only", paramLabel = "PHASE", description = "Run one phase only: latency or throughput (default: both).")
@@ -82,7 +86,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
       LoopBenchmark.Settings settings = new LoopBenchmark.Settings(experiments, matrices, perLayer, rank, steps, warmup,
           finalSteps, tInit, tFinal, stepIntervalMs, startSpreadMs, throughputExperiments, throughputRecords, throughputTInit,
-          throughputTFinal, warmupRounds, Duration.ofSeconds(syncTimeoutS));
+          throughputTFinal, warmupRounds, warmupJitShare, Duration.ofSeconds(syncTimeoutS));
       if (only != null && !only.equals("latency") && !only.equals("throughput")) {
         throw new IllegalArgumentException("--only must be latency or throughput, got '" + only + "'");
       }

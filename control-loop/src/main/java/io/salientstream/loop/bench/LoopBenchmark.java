@@ -91,7 +91,7 @@ public final class LoopBenchmark {
                          long finalSteps, int tInit, int tFinal, long stepIntervalMs, long startSpreadMs,
                          int throughputExperiments,
                          int throughputRecords, int throughputTInit, int throughputTFinal, int warmupRounds,
-                         Duration syncTimeout) {
+                         double warmupJitShare, Duration syncTimeout) {
 
     public Settings {
       positive("experiments", experiments);
@@ -106,6 +106,9 @@ public final class LoopBenchmark {
       }
       if (warmupRounds < 0) {
         throw new IllegalArgumentException("--warmup-rounds must be >= 0, got " + warmupRounds);
+      }
+      if (!(warmupJitShare > 0)) {
+        throw new IllegalArgumentException("--warmup-jit-share must be > 0, got " + warmupJitShare);
       }
       if (startSpreadMs < 0) {
         throw new IllegalArgumentException("--start-spread-ms must be >= 0, got " + startSpreadMs);
@@ -134,7 +137,7 @@ public final class LoopBenchmark {
      * starts spread over one step interval (all experiments reach each window end within ~30 ms of each other).
      */
     public static Settings defaults() {
-      return new Settings(20, 72, 6, 15, 300, 20, 40, 5, 20, 30, 30, 4, 120000, 10, 200, 3, Duration.ofSeconds(60));
+      return new Settings(20, 72, 6, 15, 300, 20, 40, 5, 20, 30, 30, 4, 120000, 10, 200, 3, 0.25, Duration.ofSeconds(60));
     }
 
     public int n() {
@@ -143,6 +146,9 @@ public final class LoopBenchmark {
   }
 
   /** Latency phase outcome. */
+  /** Most unmeasured rounds the latency phase runs before measuring, however busy the JIT still is. */
+  public static final int MAX_WARMUP_ROUNDS = 8;
+
   public record Latency(int samples, double p50, double p95, double p99, double max, double mean, long steps,
                         double seconds, double stepsPerSecond, double computeP50, double computeP99,
                         double computeMax, int reports, long deadLetters, double[] p50ByWindow,
@@ -282,15 +288,16 @@ public final class LoopBenchmark {
     double seconds = 0;
     long deadLetters;
     String measuredIds = "bench-" + runTag + "-m";
-    double[] jitByRound = new double[s.warmupRounds() + 1];
-    double[] gcByRound = new double[s.warmupRounds() + 1];
+    List<Double> jitByRound = new ArrayList<>();
+    List<Double> gcByRound = new ArrayList<>();
     try (LoopServices services = LoopServices.start(config, topics, stateRoot.resolve("latency"), "-bench-" + runTag,
         "bench")) {
-      for (int round = 0; round <= s.warmupRounds(); round++) {
-        boolean measured = round == s.warmupRounds();
+      double lastJitShare = 0;
+      for (int round = 0; ; round++) {
+        boolean measured = measureRound(round, s.warmupRounds(), lastJitShare, s.warmupJitShare());
         String ids = measured ? measuredIds : "bench-" + runTag + "-w" + round;
         if (!measured) {
-          log.printf("latency: warm-up round %d of %d (not measured)%n", round + 1, s.warmupRounds());
+          log.printf("latency: warm-up round %d (not measured)%n", round + 1);
         }
         List<Trainer> roundTrainers = new ArrayList<>();
         for (int i = 0; i < s.experiments(); i++) {
@@ -317,14 +324,18 @@ public final class LoopBenchmark {
         } finally {
           pool.shutdownNow();
         }
-        jitByRound[round] = jitMillis() - jit0;
-        gcByRound[round] = gcMillis() - gc0;
-        log.printf("latency: round %d: %.1f s, JIT compilation %.0f ms, GC %.0f ms%n", round + 1,
-            (System.nanoTime() - t0) / 1e9, jitByRound[round], gcByRound[round]);
+        double roundMillis = (System.nanoTime() - t0) / 1e6;
+        double jit = jitMillis() - jit0;
+        jitByRound.add(jit);
+        gcByRound.add(gcMillis() - gc0);
+        lastJitShare = Double.isNaN(jit) ? 0 : jit / roundMillis;
+        log.printf("latency: round %d: %.1f s, JIT compilation %.0f ms (%.0f %% of the round), GC %.0f ms%n",
+            round + 1, roundMillis / 1e3, jit, 100 * lastJitShare, gcByRound.get(round));
         if (measured) {
           steps = roundSteps;
           seconds = (System.nanoTime() - t0) / 1e9;
           trainers.addAll(roundTrainers);
+          break;
         }
       }
       for (Trainer t : trainers) {
@@ -348,7 +359,17 @@ public final class LoopBenchmark {
     return new Latency(v.length, all.percentile(50), all.percentile(95), all.percentile(99), all.percentile(100),
         Arrays.stream(v).average().orElse(Double.NaN), steps, seconds, steps / seconds,
         percentile(compute, 50), percentile(compute, 99), percentile(compute, 100), compute.length, deadLetters,
-        p50ByWindow, maxByWindow, jitByRound, gcByRound);
+        p50ByWindow, maxByWindow, jitByRound.stream().mapToDouble(Double::doubleValue).toArray(),
+        gcByRound.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  /**
+   * Whether round {@code round} (from 0) of the latency phase is the measured one: after at least {@code minWarmup}
+   * unmeasured rounds, warm-up goes on while the JIT compilers spent more than {@code maxJitShare} of the last
+   * round's wall time compiling, up to {@link #MAX_WARMUP_ROUNDS}.
+   */
+  static boolean measureRound(int round, int minWarmup, double lastJitShare, double maxJitShare) {
+    return round >= minWarmup && (round == 0 || lastJitShare <= maxJitShare || round >= MAX_WARMUP_ROUNDS);
   }
 
   /**
@@ -715,7 +736,7 @@ public final class LoopBenchmark {
     if (l != null) {
     b.append(String.format("Loop latency: %d synthetic SalientLoRA experiments, N = %d, %d steps, windows %d..%d,"
         + " %d ms between steps, starts spread over %d ms, sync mode, %d warm-up round(s) not measured%n", s.experiments(),
-        s.n(), s.steps(), s.tInit(), s.tFinal(), s.stepIntervalMs(), s.startSpreadMs(), s.warmupRounds()));
+        s.n(), s.steps(), s.tInit(), s.tFinal(), s.stepIntervalMs(), s.startSpreadMs(), l.jitMillisByRound().length - 1));
     b.append(String.format("  %-34s %10s%n", "metric", "value"));
     b.append(String.format("  %-34s %10d%n", "window ends (samples)", l.samples()));
     b.append(String.format("  %-34s %10.1f%n", "latency p50 (ms)", l.p50()));
@@ -789,6 +810,7 @@ public final class LoopBenchmark {
     settings.put("throughputTInit", s.throughputTInit());
     settings.put("throughputTFinal", s.throughputTFinal());
     settings.put("warmupRounds", s.warmupRounds());
+    settings.put("warmupJitShare", s.warmupJitShare());
     settings.put("syncTimeoutSeconds", s.syncTimeout().toSeconds());
     m.put("settings", settings);
     m.put("latency", r.latency());

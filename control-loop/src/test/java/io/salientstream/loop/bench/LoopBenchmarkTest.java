@@ -31,7 +31,7 @@ class LoopBenchmarkTest {
     config.put("bootstrap.servers", stack.bootstrapServers());
     config.put("schema.registry.url", stack.registryUrl());
     // 2 experiments, N = 6 x 4 = 24, 40 steps with windows of 3..6 steps, no pacing, no warm-up round
-    LoopBenchmark.Settings settings = new LoopBenchmark.Settings(2, 6, 6, 4, 40, 5, 5, 3, 6, 0, 0, 2, 200, 3, 6, 0,
+    LoopBenchmark.Settings settings = new LoopBenchmark.Settings(2, 6, 6, 4, 40, 5, 5, 3, 6, 0, 0, 2, 200, 3, 6, 0, 0.25,
         Duration.ofSeconds(30));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     LoopBenchmark bench = new LoopBenchmark(config, settings, dir.resolve("state"),
@@ -69,5 +69,14 @@ class LoopBenchmarkTest {
     String json = Files.readString(report);
     assertThat(json).contains("\"p99\"", "\"ratio\"", "\"stepIntervalMs\"", "\"availableProcessors\"");
     assertThat(LoopBenchmark.table(result)).contains("latency p99 (ms)", "analyzer / pass-through", "JIT/GC ms by round");
+  }
+
+  @Test
+  void warmUpGoesOnWhileTheJitIsBusyUpToALimit() {
+    assertThat(LoopBenchmark.measureRound(0, 0, 0, 0.25)).as("no warm-up asked").isTrue();
+    assertThat(LoopBenchmark.measureRound(2, 3, 0.01, 0.25)).as("below the minimum").isFalse();
+    assertThat(LoopBenchmark.measureRound(3, 3, 0.10, 0.25)).as("minimum reached, JIT quiet").isTrue();
+    assertThat(LoopBenchmark.measureRound(3, 3, 0.40, 0.25)).as("JIT still busy").isFalse();
+    assertThat(LoopBenchmark.measureRound(LoopBenchmark.MAX_WARMUP_ROUNDS, 3, 0.90, 0.25)).as("limit").isTrue();
   }
 }
