@@ -49,9 +49,7 @@ public final class Demo {
     Files.createDirectories(workDir.resolve("logs"));
     out.println("== SalientStream demo" + (settings.quick() ? " (quick)" : "") + ": starting Kafka (KRaft) + schema registry");
     try (LocalStack stack = LocalStack.builder().build().start()) {
-      Map<String, Object> config = new LinkedHashMap<>();
-      config.put("bootstrap.servers", stack.bootstrapServers());
-      config.put("schema.registry.url", stack.registryUrl());
+      Map<String, Object> config = stack.clientConfig();
       LoopTopics topics = LoopTopics.of(stack.topics());
       out.printf("   broker %s, registry %s (ready in %d ms)%n", stack.bootstrapServers(), stack.registryUrl(), stack.readyMillis());
       out.println("== starting salience-analyzer and pruner (Kafka Streams, exactly-once)");

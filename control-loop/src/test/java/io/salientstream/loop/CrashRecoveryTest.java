@@ -100,9 +100,7 @@ class CrashRecoveryTest {
     analyzer.start();
     pruner.start();
 
-    Map<String, Object> config = new HashMap<>();
-    config.put("bootstrap.servers", stack.bootstrapServers());
-    config.put("schema.registry.url", stack.registryUrl());
+    Map<String, Object> config = stack.clientConfig();
     LoopTopics topics = LoopTopics.forPrefix("");
     AdapterLayout layout = AdapterLayout.uniform(12, 6, 16, 16, 4);
     Map<String, String> params = Map.of("mode", "clean", "totalSteps", Long.toString(STEPS), "initialWarmup", "10",

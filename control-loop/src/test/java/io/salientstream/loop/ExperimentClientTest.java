@@ -34,9 +34,7 @@ class ExperimentClientTest {
   void decodesOnlyItsOwnCommandsAndRefusesACorruptOneWithItsOffset(SharedStack stack) throws Exception {
     LoopTopics topics = LoopTopics.forPrefix("ec-" + System.nanoTime() + ".");
     stack.admin().createTopics(List.of(new NewTopic(topics.rankCommands(), PARTITIONS, (short) 1))).all().get();
-    Map<String, Object> config = new LinkedHashMap<>();
-    config.put("bootstrap.servers", stack.bootstrapServers());
-    config.put("schema.registry.url", stack.registryUrl());
+    Map<String, Object> config = stack.clientConfig();
 
     String id = "exp-a";
     int partition = ExperimentClient.partitionFor(id, PARTITIONS);

@@ -18,7 +18,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -41,9 +40,7 @@ class SyncLoopReproducesInProcessTest {
 
   @BeforeAll
   static void startLoop(SharedStack stack, @TempDir Path state) {
-    config = new LinkedHashMap<>();
-    config.put("bootstrap.servers", stack.bootstrapServers());
-    config.put("schema.registry.url", stack.registryUrl());
+    config = stack.clientConfig();
     services = LoopServices.start(config, topics, state, "-sync-test", "test");
   }
 

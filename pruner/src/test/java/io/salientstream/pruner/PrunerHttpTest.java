@@ -15,7 +15,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -29,9 +28,7 @@ class PrunerHttpTest {
 
   @Test
   void ranksHealthAndMetricsAreServed(SharedStack stack, @TempDir Path state) throws Exception {
-    Map<String, Object> config = new HashMap<>();
-    config.put("bootstrap.servers", stack.bootstrapServers());
-    config.put("schema.registry.url", stack.registryUrl());
+    Map<String, Object> config = stack.clientConfig();
     Topics t = Topics.withPrefix("");
     PrunerTopology.Topics topics = new PrunerTopology.Topics(t.name(Topics.EXPERIMENTS), t.name(Topics.SALIENCE_REPORTS),
         t.name(Topics.RANK_COMMANDS), t.name(Topics.DEAD_LETTER));

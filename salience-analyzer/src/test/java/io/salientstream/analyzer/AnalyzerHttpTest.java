@@ -14,7 +14,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -30,9 +29,7 @@ class AnalyzerHttpTest {
 
   @Test
   void healthAndMetricsAreServed(SharedStack stack, @TempDir Path state) throws Exception {
-    Map<String, Object> config = new HashMap<>();
-    config.put("bootstrap.servers", stack.bootstrapServers());
-    config.put("schema.registry.url", stack.registryUrl());
+    Map<String, Object> config = stack.clientConfig();
     Topics t = Topics.withPrefix("analyzer-http-" + System.nanoTime() + ".");
     AnalyzerTopology.Topics topics = new AnalyzerTopology.Topics(t.name(Topics.EXPERIMENTS),
         t.name(Topics.SINGULAR_VALUES), t.name(Topics.SALIENCE_REPORTS), t.name(Topics.DEAD_LETTER));

@@ -51,24 +51,10 @@ class AnalyzerMatchesInProcessPolicyTest {
     ExperimentSpec spec = Fixtures.spec("e1", policy, 6, 5, 200, 12, 40, 8, params);
 
     AnalyzerMetrics metrics = new AnalyzerMetrics();
-    AnalyzerTopology.Config config = new AnalyzerTopology.Config("t", new AnalyzerTopology.Topics("exp", "sv", "rep", "dlq"),
-        () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
-        () -> StepEventReader.deserializer(REGISTRY.serdeConfig()),
-        EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).serializer(),
-        EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer());
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "match-test");
-    Serializer<Object> avro = EventSerdes.anyValue(REGISTRY.serdeConfig());
     List<Decision> expected = new ArrayList<>();
     List<SalienceReport> actual;
-    try (TopologyTestDriver driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props)) {
-      TestInputTopic<String, byte[]> exp = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
-      TestInputTopic<String, byte[]> sv = driver.createInputTopic("sv", new StringSerializer(), new ByteArraySerializer());
-      TestOutputTopic<String, SalienceReport> rep = driver.createOutputTopic("rep", new StringDeserializer(),
-          EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).deserializer());
-      TestOutputTopic<String, DeadLetter> dlq = driver.createOutputTopic("dlq", new StringDeserializer(),
-          EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).deserializer());
-      exp.pipeInput("e1", avro.serialize("exp", spec));
+    try (Loop loop = Loop.open("match-test", metrics)) {
+      loop.register(spec);
       RankPolicy local = PolicySpecs.create(spec);
       for (long s = 0; s < 200; s++) {
         SingularValueStep e = Fixtures.step(spec, "run", 1, s, 5);
@@ -77,25 +63,12 @@ class AnalyzerMatchesInProcessPolicyTest {
         if (rebuildEveryStep) {
           AnalyzerProcessor.dropCachesForTesting();
         }
-        sv.pipeInput("e1", avro.serialize("sv", e));
+        loop.send(e);
       }
-      assertThat(dlq.readValuesToList()).isEmpty();
-      actual = rep.readValuesToList();
+      assertThat(loop.dlq.readValuesToList()).isEmpty();
+      actual = loop.rep.readValuesToList();
     }
-    assertThat(expected).isNotEmpty();
-    assertThat(actual).hasSameSizeAs(expected);
-    for (int i = 0; i < expected.size(); i++) {
-      Decision d = expected.get(i);
-      SalienceReport r = actual.get(i);
-      assertThat(r.getWindowEndStep()).isEqualTo(d.decidedAt());
-      assertThat(r.getEffectiveFromStep()).isEqualTo(d.effectiveFrom());
-      assertThat(r.getBudget()).isEqualTo(d.budget());
-      boolean[] keep = ((MaskUpdate.TripletMask) d.mask()).keep();
-      for (int j = 0; j < keep.length; j++) {
-        assertThat(r.getKeepMask().get(j)).as("decision %d keep[%d]", i, j).isEqualTo(keep[j]);
-        assertThat(r.getSalience().get(j)).as("decision %d score[%d]", i, j).isEqualTo(d.diagnostics().scores()[j]);
-      }
-    }
+    assertSameDecisions(actual, expected);
     if (rebuildEveryStep) {
       assertThat(metrics.rebuilds.sum()).isGreaterThan(100);
     }
@@ -126,14 +99,6 @@ class AnalyzerMatchesInProcessPolicyTest {
     long resumeAt = windowEnd + 2;     // its checkpoint: steps before this one are kept
 
     AnalyzerMetrics metrics = new AnalyzerMetrics();
-    AnalyzerTopology.Config config = new AnalyzerTopology.Config("t", new AnalyzerTopology.Topics("exp", "sv", "rep", "dlq"),
-        () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
-        () -> StepEventReader.deserializer(REGISTRY.serdeConfig()),
-        EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).serializer(),
-        EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer());
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "resume-test");
-    Serializer<Object> avro = EventSerdes.anyValue(REGISTRY.serdeConfig());
     RankPolicy local = PolicySpecs.create(spec);
     List<Decision> expected = new ArrayList<>();
     for (long s = 0; s < 200; s++) {
@@ -142,40 +107,81 @@ class AnalyzerMatchesInProcessPolicyTest {
     }
     List<SalienceReport> actual;
     List<DeadLetter> dead;
-    try (TopologyTestDriver driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props)) {
-      TestInputTopic<String, byte[]> exp = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
-      TestInputTopic<String, byte[]> sv = driver.createInputTopic("sv", new StringSerializer(), new ByteArraySerializer());
-      TestOutputTopic<String, SalienceReport> rep = driver.createOutputTopic("rep", new StringDeserializer(),
-          EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).deserializer());
-      TestOutputTopic<String, DeadLetter> dlq = driver.createOutputTopic("dlq", new StringDeserializer(),
-          EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).deserializer());
-      exp.pipeInput("e2", avro.serialize("exp", spec));
+    try (Loop loop = Loop.open("resume-test", metrics)) {
+      loop.register(spec);
       for (long s = 0; s <= crashedAfter; s++) {
-        sv.pipeInput("e2", avro.serialize("sv", Fixtures.step(spec, "run-1", 1, s, 5)));
+        loop.send(Fixtures.step(spec, "run-1", 1, s, 5));
       }
       // a checkpoint from before the last window end cannot be resumed: that state is gone
-      sv.pipeInput("e2", avro.serialize("sv", Fixtures.step(spec, "run-x", 2, windowEnd, 6)));
+      loop.send(Fixtures.step(spec, "run-x", 2, windowEnd, 6));
       for (long s = resumeAt; s < 200; s++) {
-        sv.pipeInput("e2", avro.serialize("sv", Fixtures.step(spec, "run-2", 2, s, 6)));
+        loop.send(Fixtures.step(spec, "run-2", 2, s, 6));
       }
-      actual = rep.readValuesToList();
-      dead = dlq.readValuesToList();
+      actual = loop.rep.readValuesToList();
+      dead = loop.dlq.readValuesToList();
     }
     assertThat(dead).hasSize(1);
     assertThat(dead.get(0).getErrorMessage()).contains("starts at step " + windowEnd)
         .contains("from " + (windowEnd + 1) + " to " + (crashedAfter + 1)).contains("restart at step 0");
     assertThat(metrics.rewinds.sum()).isEqualTo(1);
+    assertSameDecisions(actual, expected);
+    for (SalienceReport r : actual) {
+      assertThat(r.getEpoch()).isEqualTo(r.getWindowEndStep() < resumeAt ? 1 : 2);
+    }
+  }
+
+  /** Reports carry exactly the decisions: step, effective step, budget, keep mask and scores. */
+  private static void assertSameDecisions(List<SalienceReport> actual, List<Decision> expected) {
+    assertThat(expected).isNotEmpty();
     assertThat(actual).hasSameSizeAs(expected);
     for (int i = 0; i < expected.size(); i++) {
       Decision d = expected.get(i);
       SalienceReport r = actual.get(i);
       assertThat(r.getWindowEndStep()).isEqualTo(d.decidedAt());
-      assertThat(r.getEpoch()).isEqualTo(d.decidedAt() < resumeAt ? 1 : 2);
+      assertThat(r.getEffectiveFromStep()).isEqualTo(d.effectiveFrom());
+      assertThat(r.getBudget()).isEqualTo(d.budget());
       boolean[] keep = ((MaskUpdate.TripletMask) d.mask()).keep();
       for (int j = 0; j < keep.length; j++) {
         assertThat(r.getKeepMask().get(j)).as("decision %d keep[%d]", i, j).isEqualTo(keep[j]);
         assertThat(r.getSalience().get(j)).as("decision %d score[%d]", i, j).isEqualTo(d.diagnostics().scores()[j]);
       }
+    }
+  }
+
+  /** The analyzer topology on the test driver with real Avro through the registry. */
+  private record Loop(TopologyTestDriver driver, TestInputTopic<String, byte[]> exp, TestInputTopic<String, byte[]> sv,
+                      TestOutputTopic<String, SalienceReport> rep, TestOutputTopic<String, DeadLetter> dlq,
+                      Serializer<Object> avro) implements AutoCloseable {
+
+    static Loop open(String applicationId, AnalyzerMetrics metrics) {
+      Map<String, Object> serde = REGISTRY.serdeConfig();
+      AnalyzerTopology.Config config = new AnalyzerTopology.Config("t", new AnalyzerTopology.Topics("exp", "sv", "rep", "dlq"),
+          () -> EventSerdes.of(ExperimentSpec.class, serde).deserializer(),
+          () -> StepEventReader.deserializer(serde),
+          EventSerdes.of(SalienceReport.class, serde).serializer(),
+          EventSerdes.of(DeadLetter.class, serde).serializer());
+      Properties props = new Properties();
+      props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+      TopologyTestDriver driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props);
+      return new Loop(driver,
+          driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer()),
+          driver.createInputTopic("sv", new StringSerializer(), new ByteArraySerializer()),
+          driver.createOutputTopic("rep", new StringDeserializer(), EventSerdes.of(SalienceReport.class, serde).deserializer()),
+          driver.createOutputTopic("dlq", new StringDeserializer(), EventSerdes.of(DeadLetter.class, serde).deserializer()),
+          EventSerdes.anyValue(serde));
+    }
+
+    void register(ExperimentSpec spec) {
+      exp.pipeInput(spec.getExperimentId(), avro.serialize("exp", spec));
+    }
+
+    void send(SingularValueStep step) {
+      sv.pipeInput(step.getExperimentId(), avro.serialize("sv", step));
+    }
+
+    @Override
+    public void close() {
+      driver.close();
     }
   }
 }

@@ -188,6 +188,17 @@ public final class LocalStack implements AutoCloseable {
         return registry.url();
     }
 
+    /**
+     * Client settings for this stack: {@code bootstrap.servers} and {@code schema.registry.url} (a new mutable map,
+     * so callers may add their own).
+     */
+    public java.util.Map<String, Object> clientConfig() {
+        java.util.Map<String, Object> c = new java.util.LinkedHashMap<>();
+        c.put("bootstrap.servers", bootstrapServers());
+        c.put("schema.registry.url", registryUrl());
+        return c;
+    }
+
     public EmbeddedKafka kafka() {
         return kafka;
     }

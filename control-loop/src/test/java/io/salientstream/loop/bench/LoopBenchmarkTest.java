@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,9 +26,7 @@ class LoopBenchmarkTest {
 
   @Test
   void tinyRunMeasuresEveryWindowEndAndBothApps(SharedStack stack, @TempDir Path dir) throws Exception {
-    Map<String, Object> config = new LinkedHashMap<>();
-    config.put("bootstrap.servers", stack.bootstrapServers());
-    config.put("schema.registry.url", stack.registryUrl());
+    Map<String, Object> config = stack.clientConfig();
     // 2 experiments, N = 6 x 4 = 24, 40 steps with windows of 3..6 steps, no pacing, no warm-up round
     LoopBenchmark.Settings settings = new LoopBenchmark.Settings(2, 6, 6, 4, 40, 5, 5, 3, 6, 0, 0, 2, 200, 3, 6, 0, 0.25,
         Duration.ofSeconds(30));

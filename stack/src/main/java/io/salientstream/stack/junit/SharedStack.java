@@ -65,6 +65,17 @@ public final class SharedStack implements AutoCloseable {
         return local != null ? local.registryUrl() : registry.url();
     }
 
+    /**
+     * Client settings for this stack: {@code bootstrap.servers} and {@code schema.registry.url} (a new mutable map,
+     * so callers may add their own).
+     */
+    public java.util.Map<String, Object> clientConfig() {
+        java.util.Map<String, Object> c = new java.util.LinkedHashMap<>();
+        c.put("bootstrap.servers", bootstrapServers());
+        c.put("schema.registry.url", registryUrl());
+        return c;
+    }
+
     /** A new registry client (cheap; the caller may share it). */
     public HttpSchemaRegistryClient registryClient() {
         return new HttpSchemaRegistryClient(registryUrl());
