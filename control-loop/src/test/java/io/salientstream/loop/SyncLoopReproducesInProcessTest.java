@@ -89,19 +89,22 @@ class SyncLoopReproducesInProcessTest {
   }
 
   /**
-   * A trainer crashes in the middle of a window, after steps it sent past its last checkpoint, and is restarted from
-   * that checkpoint: run 1 stops at step c (checkpoint), run 2 resumes and sends steps c..x-1, then "crashes" (its
-   * own checkpoint is lost), run 3 resumes from the checkpoint at c again. The analyzer drops the steps after c and
-   * decides them again, and the run ends bit-identical to the uninterrupted in-process run.
+   * A trainer crashes two windows after its last checkpoint and is restarted from that checkpoint: run 1 stops at
+   * step c (checkpoint), run 2 resumes and goes on past two more window ends to step x-1, then "crashes" (its own
+   * checkpoint is lost), run 3 resumes from the checkpoint at c again. The analyzer rewinds to c and the pruner to
+   * the rank pattern before the re-decided window ends; the run ends bit-identical to the uninterrupted in-process
+   * run.
    */
   @ParameterizedTest
   @ValueSource(strings = {"salientlora:small", "adalora:small"})
   void aTrainerResumedFromAnOlderCheckpointEndsBitIdenticalToInProcess(String which, @TempDir Path dir) throws Exception {
     Experiment.Spec base = spec(which);
-    // AdaLoRA masks every step at this size (deltaT = steps / 100): every 4th step leaves room between decisions
-    Experiment.Spec spec = which.startsWith("adalora") ? new Experiment.Spec(base.task(), base.model(), base.policy(),
-        base.train(), base.initRank(), base.targetRank(), base.alpha(), base.seq(), base.padToMax(), base.evalLimit(),
-        base.testLimit(), base.matrices(), base.dim(), base.maxTrueRank(), Map.of("deltaT", "4"), base.device()) : base;
+    // several window ends with room between them: AdaLoRA masks every step at this size (deltaT = steps / 100),
+    // SalientLoRA's windows (10 growing to 200 steps by default) give two window ends in 80 steps
+    Map<String, String> windows = which.startsWith("adalora") ? Map.of("deltaT", "4") : Map.of("tInit", "4", "tFinal", "10");
+    Experiment.Spec spec = new Experiment.Spec(base.task(), base.model(), base.policy(), base.train(), base.initRank(),
+        base.targetRank(), base.alpha(), base.seq(), base.padToMax(), base.evalLimit(), base.testLimit(),
+        base.matrices(), base.dim(), base.maxTrueRank(), windows, base.device());
     AtomicReference<RankPolicy> policy = new AtomicReference<>();
     Map<String, Object> inProcess = Experiment.run(spec, null, null, Long.MAX_VALUE, (p, params, s) -> {
       policy.set(p);
@@ -113,13 +116,17 @@ class SyncLoopReproducesInProcessTest {
         ends.add(s);
       }
     }
-    long windowEnd = -1; // a window end with three decision-free steps after it and another decision later
-    for (int i = 0; i + 1 < ends.size() && windowEnd < 0; i++) {
-      windowEnd = ends.get(i + 1) - ends.get(i) > 3 ? ends.get(i) : -1;
+    // checkpoint right after window end i; the crashed run went on past window ends i+1 and i+2 (two windows lost)
+    long checkpointAt = -1;
+    long crashAt = -1;
+    for (int i = 0; i + 2 < ends.size() && checkpointAt < 0; i++) {
+      long after = i + 3 < ends.size() ? ends.get(i + 3) : spec.train().steps();
+      if (ends.get(i + 1) - ends.get(i) > 1 && after - ends.get(i + 2) > 2) {
+        checkpointAt = ends.get(i) + 1;
+        crashAt = ends.get(i + 2) + 2;
+      }
     }
-    assertThat(windowEnd).as("a window end with room after it").isPositive();
-    long checkpointAt = windowEnd + 1; // the checkpoint holds steps up to the window end
-    long crashAt = windowEnd + 3;      // the crashed run also sent the two steps after it
+    assertThat(checkpointAt).as("three window ends after a checkpoint in %s", ends).isPositive();
 
     String id = "resume-" + which.replace(':', '-') + "-" + System.nanoTime();
     Path ckpt = dir.resolve("ckpt");
@@ -138,10 +145,12 @@ class SyncLoopReproducesInProcessTest {
       Thread.sleep(50);
     }
     long rewindsBefore = services.analyzer().metrics().rewinds.sum();
+    long prunerRewindsBefore = services.pruner().metrics().rewinds.sum();
     Map<String, Object> resumed = Experiment.run(withTrain(spec, spec.train().withCheckpoint(ckpt, 0, true)), null, null,
         Long.MAX_VALUE, hosts, "kafka-sync");
 
     assertThat(services.analyzer().metrics().rewinds.sum() - rewindsBefore).as("the analyzer rewound once").isEqualTo(1);
+    assertThat(services.pruner().metrics().rewinds.sum() - prunerRewindsBefore).as("the pruner rewound once").isEqualTo(1);
     assertThat(resumed.get("keepMasks")).isEqualTo(inProcess.get("keepMasks"));
     assertThat(resumed.get("finalTotalRank")).isEqualTo(inProcess.get("finalTotalRank"));
     assertThat(resumed.get("adapterChecksum")).as("adapters bit for bit").isEqualTo(inProcess.get("adapterChecksum"));

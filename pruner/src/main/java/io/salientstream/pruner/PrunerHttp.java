@@ -44,6 +44,8 @@ public final class PrunerHttp implements AutoCloseable {
           .description("duplicate salience reports skipped").register(registry);
       FunctionCounter.builder("salientstream_pruner_dead_letters", m, x -> x.deadLetters.sum())
           .description("records sent to the dead-letter topic").register(registry);
+      FunctionCounter.builder("salientstream_pruner_rewinds", m, x -> x.rewinds.sum())
+          .description("resumed runs that re-decided window ends already commanded").register(registry);
     }, Map.of("/experiments/", this::ranks));
   }
 

@@ -16,10 +16,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,11 +39,24 @@ import org.slf4j.LoggerFactory;
  * epoch is a duplicate and is skipped (commands are idempotent: one per window end); the kept count must equal the
  * report's budget and the budget must not exceed the experiment's schedule at that step; SalientLoRA masks must
  * never revive a pruned singular value. Then the command gets the next sequence number and is emitted.
+ *
+ * <p>A report of a higher epoch for a window end already commanded comes from a trainer resumed from an older
+ * checkpoint (the analyzer rewound to it): it is checked against the pattern decided before that window end, kept
+ * in {@value #HISTORY} (the last {@value #PATTERN_HISTORY} patterns), and the later patterns are dropped; beyond
+ * the history it is dead-lettered. Sequence numbers keep increasing across such rewinds.
  */
 public final class PrunerProcessor extends ExperimentInputProcessor {
 
   public static final String SPECS = "pruner-experiments";
   public static final String PATTERNS = "pruner-rank-patterns";
+  /** The last {@value #PATTERN_HISTORY} rank patterns per experiment, keyed {@code id␀<decidedAtStep + 1>}. */
+  public static final String HISTORY = "pruner-pattern-history";
+  /**
+   * Rank patterns kept per experiment (the initial one counts until it is pushed out): a resumed run may re-decide
+   * window ends after the oldest. At least the salience-analyzer's {@code RESUME_SNAPSHOTS}, so the pruner reaches
+   * back as far as the analyzer can rewind.
+   */
+  static final int PATTERN_HISTORY = 4;
   public static final String PARKED = "pruner-parked-reports";
 
   private static final Logger LOG = LoggerFactory.getLogger(PrunerProcessor.class);
@@ -49,6 +65,7 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
   private final PrunerMetrics metrics;
   private KeyValueStore<String, byte[]> specs;
   private KeyValueStore<String, byte[]> patterns;
+  private KeyValueStore<String, byte[]> history;
   private Deserializer<ExperimentSpec> specDeserializer;
   private Deserializer<SalienceReport> reportDeserializer;
 
@@ -63,6 +80,7 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
   protected void onInit(ProcessorContext<String, Object> context) {
     this.specs = context.getStateStore(SPECS);
     this.patterns = context.getStateStore(PATTERNS);
+    this.history = context.getStateStore(HISTORY);
     this.specDeserializer = config.specDeserializer().get();
     this.reportDeserializer = config.reportDeserializer().get();
   }
@@ -76,7 +94,7 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
     String key = DeadLetters.keyOf(record);
     if (record.value() == null) {
       specs.delete(key);
-      patterns.delete(key);
+      forgetPatterns(key);
       return;
     }
     ExperimentSpec spec = DeadLetters.decode(specDeserializer, meta, record.value());
@@ -84,7 +102,7 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
     specs.put(key, record.value());
     byte[] p = patterns.get(key);
     if (p != null && RankPattern.decode(p).fingerprint() != PolicySpecs.fingerprint(spec)) {
-      patterns.delete(key); // a changed definition starts from the full rank again
+      forgetPatterns(key); // a changed definition starts from the full rank again
     }
   }
 
@@ -127,6 +145,10 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
       metrics.duplicates.increment();
       return;
     }
+    // a resumed run re-decides window ends already commanded (the analyzer rewound to its checkpoint): the report is
+    // checked against the pattern before that window end; the later patterns are dropped once it is accepted
+    boolean rewound = report.getWindowEndStep() <= current.decidedAtStep();
+    RankPattern base = rewound ? patternBefore(key, report.getWindowEndStep(), where) : current;
     boolean[] keep = new boolean[n];
     int kept = 0;
     for (int i = 0; i < n; i++) {
@@ -143,7 +165,7 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
     }
     if (spec.getPolicy().equals("salientlora")) {
       for (int i = 0; i < n; i++) {
-        if (keep[i] && !current.keep()[i]) {
+        if (keep[i] && !base.keep()[i]) {
           throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": singular value " + i
               + " was pruned before and SalientLoRA never revives a pruned value");
         }
@@ -151,11 +173,73 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
     }
     RankPattern next = new RankPattern(report.getRunId(), report.getEpoch(), current.sequence() + 1,
         report.getWindowEndStep(), report.getEffectiveFromStep(), keep, fingerprint);
-    patterns.put(key, next.encode());
+    byte[] encoded = next.encode();
+    if (rewound) {
+      dropHistoryFrom(key, report.getWindowEndStep());
+      metrics.rewinds.increment();
+      LOG.info("{}: a resumed run re-decides it; rank pattern rewound to the one decided at step {}", where,
+          base.decidedAtStep());
+    }
+    if (pb == null) {
+      history.put(historyKey(key, current.decidedAtStep()), current.encode()); // the initial pattern
+    }
+    patterns.put(key, encoded);
+    remember(key, next.decidedAtStep(), encoded);
     RankPruneCommand cmd = command(spec, report, next, timestamp);
     context.forward(new Record<String, Object>(key, cmd, timestamp), PrunerTopology.COMMANDS_SINK);
     metrics.commands.increment();
     LOG.debug("{}: command {} (total rank {}) applies at step {}", key, cmd.getCommandId(), next.totalRank(), next.applyAtStep());
+  }
+
+  /** The newest kept pattern decided before {@code windowEnd}. */
+  private RankPattern patternBefore(String key, long windowEnd, String where) {
+    RankPattern base = null;
+    for (KeyValue<String, byte[]> kv : historyOf(key)) {
+      RankPattern p = RankPattern.decode(kv.value);
+      if (p.decidedAtStep() < windowEnd) {
+        base = p;
+      }
+    }
+    if (base == null) {
+      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": a resumed run re-decides it, but the oldest"
+          + " of the " + PATTERN_HISTORY + " rank patterns kept is from a later window end");
+    }
+    return base;
+  }
+
+  private void dropHistoryFrom(String key, long windowEnd) {
+    for (KeyValue<String, byte[]> kv : historyOf(key)) {
+      if (RankPattern.decode(kv.value).decidedAtStep() >= windowEnd) {
+        history.delete(kv.key);
+      }
+    }
+  }
+
+  /** Adds a pattern to the experiment's history, dropping the oldest beyond {@value #PATTERN_HISTORY}. */
+  private void remember(String key, long decidedAt, byte[] encoded) {
+    history.put(historyKey(key, decidedAt), encoded);
+    List<KeyValue<String, byte[]>> kept = historyOf(key);
+    for (int i = 0; i < kept.size() - PATTERN_HISTORY; i++) {
+      history.delete(kept.get(i).key);
+    }
+  }
+
+  private List<KeyValue<String, byte[]>> historyOf(String key) {
+    List<KeyValue<String, byte[]>> out = new ArrayList<>();
+    try (KeyValueIterator<String, byte[]> it = history.prefixScan(key + '\u0000', new StringSerializer())) {
+      it.forEachRemaining(out::add);
+    }
+    return out;
+  }
+
+  private void forgetPatterns(String key) {
+    patterns.delete(key);
+    historyOf(key).forEach(kv -> history.delete(kv.key));
+  }
+
+  /** {@code id␀<decidedAt + 1, 19 digits>}: sorts by decision step (the initial pattern, decided at -1, first). */
+  static String historyKey(String id, long decidedAt) {
+    return id + '\u0000' + String.format("%019d", decidedAt + 1);
   }
 
   private RankPruneCommand command(ExperimentSpec spec, SalienceReport r, RankPattern p, long windowClosedAtMs) {

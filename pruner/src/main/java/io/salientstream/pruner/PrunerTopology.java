@@ -46,6 +46,7 @@ public final class PrunerTopology {
     t.addProcessor("pruner", () -> new PrunerProcessor(config, metrics), "experiments", "salience-reports");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.SPECS), Serdes.String(), Serdes.ByteArray()), "pruner");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.PATTERNS), Serdes.String(), Serdes.ByteArray()), "pruner");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.HISTORY), Serdes.String(), Serdes.ByteArray()), "pruner");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.PARKED), Serdes.String(), Serdes.ByteArray()), "pruner");
     t.addSink(COMMANDS_SINK, config.topics().rankCommands(), Serdes.String().serializer(), config.commandSerializer(), "pruner");
     t.addSink(DEAD_LETTER_SINK, config.topics().deadLetters(), Serdes.String().serializer(), config.deadLetterSerializer(), "pruner");

@@ -164,4 +164,52 @@ class PrunerTopologyTest {
     assertThat(dls.get(3).getErrorMessage()).contains("ghost");
     assertThat(commands.readValuesToList()).hasSize(1);
   }
+
+  /**
+   * A resumed SalientLoRA run re-decides window ends that were already commanded (the analyzer rewound to its
+   * checkpoint): its report is checked against the pattern before that window end — so it may keep values pruned
+   * later by the crashed run — gets the next sequence, and the run goes on from there. Beyond the patterns kept, a
+   * re-decision is dead-lettered.
+   */
+  @Test
+  void aResumedRunReDecidesWindowEndsAgainstThePatternBeforeThem() {
+    List<AdaptedMatrix> ms = List.of(new AdaptedMatrix("q", 0, 8, 8, 6), new AdaptedMatrix("v", 0, 8, 8, 6));
+    ExperimentSpec spec = ExperimentSpec.newBuilder().setExperimentId("s1").setCreatedAtMs(Instant.ofEpochMilli(1))
+        .setModel("synthetic").setMatrices(ms).setPolicy("salientlora")
+        .setSchedule(new BudgetSchedule(100L, 10L, 10L, 12, 4)).build();
+    var schedule = io.salientstream.schemas.PolicySpecs.create(spec);
+    assertThat(schedule.budgetAt(30)).as("the budget shrinks between window ends 30 and 40").isGreaterThan(schedule.budgetAt(40));
+    experiments.pipeInput("s1", avro.serialize("exp", spec));
+    for (long end = 20; end <= 40; end += 10) {
+      send(salient(1, end, schedule.budgetAt(end)));
+    }
+    // epoch 2 resumes before window end 30: its mask there keeps values the crashed run pruned at 40
+    send(salient(2, 30, schedule.budgetAt(30)));
+    send(salient(2, 40, schedule.budgetAt(40)));
+    send(salient(2, 50, schedule.budgetAt(50)));
+    send(salient(2, 60, schedule.budgetAt(60)));
+    // history now holds the patterns of 30, 40, 50 and 60: re-deciding 30 needs the one of 20, which is gone
+    send(salient(3, 30, schedule.budgetAt(30)));
+
+    List<RankPruneCommand> out = commands.readValuesToList();
+    assertThat(out).extracting(RankPruneCommand::getSequence).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+    assertThat(out).extracting(RankPruneCommand::getDecidedAtStep).containsExactly(20L, 30L, 40L, 30L, 40L, 50L, 60L);
+    assertThat(out).extracting(RankPruneCommand::getTargetEpoch).containsExactly(1, 1, 1, 2, 2, 2, 2);
+    assertThat(metrics.rewinds.sum()).isEqualTo(1);
+    List<DeadLetter> dead = deadLetters.readValuesToList();
+    assertThat(dead).hasSize(1);
+    assertThat(dead.get(0).getErrorMessage()).contains("window ending at step 30").contains("a resumed run re-decides it");
+  }
+
+  /** A SalientLoRA report keeping the last {@code budget} of 12 singular values (nested as the budget shrinks). */
+  private static SalienceReport salient(int epoch, long end, int budget) {
+    List<Boolean> keep = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      keep.add(i >= 12 - budget);
+    }
+    return SalienceReport.newBuilder().setExperimentId("s1").setRunId("run-" + epoch).setEpoch(epoch)
+        .setPolicy("salientlora").setWindowIndex(0).setWindowStartStep(end - 9).setWindowEndStep(end).setWindowLength(10)
+        .setEffectiveFromStep(end + 1).setBudget(budget).setThreshold(0.5)
+        .setSalience(new ArrayList<>(Collections.nCopies(12, 1.0))).setKeepMask(keep).setComputeMillis(1.0).build();
+  }
 }

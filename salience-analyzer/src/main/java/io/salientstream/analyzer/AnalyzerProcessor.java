@@ -22,7 +22,6 @@ import java.util.Optional;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
@@ -59,10 +58,11 @@ import org.slf4j.LoggerFactory;
  *       {@code UNKNOWN_EXPERIMENT};</li>
  *   <li>an event of an epoch lower than the experiment's current epoch → dead letter {@code STALE_EPOCH};</li>
  *   <li>a higher epoch starts a new run: accepted if it restarts at step 0 (a fresh run: state is reset), or
- *       resumes from a trainer checkpoint at any step after the stored policy snapshot (taken at every window end)
- *       up to the next step — the rows after the resume point are dropped and the policy is rebuilt from the
- *       snapshot and the rows before it, so the re-sent steps are decided as the first time; otherwise dead letter
- *       naming the steps it could resume at;</li>
+ *       resumes from a trainer checkpoint at any step after the oldest policy snapshot kept (snapshots are taken at
+ *       every window end; the last {@value #RESUME_SNAPSHOTS} are kept with the rows after the oldest) up to the
+ *       next step — the rows and snapshots after the resume point are dropped and the policy is rebuilt from the
+ *       newest snapshot before it and the rows up to it, so the re-sent steps are decided as the first time (the
+ *       pruner rewinds its rank pattern likewise); otherwise dead letter naming the steps it could resume at;</li>
  *   <li>within an epoch, a step at or below the last one is a duplicate (producer retry or replay): skipped and
  *       counted, no output; a step beyond the next one is a gap → dead letter naming the expected step;</li>
  *   <li>a changed registration (different policy, parameters, schedule or matrices) resets the experiment's state;
@@ -85,6 +85,13 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
    * took 20-45% of the analyzer's thread).
    */
   static final int COMPACT_EVERY_ROWS = 64;
+
+  /**
+   * Snapshot points kept per experiment (the current one and the ones before it), with every window row after the
+   * oldest: a trainer resumed from a checkpoint can be followed if the checkpoint lies after the oldest — for
+   * SalientLoRA, within the last {@value} - 1 windows and the current one.
+   */
+  static final int RESUME_SNAPSHOTS = 4;
 
   /** True when a compaction attempt is due after {@code rows} rows since the last snapshot (64 · 2^k). */
   static boolean compactionDue(int rows) {
@@ -217,13 +224,13 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
         header = ExperimentHeader.fresh(event.runId(), event.epoch(), fingerprint);
       } else if (event.step() == header.lastStep() + 1) {
         header = header.withRun(event.runId(), event.epoch());
-      } else if (event.step() > header.snapshotStep() && event.step() <= header.lastStep()) {
+      } else if (event.step() > header.oldestSnapshotStep() && event.step() <= header.lastStep()) {
         header = rewind(key, header, event.step() - 1).withRun(event.runId(), event.epoch());
       } else {
         throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, "experiment '" + key + "': new epoch "
             + event.epoch() + " starts at step " + event.step() + " but can only resume at a step from "
-            + (header.snapshotStep() + 1) + " to " + (header.lastStep() + 1) + " (after the stored policy snapshot,"
-            + " taken at the last window end) or restart at step 0");
+            + (header.oldestSnapshotStep() + 1) + " to " + (header.lastStep() + 1) + " (after the oldest policy"
+            + " snapshot kept, " + (RESUME_SNAPSHOTS - 1) + " window ends back) or restart at step 0");
       }
     }
     if (header.lastStep() >= 0 && event.step() <= header.lastStep()) {
@@ -244,9 +251,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
     metrics.steps.increment();
 
     if (decision.isPresent()) {
-      snapshots.put(key, policy.snapshotState());
-      deleteRows(key, header);
-      ExperimentHeader next = header.afterSnapshot(event.step(), true);
+      ExperimentHeader next = snapshot(key, header, event.step(), policy.snapshotState(), true);
       headers.put(key, next.encode());
       SalienceReport report = report(spec, event, decision.get(), header.windowIndex(), millis);
       context.forward(new Record<String, Object>(key, report, event.wallClockMs()), AnalyzerTopology.REPORTS_SINK);
@@ -259,9 +264,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
       if (compactionDue(next.rowsSinceSnapshot()) && policy.bufferedSteps() == 0) {
         byte[] snap = policy.snapshotState();
         if (snap.length <= (long) next.rowsSinceSnapshot() * rowSize(input) / 2) {
-          snapshots.put(key, snap);
-          deleteRows(key, header);
-          next = header.afterSnapshot(event.step(), false);
+          next = snapshot(key, header, event.step(), snap, false);
           headers.put(key, next.encode());
           live.put(key, new Live(policy, event.step(), fingerprint, spec));
           return;
@@ -284,20 +287,23 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
       return l.policy();
     }
     RankPolicy policy = PolicySpecs.create(spec);
-    byte[] snap = snapshots.get(key);
-    if (snap != null) {
+    byte[] snap = null;
+    if (header.snapshotStep() >= 0) {
+      snap = snapshots.get(rowKey(key, header.snapshotStep()));
+      if (snap == null) {
+        throw new IllegalStateException("experiment '" + key + "': the policy snapshot of step " + header.snapshotStep()
+            + " is missing from " + SNAPSHOTS);
+      }
       policy.restoreState(snap);
     }
     int replayed = 0;
-    try (KeyValueIterator<String, byte[]> it = rows.prefixScan(key + '\u0000', new StringSerializer())) {
-      while (it.hasNext()) {
-        KeyValue<String, byte[]> kv = it.next();
-        StepInput in = StepRows.decode(kv.value);
-        if (in.step() > header.lastStep()) {
-          break;
+    if (header.lastStep() > header.snapshotStep()) {
+      try (KeyValueIterator<String, byte[]> it = rows.range(rowKey(key, header.snapshotStep() + 1),
+          rowKey(key, header.lastStep()))) {
+        while (it.hasNext()) {
+          policy.onStep(StepRows.decode(it.next().value));
+          replayed++;
         }
-        policy.onStep(in);
-        replayed++;
       }
     }
     if (replayed > 0 || snap != null) {
@@ -311,47 +317,64 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
     live.remove(key);
     decodedSpecs.remove(key);
     headers.delete(key);
-    snapshots.delete(key);
-    deleteRows(key);
+    deleteAll(snapshots, key);
+    deleteAll(rows, key);
   }
 
   /**
-   * Deletes the rows {@code header} accounts for — steps lastStep − rowsSinceSnapshot + 1 … lastStep, as steps are
-   * consecutive — by key, without scanning the store ({@code put(k, null)} deletes without reading the old value,
-   * which {@code delete} would).
+   * Stores a snapshot taken after {@code step} and returns the header after it. When more than
+   * {@value #RESUME_SNAPSHOTS} snapshot points would be kept, the oldest is dropped with the rows up to the next one
+   * — by key, without scanning the store ({@code put(k, null)} deletes without reading the old value, which
+   * {@code delete} would; steps are consecutive).
    */
-  private void deleteRows(String key, ExperimentHeader header) {
-    for (long step = header.lastStep() - header.rowsSinceSnapshot() + 1; step <= header.lastStep(); step++) {
-      rows.put(rowKey(key, step), null);
+  private ExperimentHeader snapshot(String key, ExperimentHeader header, long step, byte[] state, boolean decision) {
+    snapshots.put(rowKey(key, step), state);
+    long[] retained = header.retainedSteps();
+    if (retained.length >= RESUME_SNAPSHOTS) {
+      long dropped = retained[0];
+      if (dropped >= 0) {
+        snapshots.put(rowKey(key, dropped), null);
+      }
+      for (long s = dropped + 1; s < retained[1]; s++) {
+        rows.put(rowKey(key, s), null);
+      }
     }
+    return header.afterSnapshot(step, decision, RESUME_SNAPSHOTS);
   }
 
   /**
    * A resumed run (higher epoch) continues from a trainer checkpoint taken before the last step seen but after the
-   * stored snapshot: the rows after {@code toStep} are dropped and the policy is rebuilt from the snapshot and the
-   * rows up to {@code toStep}, so the steps the new run sends again are decided as the first time.
+   * oldest snapshot kept: the rows and snapshots after {@code toStep} are dropped and the policy is rebuilt from the
+   * newest snapshot before it and the rows up to {@code toStep}, so the steps the new run sends again are decided
+   * as the first time.
    */
   private ExperimentHeader rewind(String key, ExperimentHeader header, long toStep) {
+    ExperimentHeader back = header.rewoundTo(toStep);
     for (long step = toStep + 1; step <= header.lastStep(); step++) {
       rows.put(rowKey(key, step), null);
     }
+    for (long s : header.retainedSteps()) {
+      if (s > toStep) {
+        snapshots.put(rowKey(key, s), null);
+      }
+    }
     live.remove(key);
     metrics.rewinds.increment();
-    LOG.info("experiment {}: run {} (epoch {}) rewound from step {} to step {}", key, header.runId(), header.epoch(),
-        header.lastStep(), toStep);
-    return header.rewoundTo(toStep);
+    LOG.info("experiment {}: run {} (epoch {}) rewound from step {} to step {} (snapshot of step {}, {} window ends)",
+        key, header.runId(), header.epoch(), header.lastStep(), toStep, back.snapshotStep(), back.windowIndex());
+    return back;
   }
 
-  /** Deletes every row of the experiment (reset paths: whatever the header says). */
-  private void deleteRows(String key) {
+  /** Deletes every entry of the experiment in {@code store} (reset paths: whatever the header says). */
+  private static void deleteAll(KeyValueStore<String, byte[]> store, String key) {
     List<String> keys = new ArrayList<>();
-    try (KeyValueIterator<String, byte[]> it = rows.prefixScan(key + '\u0000', new StringSerializer())) {
+    try (KeyValueIterator<String, byte[]> it = store.prefixScan(key + '\u0000', new StringSerializer())) {
       it.forEachRemaining(kv -> keys.add(kv.key));
     }
-    keys.forEach(rows::delete);
+    keys.forEach(store::delete);
   }
 
-  /** Row keys sort by step within an experiment: {@code id␀<step as 19 digits>}. */
+  /** Row and snapshot keys sort by step within an experiment: {@code id␀<step as 19 digits>}. */
   static String rowKey(String experimentId, long step) {
     String digits = Long.toString(step); // steps are >= 0 (validated); same key as String.format("%019d", step)
     StringBuilder b = new StringBuilder(experimentId.length() + 20).append(experimentId).append('\u0000');

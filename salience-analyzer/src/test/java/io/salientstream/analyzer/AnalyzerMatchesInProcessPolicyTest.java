@@ -75,11 +75,12 @@ class AnalyzerMatchesInProcessPolicyTest {
   }
 
   /**
-   * A trainer that crashed mid-window resumes from a checkpoint taken after the last window end, under a new epoch,
-   * and re-sends steps the analyzer has already seen — with different values (resumed training need not repeat
-   * itself bit for bit). The analyzer drops the rows after the resume point, and its decisions are those of the
-   * policy fed the first run's steps up to the checkpoint and the new run's steps after it. A resume before the
-   * stored snapshot is refused with the steps it could resume at.
+   * A trainer crashed two windows after its last checkpoint and resumes from it under a new epoch, re-sending steps
+   * the analyzer has already seen — with different values (resumed training need not repeat itself bit for bit).
+   * The analyzer drops the rows and snapshots after the resume point and re-decides those window ends: the reports
+   * of the new epoch, with the first run's reports before the checkpoint, are exactly the decisions of the policy fed
+   * the first run's steps up to the checkpoint and the new run's after it. A resume before the oldest snapshot kept
+   * is refused with the steps it could resume at.
    */
   @ParameterizedTest
   @ValueSource(strings = {"salientlora", "adalora"})
@@ -93,10 +94,14 @@ class AnalyzerMatchesInProcessPolicyTest {
         ends.add(s);
       }
     }
-    long windowEnd = ends.get(1);
-    assertThat(ends.get(2) - windowEnd).as("room for a checkpoint and a crash inside the next window").isGreaterThanOrEqualTo(6);
-    long crashedAfter = windowEnd + 5; // the first run sent steps up to here
-    long resumeAt = windowEnd + 2;     // its checkpoint: steps before this one are kept
+    assertThat(ends).as("window ends").hasSizeGreaterThan(6);
+    for (int i = 1; i < 6; i++) {
+      assertThat(ends.get(i) - ends.get(i - 1)).as("steps between window ends").isGreaterThan(3);
+    }
+    long crashedAfter = ends.get(4) + 1; // the first run sent steps up to here
+    long resumeAt = ends.get(2) + 2;     // its checkpoint: steps before this one are kept; ends 3 and 4 are re-decided
+    // snapshots kept after window end 4: those of window ends 1..4 (RESUME_SNAPSHOTS = 4)
+    long oldestKept = ends.get(4 - AnalyzerProcessor.RESUME_SNAPSHOTS + 1);
 
     AnalyzerMetrics metrics = new AnalyzerMetrics();
     RankPolicy local = PolicySpecs.create(spec);
@@ -112,8 +117,8 @@ class AnalyzerMatchesInProcessPolicyTest {
       for (long s = 0; s <= crashedAfter; s++) {
         loop.send(Fixtures.step(spec, "run-1", 1, s, 5));
       }
-      // a checkpoint from before the last window end cannot be resumed: that state is gone
-      loop.send(Fixtures.step(spec, "run-x", 2, windowEnd, 6));
+      // a checkpoint from before the oldest snapshot kept cannot be resumed: that state is gone
+      loop.send(Fixtures.step(spec, "run-x", 2, oldestKept, 6));
       for (long s = resumeAt; s < 200; s++) {
         loop.send(Fixtures.step(spec, "run-2", 2, s, 6));
       }
@@ -121,13 +126,17 @@ class AnalyzerMatchesInProcessPolicyTest {
       dead = loop.dlq.readValuesToList();
     }
     assertThat(dead).hasSize(1);
-    assertThat(dead.get(0).getErrorMessage()).contains("starts at step " + windowEnd)
-        .contains("from " + (windowEnd + 1) + " to " + (crashedAfter + 1)).contains("restart at step 0");
+    assertThat(dead.get(0).getErrorMessage()).contains("starts at step " + oldestKept)
+        .contains("from " + (oldestKept + 1) + " to " + (crashedAfter + 1)).contains("restart at step 0");
     assertThat(metrics.rewinds.sum()).isEqualTo(1);
-    assertSameDecisions(actual, expected);
-    for (SalienceReport r : actual) {
+    List<SalienceReport> superseded = actual.stream().filter(r -> r.getEpoch() == 1 && r.getWindowEndStep() >= resumeAt).toList();
+    assertThat(superseded).extracting(SalienceReport::getWindowEndStep).containsExactly(ends.get(3), ends.get(4));
+    List<SalienceReport> current = actual.stream().filter(r -> !superseded.contains(r)).toList();
+    assertSameDecisions(current, expected);
+    for (SalienceReport r : current) {
       assertThat(r.getEpoch()).isEqualTo(r.getWindowEndStep() < resumeAt ? 1 : 2);
     }
+    assertThat(current.get(3).getWindowIndex()).as("window index continues from the snapshot rewound to").isEqualTo(3);
   }
 
   /** Reports carry exactly the decisions: step, effective step, budget, keep mask and scores. */
