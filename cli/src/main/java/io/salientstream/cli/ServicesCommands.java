@@ -54,10 +54,20 @@ final class ServicesCommands {
     @Option(names = "--http-port", defaultValue = "8091", description = "Port of GET /health and /metrics (default: ${DEFAULT-VALUE}).")
     int httpPort;
 
+    @Option(names = "--resume-snapshots", defaultValue = "1", description = "Policy snapshots kept per experiment: a"
+        + " trainer resumed from a checkpoint may start after the oldest (1: within the current window; 4: up to three"
+        + " window ends back, keeping those windows' rows costs throughput; default: ${DEFAULT-VALUE}).")
+    int resumeSnapshots;
+
     @Override
     public Integer call() throws Exception {
       LayeredConfig cfg = connection.resolve();
-      SalienceAnalyzer analyzer = SalienceAnalyzer.start(serdeConfig(cfg), LoopTopics.forPrefix(cfg.tenant()).analyzer(),
+      if (resumeSnapshots < 1) {
+        throw new IllegalArgumentException("--resume-snapshots must be >= 1, got " + resumeSnapshots);
+      }
+      Map<String, Object> config = serdeConfig(cfg);
+      config.put(SalienceAnalyzer.RESUME_SNAPSHOTS_CONFIG, resumeSnapshots);
+      SalienceAnalyzer analyzer = SalienceAnalyzer.start(config, LoopTopics.forPrefix(cfg.tenant()).analyzer(),
           stateDir, applicationId);
       AnalyzerHttp http = new AnalyzerHttp(analyzer, httpPort);
       System.out.println("salience-analyzer running against " + cfg.bootstrapServers() + "; http://localhost:"

@@ -264,7 +264,8 @@ public final class KafkaAllocationHost implements AllocationHost {
    * Restores the count of applied commands and the last applied sequence from a trainer checkpoint, so a replayed
    * command is never applied twice. The resumed run gets an epoch above the checkpoint's (a restart within the same
    * second would otherwise reuse it). The analyzer accepts the resumed run at any step after the oldest policy
-   * snapshot it keeps (the last four window ends) up to the step after the last one it processed — steps the crashed
+   * snapshot it keeps (by default the last window end; {@code --resume-snapshots 4}: three window ends further
+   * back) up to the step after the last one it processed — steps the crashed
    * run sent after the checkpoint are dropped and decided again, and the pruner rewinds its rank pattern — or a
    * restart at step 0 (see {@code AnalyzerProcessor}).
    */

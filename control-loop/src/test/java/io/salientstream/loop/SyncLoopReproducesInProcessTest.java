@@ -8,6 +8,7 @@ import io.salientstream.stack.junit.WithSharedStack;
 import io.salientstream.trainer.model.EncoderModel;
 import io.salientstream.trainer.train.Experiment;
 import io.salientstream.trainer.train.TrainConfig;
+import io.salientstream.analyzer.SalienceAnalyzer;
 import io.salientstream.core.policy.RankPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,6 +42,9 @@ class SyncLoopReproducesInProcessTest {
   @BeforeAll
   static void startLoop(SharedStack stack, @TempDir Path state) {
     config = stack.clientConfig();
+    // keep four snapshot points, so a trainer can resume from a checkpoint up to three window ends back (the other
+    // tests here run with it too; the crash test runs with the default of one)
+    config.put(SalienceAnalyzer.RESUME_SNAPSHOTS_CONFIG, 4);
     services = LoopServices.start(config, topics, state, "-sync-test", "test");
   }
 

@@ -59,8 +59,8 @@ import org.slf4j.LoggerFactory;
  *   <li>an event of an epoch lower than the experiment's current epoch → dead letter {@code STALE_EPOCH};</li>
  *   <li>a higher epoch starts a new run: accepted if it restarts at step 0 (a fresh run: state is reset), or
  *       resumes from a trainer checkpoint at any step after the oldest policy snapshot kept (snapshots are taken at
- *       every window end; the last {@value #RESUME_SNAPSHOTS} are kept with the rows after the oldest) up to the
- *       next step — the rows and snapshots after the resume point are dropped and the policy is rebuilt from the
+ *       every window end; the last {@code resumeSnapshots} are kept with the rows after the oldest — by default
+ *       one, i.e. a resume within the current window) up to the next step — the rows and snapshots after the resume point are dropped and the policy is rebuilt from the
  *       newest snapshot before it and the rows up to it, so the re-sent steps are decided as the first time (the
  *       pruner rewinds its rank pattern likewise); otherwise dead letter naming the steps it could resume at;</li>
  *   <li>within an epoch, a step at or below the last one is a duplicate (producer retry or replay): skipped and
@@ -86,12 +86,6 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
    */
   static final int COMPACT_EVERY_ROWS = 64;
 
-  /**
-   * Snapshot points kept per experiment (the current one and the ones before it), with every window row after the
-   * oldest: a trainer resumed from a checkpoint can be followed if the checkpoint lies after the oldest — for
-   * SalientLoRA, within the last {@value} - 1 windows and the current one.
-   */
-  static final int RESUME_SNAPSHOTS = 4;
 
   /** True when a compaction attempt is due after {@code rows} rows since the last snapshot (64 · 2^k). */
   static boolean compactionDue(int rows) {
@@ -229,8 +223,8 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
       } else {
         throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, "experiment '" + key + "': new epoch "
             + event.epoch() + " starts at step " + event.step() + " but can only resume at a step from "
-            + (header.oldestSnapshotStep() + 1) + " to " + (header.lastStep() + 1) + " (after the oldest policy"
-            + " snapshot kept, " + (RESUME_SNAPSHOTS - 1) + " window ends back) or restart at step 0");
+            + (header.oldestSnapshotStep() + 1) + " to " + (header.lastStep() + 1) + " (after the oldest of the "
+            + config.resumeSnapshots() + " policy snapshots kept) or restart at step 0");
       }
     }
     if (header.lastStep() >= 0 && event.step() <= header.lastStep()) {
@@ -323,23 +317,25 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
 
   /**
    * Stores a snapshot taken after {@code step} and returns the header after it. When more than
-   * {@value #RESUME_SNAPSHOTS} snapshot points would be kept, the oldest is dropped with the rows up to the next one
-   * — by key, without scanning the store ({@code put(k, null)} deletes without reading the old value, which
-   * {@code delete} would; steps are consecutive).
+   * {@code resumeSnapshots} snapshot points would be kept, the oldest is dropped with the rows up to the next one
+   * (with the default of one: the rows of the window just decided) — by key, without scanning the store
+   * ({@code put(k, null)} deletes without reading the old value, which {@code delete} would; steps are consecutive).
    */
   private ExperimentHeader snapshot(String key, ExperimentHeader header, long step, byte[] state, boolean decision) {
     snapshots.put(rowKey(key, step), state);
-    long[] retained = header.retainedSteps();
-    if (retained.length >= RESUME_SNAPSHOTS) {
-      long dropped = retained[0];
-      if (dropped >= 0) {
-        snapshots.put(rowKey(key, dropped), null);
+    ExperimentHeader next = header.afterSnapshot(step, decision, config.resumeSnapshots());
+    long[] before = header.retainedSteps();
+    long oldest = next.oldestSnapshotStep();
+    for (int i = 0; i < before.length && before[i] < oldest; i++) {
+      if (before[i] >= 0) {
+        snapshots.put(rowKey(key, before[i]), null);
       }
-      for (long s = dropped + 1; s < retained[1]; s++) {
+      long until = i + 1 < before.length ? before[i + 1] : step;
+      for (long s = before[i] + 1; s < until; s++) {
         rows.put(rowKey(key, s), null);
       }
     }
-    return header.afterSnapshot(step, decision, RESUME_SNAPSHOTS);
+    return next;
   }
 
   /**

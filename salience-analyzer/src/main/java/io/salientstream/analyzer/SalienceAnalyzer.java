@@ -18,6 +18,11 @@ import java.util.Properties;
 public final class SalienceAnalyzer implements AutoCloseable {
 
   public static final String DEFAULT_APPLICATION_ID = "salientstream-salience-analyzer";
+  /**
+   * Policy snapshots kept per experiment (default 1), see {@link AnalyzerTopology.Config#resumeSnapshots()}: how far
+   * back a trainer resumed from a checkpoint may start.
+   */
+  public static final String RESUME_SNAPSHOTS_CONFIG = "salientstream.analyzer.resume-snapshots";
 
   private final StreamsApp app;
   private final AnalyzerMetrics metrics;
@@ -38,10 +43,27 @@ public final class SalienceAnalyzer implements AutoCloseable {
         () -> EventSerdes.of(ExperimentSpec.class, config).deserializer(),
         () -> StepEventReader.deserializer(config),
         EventSerdes.of(SalienceReport.class, config).serializer(),
-        EventSerdes.of(DeadLetter.class, config).serializer());
+        EventSerdes.of(DeadLetter.class, config).serializer())
+        .withResumeSnapshots(resumeSnapshots(config));
     Properties props = StreamsApp.config(applicationId, stateDir, config);
     return new SalienceAnalyzer(StreamsApp.start(applicationId, AnalyzerTopology.build(c, metrics), props,
         Duration.ofSeconds(60)), metrics);
+  }
+
+  static int resumeSnapshots(Map<String, Object> config) {
+    Object v = config.get(RESUME_SNAPSHOTS_CONFIG);
+    if (v == null) {
+      return AnalyzerTopology.Config.DEFAULT_RESUME_SNAPSHOTS;
+    }
+    try {
+      int n = Integer.parseInt(v.toString().trim());
+      if (n >= 1) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(RESUME_SNAPSHOTS_CONFIG + " must be an integer >= 1, got '" + v + "'");
   }
 
   public AnalyzerMetrics metrics() {

@@ -25,6 +25,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -53,7 +54,7 @@ class AnalyzerMatchesInProcessPolicyTest {
     AnalyzerMetrics metrics = new AnalyzerMetrics();
     List<Decision> expected = new ArrayList<>();
     List<SalienceReport> actual;
-    try (Loop loop = Loop.open("match-test", metrics)) {
+    try (Loop loop = Loop.open("match-test", metrics, AnalyzerTopology.Config.DEFAULT_RESUME_SNAPSHOTS)) {
       loop.register(spec);
       RankPolicy local = PolicySpecs.create(spec);
       for (long s = 0; s < 200; s++) {
@@ -82,6 +83,8 @@ class AnalyzerMatchesInProcessPolicyTest {
    * the first run's steps up to the checkpoint and the new run's after it. A resume before the oldest snapshot kept
    * is refused with the steps it could resume at.
    */
+  private static final int RESUME_SNAPSHOTS = 4;
+
   @ParameterizedTest
   @ValueSource(strings = {"salientlora", "adalora"})
   void aResumedRunRewindsToItsCheckpoint(String policy) {
@@ -100,8 +103,8 @@ class AnalyzerMatchesInProcessPolicyTest {
     }
     long crashedAfter = ends.get(4) + 1; // the first run sent steps up to here
     long resumeAt = ends.get(2) + 2;     // its checkpoint: steps before this one are kept; ends 3 and 4 are re-decided
-    // snapshots kept after window end 4: those of window ends 1..4 (RESUME_SNAPSHOTS = 4)
-    long oldestKept = ends.get(4 - AnalyzerProcessor.RESUME_SNAPSHOTS + 1);
+    // snapshots kept after window end 4: those of window ends 1..4
+    long oldestKept = ends.get(4 - RESUME_SNAPSHOTS + 1);
 
     AnalyzerMetrics metrics = new AnalyzerMetrics();
     RankPolicy local = PolicySpecs.create(spec);
@@ -112,7 +115,7 @@ class AnalyzerMatchesInProcessPolicyTest {
     }
     List<SalienceReport> actual;
     List<DeadLetter> dead;
-    try (Loop loop = Loop.open("resume-test", metrics)) {
+    try (Loop loop = Loop.open("resume-test", metrics, RESUME_SNAPSHOTS)) {
       loop.register(spec);
       for (long s = 0; s <= crashedAfter; s++) {
         loop.send(Fixtures.step(spec, "run-1", 1, s, 5));
@@ -139,6 +142,46 @@ class AnalyzerMatchesInProcessPolicyTest {
     assertThat(current.get(3).getWindowIndex()).as("window index continues from the snapshot rewound to").isEqualTo(3);
   }
 
+  /**
+   * With the default of one snapshot kept, a resumed run may start anywhere in the current window (after the last
+   * window end); the rows after its checkpoint are dropped. Starting at or before the last window end is refused.
+   */
+  @Test
+  void withTheDefaultOneSnapshotAResumeWithinTheCurrentWindowIsFollowed() {
+    ExperimentSpec spec = Fixtures.spec("e3", "salientlora", 6, 5, 200, 12, 40, 8, Map.of("mode", "clean", "tFinal", "30"));
+    RankPolicy probe = PolicySpecs.create(spec);
+    long windowEnd = -1;
+    for (long s = 0; s < 200 && windowEnd < 0; s++) {
+      windowEnd = probe.decidesAt(s) && !probe.decidesAt(s + 1) && !probe.decidesAt(s + 2) && !probe.decidesAt(s + 3) ? s : -1;
+    }
+    long resumeAt = windowEnd + 2;
+    RankPolicy local = PolicySpecs.create(spec);
+    List<Decision> expected = new ArrayList<>();
+    for (long s = 0; s < 200; s++) {
+      local.onStep(StepRows.toInput(s < resumeAt ? Fixtures.step(spec, "run-1", 1, s, 5) : Fixtures.step(spec, "run-2", 2, s, 6)))
+          .ifPresent(expected::add);
+    }
+    AnalyzerMetrics metrics = new AnalyzerMetrics();
+    List<SalienceReport> actual;
+    List<DeadLetter> dead;
+    try (Loop loop = Loop.open("resume-default-test", metrics, AnalyzerTopology.Config.DEFAULT_RESUME_SNAPSHOTS)) {
+      loop.register(spec);
+      for (long s = 0; s <= windowEnd + 3; s++) {
+        loop.send(Fixtures.step(spec, "run-1", 1, s, 5));
+      }
+      loop.send(Fixtures.step(spec, "run-x", 2, windowEnd, 6));
+      for (long s = resumeAt; s < 200; s++) {
+        loop.send(Fixtures.step(spec, "run-2", 2, s, 6));
+      }
+      actual = loop.rep.readValuesToList();
+      dead = loop.dlq.readValuesToList();
+    }
+    assertThat(dead).hasSize(1);
+    assertThat(dead.get(0).getErrorMessage()).contains("from " + (windowEnd + 1) + " to " + (windowEnd + 4));
+    assertThat(metrics.rewinds.sum()).isEqualTo(1);
+    assertSameDecisions(actual, expected);
+  }
+
   /** Reports carry exactly the decisions: step, effective step, budget, keep mask and scores. */
   private static void assertSameDecisions(List<SalienceReport> actual, List<Decision> expected) {
     assertThat(expected).isNotEmpty();
@@ -162,13 +205,13 @@ class AnalyzerMatchesInProcessPolicyTest {
                       TestOutputTopic<String, SalienceReport> rep, TestOutputTopic<String, DeadLetter> dlq,
                       Serializer<Object> avro) implements AutoCloseable {
 
-    static Loop open(String applicationId, AnalyzerMetrics metrics) {
+    static Loop open(String applicationId, AnalyzerMetrics metrics, int resumeSnapshots) {
       Map<String, Object> serde = REGISTRY.serdeConfig();
       AnalyzerTopology.Config config = new AnalyzerTopology.Config("t", new AnalyzerTopology.Topics("exp", "sv", "rep", "dlq"),
           () -> EventSerdes.of(ExperimentSpec.class, serde).deserializer(),
           () -> StepEventReader.deserializer(serde),
           EventSerdes.of(SalienceReport.class, serde).serializer(),
-          EventSerdes.of(DeadLetter.class, serde).serializer());
+          EventSerdes.of(DeadLetter.class, serde).serializer()).withResumeSnapshots(resumeSnapshots);
       Properties props = new Properties();
       props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
       TopologyTestDriver driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props);
