@@ -77,6 +77,9 @@ final class BenchCommand implements Callable<Integer> {
     double warmupJitShare;
     @Option(names = "--sync-timeout-s", defaultValue = "60", description = "How long a trainer waits for a command (default: ${DEFAULT-VALUE}).")
     long syncTimeoutS;
+    @Option(names = "--resume-snapshots", defaultValue = "1", description = "The analyzer's policy snapshots kept per"
+        + " experiment, as `salientstream analyzer --resume-snapshots` (default: ${DEFAULT-VALUE}).")
+    int resumeSnapshots;
     @Option(names = "--only", paramLabel = "PHASE", description = "Run one phase only: latency or throughput (default: both).")
     String only;
     @Option(names = "--report", paramLabel = "FILE", description = "Also write all numbers and settings as JSON.")
@@ -106,6 +109,10 @@ final class BenchCommand implements Callable<Integer> {
         } else {
           config = ServicesCommands.serdeConfig(cfg);
         }
+        if (resumeSnapshots < 1) {
+          throw new IllegalArgumentException("--resume-snapshots must be >= 1, got " + resumeSnapshots);
+        }
+        config.put(io.salientstream.analyzer.SalienceAnalyzer.RESUME_SNAPSHOTS_CONFIG, resumeSnapshots);
         LoopBenchmark.Result result = new LoopBenchmark(config, settings, state, System.out)
             .run(only == null || only.equals("latency"), only == null || only.equals("throughput"));
         System.out.println();
