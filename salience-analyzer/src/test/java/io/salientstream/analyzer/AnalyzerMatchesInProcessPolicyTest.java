@@ -113,21 +113,10 @@ class AnalyzerMatchesInProcessPolicyTest {
       SingularValueStep e = s < resumeAt ? Fixtures.step(spec, "run-1", 1, s, 5) : Fixtures.step(spec, "run-2", 2, s, 6);
       local.onStep(StepRows.toInput(e)).ifPresent(expected::add);
     }
-    List<SalienceReport> actual;
-    List<DeadLetter> dead;
-    try (Loop loop = Loop.open("resume-test", metrics, RESUME_SNAPSHOTS)) {
-      loop.register(spec);
-      for (long s = 0; s <= crashedAfter; s++) {
-        loop.send(Fixtures.step(spec, "run-1", 1, s, 5));
-      }
-      // a checkpoint from before the oldest snapshot kept cannot be resumed: that state is gone
-      loop.send(Fixtures.step(spec, "run-x", 2, oldestKept, 6));
-      for (long s = resumeAt; s < 200; s++) {
-        loop.send(Fixtures.step(spec, "run-2", 2, s, 6));
-      }
-      actual = loop.rep.readValuesToList();
-      dead = loop.dlq.readValuesToList();
-    }
+    // a checkpoint from before the oldest snapshot kept cannot be resumed: that state is gone
+    Outcome out = crashAndResume(spec, RESUME_SNAPSHOTS, metrics, crashedAfter, oldestKept, resumeAt);
+    List<SalienceReport> actual = out.reports();
+    List<DeadLetter> dead = out.dead();
     assertThat(dead).hasSize(1);
     assertThat(dead.get(0).getErrorMessage()).contains("starts at step " + oldestKept)
         .contains("from " + (oldestKept + 1) + " to " + (crashedAfter + 1)).contains("restart at step 0");
@@ -162,24 +151,35 @@ class AnalyzerMatchesInProcessPolicyTest {
           .ifPresent(expected::add);
     }
     AnalyzerMetrics metrics = new AnalyzerMetrics();
-    List<SalienceReport> actual;
-    List<DeadLetter> dead;
-    try (Loop loop = Loop.open("resume-default-test", metrics, AnalyzerTopology.Config.DEFAULT_RESUME_SNAPSHOTS)) {
-      loop.register(spec);
-      for (long s = 0; s <= windowEnd + 3; s++) {
-        loop.send(Fixtures.step(spec, "run-1", 1, s, 5));
-      }
-      loop.send(Fixtures.step(spec, "run-x", 2, windowEnd, 6));
-      for (long s = resumeAt; s < 200; s++) {
-        loop.send(Fixtures.step(spec, "run-2", 2, s, 6));
-      }
-      actual = loop.rep.readValuesToList();
-      dead = loop.dlq.readValuesToList();
-    }
+    Outcome out = crashAndResume(spec, AnalyzerTopology.Config.DEFAULT_RESUME_SNAPSHOTS, metrics, windowEnd + 3,
+        windowEnd, resumeAt);
+    List<SalienceReport> actual = out.reports();
+    List<DeadLetter> dead = out.dead();
     assertThat(dead).hasSize(1);
     assertThat(dead.get(0).getErrorMessage()).contains("from " + (windowEnd + 1) + " to " + (windowEnd + 4));
     assertThat(metrics.rewinds.sum()).isEqualTo(1);
     assertSameDecisions(actual, expected);
+  }
+
+  private record Outcome(List<SalienceReport> reports, List<DeadLetter> dead) {}
+
+  /**
+   * Run 1 (epoch 1, seed 5) sends steps 0..crashedAfter; then a run of epoch 2 tries to resume at {@code refusedAt},
+   * and run 2 (epoch 2, seed 6) resumes at {@code resumeAt} and goes to the end.
+   */
+  private static Outcome crashAndResume(ExperimentSpec spec, int resumeSnapshots, AnalyzerMetrics metrics,
+                                        long crashedAfter, long refusedAt, long resumeAt) {
+    try (Loop loop = Loop.open("resume-test-" + resumeSnapshots, metrics, resumeSnapshots)) {
+      loop.register(spec);
+      for (long s = 0; s <= crashedAfter; s++) {
+        loop.send(Fixtures.step(spec, "run-1", 1, s, 5));
+      }
+      loop.send(Fixtures.step(spec, "run-x", 2, refusedAt, 6));
+      for (long s = resumeAt; s < 200; s++) {
+        loop.send(Fixtures.step(spec, "run-2", 2, s, 6));
+      }
+      return new Outcome(loop.rep.readValuesToList(), loop.dlq.readValuesToList());
+    }
   }
 
   /** Reports carry exactly the decisions: step, effective step, budget, keep mask and scores. */
