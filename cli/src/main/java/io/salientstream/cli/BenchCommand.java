@@ -8,11 +8,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
+import org.apache.kafka.common.utils.Utils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -93,6 +92,9 @@ final class BenchCommand implements Callable<Integer> {
       if (only != null && !only.equals("latency") && !only.equals("throughput")) {
         throw new IllegalArgumentException("--only must be latency or throughput, got '" + only + "'");
       }
+      if (resumeSnapshots < 1) {
+        throw new IllegalArgumentException("--resume-snapshots must be >= 1, got " + resumeSnapshots);
+      }
       LayeredConfig cfg = connection.resolve();
       boolean local = "default".equals(cfg.originOf("bootstrap.servers"));
       LocalStack stack = null;
@@ -104,13 +106,9 @@ final class BenchCommand implements Callable<Integer> {
           System.out.println("in-process broker " + stack.bootstrapServers() + " and registry " + stack.registryUrl()
               + " ready in " + stack.readyMillis() + " ms");
           config = new TreeMap<>(ServicesCommands.serdeConfig(cfg)); // --kafka-config settings still apply
-          config.put("bootstrap.servers", stack.bootstrapServers());
-          config.put("schema.registry.url", stack.registryUrl());
+          config.putAll(stack.clientConfig());
         } else {
           config = ServicesCommands.serdeConfig(cfg);
-        }
-        if (resumeSnapshots < 1) {
-          throw new IllegalArgumentException("--resume-snapshots must be >= 1, got " + resumeSnapshots);
         }
         config.put(io.salientstream.analyzer.SalienceAnalyzer.RESUME_SNAPSHOTS_CONFIG, resumeSnapshots);
         LoopBenchmark.Result result = new LoopBenchmark(config, settings, state, System.out)
@@ -131,8 +129,8 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void deleteTree(Path root) {
-      try (Stream<Path> paths = Files.walk(root)) {
-        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      try {
+        Utils.delete(root.toFile());
       } catch (IOException e) {
         System.err.println("could not delete " + root + ": " + e.getMessage());
       }

@@ -15,12 +15,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -141,7 +141,7 @@ class SyncLoopReproducesInProcessTest {
     copyTree(ckpt, saved);
     Experiment.run(withTrain(spec, spec.train().withCheckpoint(ckpt, 0, true)), null, null, crashAt, hosts, "kafka-sync");
     int crashedEpoch = host.get().epoch();
-    deleteTree(ckpt);
+    Utils.delete(ckpt.toFile());
     copyTree(saved, ckpt);
     // epochs are wall-clock seconds (raised above the checkpoint's): the restart must come in a later second than
     // the crashed run's start, as any real restart does
@@ -175,14 +175,6 @@ class SyncLoopReproducesInProcessTest {
           throw new UncheckedIOException(e);
         }
       });
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(f);
-      }
     }
   }
 }

@@ -200,7 +200,7 @@ public final class LoopBenchmark {
     env.put("javaVersion", System.getProperty("java.version"));
     env.put("commitIntervalMs", StreamsApp.config("x", stateRoot, config).get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
     env.put("processingGuarantee", StreamsApp.config("x", stateRoot, config).get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
-    env.put("analyzerResumeSnapshots", config.getOrDefault("salientstream.analyzer.resume-snapshots", 1));
+    env.put("analyzerResumeSnapshots", config.getOrDefault(SalienceAnalyzer.RESUME_SNAPSHOTS_CONFIG, 1));
     env.put("loadAverageAtStart", loadAverage());
     Latency latency = runLatency ? latencyPhase() : null;
     env.put("loadAverageAfterLatency", loadAverage());
