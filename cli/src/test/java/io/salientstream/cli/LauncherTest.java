@@ -83,14 +83,15 @@ class LauncherTest {
     }
   }
 
-  /** ../shared/golden beside the repository root, found from the module's working directory. */
+  /**
+   * The golden vectors kept in the core module's test resources; the test runs in this module's folder (Maven's
+   * default working directory for tests), so they are one level up.
+   */
   static Path goldenDir() {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path g = p.resolveSibling("shared").resolve("golden");
-      if (Files.isDirectory(g)) {
-        return g;
-      }
+    Path g = Path.of("..", "core", "src", "test", "resources", "golden").toAbsolutePath().normalize();
+    if (!Files.isDirectory(g)) {
+      throw new IllegalStateException("golden vectors not found at " + g + " (run the tests from the cli module)");
     }
-    throw new IllegalStateException("../shared/golden not found above " + Path.of("").toAbsolutePath());
+    return g;
   }
 }

@@ -2,30 +2,33 @@ package io.salientstream.core;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Locates {@code shared/golden}: the system property {@code salientstream.golden} if set, otherwise the first
- * {@code shared/golden} found walking up from the working directory (the repository sits beside {@code shared/}).
+ * The golden vectors of the SalientLoRA reference implementation, kept in this module's test resources
+ * ({@code core/src/test/resources/golden}, provenance in the README there). Tests read them from the test class
+ * path, so a clone of the repository is all they need.
  */
 public final class Goldens {
     private Goldens() {
     }
 
     public static Path dir() {
-        String prop = System.getProperty("salientstream.golden");
-        if (prop != null && !prop.isBlank()) return Path.of(prop);
-        Path p = Path.of("").toAbsolutePath();
-        while (p != null) {
-            Path candidate = p.resolve("shared").resolve("golden");
-            if (Files.isDirectory(candidate)) return candidate;
-            p = p.getParent();
+        URL anchor = Goldens.class.getResource("/golden/schedule-reference.json");
+        if (anchor == null) {
+            throw new IllegalStateException("golden/schedule-reference.json is not on the test class path"
+                    + " (expected in core/src/test/resources/golden)");
         }
-        throw new IllegalStateException("shared/golden not found above " + Path.of("").toAbsolutePath()
-                + " (set -Dsalientstream.golden=DIR)");
+        try {
+            return Path.of(anchor.toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException("golden vectors: unusable location " + anchor, e);
+        }
     }
 
     public static List<Path> salienceFiles() {

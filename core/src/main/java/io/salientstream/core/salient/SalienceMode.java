@@ -6,7 +6,7 @@ package io.salientstream.core.salient;
  */
 public enum SalienceMode {
     /**
-     * Reproduces the reference implementation (Heyest/SalientLoRA b12ce0c) and {@code shared/golden}: schedule
+     * Reproduces the reference implementation (Heyest/SalientLoRA b12ce0c) and the golden vectors (core/src/test/resources/golden): schedule
      * denominator S_tot − F, no forced final window, plain sum of the two salience terms, NaN for 0/0 (NaN scores
      * sort as the largest and are never kept), keep iff score &gt; threshold (ties pruned).
      */
