@@ -2,6 +2,7 @@ package io.salientstream.loop;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.salientstream.core.json.JsonNumbers;
 import io.salientstream.stack.LocalStack;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -207,6 +208,6 @@ public final class Demo {
     if (file.getParent() != null) {
       Files.createDirectories(file.getParent());
     }
-    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), summary);
+    JsonNumbers.mapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), summary);
   }
 }

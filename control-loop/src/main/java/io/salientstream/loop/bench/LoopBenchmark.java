@@ -780,7 +780,7 @@ public final class LoopBenchmark {
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+      io.salientstream.core.json.JsonNumbers.mapper().writerWithDefaultPrettyPrinter()
           .without(com.fasterxml.jackson.databind.SerializationFeature.FAIL_ON_EMPTY_BEANS)
           .writeValue(file.toFile(), toMap(r));
     } catch (IOException e) {

@@ -1,12 +1,14 @@
 package io.salientstream.core.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.salientstream.core.json.JsonNumbers;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 
 /** Shared picocli wiring: input problems ({@link InputException}) print one line on stderr and exit with code 2. */
 final class CliSupport {
-    static final ObjectMapper JSON = new ObjectMapper();
+    /** Writes NaN as null, as every JSON file of this project does ({@link JsonNumbers}). */
+    static final ObjectMapper JSON = JsonNumbers.mapper();
 
     private CliSupport() {
     }

@@ -17,7 +17,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code salience --input FILE --mode reference|clean [--repeat K]}: computes one window end given in the
- * {@code shared/golden/salience-*.json} format and prints one JSON object:
+ * golden-vector format ({@code core/src/test/resources/golden/salience-*.json}) and prints one JSON object:
  * {@code {"keepMask":[0|1,...],"scores":[...],"threshold":x,"kept":k,"edges":e,"millis":m}}, where {@code millis} is
  * the median wall time of K computations in this process (after {@code --warmup} untimed ones). NaN scores
  * (reference mode only) are printed as {@code null}. Series that are exactly 0 in every row are treated as already

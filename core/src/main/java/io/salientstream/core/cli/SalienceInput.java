@@ -2,13 +2,14 @@ package io.salientstream.core.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.salientstream.core.json.JsonNumbers;
 import io.salientstream.core.salient.Window;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * One window end in the {@code shared/golden/salience-*.json} format: {@code matrices}, {@code rankPerMatrix},
+ * One window end in the golden-vector format ({@code core/src/test/resources/golden/salience-*.json}): {@code matrices}, {@code rankPerMatrix},
  * {@code windowLength}, {@code keep}, optional {@code beta}/{@code gamma} (defaults 0.9/2), {@code singularValues}
  * (T rows of N values, oldest first), {@code orthRegLoss} (T values), and optionally {@code expected}
  * ({@code scores}, {@code threshold}, {@code keepMask}) which only tests read.
@@ -60,8 +61,9 @@ public record SalienceInput(Path file, int matrices, int rankPerMatrix, int wind
         JsonNode exp = root.get("expected");
         if (exp != null && exp.isObject()) {
             Json e = new Json(file, exp);
-            if (exp.has("scores")) scores = e.doubles("scores", n);
-            if (exp.has("threshold")) thr = e.finite(exp.get("threshold"), "expected.threshold");
+            // NaN scores (reference mode, fully pruned matrices) are null, as the salience command prints them
+            if (exp.has("scores")) scores = e.nullableDoubles("scores", n);
+            if (exp.has("threshold")) thr = e.nullableNumber(exp.get("threshold"), "expected.threshold");
             if (exp.has("keepMask")) {
                 double[] bits = e.doubles("keepMask", n);
                 mask = new boolean[n];
@@ -113,6 +115,23 @@ public record SalienceInput(Path file, int matrices, int rankPerMatrix, int wind
             JsonNode v = field(name);
             if (!v.isArray()) throw new InputException(file + ": field '" + name + "' must be an array");
             return v;
+        }
+
+        double nullableNumber(JsonNode v, String where) {
+            try {
+                return JsonNumbers.nullableNumber(v, where);
+            } catch (IllegalArgumentException ex) {
+                throw new InputException(file + ": " + ex.getMessage());
+            }
+        }
+
+        /** Like {@link #doubles} but null (NaN as this project writes it) is allowed and read as NaN. */
+        double[] nullableDoubles(String name, int expected) {
+            JsonNode a = array(name);
+            if (a.size() != expected) throw new InputException(file + ": field '" + name + "' has " + a.size() + " values, expected " + expected);
+            double[] out = new double[expected];
+            for (int i = 0; i < expected; i++) out[i] = nullableNumber(a.get(i), name + "[" + i + "]");
+            return out;
         }
 
         double[] doubles(String name, int expected) {

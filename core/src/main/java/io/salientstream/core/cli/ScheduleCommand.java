@@ -19,11 +19,12 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code schedule --input FILE [--mode reference|clean]}: reads configurations in the
- * {@code shared/golden/schedule-reference.json} format ({@code schedules.<name>} with {@code initialWarmupSteps},
+ * golden-vector format ({@code core/src/test/resources/golden/schedule-reference.json}) ({@code schedules.<name>} with {@code initialWarmupSteps},
  * {@code finalSteps}, {@code totalSteps}, {@code matrices}, {@code initialRankPerMatrix},
  * {@code targetRankPerMatrix}, optional {@code initialWindow}/{@code finalWindow} (10/200); any other fields such as
  * {@code windowEnds} are ignored) and prints
- * {@code {"schedules":{"<name>":{"windowEnds":[[step,budget,nextWindow],...]}}}}.
+ * {@code {"schedules":{"<name>":{<its configuration>,"mode":"reference|clean","windowEnds":[[step,budget,nextWindow],...]}}}}:
+ * the configuration is repeated, so the output reads back as an input and gives the same window ends.
  */
 @Command(name = "schedule", mixinStandardHelpOptions = true,
         description = "Print the SalientLoRA adaptive-window schedule (window ends) for each configuration in a file.")
@@ -73,7 +74,12 @@ public final class ScheduleCommand implements Callable<Integer> {
             } catch (IllegalArgumentException ex) {
                 throw new InputException(input + ": schedules." + e.getKey() + ": " + ex.getMessage());
             }
-            ArrayNode ends = outSchedules.putObject(e.getKey()).putArray("windowEnds");
+            // the configuration is echoed, so the output is itself a valid input (its windowEnds are replaced)
+            ObjectNode outConfig = e.getValue().deepCopy();
+            outConfig.remove("windowEnds");
+            outConfig.put("mode", m.name().toLowerCase(java.util.Locale.ROOT));
+            outSchedules.set(e.getKey(), outConfig);
+            ArrayNode ends = outConfig.putArray("windowEnds");
             for (AdaptiveWindowSchedule.Tick t : AdaptiveWindowSchedule.windowEnds(config)) {
                 ends.addArray().add(t.step()).add(t.budget()).add(t.nextWindow());
             }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.salientstream.core.Goldens;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -93,5 +95,63 @@ class CliTest {
         assertThat(run(new SalienceCommand(), "--input", missing.toString(), "--mode", "fast").code()).isEqualTo(2);
         assertThat(run(new SalienceCommand(), "--repeat", "3").code()).isEqualTo(2); // missing --input
         assertThat(run(new CoreCli()).code()).isEqualTo(2);
+    }
+
+    /**
+     * A fully pruned matrix has NaN salience scores in reference mode; the command prints them as null. Its output,
+     * put into a golden-format file as {@code expected}, reads back: null scores are NaN, not an error.
+     */
+    @Test
+    void salienceOutputWithNullScoresReadsBackAsGoldenInput(@TempDir Path dir) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode window = (ObjectNode) json.readTree(Goldens.dir().resolve("salience-m12-r6-T10-s1.json").toFile());
+        int r = window.get("rankPerMatrix").asInt();
+        for (JsonNode row : window.get("singularValues")) {
+            for (int i = 0; i < r; i++) ((ArrayNode) row).set(i, 0.0); // matrix 0 pruned in every row
+        }
+        window.put("keep", window.get("keep").asInt() - r);
+        window.remove("expected");
+        Path in = dir.resolve("pruned.json");
+        json.writeValue(in.toFile(), window);
+        Run first = run(new SalienceCommand(), "--input", in.toString(), "--mode", "reference");
+        assertThat(first.code()).as(first.err()).isZero();
+        JsonNode out = json.readTree(first.out());
+        assertThat(out.get("scores").get(0).isNull()).as("a pruned matrix's score is NaN, printed as null").isTrue();
+
+        window.set("expected", out);
+        Path back = dir.resolve("pruned-with-expected.json");
+        json.writeValue(back.toFile(), window);
+        SalienceInput read = SalienceInput.read(back);
+        assertThat(read.expectedScores()[0]).isNaN();
+        for (int i = 0; i < read.expectedScores().length; i++) {
+            JsonNode s = out.get("scores").get(i);
+            if (s.isNull()) assertThat(read.expectedScores()[i]).isNaN();
+            else assertThat(read.expectedScores()[i]).isEqualTo(s.doubleValue());
+        }
+        Run second = run(new SalienceCommand(), "--input", back.toString(), "--mode", "reference");
+        assertThat(second.code()).as(second.err()).isZero();
+        assertThat(json.readTree(second.out()).get("keepMask")).isEqualTo(out.get("keepMask"));
+
+        // a score that is neither a number nor null is still refused, naming the field
+        ((ArrayNode) window.get("expected").get("scores")).set(1, "high");
+        Path bad = dir.resolve("bad-expected.json");
+        json.writeValue(bad.toFile(), window);
+        Run refused = run(new SalienceCommand(), "--input", bad.toString());
+        assertThat(refused.code()).isEqualTo(2);
+        assertThat(refused.err()).contains("scores[1]");
+    }
+
+    /** The schedule command's output repeats each configuration, so it is a valid input giving the same output. */
+    @Test
+    void scheduleOutputReadsBackAsInput(@TempDir Path dir) throws IOException {
+        for (String mode : new String[] {"reference", "clean"}) {
+            Run first = run(new ScheduleCommand(), "--input", Goldens.scheduleFile().toString(), "--mode", mode);
+            assertThat(first.code()).as(first.err()).isZero();
+            Path out = dir.resolve("schedule-" + mode + ".json");
+            Files.writeString(out, first.out());
+            Run second = run(new ScheduleCommand(), "--input", out.toString(), "--mode", mode);
+            assertThat(second.code()).as(second.err()).isZero();
+            assertThat(new ObjectMapper().readTree(second.out())).isEqualTo(new ObjectMapper().readTree(first.out()));
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.salientstream.trainer.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.salientstream.core.json.JsonNumbers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,7 +10,8 @@ import java.nio.file.Path;
 /** JSON run reports. */
 public final class Reports {
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** NaN metrics (e.g. a rank correlation of constant ranks) are written as null ({@link JsonNumbers}). */
+  private static final ObjectMapper JSON = JsonNumbers.mapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private Reports() {}
 
