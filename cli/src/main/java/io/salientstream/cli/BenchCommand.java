@@ -76,9 +76,10 @@ final class BenchCommand implements Callable<Integer> {
     double warmupJitShare;
     @Option(names = "--sync-timeout-s", defaultValue = "60", description = "How long a trainer waits for a command (default: ${DEFAULT-VALUE}).")
     long syncTimeoutS;
-    @Option(names = "--resume-snapshots", defaultValue = "1", description = "The analyzer's policy snapshots kept per"
-        + " experiment, as `salientstream analyzer --resume-snapshots` (default: ${DEFAULT-VALUE}).")
-    int resumeSnapshots;
+    @Option(names = "--resume-snapshots", paramLabel = "N", description = "The analyzer's policy snapshots kept per"
+        + " experiment, as `salientstream analyzer --resume-snapshots` (setting " + LayeredConfig.RESUME_SNAPSHOTS
+        + ", default 1).")
+    Integer resumeSnapshots;
     @Option(names = "--only", paramLabel = "PHASE", description = "Run one phase only: latency or throughput (default: both).")
     String only;
     @Option(names = "--report", paramLabel = "FILE", description = "Also write all numbers and settings as JSON.")
@@ -92,10 +93,7 @@ final class BenchCommand implements Callable<Integer> {
       if (only != null && !only.equals("latency") && !only.equals("throughput")) {
         throw new IllegalArgumentException("--only must be latency or throughput, got '" + only + "'");
       }
-      if (resumeSnapshots < 1) {
-        throw new IllegalArgumentException("--resume-snapshots must be >= 1, got " + resumeSnapshots);
-      }
-      LayeredConfig cfg = connection.resolve();
+      LayeredConfig cfg = connection.resolve(ServicesCommands.resumeSnapshotsFlag(resumeSnapshots));
       boolean local = "default".equals(cfg.originOf("bootstrap.servers"));
       LocalStack stack = null;
       Path state = Files.createTempDirectory("salientstream-bench-");
@@ -110,7 +108,6 @@ final class BenchCommand implements Callable<Integer> {
         } else {
           config = ServicesCommands.serdeConfig(cfg);
         }
-        config.put(io.salientstream.analyzer.SalienceAnalyzer.RESUME_SNAPSHOTS_CONFIG, resumeSnapshots);
         LoopBenchmark.Result result = new LoopBenchmark(config, settings, state, System.out)
             .run(only == null || only.equals("latency"), only == null || only.equals("throughput"));
         System.out.println();

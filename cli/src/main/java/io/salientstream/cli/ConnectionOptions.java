@@ -37,10 +37,15 @@ public final class ConnectionOptions {
 
   /** Resolves the layered configuration against the real environment. */
   public LayeredConfig resolve() {
-    return resolve(System.getenv());
+    return resolve(System.getenv(), Map.of());
   }
 
-  LayeredConfig resolve(Map<String, String> env) {
+  /** The same, with the command's own flags for settings ({@code key → value}, null when the flag was not given). */
+  LayeredConfig resolve(Map<String, String> commandFlags) {
+    return resolve(System.getenv(), commandFlags);
+  }
+
+  LayeredConfig resolve(Map<String, String> env, Map<String, String> commandFlags) {
     Path file = configFile;
     if (file == null && env.get("SALIENTSTREAM_CONFIG") != null) {
       file = Path.of(env.get("SALIENTSTREAM_CONFIG"));
@@ -49,6 +54,7 @@ public final class ConnectionOptions {
     flags.put("bootstrap.servers", bootstrapServers);
     flags.put(LayeredConfig.REGISTRY_URL, registryUrl);
     flags.put(LayeredConfig.TENANT, tenant);
+    flags.putAll(commandFlags);
     return LayeredConfig.resolve(file, env, flags, kafkaConfig);
   }
 }

@@ -25,6 +25,13 @@ final class ServicesCommands {
     return new TreeMap<>(cfg.serdeProperties());
   }
 
+  /** {@code --resume-snapshots} as a flag layer of {@link LayeredConfig} (absent when not given). */
+  static Map<String, String> resumeSnapshotsFlag(Integer n) {
+    Map<String, String> m = new java.util.HashMap<>();
+    m.put(LayeredConfig.RESUME_SNAPSHOTS, n == null ? null : n.toString());
+    return m;
+  }
+
   static void runUntilStopped(AutoCloseable... services) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -54,19 +61,21 @@ final class ServicesCommands {
     @Option(names = "--http-port", defaultValue = "8091", description = "Port of GET /health and /metrics (default: ${DEFAULT-VALUE}).")
     int httpPort;
 
-    @Option(names = "--resume-snapshots", defaultValue = "1", description = "Policy snapshots kept per experiment: a"
+    @Option(names = "--resume-snapshots", paramLabel = "N", description = "Policy snapshots kept per experiment: a"
         + " trainer resumed from a checkpoint may start after the oldest (1: within the current window; 4: up to three"
-        + " window ends back, keeping those windows' rows costs throughput; default: ${DEFAULT-VALUE}).")
-    int resumeSnapshots;
+        + " window ends back, keeping those windows' rows costs throughput). Setting "
+        + LayeredConfig.RESUME_SNAPSHOTS + " (default 1); give the pruner the same value.")
+    Integer resumeSnapshots;
+
+    /** The resolved settings: defaults < file < environment < flags. */
+    LayeredConfig settings(Map<String, String> env) {
+      return connection.resolve(env, resumeSnapshotsFlag(resumeSnapshots));
+    }
 
     @Override
     public Integer call() throws Exception {
-      LayeredConfig cfg = connection.resolve();
-      if (resumeSnapshots < 1) {
-        throw new IllegalArgumentException("--resume-snapshots must be >= 1, got " + resumeSnapshots);
-      }
+      LayeredConfig cfg = settings(System.getenv());
       Map<String, Object> config = serdeConfig(cfg);
-      config.put(SalienceAnalyzer.RESUME_SNAPSHOTS_CONFIG, resumeSnapshots);
       SalienceAnalyzer analyzer = SalienceAnalyzer.start(config, LoopTopics.forPrefix(cfg.tenant()).analyzer(),
           stateDir, applicationId);
       AnalyzerHttp http = new AnalyzerHttp(analyzer, httpPort);
@@ -91,9 +100,19 @@ final class ServicesCommands {
     @Option(names = "--http-port", defaultValue = "8090", description = "Port of GET /experiments/{id}/ranks, /health, /metrics (default: ${DEFAULT-VALUE}).")
     int httpPort;
 
+    @Option(names = "--resume-snapshots", paramLabel = "N", description = "The analyzer's setting "
+        + LayeredConfig.RESUME_SNAPSHOTS + " (default 1): the pruner keeps at least that many rank patterns (and at"
+        + " least 4), so it accepts every resume the analyzer accepts.")
+    Integer resumeSnapshots;
+
+    /** The resolved settings: defaults < file < environment < flags. */
+    LayeredConfig settings(Map<String, String> env) {
+      return connection.resolve(env, resumeSnapshotsFlag(resumeSnapshots));
+    }
+
     @Override
     public Integer call() throws Exception {
-      LayeredConfig cfg = connection.resolve();
+      LayeredConfig cfg = settings(System.getenv());
       LoopTopics topics = LoopTopics.forPrefix(cfg.tenant());
       Map<String, Object> config = serdeConfig(cfg);
       config.putIfAbsent("application.server", "localhost:" + httpPort);

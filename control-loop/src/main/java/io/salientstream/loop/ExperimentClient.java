@@ -5,6 +5,7 @@ import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.avro.TrainerStatus;
 import io.salientstream.streams.EventSerdes;
+import io.salientstream.streams.LayeredConfig;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -99,16 +100,9 @@ public final class ExperimentClient implements AutoCloseable {
     consumer.position(tp, Duration.ofSeconds(30));
   }
 
-  /** Kafka client properties without the registry's settings (which the clients would warn about). */
+  /** Kafka client properties without the registry's and SalientStream's settings ({@link LayeredConfig}). */
   static Map<String, Object> clientProps(Map<String, Object> p) {
-    Map<String, Object> out = new HashMap<>();
-    p.forEach((k, v) -> {
-      if (!k.equals("schema.registry.url") && !k.startsWith("salientstream.") && !k.startsWith("basic.auth")
-          && !k.startsWith("schema.registry.")) {
-        out.put(k, v);
-      }
-    });
-    return out;
+    return new HashMap<>(LayeredConfig.kafkaClientProperties(p));
   }
 
   /** The partition Kafka's default partitioner picks for a String key (murmur2 of its UTF-8 bytes). */

@@ -35,7 +35,7 @@ public final class KafkaAllocationProvider implements AllocationHostProvider {
     LayeredConfig cfg = LayeredConfig.resolve(null, System.getenv(), flags, kv);
     Map<String, Object> config = new HashMap<>(cfg.serdeProperties());
     KafkaAllocationHost.Mode mode = allocation.equals("kafka-sync") ? KafkaAllocationHost.Mode.SYNC : KafkaAllocationHost.Mode.ASYNC;
-    long timeoutSeconds = Long.parseLong(cfg.all().getOrDefault("salientstream.sync.timeout.seconds", "300"));
+    long timeoutSeconds = cfg.syncTimeoutSeconds();
     return new KafkaHosts(config, LoopTopics.forPrefix(cfg.tenant()), experimentId, cfg.tenant(), mode,
         Duration.ofSeconds(timeoutSeconds), h -> { });
   }

@@ -5,6 +5,7 @@ import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SalienceReport;
 import io.salientstream.streams.EventSerdes;
+import io.salientstream.streams.LayeredConfig;
 import io.salientstream.streams.StreamsApp;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,7 +50,8 @@ public final class Pruner implements AutoCloseable {
         () -> EventSerdes.of(ExperimentSpec.class, config).deserializer(),
         () -> EventSerdes.of(SalienceReport.class, config).deserializer(),
         EventSerdes.of(RankPruneCommand.class, config).serializer(),
-        EventSerdes.of(DeadLetter.class, config).serializer());
+        EventSerdes.of(DeadLetter.class, config).serializer())
+        .withPatternHistory(PrunerTopology.Config.patternHistoryFor(LayeredConfig.resumeSnapshots(config)));
     Properties props = StreamsApp.config(applicationId, stateDir, config, APP_DEFAULTS);
     return new Pruner(StreamsApp.start(applicationId, PrunerTopology.build(c, metrics), props, Duration.ofSeconds(60)),
         metrics);

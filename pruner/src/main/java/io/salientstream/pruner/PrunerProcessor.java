@@ -42,21 +42,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A report of a higher epoch for a window end already commanded comes from a trainer resumed from an older
  * checkpoint (the analyzer rewound to it): it is checked against the pattern decided before that window end, kept
- * in {@value #HISTORY} (the last {@value #PATTERN_HISTORY} patterns), and the later patterns are dropped; beyond
+ * in {@value #HISTORY} (the last {@link PrunerTopology.Config#patternHistory()} patterns, at least as many as the
+ * analyzer's policy snapshots), and the later patterns are dropped; beyond
  * the history it is dead-lettered. Sequence numbers keep increasing across such rewinds.
  */
 public final class PrunerProcessor extends ExperimentInputProcessor {
 
   public static final String SPECS = "pruner-experiments";
   public static final String PATTERNS = "pruner-rank-patterns";
-  /** The last {@value #PATTERN_HISTORY} rank patterns per experiment, keyed {@code id␀<decidedAtStep + 1>}. */
+  /** The last {@code patternHistory} rank patterns per experiment, keyed {@code id␀<decidedAtStep + 1>}. */
   public static final String HISTORY = "pruner-pattern-history";
-  /**
-   * Rank patterns kept per experiment (the initial one counts until it is pushed out): a resumed run may re-decide
-   * window ends after the oldest. At least the salience-analyzer's {@code RESUME_SNAPSHOTS}, so the pruner reaches
-   * back as far as the analyzer can rewind.
-   */
-  static final int PATTERN_HISTORY = 4;
   public static final String PARKED = "pruner-parked-reports";
 
   private static final Logger LOG = LoggerFactory.getLogger(PrunerProcessor.class);
@@ -202,7 +197,7 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
     }
     if (base == null) {
       throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": a resumed run re-decides it, but the oldest"
-          + " of the " + PATTERN_HISTORY + " rank patterns kept is from a later window end");
+          + " of the " + config.patternHistory() + " rank patterns kept is from a later window end");
     }
     return base;
   }
@@ -215,11 +210,11 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
     }
   }
 
-  /** Adds a pattern to the experiment's history, dropping the oldest beyond {@value #PATTERN_HISTORY}. */
+  /** Adds a pattern to the experiment's history, dropping the oldest beyond {@code patternHistory}. */
   private void remember(String key, long decidedAt, byte[] encoded) {
     history.put(historyKey(key, decidedAt), encoded);
     List<KeyValue<String, byte[]>> kept = historyOf(key);
-    for (int i = 0; i < kept.size() - PATTERN_HISTORY; i++) {
+    for (int i = 0; i < kept.size() - config.patternHistory(); i++) {
       history.delete(kept.get(i).key);
     }
   }

@@ -26,14 +26,40 @@ public final class PrunerTopology {
                        Supplier<Deserializer<SalienceReport>> reportDeserializer,
                        Serializer<RankPruneCommand> commandSerializer,
                        Serializer<DeadLetter> deadLetterSerializer,
-                       java.time.Duration unknownExperimentGrace) {
+                       java.time.Duration unknownExperimentGrace, int patternHistory) {
+
+    /**
+     * Rank patterns kept per experiment when nothing asks for more: a resumed run may re-decide window ends after
+     * the oldest.
+     */
+    public static final int MIN_PATTERN_HISTORY = 4;
+
+    public Config {
+      if (patternHistory < 1) {
+        throw new IllegalArgumentException("pattern history must be >= 1, got " + patternHistory);
+      }
+    }
+
+    /**
+     * The patterns kept for an analyzer that keeps {@code resumeSnapshots} policy snapshots: at least as many, so the
+     * pruner accepts every re-decision the analyzer accepts.
+     */
+    public static int patternHistoryFor(int resumeSnapshots) {
+      return Math.max(MIN_PATTERN_HISTORY, resumeSnapshots);
+    }
+
+    /** The same config keeping {@code n} rank patterns per experiment. */
+    public Config withPatternHistory(int n) {
+      return new Config(applicationName, codeVersion, topics, specDeserializer, reportDeserializer, commandSerializer,
+          deadLetterSerializer, unknownExperimentGrace, n);
+    }
 
     public Config(String applicationName, String codeVersion, Topics topics,
                   Supplier<Deserializer<ExperimentSpec>> specDeserializer,
                   Supplier<Deserializer<SalienceReport>> reportDeserializer, Serializer<RankPruneCommand> commandSerializer,
                   Serializer<DeadLetter> deadLetterSerializer) {
       this(applicationName, codeVersion, topics, specDeserializer, reportDeserializer, commandSerializer,
-          deadLetterSerializer, java.time.Duration.ofSeconds(30));
+          deadLetterSerializer, java.time.Duration.ofSeconds(30), MIN_PATTERN_HISTORY);
     }
   }
 

@@ -47,12 +47,16 @@ class PrunerTopologyTest {
 
   @BeforeEach
   void startDriver() {
+    startDriver(PrunerTopology.Config.MIN_PATTERN_HISTORY);
+  }
+
+  void startDriver(int patternHistory) {
     PrunerTopology.Topics topics = new PrunerTopology.Topics("exp", "reports", "commands", "dlq");
     PrunerTopology.Config config = new PrunerTopology.Config("pruner-test", "test-version", topics,
         () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
         () -> EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).deserializer(),
         EventSerdes.of(RankPruneCommand.class, REGISTRY.serdeConfig()).serializer(),
-        EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer());
+        EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer()).withPatternHistory(patternHistory);
     metrics = new PrunerMetrics();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "pruner-test");
@@ -199,6 +203,34 @@ class PrunerTopologyTest {
     List<DeadLetter> dead = deadLetters.readValuesToList();
     assertThat(dead).hasSize(1);
     assertThat(dead.get(0).getErrorMessage()).contains("window ending at step 30").contains("a resumed run re-decides it");
+  }
+
+  /**
+   * An analyzer keeping 6 policy snapshots accepts a resume five window ends back; a pruner configured from the same
+   * setting keeps 6 rank patterns and accepts the re-decision that the default history (4) dead-letters above.
+   */
+  @Test
+  void thePatternHistoryFollowsTheAnalyzersResumeSetting() {
+    driver.close();
+    startDriver(PrunerTopology.Config.patternHistoryFor(6));
+    List<AdaptedMatrix> ms = List.of(new AdaptedMatrix("q", 0, 8, 8, 6), new AdaptedMatrix("v", 0, 8, 8, 6));
+    ExperimentSpec spec = ExperimentSpec.newBuilder().setExperimentId("s1").setCreatedAtMs(Instant.ofEpochMilli(1))
+        .setModel("synthetic").setMatrices(ms).setPolicy("salientlora")
+        .setSchedule(new BudgetSchedule(100L, 10L, 10L, 12, 4)).build();
+    var schedule = io.salientstream.schemas.PolicySpecs.create(spec);
+    experiments.pipeInput("s1", avro.serialize("exp", spec));
+    for (long end = 20; end <= 40; end += 10) {
+      send(salient(1, end, schedule.budgetAt(end)));
+    }
+    for (long end = 30; end <= 60; end += 10) {
+      send(salient(2, end, schedule.budgetAt(end)));
+    }
+    send(salient(3, 30, schedule.budgetAt(30))); // needs the pattern of 20: still kept
+    assertThat(deadLetters.readValuesToList()).isEmpty();
+    List<RankPruneCommand> out = commands.readValuesToList();
+    assertThat(out).extracting(RankPruneCommand::getDecidedAtStep).containsExactly(20L, 30L, 40L, 30L, 40L, 50L, 60L, 30L);
+    assertThat(out.get(out.size() - 1).getTargetEpoch()).isEqualTo(3);
+    assertThat(metrics.rewinds.sum()).isEqualTo(2);
   }
 
   /** A SalientLoRA report keeping the last {@code budget} of 12 singular values (nested as the budget shrinks). */

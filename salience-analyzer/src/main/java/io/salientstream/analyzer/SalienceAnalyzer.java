@@ -4,6 +4,7 @@ import io.salientstream.avro.DeadLetter;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.SalienceReport;
 import io.salientstream.streams.EventSerdes;
+import io.salientstream.streams.LayeredConfig;
 import io.salientstream.streams.StreamsApp;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +23,7 @@ public final class SalienceAnalyzer implements AutoCloseable {
    * Policy snapshots kept per experiment (default 1), see {@link AnalyzerTopology.Config#resumeSnapshots()}: how far
    * back a trainer resumed from a checkpoint may start.
    */
-  public static final String RESUME_SNAPSHOTS_CONFIG = "salientstream.analyzer.resume-snapshots";
+  public static final String RESUME_SNAPSHOTS_CONFIG = LayeredConfig.RESUME_SNAPSHOTS;
 
   private final StreamsApp app;
   private final AnalyzerMetrics metrics;
@@ -51,19 +52,7 @@ public final class SalienceAnalyzer implements AutoCloseable {
   }
 
   static int resumeSnapshots(Map<String, Object> config) {
-    Object v = config.get(RESUME_SNAPSHOTS_CONFIG);
-    if (v == null) {
-      return AnalyzerTopology.Config.DEFAULT_RESUME_SNAPSHOTS;
-    }
-    try {
-      int n = Integer.parseInt(v.toString().trim());
-      if (n >= 1) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new IllegalArgumentException(RESUME_SNAPSHOTS_CONFIG + " must be an integer >= 1, got '" + v + "'");
+    return LayeredConfig.resumeSnapshots(config);
   }
 
   public AnalyzerMetrics metrics() {

@@ -11,6 +11,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * Settings resolved with a fixed precedence: built-in defaults &lt; properties file &lt; environment variables &lt;
@@ -29,12 +31,52 @@ public final class LayeredConfig {
   public static final String PREFIX = "salientstream.";
   public static final String REGISTRY_URL = PREFIX + "registry.url";
   public static final String TENANT = PREFIX + "tenant";
+  /**
+   * Policy snapshots the salience-analyzer keeps per experiment: how many window ends back a trainer resumed from a
+   * checkpoint may start. The pruner keeps at least as many rank patterns, so both reach equally far back.
+   */
+  public static final String RESUME_SNAPSHOTS = PREFIX + "analyzer.resume-snapshots";
+  /** How long a {@code kafka-sync} trainer waits for a command before it gives up. */
+  public static final String SYNC_TIMEOUT_SECONDS = PREFIX + "sync.timeout.seconds";
+
+  /**
+   * One SalientStream setting: its key, default, flag, what it means, and its one check (applied once, when the
+   * layers are resolved, so a bad value is refused naming where it came from).
+   */
+  public record Setting(String key, String defaultValue, String flag, String description, Predicate<String> valid,
+                        String expected) {
+
+    /** The environment variable: {@code salientstream.analyzer.resume-snapshots} ↦ {@code SALIENTSTREAM_ANALYZER_RESUME_SNAPSHOTS}. */
+    public String envName() {
+      String k = key.startsWith(PREFIX) ? key : "kafka." + key;
+      return k.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+  }
+
+  /** Every setting with a default, in the order the README's table lists them. */
+  public static final List<Setting> SETTINGS = List.of(
+      new Setting("bootstrap.servers", "localhost:9092", "--bootstrap-servers",
+          "Kafka bootstrap servers (a Kafka client property, passed to every client)", v -> !v.isBlank(), "host:port[,host:port...]"),
+      new Setting(REGISTRY_URL, "http://localhost:8081", "--registry-url", "schema registry URL",
+          v -> v.startsWith("http://") || v.startsWith("https://"), "an http:// or https:// URL"),
+      new Setting(TENANT, "", "--tenant", "prefix of every topic name (and of the Streams application ids)",
+          v -> v.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '.' || c == '_' || c == '-'),
+          "letters, digits, '.', '_' or '-'"),
+      new Setting(RESUME_SNAPSHOTS, "1", "--resume-snapshots",
+          "policy snapshots the analyzer keeps per experiment (a resumed trainer may start up to this many window ends"
+              + " back); the pruner keeps at least as many rank patterns", LayeredConfig::positiveInt, "an integer >= 1"),
+      new Setting(SYNC_TIMEOUT_SECONDS, "300", "--allocation-config salientstream.sync.timeout.seconds=S",
+          "how long a kafka-sync trainer waits for a command", LayeredConfig::positiveInt, "an integer >= 1"));
 
   /** Built-in defaults; the local stack listens on these. */
-  public static final Map<String, String> DEFAULTS = Map.of(
-      "bootstrap.servers", "localhost:9092",
-      REGISTRY_URL, "http://localhost:8081",
-      TENANT, "");
+  public static final Map<String, String> DEFAULTS = SETTINGS.stream()
+      .collect(Collectors.toUnmodifiableMap(Setting::key, Setting::defaultValue));
+
+  /**
+   * Keys of the schema registry client (its URL, basic auth and TLS settings): they configure our serdes and are
+   * never handed to a Kafka client.
+   */
+  private static final List<String> REGISTRY_CLIENT_PREFIXES = List.of("schema.registry.", "basic.auth.");
 
   private final Map<String, String> values;
   private final Map<String, String> origin;
@@ -85,19 +127,47 @@ public final class LayeredConfig {
         put(values, origin, k, v, "flag");
       }
     });
+    validate(values, origin);
     return new LayeredConfig(values, origin);
   }
 
   /** {@code KAFKA_SASL_MECHANISM} ↦ {@code sasl.mechanism}; {@code SALIENTSTREAM_REGISTRY_URL} ↦ {@code salientstream.registry.url}. */
   static String envKey(String name) {
-    String lower = name.toLowerCase(Locale.ROOT).replace('_', '.');
-    if (name.startsWith("KAFKA_") && name.length() > 6) {
-      return lower.substring("kafka.".length());
+    if (name.startsWith("SALIENTSTREAM_") && !name.equals("SALIENTSTREAM_CONFIG")) {
+      // through the catalogue, since a key's '-' cannot be written in a variable name
+      return SETTINGS.stream().filter(s -> s.key().startsWith(PREFIX) && s.envName().equals(name)).map(Setting::key)
+          .findFirst().orElseThrow(() -> new IllegalArgumentException("environment variable " + name
+              + " is not a SalientStream setting; known: " + SETTINGS.stream().filter(s -> s.key().startsWith(PREFIX))
+              .map(Setting::envName).toList()));
     }
-    if (name.startsWith("SALIENTSTREAM_") && name.length() > 14 && !name.equals("SALIENTSTREAM_CONFIG")) {
-      return lower;
+    if (name.startsWith("KAFKA_") && name.length() > 6) {
+      return name.toLowerCase(Locale.ROOT).replace('_', '.').substring("kafka.".length());
     }
     return null;
+  }
+
+  private static boolean positiveInt(String v) {
+    try {
+      return Integer.parseInt(v.trim()) >= 1;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  /** Refuses unknown {@code salientstream.*} keys and values that fail their setting's check, naming the origin. */
+  private static void validate(Map<String, String> values, Map<String, String> origin) {
+    values.forEach((k, v) -> {
+      if (!k.startsWith(PREFIX) && !DEFAULTS.containsKey(k)) {
+        return; // a Kafka client property: the client checks it
+      }
+      Setting s = SETTINGS.stream().filter(x -> x.key().equals(k)).findFirst().orElseThrow(() ->
+          new IllegalArgumentException(k + " (from " + origin.get(k) + ") is not a SalientStream setting; known: "
+              + SETTINGS.stream().map(Setting::key).filter(x -> x.startsWith(PREFIX)).toList()));
+      if (!s.valid().test(v)) {
+        throw new IllegalArgumentException(k + " must be " + s.expected() + ", got '" + v + "' (from " + origin.get(k)
+            + ")");
+      }
+    });
   }
 
   private static Map<String, String> toMap(Properties p) {
@@ -127,25 +197,64 @@ public final class LayeredConfig {
     return values.getOrDefault(TENANT, "");
   }
 
-  /** Where a setting came from (default, file, env or flag), for {@code --show-config}. */
+  /** {@link #RESUME_SNAPSHOTS}, checked when resolved. */
+  public int resumeSnapshots() {
+    return Integer.parseInt(values.get(RESUME_SNAPSHOTS).trim());
+  }
+
+  /** {@link #SYNC_TIMEOUT_SECONDS}, checked when resolved. */
+  public int syncTimeoutSeconds() {
+    return Integer.parseInt(values.get(SYNC_TIMEOUT_SECONDS).trim());
+  }
+
+  /**
+   * {@link #RESUME_SNAPSHOTS} from an application's config map (where the CLI put the resolved value; a map built by
+   * hand may lack it: then the default).
+   */
+  public static int resumeSnapshots(Map<String, ?> config) {
+    Object v = config.get(RESUME_SNAPSHOTS);
+    String text = v == null ? DEFAULTS.get(RESUME_SNAPSHOTS) : v.toString();
+    if (!positiveInt(text)) {
+      throw new IllegalArgumentException(RESUME_SNAPSHOTS + " must be an integer >= 1, got '" + v + "'");
+    }
+    return Integer.parseInt(text.trim());
+  }
+
+  /** Where a setting came from (default, file, env or flag), for error messages and the services' start-up line. */
   public String originOf(String key) {
     return origin.get(key);
   }
 
-  /** Kafka client properties: everything that is not a {@code salientstream.*} setting. */
+  /** Kafka client properties: everything that is neither a {@code salientstream.*} nor a registry client setting. */
   public Map<String, Object> kafkaProperties() {
+    return kafkaClientProperties(values);
+  }
+
+  /**
+   * The one filter from a config map (Kafka properties, registry client settings, SalientStream settings side by
+   * side) to what a Kafka producer, consumer or admin client is given: without {@code salientstream.*},
+   * {@code schema.registry.*} and {@code basic.auth.*} keys.
+   */
+  public static Map<String, Object> kafkaClientProperties(Map<String, ?> config) {
     Map<String, Object> m = new TreeMap<>();
-    values.forEach((k, v) -> {
-      if (!k.startsWith(PREFIX)) {
+    config.forEach((k, v) -> {
+      if (!k.startsWith(PREFIX) && REGISTRY_CLIENT_PREFIXES.stream().noneMatch(k::startsWith)) {
         m.put(k, v);
       }
     });
     return m;
   }
 
-  /** Kafka properties plus the registry URL under the key our serdes read ({@code schema.registry.url}). */
+  /**
+   * What the Streams apps, trainers and tools are configured with: the Kafka properties, the registry client settings
+   * (with the registry URL under the key our serdes read, {@code schema.registry.url}) and the resolved
+   * {@code salientstream.*} settings the apps read ({@link #resumeSnapshots(Map)}). Kafka clients get
+   * {@link #kafkaClientProperties} of it.
+   */
   public Map<String, Object> serdeProperties() {
-    Map<String, Object> m = new TreeMap<>(kafkaProperties());
+    Map<String, Object> m = new TreeMap<>(values);
+    m.remove(REGISTRY_URL);
+    m.remove(TENANT);
     m.put("schema.registry.url", registryUrl());
     return m;
   }

@@ -56,11 +56,7 @@ public final class StreamsApp implements AutoCloseable {
     // a transaction marker) arrives, so a short wait only adds empty fetches that cost the broker CPU
     p.put(StreamsConfig.producerPrefix("linger.ms"), 0);
     p.putAll(appDefaults);
-    kafkaProperties.forEach((k, v) -> {
-      if (!k.startsWith("salientstream.") && !k.equals("schema.registry.url")) {
-        p.put(k, v);
-      }
-    });
+    p.putAll(LayeredConfig.kafkaClientProperties(kafkaProperties));
     return p;
   }
 

@@ -66,4 +66,60 @@ class LayeredConfigTest {
     assertThatThrownBy(() -> LayeredConfig.resolve(tmp.resolve("missing.properties"), Map.of(), Map.of(), List.of()))
         .hasMessageContaining("missing.properties");
   }
+
+  @Test
+  void everySettingResolvesFromEachLayerAndIsCheckedOnce() throws IOException {
+    for (LayeredConfig.Setting setting : LayeredConfig.SETTINGS) {
+      String key = setting.key();
+      String value = key.equals(LayeredConfig.REGISTRY_URL) ? "http://x:1" : key.equals(LayeredConfig.TENANT) ? "t1." : "7";
+      Path file = tmp.resolve("s.properties");
+      Files.writeString(file, key + "=" + value + "\n");
+      LayeredConfig fromFile = LayeredConfig.resolve(file, Map.of(), Map.of(), List.of());
+      assertThat(fromFile.get(key)).as(key).isEqualTo(value);
+      LayeredConfig fromEnv = LayeredConfig.resolve(null, Map.of(setting.envName(), value), Map.of(), List.of());
+      assertThat(fromEnv.get(key)).as(setting.envName()).isEqualTo(value);
+      assertThat(fromEnv.originOf(key)).isEqualTo("env " + setting.envName());
+      assertThat(LayeredConfig.resolve(null, Map.of(), Map.of(), List.of()).get(key)).isEqualTo(setting.defaultValue());
+    }
+    assertThat(LayeredConfig.resolve(null, Map.of(), Map.of(), List.of()).resumeSnapshots()).isEqualTo(1);
+    assertThat(LayeredConfig.resolve(null, Map.of("SALIENTSTREAM_SYNC_TIMEOUT_SECONDS", "9"), Map.of(), List.of())
+        .syncTimeoutSeconds()).isEqualTo(9);
+  }
+
+  @Test
+  void unknownOrInvalidSettingsAreRefusedNamingTheirOrigin() throws IOException {
+    Path file = tmp.resolve("typo.properties");
+    Files.writeString(file, "salientstream.analyser.resume-snapshots=2\n");
+    assertThatThrownBy(() -> LayeredConfig.resolve(file, Map.of(), Map.of(), List.of()))
+        .hasMessageContaining("salientstream.analyser.resume-snapshots").hasMessageContaining("file typo.properties")
+        .hasMessageContaining(LayeredConfig.RESUME_SNAPSHOTS);
+    assertThatThrownBy(() -> LayeredConfig.resolve(null, Map.of("SALIENTSTREAM_RESUME", "2"), Map.of(), List.of()))
+        .hasMessageContaining("SALIENTSTREAM_RESUME");
+    assertThatThrownBy(() -> LayeredConfig.resolve(null, Map.of(), Map.of(LayeredConfig.REGISTRY_URL, "localhost:8081"),
+        List.of())).hasMessageContaining("http://").hasMessageContaining("flag");
+    assertThatThrownBy(() -> LayeredConfig.resolve(null, Map.of(), Map.of(), List.of(LayeredConfig.RESUME_SNAPSHOTS + "=x")))
+        .hasMessageContaining("'x'").hasMessageContaining("--kafka-config");
+  }
+
+  /** Kafka clients get neither registry client settings (basic auth, TLS) nor SalientStream's; the serdes get both. */
+  @Test
+  void kafkaClientsGetOnlyKafkaProperties() throws IOException {
+    Path file = tmp.resolve("auth.properties");
+    Files.writeString(file, """
+        basic.auth.credentials.source=USER_INFO
+        basic.auth.user.info=u:p
+        schema.registry.ssl.truststore.location=/x
+        security.protocol=SASL_SSL
+        salientstream.analyzer.resume-snapshots=2
+        """);
+    LayeredConfig c = LayeredConfig.resolve(file, Map.of(), Map.of(), List.of());
+    assertThat(c.kafkaProperties()).containsEntry("security.protocol", "SASL_SSL")
+        .doesNotContainKeys("basic.auth.credentials.source", "basic.auth.user.info",
+            "schema.registry.ssl.truststore.location", LayeredConfig.RESUME_SNAPSHOTS);
+    assertThat(c.serdeProperties()).containsEntry("basic.auth.user.info", "u:p")
+        .containsEntry("schema.registry.url", "http://localhost:8081")
+        .containsEntry(LayeredConfig.RESUME_SNAPSHOTS, "2");
+    assertThat(LayeredConfig.kafkaClientProperties(c.serdeProperties())).isEqualTo(c.kafkaProperties());
+    assertThat(LayeredConfig.resumeSnapshots(c.serdeProperties())).isEqualTo(2);
+  }
 }

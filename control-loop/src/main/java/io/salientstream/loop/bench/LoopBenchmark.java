@@ -250,11 +250,7 @@ public final class LoopBenchmark {
 
   private Admin admin() {
     Properties p = new Properties();
-    config.forEach((k, v) -> {
-      if (!k.startsWith("schema.registry.") && !k.startsWith("salientstream.") && !k.startsWith("basic.auth")) {
-        p.put(k, v);
-      }
-    });
+    p.putAll(clientProps());
     p.putIfAbsent(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.get("bootstrap.servers"));
     return Admin.create(p);
   }
@@ -506,13 +502,7 @@ public final class LoopBenchmark {
   }
 
   private Map<String, Object> clientProps() {
-    Map<String, Object> out = new HashMap<>();
-    config.forEach((k, v) -> {
-      if (!k.startsWith("schema.registry.") && !k.startsWith("salientstream.") && !k.startsWith("basic.auth")) {
-        out.put(k, v);
-      }
-    });
-    return out;
+    return new HashMap<>(io.salientstream.streams.LayeredConfig.kafkaClientProperties(config));
   }
 
   static double percentile(double[] values, double p) {
