@@ -1,11 +1,6 @@
 package io.salientstream.pruner;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.salientstream.core.policy.BinaryState;
 
 /**
  * An experiment's current rank pattern as the pruner last commanded it.
@@ -37,40 +32,28 @@ public record RankPattern(String runId, int epoch, long sequence, long decidedAt
     return c;
   }
 
+  /** The stored layout (type {@code RKP}, version 1), in the pruner's pattern and history stores. */
+  public static final BinaryState.Format FORMAT = new BinaryState.Format("RKP", 1, "pruner rank pattern");
+
   public byte[] encode() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + keep.length);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeUTF(runId);
-      out.writeInt(epoch);
-      out.writeLong(sequence);
-      out.writeLong(decidedAtStep);
-      out.writeLong(applyAtStep);
-      out.writeLong(fingerprint);
-      out.writeInt(keep.length);
-      for (boolean b : keep) {
-        out.writeBoolean(b);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
+    return FORMAT.writer(64 + runId.length() * 3 + keep.length / 8).putString(runId).putInt(epoch).putLong(sequence)
+        .putLong(decidedAtStep).putLong(applyAtStep).putLong(fingerprint).putBooleans(keep).toBytes();
   }
 
+  /** @throws IllegalArgumentException naming the layout versions, or the field, when the bytes cannot be read */
   public static RankPattern decode(byte[] b) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(b))) {
-      String run = in.readUTF();
-      int epoch = in.readInt();
-      long seq = in.readLong();
-      long decided = in.readLong();
-      long apply = in.readLong();
-      long fp = in.readLong();
-      boolean[] keep = new boolean[in.readInt()];
-      for (int i = 0; i < keep.length; i++) {
-        keep[i] = in.readBoolean();
-      }
-      return new RankPattern(run, epoch, seq, decided, apply, keep, fp);
-    } catch (IOException e) {
-      throw new UncheckedIOException("corrupt rank pattern", e);
+    BinaryState.Reader in = FORMAT.reader(b);
+    String run = in.getString();
+    int epoch = in.getInt();
+    long seq = in.getLong();
+    long decided = in.getLong();
+    long apply = in.getLong();
+    long fp = in.getLong();
+    boolean[] keep = in.getBooleans();
+    in.requireEnd();
+    if (keep == null) {
+      throw new IllegalArgumentException(FORMAT.what() + ": no keep mask");
     }
+    return new RankPattern(run, epoch, seq, decided, apply, keep, fp);
   }
 }

@@ -16,6 +16,7 @@ import io.salientstream.streams.RejectedRecord;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -102,7 +103,8 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
   private KeyValueStore<String, byte[]> snapshots;
   private Deserializer<StepEvent> stepDeserializer;
   private Deserializer<ExperimentSpec> specDeserializer;
-  private final Map<String, Live> live = new HashMap<>();
+  /** Live policies, least recently used first; at most {@code config.livePolicies()}. */
+  private final Map<String, Live> live;
 
   /** A policy in memory, valid for the header it was built or advanced against. */
   private record Live(RankPolicy policy, long lastStep, long fingerprint, ExperimentSpec spec) {}
@@ -115,19 +117,18 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
 
   private final Map<String, SpecEntry> decodedSpecs = new HashMap<>();
 
-  /** Test hook: every live processor drops its cached policies before the next record (forces rebuilds). */
-  private static volatile long cacheGeneration;
-  private long seenGeneration;
-
-  static void dropCachesForTesting() {
-    cacheGeneration++;
-  }
-
   AnalyzerProcessor(AnalyzerTopology.Config config, AnalyzerMetrics metrics) {
     super(new Wiring(config.applicationName(), config.topics().experiments(), PARKED, config.unknownExperimentGrace(),
         AnalyzerTopology.DEAD_LETTER_SINK, metrics.deadLetters));
     this.config = config;
     this.metrics = metrics;
+    int bound = config.livePolicies();
+    this.live = new LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Live> eldest) {
+        return size() > bound;
+      }
+    };
   }
 
   @Override
@@ -149,10 +150,6 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
 
   @Override
   protected void onRegistration(Record<Bytes, byte[]> record, RecordMetadata meta) {
-    if (seenGeneration != cacheGeneration) {
-      seenGeneration = cacheGeneration;
-      live.clear();
-    }
     onSpec(record, meta);
   }
 
@@ -179,10 +176,6 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
 
   @Override
   protected void onInput(String key, byte[] keyBytes, byte[] value, Position pos, long timestamp) {
-    if (seenGeneration != cacheGeneration) {
-      seenGeneration = cacheGeneration;
-      live.clear();
-    }
     StepEvent event = DeadLetters.decode(stepDeserializer, pos, value);
     byte[] specBytes = specs.get(key);
     if (specBytes == null) {
@@ -271,7 +264,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
   }
 
   private static int rowSize(StepInput in) {
-    return 24 + in.singularValues().length * (in.tripletScores() == null ? 4 : 12);
+    return 28 + in.singularValues().length * (in.tripletScores() == null ? 4 : 12); // StepRows' layout
   }
 
   /** The cached policy if it is in step with the stores, else a policy rebuilt from snapshot + rows. */

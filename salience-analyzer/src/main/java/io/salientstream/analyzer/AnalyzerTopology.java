@@ -32,6 +32,10 @@ public final class AnalyzerTopology {
    *                        the current window; 4: up to three window ends back, at the cost of keeping (and
    *                        changelogging) the rows of those windows — the analyzer's throughput at N = 1080 fell
    *                        from 82 % to 42 % of the pass-through with 4 ({@code bench loop --resume-snapshots})
+   * @param livePolicies    policies kept in memory per stream task, least recently used first out; an experiment
+   *                        whose policy is not in memory is rebuilt from its stored snapshot and rows (same result,
+   *                        more work). Bounds the analyzer's memory with many concurrent experiments; 0 rebuilds
+   *                        every step
    */
   public record Config(String applicationName, Topics topics,
                        Supplier<Deserializer<ExperimentSpec>> specDeserializer,
@@ -39,16 +43,22 @@ public final class AnalyzerTopology {
                        Serializer<SalienceReport> reportSerializer,
                        Serializer<DeadLetter> deadLetterSerializer,
                        java.time.Duration unknownExperimentGrace,
-                       int resumeSnapshots) {
+                       int resumeSnapshots,
+                       int livePolicies) {
 
     /** The default grace period for events that arrive before their experiment's registration. */
     public static final java.time.Duration DEFAULT_GRACE = java.time.Duration.ofSeconds(30);
     /** See {@code resumeSnapshots}. */
     public static final int DEFAULT_RESUME_SNAPSHOTS = 1;
+    /** See {@code livePolicies}. */
+    public static final int DEFAULT_LIVE_POLICIES = 10_000;
 
     public Config {
       if (resumeSnapshots < 1) {
         throw new IllegalArgumentException("resume snapshots must be >= 1, got " + resumeSnapshots);
+      }
+      if (livePolicies < 0) {
+        throw new IllegalArgumentException("live policies must be >= 0, got " + livePolicies);
       }
     }
 
@@ -56,12 +66,17 @@ public final class AnalyzerTopology {
                   Supplier<Deserializer<StepEvent>> stepDeserializer, Serializer<SalienceReport> reportSerializer,
                   Serializer<DeadLetter> deadLetterSerializer) {
       this(applicationName, topics, specDeserializer, stepDeserializer, reportSerializer, deadLetterSerializer,
-          DEFAULT_GRACE, DEFAULT_RESUME_SNAPSHOTS);
+          DEFAULT_GRACE, DEFAULT_RESUME_SNAPSHOTS, DEFAULT_LIVE_POLICIES);
     }
 
     public Config withResumeSnapshots(int n) {
       return new Config(applicationName, topics, specDeserializer, stepDeserializer, reportSerializer,
-          deadLetterSerializer, unknownExperimentGrace, n);
+          deadLetterSerializer, unknownExperimentGrace, n, livePolicies);
+    }
+
+    public Config withLivePolicies(int n) {
+      return new Config(applicationName, topics, specDeserializer, stepDeserializer, reportSerializer,
+          deadLetterSerializer, unknownExperimentGrace, resumeSnapshots, n);
     }
   }
 

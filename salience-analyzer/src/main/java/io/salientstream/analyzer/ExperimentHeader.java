@@ -1,11 +1,6 @@
 package io.salientstream.analyzer;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.salientstream.core.policy.BinaryState;
 import java.util.Arrays;
 
 /**
@@ -98,43 +93,36 @@ public record ExperimentHeader(String runId, int epoch, long lastStep, long[] re
     return new ExperimentHeader(newRunId, newEpoch, lastStep, retainedSteps, retainedWindows, fingerprint);
   }
 
+  /** The stored layout (type {@code EXH}, version 1), in the analyzer's headers store. */
+  public static final BinaryState.Format FORMAT = new BinaryState.Format("EXH", 1, "analyzer experiment header");
+
   public byte[] encode() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + 12 * retainedSteps.length);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeUTF(runId);
-      out.writeInt(epoch);
-      out.writeLong(lastStep);
-      out.writeLong(fingerprint);
-      out.writeInt(retainedSteps.length);
-      for (int i = 0; i < retainedSteps.length; i++) {
-        out.writeLong(retainedSteps[i]);
-        out.writeInt(retainedWindows[i]);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    BinaryState.Writer w = FORMAT.writer(64 + runId.length() * 3 + 12 * retainedSteps.length)
+        .putString(runId).putInt(epoch).putLong(lastStep).putLong(fingerprint).putInt(retainedSteps.length);
+    for (int i = 0; i < retainedSteps.length; i++) {
+      w.putLong(retainedSteps[i]).putInt(retainedWindows[i]);
     }
-    return bytes.toByteArray();
+    return w.toBytes();
   }
 
+  /** @throws IllegalArgumentException naming the layout versions, or the field, when the bytes cannot be read */
   public static ExperimentHeader decode(byte[] b) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(b))) {
-      String runId = in.readUTF();
-      int epoch = in.readInt();
-      long lastStep = in.readLong();
-      long fingerprint = in.readLong();
-      int n = in.readInt();
-      if (n < 1 || n > 1024) {
-        throw new IOException("retains " + n + " snapshot points");
-      }
-      long[] steps = new long[n];
-      int[] windows = new int[n];
-      for (int i = 0; i < n; i++) {
-        steps[i] = in.readLong();
-        windows[i] = in.readInt();
-      }
-      return new ExperimentHeader(runId, epoch, lastStep, steps, windows, fingerprint);
-    } catch (IOException e) {
-      throw new UncheckedIOException("corrupt experiment header", e);
+    BinaryState.Reader in = FORMAT.reader(b);
+    String runId = in.getString();
+    int epoch = in.getInt();
+    long lastStep = in.getLong();
+    long fingerprint = in.getLong();
+    int n = in.getInt();
+    if (n < 1 || n > 1024) {
+      throw new IllegalArgumentException(FORMAT.what() + ": retains " + n + " snapshot points");
     }
+    long[] steps = new long[n];
+    int[] windows = new int[n];
+    for (int i = 0; i < n; i++) {
+      steps[i] = in.getLong();
+      windows[i] = in.getInt();
+    }
+    in.requireEnd();
+    return new ExperimentHeader(runId, epoch, lastStep, steps, windows, fingerprint);
   }
 }

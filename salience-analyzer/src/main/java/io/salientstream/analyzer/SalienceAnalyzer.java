@@ -45,7 +45,8 @@ public final class SalienceAnalyzer implements AutoCloseable {
         () -> StepEventReader.deserializer(config),
         EventSerdes.of(SalienceReport.class, config).serializer(),
         EventSerdes.of(DeadLetter.class, config).serializer())
-        .withResumeSnapshots(resumeSnapshots(config));
+        .withResumeSnapshots(resumeSnapshots(config))
+        .withLivePolicies(LayeredConfig.livePolicies(config));
     Properties props = StreamsApp.config(applicationId, stateDir, config);
     return new SalienceAnalyzer(StreamsApp.start(applicationId, AnalyzerTopology.build(c, metrics), props,
         Duration.ofSeconds(60)), metrics);

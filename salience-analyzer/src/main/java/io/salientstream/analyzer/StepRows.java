@@ -1,17 +1,16 @@
 package io.salientstream.analyzer;
 
 import io.salientstream.avro.SingularValueStep;
+import io.salientstream.core.policy.BinaryState;
 import io.salientstream.core.policy.StepInput;
-import java.nio.BufferUnderflowException;
-import java.nio.ByteBuffer;
 
 /**
  * Converts singular-value events into the policy's {@link StepInput} and encodes that input as one compact store row
  * (so a restarted analyzer can replay the rows since the last snapshot through the very same policy code).
  *
  * <p>Conversion is the contract the in-process trainer follows too: singular values travel as float32 and widen
- * exactly to double; the regulariser and importance scores travel as double. Row layout: step (long), R (double),
- * N (int), N floats, hasScores (byte), [N doubles].
+ * exactly to double; the regulariser and importance scores travel as double. Rows are stored in the {@link #FORMAT}
+ * layout of {@link BinaryState}.
  */
 public final class StepRows {
 
@@ -22,49 +21,31 @@ public final class StepRows {
     return StepEvent.of(e).toInput();
   }
 
-  /** Encodes one row (big-endian, the layout above; the same bytes {@link java.io.DataOutputStream} would write). */
+  /** The stored layout (type {@code ROW}, version 1) of one window row. */
+  public static final BinaryState.Format FORMAT = new BinaryState.Format("ROW", 1, "analyzer window row");
+
+  /** Encodes one row: step, R, the singular values as float32, the importance scores (or absent). */
   public static byte[] encode(StepInput in) {
     double[] sv = in.singularValues();
     double[] scores = in.tripletScores();
-    ByteBuffer out = ByteBuffer.allocate(8 + 8 + 4 + sv.length * 4 + 1 + (scores == null ? 0 : scores.length * 8));
-    out.putLong(in.step());
-    out.putDouble(in.orthRegLoss());
-    out.putInt(sv.length);
-    for (double v : sv) {
-      out.putFloat((float) v); // exact: the values arrived as float32
-    }
-    out.put((byte) (scores != null ? 1 : 0));
-    if (scores != null) {
-      for (double v : scores) {
-        out.putDouble(v);
-      }
-    }
-    return out.array();
+    return FORMAT.writer(32 + sv.length * 4 + (scores == null ? 0 : 4 + scores.length * 8))
+        .putLong(in.step()).putDouble(in.orthRegLoss())
+        .putFloats(sv) // exact: the values arrived as float32
+        .putDoubles(scores).toBytes();
   }
 
+  /** @throws IllegalArgumentException naming the layout versions, or the field, when the bytes cannot be read */
   public static StepInput decode(byte[] row) {
-    try {
-      ByteBuffer in = ByteBuffer.wrap(row);
-      long step = in.getLong();
-      double r = in.getDouble();
-      int n = in.getInt();
-      if (n < 0 || n > in.remaining() / 4) {
-        throw new IllegalArgumentException("row claims " + n + " values in " + row.length + " bytes");
-      }
-      double[] sv = new double[n];
-      for (int i = 0; i < n; i++) {
-        sv[i] = in.getFloat();
-      }
-      double[] scores = null;
-      if (in.get() != 0) {
-        scores = new double[n];
-        for (int i = 0; i < n; i++) {
-          scores[i] = in.getDouble();
-        }
-      }
-      return new StepInput(step, r, sv, scores, null);
-    } catch (BufferUnderflowException | IllegalArgumentException e) {
-      throw new IllegalStateException("corrupt window row: " + e.getMessage(), e);
+    BinaryState.Reader in = FORMAT.reader(row);
+    long step = in.getLong();
+    double r = in.getDouble();
+    double[] sv = in.getFloats();
+    double[] scores = in.getDoubles();
+    in.requireEnd();
+    if (sv == null || (scores != null && scores.length != sv.length)) {
+      throw new IllegalArgumentException(FORMAT.what() + " of step " + step + ": "
+          + (sv == null ? "no singular values" : scores.length + " scores for " + sv.length + " values"));
     }
+    return new StepInput(step, r, sv, scores, null);
   }
 }

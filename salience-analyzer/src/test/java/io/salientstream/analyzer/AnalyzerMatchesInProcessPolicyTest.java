@@ -54,16 +54,15 @@ class AnalyzerMatchesInProcessPolicyTest {
     AnalyzerMetrics metrics = new AnalyzerMetrics();
     List<Decision> expected = new ArrayList<>();
     List<SalienceReport> actual;
-    try (Loop loop = Loop.open("match-test", metrics, AnalyzerTopology.Config.DEFAULT_RESUME_SNAPSHOTS)) {
+    // with no live policy kept, every step rebuilds the policy from its stored snapshot and rows
+    try (Loop loop = Loop.open("match-test", metrics, AnalyzerTopology.Config.DEFAULT_RESUME_SNAPSHOTS,
+        rebuildEveryStep ? 0 : AnalyzerTopology.Config.DEFAULT_LIVE_POLICIES)) {
       loop.register(spec);
       RankPolicy local = PolicySpecs.create(spec);
       for (long s = 0; s < 200; s++) {
         SingularValueStep e = Fixtures.step(spec, "run", 1, s, 5);
         Optional<Decision> d = local.onStep(StepRows.toInput(e));
         d.ifPresent(expected::add);
-        if (rebuildEveryStep) {
-          AnalyzerProcessor.dropCachesForTesting();
-        }
         loop.send(e);
       }
       assertThat(loop.dlq.readValuesToList()).isEmpty();
@@ -206,12 +205,16 @@ class AnalyzerMatchesInProcessPolicyTest {
                       Serializer<Object> avro) implements AutoCloseable {
 
     static Loop open(String applicationId, AnalyzerMetrics metrics, int resumeSnapshots) {
+      return open(applicationId, metrics, resumeSnapshots, AnalyzerTopology.Config.DEFAULT_LIVE_POLICIES);
+    }
+
+    static Loop open(String applicationId, AnalyzerMetrics metrics, int resumeSnapshots, int livePolicies) {
       Map<String, Object> serde = REGISTRY.serdeConfig();
       AnalyzerTopology.Config config = new AnalyzerTopology.Config("t", new AnalyzerTopology.Topics("exp", "sv", "rep", "dlq"),
           () -> EventSerdes.of(ExperimentSpec.class, serde).deserializer(),
           () -> StepEventReader.deserializer(serde),
           EventSerdes.of(SalienceReport.class, serde).serializer(),
-          EventSerdes.of(DeadLetter.class, serde).serializer()).withResumeSnapshots(resumeSnapshots);
+          EventSerdes.of(DeadLetter.class, serde).serializer()).withResumeSnapshots(resumeSnapshots).withLivePolicies(livePolicies);
       Properties props = new Properties();
       props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
       TopologyTestDriver driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props);

@@ -36,6 +36,8 @@ public final class LayeredConfig {
    * checkpoint may start. The pruner keeps at least as many rank patterns, so both reach equally far back.
    */
   public static final String RESUME_SNAPSHOTS = PREFIX + "analyzer.resume-snapshots";
+  /** Policies the analyzer keeps in memory per stream task; the others are rebuilt from the stores when needed. */
+  public static final String LIVE_POLICIES = PREFIX + "analyzer.live-policies";
   /** How long a {@code kafka-sync} trainer waits for a command before it gives up. */
   public static final String SYNC_TIMEOUT_SECONDS = PREFIX + "sync.timeout.seconds";
 
@@ -65,6 +67,10 @@ public final class LayeredConfig {
       new Setting(RESUME_SNAPSHOTS, "1", "--resume-snapshots",
           "policy snapshots the analyzer keeps per experiment (a resumed trainer may start up to this many window ends"
               + " back); the pruner keeps at least as many rank patterns", LayeredConfig::positiveInt, "an integer >= 1"),
+      new Setting(LIVE_POLICIES, "10000", "(properties file or environment)",
+          "policies the analyzer keeps in memory per stream task, least recently used out first; an experiment whose"
+              + " policy was evicted is rebuilt from its stored snapshot and rows, with the same result",
+          LayeredConfig::nonNegativeInt, "an integer >= 0"),
       new Setting(SYNC_TIMEOUT_SECONDS, "300", "--allocation-config salientstream.sync.timeout.seconds=S",
           "how long a kafka-sync trainer waits for a command", LayeredConfig::positiveInt, "an integer >= 1"));
 
@@ -146,6 +152,14 @@ public final class LayeredConfig {
     return null;
   }
 
+  private static boolean nonNegativeInt(String v) {
+    try {
+      return Integer.parseInt(v.trim()) >= 0;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
   private static boolean positiveInt(String v) {
     try {
       return Integer.parseInt(v.trim()) >= 1;
@@ -200,6 +214,16 @@ public final class LayeredConfig {
   /** {@link #RESUME_SNAPSHOTS}, checked when resolved. */
   public int resumeSnapshots() {
     return Integer.parseInt(values.get(RESUME_SNAPSHOTS).trim());
+  }
+
+  /** {@link #LIVE_POLICIES} from an application's config map (the default when absent). */
+  public static int livePolicies(Map<String, ?> config) {
+    Object v = config.get(LIVE_POLICIES);
+    String text = v == null ? DEFAULTS.get(LIVE_POLICIES) : v.toString();
+    if (!nonNegativeInt(text)) {
+      throw new IllegalArgumentException(LIVE_POLICIES + " must be an integer >= 0, got '" + v + "'");
+    }
+    return Integer.parseInt(text.trim());
   }
 
   /** {@link #SYNC_TIMEOUT_SECONDS}, checked when resolved. */

@@ -1,11 +1,6 @@
 package io.salientstream.streams;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.salientstream.core.policy.BinaryState;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -71,49 +66,26 @@ public final class ParkingLot {
     return graceMs;
   }
 
-  private static byte[] encode(Parked p) {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(b)) {
-      out.writeUTF(p.experimentId());
-      out.writeUTF(p.position().topic());
-      out.writeInt(p.position().partition());
-      out.writeLong(p.position().offset());
-      out.writeLong(p.timestamp());
-      out.writeLong(p.parkedAtMs());
-      writeBytes(out, p.key());
-      writeBytes(out, p.value());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return b.toByteArray();
+  /** The stored layout (type {@code PRK}, version 1) of a parked record. */
+  public static final BinaryState.Format FORMAT = new BinaryState.Format("PRK", 1, "parked record");
+
+  /** The stored form of a parked record ({@link #FORMAT}). */
+  public static byte[] encode(Parked p) {
+    int size = 64 + (p.key() == null ? 0 : p.key().length) + (p.value() == null ? 0 : p.value().length);
+    return FORMAT.writer(size).putString(p.experimentId()).putString(p.position().topic())
+        .putInt(p.position().partition()).putLong(p.position().offset()).putLong(p.timestamp()).putLong(p.parkedAtMs())
+        .putBytes(p.key()).putBytes(p.value()).toBytes();
   }
 
-  private static Parked decode(byte[] bytes) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-      String id = in.readUTF();
-      Position pos = new Position(in.readUTF(), in.readInt(), in.readLong());
-      long ts = in.readLong();
-      long parkedAt = in.readLong();
-      return new Parked(id, pos, readBytes(in), readBytes(in), ts, parkedAt);
-    } catch (IOException e) {
-      throw new UncheckedIOException("corrupt parked record", e);
-    }
-  }
-
-  private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
-    out.writeInt(b == null ? -1 : b.length);
-    if (b != null) {
-      out.write(b);
-    }
-  }
-
-  private static byte[] readBytes(DataInputStream in) throws IOException {
-    int n = in.readInt();
-    if (n < 0) {
-      return null;
-    }
-    byte[] b = new byte[n];
-    in.readFully(b);
-    return b;
+  /** Reads {@link #encode}d bytes; refuses another layout, naming its version. */
+  public static Parked decode(byte[] bytes) {
+    BinaryState.Reader in = FORMAT.reader(bytes);
+    String id = in.getString();
+    Position pos = new Position(in.getString(), in.getInt(), in.getLong());
+    long ts = in.getLong();
+    long parkedAt = in.getLong();
+    Parked p = new Parked(id, pos, in.getBytes(), in.getBytes(), ts, parkedAt);
+    in.requireEnd();
+    return p;
   }
 }

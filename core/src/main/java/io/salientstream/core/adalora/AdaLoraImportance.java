@@ -1,7 +1,7 @@
 package io.salientstream.core.adalora;
 
 import io.salientstream.core.policy.AdapterLayout;
-import io.salientstream.core.policy.StateCodec;
+import io.salientstream.core.policy.BinaryState;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -136,30 +136,37 @@ public final class AdaLoraImportance {
         updates = 0;
     }
 
-    record State(int matrices, long updates, List<byte[]> arrays) {
-    }
+    /** The snapshot layout (type {@code AIM}, version 1): matrices, updates, then the six EMA arrays per matrix. */
+    public static final BinaryState.Format SNAPSHOT = new BinaryState.Format("AIM", 1, "adalora importance snapshot");
 
-    /** All EMAs as bytes, bit-exact. */
+    /** All EMAs, bit-exact. */
     public byte[] snapshotState() {
-        List<byte[]> arrays = new ArrayList<>();
-        for (double[][] arr : List.of(ipP, ipL, ipQ, unP, unL, unQ)) for (double[] a : arr) arrays.add(StateCodec.pack(a));
-        return StateCodec.encode(new State(layout.size(), updates, arrays));
+        int size = 64;
+        for (double[][] arr : List.of(ipP, ipL, ipQ, unP, unL, unQ)) for (double[] a : arr) size += 4 + 8 * a.length;
+        BinaryState.Writer w = SNAPSHOT.writer(size).putInt(layout.size()).putLong(updates);
+        for (double[][] arr : List.of(ipP, ipL, ipQ, unP, unL, unQ)) for (double[] a : arr) w.putDoubles(a);
+        return w.toBytes();
     }
 
     /** Restores a {@link #snapshotState()} of an instance with the same layout. */
     public void restoreState(byte[] bytes) {
-        State s = StateCodec.decode(bytes, State.class, "adalora importance");
-        if (s.matrices() != layout.size() || s.arrays().size() != 6 * layout.size()) {
-            throw new IllegalArgumentException("adalora importance: snapshot has " + s.matrices() + " matrices, layout has " + layout.size());
+        BinaryState.Reader r = SNAPSHOT.reader(bytes);
+        int matrices = r.getInt();
+        long n = r.getLong();
+        if (matrices != layout.size()) {
+            throw new IllegalArgumentException("adalora importance: snapshot has " + matrices + " matrices, layout has " + layout.size());
         }
-        int idx = 0;
+        List<double[]> read = new ArrayList<>();
         for (double[][] arr : List.of(ipP, ipL, ipQ, unP, unL, unQ)) {
             for (int k = 0; k < arr.length; k++) {
-                double[] v = StateCodec.unpackDoubles(s.arrays().get(idx++));
-                if (v.length != arr[k].length) throw new IllegalArgumentException("adalora importance: snapshot array size mismatch at matrix " + k);
-                arr[k] = v;
+                double[] v = r.getDoubles();
+                if (v == null || v.length != arr[k].length) throw new IllegalArgumentException("adalora importance: snapshot array size mismatch at matrix " + k);
+                read.add(v);
             }
         }
-        updates = s.updates();
+        r.requireEnd();
+        int idx = 0;
+        for (double[][] arr : List.of(ipP, ipL, ipQ, unP, unL, unQ)) for (int k = 0; k < arr.length; k++) arr[k] = read.get(idx++);
+        updates = n;
     }
 }

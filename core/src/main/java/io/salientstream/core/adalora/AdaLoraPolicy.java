@@ -8,7 +8,6 @@ import io.salientstream.core.policy.Inputs;
 import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.Params;
 import io.salientstream.core.policy.RankPolicy;
-import io.salientstream.core.policy.StateCodec;
 import io.salientstream.core.policy.StepInput;
 import io.salientstream.core.schedule.CubicBudgetSchedule;
 import java.util.Arrays;
@@ -129,22 +128,16 @@ public final class AdaLoraPolicy implements RankPolicy {
         return Optional.of(lastDecision);
     }
 
-    /** The JSON snapshot layout of earlier versions; read by {@link #restoreState} only. */
-    record State(String policy, int n, long lastStep, Long decidedAt, int budget, boolean persistent, boolean[] keep,
-                 double threshold, byte[] scores) {
-    }
-
-    /** Tag of the binary snapshot format ("ADA" + version 1); older snapshots are JSON ({@link StateCodec}). */
-    static final int SNAPSHOT_TAG = 0x41444101;
+    /** The snapshot layout (type {@code ADA}, version 1). */
+    public static final BinaryState.Format SNAPSHOT = new BinaryState.Format("ADA", 1, NAME + " policy snapshot");
 
     /**
      * Binary ({@link BinaryState}), like SalientLoRA's: the salience-analyzer snapshots at every mask step.
-     * {@link #restoreState} also reads the JSON snapshots of earlier versions.
      */
     @Override
     public byte[] snapshotState() {
         Decision d = lastDecision;
-        BinaryState.Writer w = new BinaryState.Writer(SNAPSHOT_TAG, 64 + 8 * n + n / 8);
+        BinaryState.Writer w = SNAPSHOT.writer(64 + 8 * n + n / 8);
         w.putString(NAME).putInt(n).putLong(lastStep).putInt(d == null ? 0 : 1);
         if (d != null) {
             w.putLong(d.decidedAt()).putInt(d.budget()).putInt(d.persistent() ? 1 : 0)
@@ -156,29 +149,15 @@ public final class AdaLoraPolicy implements RankPolicy {
 
     @Override
     public void restoreState(byte[] bytes) {
-        String policy;
-        int size;
-        long last;
+        BinaryState.Reader r = SNAPSHOT.reader(bytes);
+        String policy = r.getString();
+        int size = r.getInt();
+        long last = r.getLong();
         Decision d = null;
-        if (bytes != null && bytes.length > 0 && bytes[0] == '{') { // written by an earlier version
-            State st = StateCodec.decode(bytes, State.class, NAME);
-            policy = st.policy();
-            size = st.n();
-            last = st.lastStep();
-            if (st.decidedAt() != null) {
-                d = decision(st.decidedAt(), st.budget(), st.persistent(), st.keep(), st.threshold(),
-                        StateCodec.unpackDoubles(st.scores()), size);
-            }
-        } else {
-            BinaryState.Reader r = new BinaryState.Reader(bytes, SNAPSHOT_TAG, NAME);
-            policy = r.getString();
-            size = r.getInt();
-            last = r.getLong();
-            if (r.getInt() == 1) {
-                d = decision(r.getLong(), r.getInt(), r.getInt() == 1, r.getBooleans(), r.getDouble(), r.getDoubles(), size);
-            }
-            r.requireEnd();
+        if (r.getInt() == 1) {
+            d = decision(r.getLong(), r.getInt(), r.getInt() == 1, r.getBooleans(), r.getDouble(), r.getDoubles(), size);
         }
+        r.requireEnd();
         if (!NAME.equals(policy) || size != n) {
             throw new IllegalArgumentException(NAME + ": snapshot is for policy '" + policy + "' with N=" + size + ", this policy has N=" + n);
         }
@@ -191,14 +170,5 @@ public final class AdaLoraPolicy implements RankPolicy {
         if (keep == null || keep.length != n) throw new IllegalArgumentException(NAME + ": snapshot mask does not have N=" + n + " entries");
         return new Decision(decidedAt, decidedAt, budget, persistent, new MaskUpdate.TripletMask(keep),
                 Diagnostics.ofScores(threshold, scores));
-    }
-
-    /** The JSON form earlier versions wrote for {@code p}'s state (for tests of backward compatibility). */
-    static byte[] legacyJson(AdaLoraPolicy p) {
-        Decision d = p.lastDecision;
-        return StateCodec.encode(d == null
-                ? new State(NAME, p.n, p.lastStep, null, 0, false, null, 0, null)
-                : new State(NAME, p.n, p.lastStep, d.decidedAt(), d.budget(), d.persistent(),
-                ((MaskUpdate.TripletMask) d.mask()).keep(), d.diagnostics().threshold(), StateCodec.pack(d.diagnostics().scores())));
     }
 }

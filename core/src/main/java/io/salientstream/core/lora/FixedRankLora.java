@@ -4,7 +4,7 @@ import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Inputs;
 import io.salientstream.core.policy.RankPolicy;
-import io.salientstream.core.policy.StateCodec;
+import io.salientstream.core.policy.BinaryState;
 import io.salientstream.core.policy.StepInput;
 import java.util.Optional;
 
@@ -55,21 +55,25 @@ public final class FixedRankLora implements RankPolicy {
         return Optional.empty();
     }
 
-    record State(String policy, int n, long lastStep) {
-    }
+    /** The snapshot layout (type {@code LRA}, version 1): policy, N, last step. */
+    public static final BinaryState.Format SNAPSHOT = new BinaryState.Format("LRA", 1, NAME + " policy snapshot");
 
     @Override
     public byte[] snapshotState() {
-        return StateCodec.encode(new State(NAME, layout.totalRank(), lastStep));
+        return SNAPSHOT.writer(64).putString(NAME).putInt(layout.totalRank()).putLong(lastStep).toBytes();
     }
 
     @Override
     public void restoreState(byte[] bytes) {
-        State s = StateCodec.decode(bytes, State.class, NAME);
-        if (!NAME.equals(s.policy()) || s.n() != layout.totalRank()) {
-            throw new IllegalArgumentException(NAME + ": snapshot is for policy '" + s.policy() + "' with N=" + s.n()
+        BinaryState.Reader r = SNAPSHOT.reader(bytes);
+        String policy = r.getString();
+        int n = r.getInt();
+        long last = r.getLong();
+        r.requireEnd();
+        if (!NAME.equals(policy) || n != layout.totalRank()) {
+            throw new IllegalArgumentException(NAME + ": snapshot is for policy '" + policy + "' with N=" + n
                     + ", this policy has N=" + layout.totalRank());
         }
-        lastStep = s.lastStep();
+        lastStep = last;
     }
 }

@@ -1,13 +1,13 @@
 package io.salientstream.core.prilora;
 
 import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.core.policy.BinaryState;
 import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Diagnostics;
 import io.salientstream.core.policy.Inputs;
 import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.Params;
 import io.salientstream.core.policy.RankPolicy;
-import io.salientstream.core.policy.StateCodec;
 import io.salientstream.core.policy.StepInput;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -239,31 +239,45 @@ public final class PriLoraPolicy implements RankPolicy {
         for (int e = 0; e < Math.min(toPrune, alive); e++) mask[idx[e]] = false;
     }
 
-    record State(String policy, int matrices, long lastStep, List<boolean[]> masks, Long decidedAt) {
-    }
+    /** The snapshot layout (type {@code PRI}, version 1): policy, matrices, last step, entry masks, last decision step. */
+    public static final BinaryState.Format SNAPSHOT = new BinaryState.Format("PRI", 1, NAME + " policy snapshot");
 
     @Override
     public byte[] snapshotState() {
-        return StateCodec.encode(new State(NAME, layout.size(), lastStep, masks, lastDecision == null ? null : lastDecision.decidedAt()));
+        int size = 64;
+        for (boolean[] m : masks) size += 4 + m.length / 8 + 1;
+        BinaryState.Writer w = SNAPSHOT.writer(size).putString(NAME).putInt(layout.size()).putLong(lastStep);
+        for (boolean[] m : masks) w.putBooleans(m);
+        w.putInt(lastDecision == null ? 0 : 1);
+        if (lastDecision != null) w.putLong(lastDecision.decidedAt());
+        return w.toBytes();
     }
 
     @Override
     public void restoreState(byte[] bytes) {
-        State st = StateCodec.decode(bytes, State.class, NAME);
-        if (!NAME.equals(st.policy()) || st.matrices() != layout.size() || st.masks() == null || st.masks().size() != layout.size()) {
-            throw new IllegalArgumentException(NAME + ": snapshot is for policy '" + st.policy() + "' with " + st.matrices() + " matrices, this policy has " + layout.size());
+        BinaryState.Reader r = SNAPSHOT.reader(bytes);
+        String policy = r.getString();
+        int matrices = r.getInt();
+        if (!NAME.equals(policy) || matrices != layout.size()) {
+            throw new IllegalArgumentException(NAME + ": snapshot is for policy '" + policy + "' with " + matrices + " matrices, this policy has " + layout.size());
         }
+        long last = r.getLong();
+        List<boolean[]> read = new ArrayList<>();
         for (int k = 0; k < layout.size(); k++) {
             AdapterLayout.Matrix m = layout.matrix(k);
-            if (st.masks().get(k).length != m.initialRank() * m.dIn()) throw new IllegalArgumentException(NAME + ": snapshot mask size mismatch at matrix " + k);
+            boolean[] mask = r.getBooleans();
+            if (mask == null || mask.length != m.initialRank() * m.dIn()) throw new IllegalArgumentException(NAME + ": snapshot mask size mismatch at matrix " + k);
+            read.add(mask);
         }
-        lastStep = st.lastStep();
-        masks = new ArrayList<>(st.masks());
-        if (st.decidedAt() == null) {
+        Long decidedAt = r.getInt() == 1 ? r.getLong() : null;
+        r.requireEnd();
+        lastStep = last;
+        masks = read;
+        if (decidedAt == null) {
             lastDecision = null;
         } else {
             MaskUpdate.EntryMask em = new MaskUpdate.EntryMask(masks);
-            lastDecision = new Decision(st.decidedAt(), st.decidedAt(), em.keptCount(), !config.regrowth(), em, Diagnostics.none());
+            lastDecision = new Decision(decidedAt, decidedAt, em.keptCount(), !config.regrowth(), em, Diagnostics.none());
         }
     }
 }

@@ -8,7 +8,6 @@ import io.salientstream.core.policy.Inputs;
 import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.Params;
 import io.salientstream.core.policy.RankPolicy;
-import io.salientstream.core.policy.StateCodec;
 import io.salientstream.core.policy.StepInput;
 import io.salientstream.core.schedule.AdaptiveWindowSchedule;
 import java.util.Arrays;
@@ -194,17 +193,7 @@ public final class SalientLoraPolicy implements RankPolicy {
 
     // ---------------------------------------------------------------- checkpoints
 
-    /** The JSON snapshot layout of earlier versions (arrays Base64-packed); read by {@link #restoreState} only. */
-    record DecisionState(long decidedAt, long effectiveFrom, int budget, boolean[] keep, double threshold, int edges,
-                         int windowLength, byte[] scores, byte[] influence, byte[] magnitude) {
-    }
-
-    /** See {@link DecisionState}. */
-    record State(String policy, int n, long lastStep, int countdown, int currentWindow, boolean[] active,
-                 boolean[] pending, long pendingFrom, int rows, byte[] window, byte[] reg, DecisionState lastDecision) {
-    }
-
-    /** A decoded snapshot, whichever its format. */
+    /** A decoded snapshot. */
     private record Snapshot(String policy, int n, long lastStep, int countdown, int currentWindow, boolean[] active,
                             boolean[] pending, long pendingFrom, int rows, double[] window, double[] reg,
                             Decision lastDecision) {
@@ -216,16 +205,16 @@ public final class SalientLoraPolicy implements RankPolicy {
         return rows;
     }
 
-    /** Tag of the binary snapshot format ("SLR" + version 1); older snapshots are JSON ({@link StateCodec}). */
-    static final int SNAPSHOT_TAG = 0x534C5201;
+    /** The snapshot layout (type {@code SLR}, version 1). */
+    public static final BinaryState.Format SNAPSHOT = new BinaryState.Format("SLR", 1, NAME + " policy snapshot");
 
     /**
      * Binary ({@link BinaryState}): taken at every decision by the salience-analyzer, so on the control loop's
-     * critical path. {@link #restoreState} also reads the JSON snapshots of earlier versions.
+     * critical path.
      */
     @Override
     public byte[] snapshotState() {
-        BinaryState.Writer w = new BinaryState.Writer(SNAPSHOT_TAG, 128 + 8 * (rows * n + rows) + 3 * n / 8
+        BinaryState.Writer w = SNAPSHOT.writer(128 + 8 * (rows * n + rows) + 3 * n / 8
                 + (lastDecision == null ? 0 : 24 * n + n / 8 + 64));
         w.putString(NAME).putInt(n).putLong(lastStep).putInt(schedule.countdown()).putInt(schedule.currentWindow())
                 .putBooleans(active).putBooleans(pending).putLong(pendingFrom).putInt(rows)
@@ -242,7 +231,7 @@ public final class SalientLoraPolicy implements RankPolicy {
     }
 
     private static Snapshot decodeBinary(byte[] bytes) {
-        BinaryState.Reader r = new BinaryState.Reader(bytes, SNAPSHOT_TAG, NAME);
+        BinaryState.Reader r = SNAPSHOT.reader(bytes);
         String policy = r.getString();
         int n = r.getInt();
         long lastStep = r.getLong();
@@ -270,17 +259,6 @@ public final class SalientLoraPolicy implements RankPolicy {
                 reg, d);
     }
 
-    private static Snapshot decodeJson(byte[] bytes) {
-        State st = StateCodec.decode(bytes, State.class, NAME);
-        DecisionState d = st.lastDecision();
-        return new Snapshot(st.policy(), st.n(), st.lastStep(), st.countdown(), st.currentWindow(), st.active(),
-                st.pending(), st.pendingFrom(), st.rows(), StateCodec.unpackDoubles(st.window()),
-                StateCodec.unpackDoubles(st.reg()), d == null ? null : decision(d.decidedAt(), d.effectiveFrom(),
-                d.budget(), d.keep(), new Diagnostics(d.threshold(), d.edges(), d.windowLength(),
-                StateCodec.unpackDoubles(d.scores()), StateCodec.unpackDoubles(d.influence()),
-                StateCodec.unpackDoubles(d.magnitude())), st.n()));
-    }
-
     private static Decision decision(long decidedAt, long effectiveFrom, int budget, boolean[] keep, Diagnostics g, int n) {
         if (keep == null || keep.length != n) {
             throw new IllegalArgumentException(NAME + ": snapshot decision mask does not have N=" + n + " entries");
@@ -288,24 +266,9 @@ public final class SalientLoraPolicy implements RankPolicy {
         return new Decision(decidedAt, effectiveFrom, budget, true, new MaskUpdate.TripletMask(keep), g);
     }
 
-    /** The JSON form earlier versions wrote for the state in {@code binary} (for tests of backward compatibility). */
-    static byte[] legacyJson(byte[] binary) {
-        Snapshot s = decodeBinary(binary);
-        Decision d = s.lastDecision();
-        DecisionState ds = d == null ? null : new DecisionState(d.decidedAt(), d.effectiveFrom(), d.budget(),
-                ((MaskUpdate.TripletMask) d.mask()).keep(), d.diagnostics().threshold(), d.diagnostics().edges(),
-                d.diagnostics().windowLength(), StateCodec.pack(d.diagnostics().scores()),
-                StateCodec.pack(d.diagnostics().influence()), StateCodec.pack(d.diagnostics().magnitude()));
-        return StateCodec.encode(new State(s.policy(), s.n(), s.lastStep(), s.countdown(), s.currentWindow(),
-                s.active(), s.pending(), s.pendingFrom(), s.rows(), StateCodec.pack(s.window()),
-                StateCodec.pack(s.reg()), ds));
-    }
-
     @Override
     public void restoreState(byte[] bytes) {
-        Snapshot st = bytes != null && bytes.length > 0 && bytes[0] == '{'
-                ? decodeJson(bytes) // written by an earlier version
-                : decodeBinary(bytes);
+        Snapshot st = decodeBinary(bytes);
         if (!NAME.equals(st.policy()) || st.n() != n) {
             throw new IllegalArgumentException(NAME + ": snapshot is for policy '" + st.policy() + "' with N=" + st.n() + ", this policy has N=" + n);
         }
