@@ -1,6 +1,7 @@
 package io.salientstream.trainer.export;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDManager;
@@ -119,5 +120,14 @@ class PeftExporterTest {
       assertThat(t.get(PeftExporter.PREFIX + Q + ".lora_B.weight").shape()).containsExactly(6, 3);
       assertThat(t.get(PeftExporter.PREFIX + Q + ".lora_A.weight").data()).containsExactly(a.a().toFloatArray());
     }
+  }
+
+  @Test
+  void scheduleThatPeftWouldRefuseIsRejectedAtExport() {
+    // PEFT >= 0.15: total_step > 0 and tinit < total_step - tfinal
+    assertThatThrownBy(() -> new PeftExporter.AdaLoraFields(2, 0, 0, 0, 1, 0.85, 0.85, 0.1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("total_step");
+    assertThatThrownBy(() -> new PeftExporter.AdaLoraFields(2, 40, 30, 10, 1, 0.85, 0.85, 0.1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tinit");
   }
 }
