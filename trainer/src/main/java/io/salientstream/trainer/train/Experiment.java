@@ -2,12 +2,19 @@ package io.salientstream.trainer.train;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.salientstream.core.adalora.AdaLoraPolicy;
 import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.RankPolicy;
+import io.salientstream.core.salient.SalientLoraPolicy;
+import io.salientstream.core.schedule.CubicBudgetSchedule;
+import io.salientstream.trainer.adapter.AdaptedLinear;
 import io.salientstream.trainer.adapter.AdapterKind;
 import io.salientstream.trainer.adapter.AdapterPlan;
+import io.salientstream.trainer.adapter.SvdAdapterLinear;
 import io.salientstream.trainer.data.WordNetSupersenses;
 import io.salientstream.trainer.export.PeftExporter;
 import io.salientstream.trainer.host.AllocationHost;
@@ -37,6 +44,9 @@ public final class Experiment {
       int maxTrueRank, Map<String, String> policyParams, Device device) {}
 
   public static final List<String> POLICIES = List.of("salientlora", "adalora", "prilora", "lora", "probe");
+
+  /** Module name of the classification head in the exported model (PEFT {@code modules_to_save}). */
+  public static final String HEAD_MODULE = "classifier";
 
   private Experiment() {}
 
@@ -226,7 +236,7 @@ public final class Experiment {
           prov.put("steps", Long.toString(r.finalStep()));
           prov.put("producer", "salientstream-trainer");
           String base = s.task().equals("wordnet") ? s.model().hubName() : "synthetic-rank-recovery";
-          PeftExporter.export(export, task.adaptedLayers(), base, s.alpha(), prov);
+          exportPeft(export, task, policy, s.train(), base, s.alpha(), prov);
           rep.put("export", export.toString());
         }
         if (report != null) {
@@ -235,5 +245,50 @@ public final class Experiment {
         return rep;
       }
     }
+  }
+
+  /**
+   * Writes a finished run's PEFT adapter folder ({@link PeftExporter}): the adapters, the task's head under
+   * {@code modules_to_save} (as {@code classifier}), and for SVD adapters the AdaLoRA config fields of the run
+   * ({@link #adaLoraFields}).
+   */
+  public static void exportPeft(Path dir, Task task, RankPolicy policy, TrainConfig train, String baseModel,
+      float alpha, Map<String, String> provenance) throws IOException {
+    List<AdaptedLinear> adapters = task.adaptedLayers();
+    boolean svd = adapters.stream().anyMatch(a -> a instanceof SvdAdapterLinear);
+    PeftExporter.AdaLoraFields fields = svd ? adaLoraFields(policy, train, adapters.size()) : null;
+    PeftExporter.Head head = null;
+    List<NDArray> hp = task.headParameters();
+    if (!hp.isEmpty()) {
+      if (hp.size() != 2 || hp.get(0).getShape().dimension() != 2) {
+        throw new IllegalStateException(task.name() + ": cannot export a head that is not one linear layer");
+      }
+      Shape w = hp.get(0).getShape();
+      head = new PeftExporter.Head(HEAD_MODULE, Math.toIntExact(w.get(0)), Math.toIntExact(w.get(1)),
+          hp.get(0).toFloatArray(), hp.get(1).toFloatArray());
+    }
+    PeftExporter.export(dir, adapters, head, baseModel, alpha, fields, provenance);
+  }
+
+  /**
+   * PEFT's AdaLoRA config fields for a run with SVD adapters, from the policy that ran. AdaLoRA: its own schedule.
+   * SalientLoRA: warm-up steps → {@code tinit}, final steps → {@code tfinal}, its first (shortest) window T_init →
+   * {@code deltaT}. {@code beta1}/{@code beta2} are the EMA factors of our AdaLoRA importance (0.85, PEFT's defaults;
+   * SalientLoRA uses no such EMA). {@code target_r} = round(target budget / matrices).
+   */
+  static PeftExporter.AdaLoraFields adaLoraFields(RankPolicy policy, TrainConfig train, int matrices) {
+    double beta = 0.85; // AdaLoraImportance(layout), as the Trainer builds it
+    if (policy instanceof AdaLoraPolicy a) {
+      CubicBudgetSchedule c = a.schedule();
+      return new PeftExporter.AdaLoraFields((int) Math.round((double) c.targetBudget() / matrices), c.totalSteps(),
+          c.initialSteps(), c.finalSteps(), c.deltaT(), beta, beta, train.orthCoef());
+    }
+    if (policy instanceof SalientLoraPolicy sl) {
+      SalientLoraPolicy.Config c = sl.config();
+      return new PeftExporter.AdaLoraFields((int) Math.round((double) c.targetBudget() / matrices), c.totalSteps(),
+          c.initialWarmup(), c.finalSteps(), c.tInit(), beta, beta, train.orthCoef());
+    }
+    throw new IllegalArgumentException("no AdaLoRA schedule for SVD adapters trained by "
+        + (policy == null ? "no policy" : policy.name()));
   }
 }
