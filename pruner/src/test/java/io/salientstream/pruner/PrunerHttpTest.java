@@ -53,8 +53,10 @@ class PrunerHttpTest {
       assertThat(ranks.get("ranks").get("q").asInt()).isEqualTo(1);
       assertThat(ranks.get("ranks").get("v").asInt()).isEqualTo(3);
 
+      // the pattern is in the store (and served) a moment before the processor counts the command it sends
+      await().atMost(Duration.ofSeconds(10)).until(() -> get(http, base + "/metrics").body()
+          .contains("salientstream_pruner_commands_total 1.0"));
       String metrics = get(http, base + "/metrics").body();
-      assertThat(metrics).contains("salientstream_pruner_commands_total 1.0");
       assertThat(metrics).contains("kafka_stream");
       assertThat(get(http, base + "/nothing-here").statusCode()).isEqualTo(404);
     }
