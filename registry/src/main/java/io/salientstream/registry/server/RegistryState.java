@@ -216,11 +216,12 @@ public final class RegistryState {
                                        boolean includeDeleted) {
         TreeMap<Integer, Version> versions = subjectVersions(subject, includeDeleted);
         Schema schema = parse(request.schema());
-        String text = normalize || normalizes(subject) ? AvroNormalizer.normalize(schema) : schema.toString();
+        boolean normalizing = normalize || normalizes(subject);
+        String text = normalizing ? AvroNormalizer.normalize(schema) : schema.toString();
         String key = contentKey(text, request.metadata(), request.ruleSet());
         Version found = null;
         for (Version v : versions.values()) {
-            if ((includeDeleted || !v.deleted) && matches(v, key, text, request)) {
+            if ((includeDeleted || !v.deleted) && matches(v, key, text, request, normalizing)) {
                 found = v;
             }
         }
@@ -346,7 +347,8 @@ public final class RegistryState {
                     + " in context . is not in import mode");
         }
         Schema schema = parse(request.schema());
-        String text = normalize || normalizes(subject) ? AvroNormalizer.normalize(schema) : schema.toString();
+        boolean normalizing = normalize || normalizes(subject);
+        String text = normalizing ? AvroNormalizer.normalize(schema) : schema.toString();
         if (!text.equals(schema.toString())) {
             schema = parse(text);
         }
@@ -354,7 +356,7 @@ public final class RegistryState {
         TreeMap<Integer, Version> versions = subjects.getOrDefault(subject, new TreeMap<>());
         List<Schema> earlier = new ArrayList<>();
         for (Version v : live(versions)) {
-            if (matches(v, key, text, request)
+            if (matches(v, key, text, request, normalizing)
                     && (request.id() == null || request.id() < 0 || request.id() == v.id)) {
                 return v;
             }
@@ -675,12 +677,18 @@ public final class RegistryState {
         return null;
     }
 
-    /** A lookup without metadata or rule set matches on the schema alone, as Confluent's does. */
-    private static boolean matches(Version v, String key, String text, SchemaRequest request) {
+    /**
+     * A lookup without metadata or rule set matches on the schema alone, as Confluent's does; when normalizing,
+     * a version stored without normalization matches by its normalized form.
+     */
+    private static boolean matches(Version v, String key, String text, SchemaRequest request, boolean normalizing) {
+        boolean sameSchema = v.normalized.equals(text)
+                || (normalizing && AvroNormalizer.normalize(v.schema).equals(text));
         if (request.metadata() == null && request.ruleSet() == null) {
-            return v.normalized.equals(text);
+            return sameSchema;
         }
-        return v.contentKey().equals(key);
+        return sameSchema && contentKey("", v.metadata, v.ruleSet).equals(contentKey("", request.metadata(),
+                request.ruleSet()));
     }
 
     static String contentKey(String normalized, JsonNode metadata, JsonNode ruleSet) {

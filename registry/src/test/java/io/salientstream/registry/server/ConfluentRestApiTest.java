@@ -309,6 +309,8 @@ class ConfluentRestApiTest {
         int plainA = register("plain", a);
         assertThat(register("plain", b)).isNotEqualTo(plainA);
         assertOk(get("/subjects/plain/versions"), "[1,2]");
+        // versions stored without normalization are found by a normalized lookup
+        assertThat(json(post("/subjects/plain?normalize=true", body(a))).get("subject").asText()).isEqualTo("plain");
 
         int idA = json(post("/subjects/norm/versions?normalize=true", body(a))).get("id").asInt();
         assertThat(json(post("/subjects/norm/versions?normalize=true", body(b))).get("id").asInt()).isEqualTo(idA);
