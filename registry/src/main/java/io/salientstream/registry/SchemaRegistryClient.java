@@ -36,7 +36,7 @@ public interface SchemaRegistryClient extends AutoCloseable {
     /** Whether {@code schema} could be registered under {@code subject} given its compatibility level. */
     boolean testCompatibility(String subject, Schema schema);
 
-    /** The compatibility messages of a check against the latest version; empty when compatible. */
+    /** The compatibility messages of that check (against the versions its level names); empty when compatible. */
     List<String> testCompatibilityVerbose(String subject, Schema schema);
 
     /** Sets the compatibility level of {@code subject}, or the global level when {@code subject} is null. */

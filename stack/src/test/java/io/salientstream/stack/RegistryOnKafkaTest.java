@@ -97,6 +97,49 @@ class RegistryOnKafkaTest {
     }
 
     @Test
+    void deletesAndModesSurviveARegistryRestart(SharedStack stack) throws Exception {
+        String prefix = TestRecords.uniqueTopic("deletes");
+        HttpSchemaRegistryClient client = stack.registryClient();
+        String kept = prefix + "-kept-value";
+        String soft = prefix + "-soft-value";
+        String gone = prefix + "-gone-value";
+        client.register(kept, schema("K", ""));
+        client.register(kept, schema("K", ",{\"name\":\"n\",\"type\":\"int\",\"default\":0}"));
+        client.register(soft, schema("S", ""));
+        int goneId = client.register(gone, schema("G", ""));
+        assertThat(http(stack, "DELETE", "/subjects/" + kept + "/versions/2", null).statusCode()).isEqualTo(200);
+        assertThat(http(stack, "DELETE", "/subjects/" + soft, null).statusCode()).isEqualTo(200);
+        assertThat(http(stack, "DELETE", "/subjects/" + gone, null).statusCode()).isEqualTo(200);
+        assertThat(http(stack, "DELETE", "/subjects/" + gone + "?permanent=true", null).statusCode()).isEqualTo(200);
+        assertThat(http(stack, "PUT", "/mode/" + kept, "{\"mode\":\"READONLY\"}").statusCode()).isEqualTo(200);
+
+        stack.restartRegistry();
+
+        assertThat(stack.registryClient().getAllVersions(kept)).containsExactly(1);
+        assertThat(http(stack, "GET", "/subjects/" + kept + "/versions?deleted=true", null).body()).isEqualTo("[1,2]");
+        assertThat(stack.registryClient().getAllSubjects()).contains(kept).doesNotContain(soft, gone);
+        assertThat(http(stack, "GET", "/subjects?deleted=true&subjectPrefix=" + prefix, null).body())
+                .isEqualTo("[\"" + kept + "\",\"" + soft + "\"]");
+        assertThat(http(stack, "GET", "/schemas/ids/" + goneId, null).statusCode()).isEqualTo(404);
+        assertThat(http(stack, "GET", "/mode/" + kept, null).body()).isEqualTo("{\"mode\":\"READONLY\"}");
+        HttpResponse<String> refused = http(stack, "POST", "/subjects/" + kept + "/versions",
+                JSON.createObjectNode().put("schema", schema("K", "").toString()).toString());
+        assertThat(refused.statusCode()).isEqualTo(422);
+        assertThat(JSON.readTree(refused.body()).get("error_code").asInt()).isEqualTo(42205);
+        assertThat(JSON.readTree(http(stack, "DELETE", "/subjects/" + soft, null).body()).get("error_code").asInt())
+                .isEqualTo(40404);
+        http(stack, "DELETE", "/mode/" + kept, null);
+    }
+
+    private static HttpResponse<String> http(SharedStack stack, String method, String path, String body)
+            throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(stack.registryUrl() + path))
+                .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
     void schemaTopicIsCompactedWithOnePartition(SharedStack stack) throws Exception {
         try (Admin admin = stack.admin()) {
             ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, "_schemas");

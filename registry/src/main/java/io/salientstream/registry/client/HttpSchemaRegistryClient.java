@@ -139,13 +139,13 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
     @Override
     public boolean testCompatibility(String subject, Schema schema) {
-        return send("POST", "/compatibility/subjects/" + enc(subject) + "/versions/latest", schemaBody(schema))
+        return send("POST", "/compatibility/subjects/" + enc(subject) + "/versions", schemaBody(schema))
                 .path("is_compatible").asBoolean();
     }
 
     @Override
     public List<String> testCompatibilityVerbose(String subject, Schema schema) {
-        JsonNode answer = send("POST", "/compatibility/subjects/" + enc(subject) + "/versions/latest?verbose=true",
+        JsonNode answer = send("POST", "/compatibility/subjects/" + enc(subject) + "/versions?verbose=true",
                 schemaBody(schema));
         List<String> messages = new ArrayList<>();
         answer.path("messages").forEach(n -> messages.add(n.asText()));

@@ -12,7 +12,6 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.salientstream.registry.CompatibilityLevel;
 import io.salientstream.registry.ErrorCodes;
-import io.salientstream.registry.SchemaMetadata;
 import io.salientstream.registry.SchemaRegistryException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -191,7 +191,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
                 r = route(ex);
             } catch (SchemaRegistryException e) {
                 r = error(e.httpStatus(), e.errorCode(), e.serverMessage());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | StackOverflowError e) {
                 LOG.error("schema registry request {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
                 r = error(500, ErrorCodes.STORE_ERROR, "Error in the backend data store: " + e.getMessage());
             }
@@ -225,8 +225,8 @@ public final class SchemaRegistryServer implements AutoCloseable {
     private Response route(HttpExchange ex) throws IOException {
         String method = ex.getRequestMethod();
         List<String> p = segments(ex.getRequestURI().getRawPath());
-        Map<String, String> q = query(ex.getRequestURI().getRawQuery());
-        boolean deleted = Boolean.parseBoolean(q.getOrDefault("deleted", "false"));
+        Map<String, List<String>> q = query(ex.getRequestURI().getRawQuery());
+        boolean deleted = flag(q, "deleted");
         int n = p.size();
         String head = n == 0 ? "" : p.get(0);
         switch (head) {
@@ -237,57 +237,93 @@ public final class SchemaRegistryServer implements AutoCloseable {
             }
             case "subjects" -> {
                 if (n == 1 && method.equals("GET")) {
-                    return ok(state.subjects(deleted));
+                    return ok(page(state.subjects(param(q, "subjectPrefix"), deleted, flag(q, "deletedOnly")), q));
                 }
                 String subject = n >= 2 ? p.get(1) : null;
                 if (n == 2 && method.equals("POST")) {
-                    SchemaMetadata m = state.lookup(subject, schemaOf(ex));
-                    return ok(metadataJson(m));
+                    return ok(versionJson(state.lookup(subject, schemaRequest(ex), flag(q, "normalize"), deleted)));
                 }
                 if (n == 2 && method.equals("DELETE")) {
-                    if (Boolean.parseBoolean(q.getOrDefault("permanent", "false"))) {
-                        return error(501, 501, "Permanent deletion is not supported by this registry");
+                    return ok(state.deleteSubject(subject, flag(q, "permanent")));
+                }
+                if (n == 3 && p.get(2).equals("metadata") && method.equals("GET")) {
+                    List<String> keys = q.getOrDefault("key", List.of());
+                    List<String> values = q.getOrDefault("value", List.of());
+                    Map<String, String> wanted = new LinkedHashMap<>();
+                    for (int i = 0; i < Math.min(keys.size(), values.size()); i++) {
+                        wanted.put(keys.get(i), values.get(i));
                     }
-                    return ok(state.deleteSubject(subject));
+                    return ok(versionJson(state.latestWithMetadata(subject, wanted, deleted)));
                 }
                 if (n == 3 && p.get(2).equals("versions") && method.equals("GET")) {
-                    return ok(state.versions(subject, deleted));
+                    return ok(page(state.versions(subject, deleted, flag(q, "deletedOnly"),
+                            flag(q, "deletedAsNegative")), q));
                 }
                 if (n == 3 && p.get(2).equals("versions") && method.equals("POST")) {
-                    int id = state.register(subject, schemaOf(ex));
-                    return ok(JSON.createObjectNode().put("id", id));
+                    RegistryState.Version v = state.register(subject, schemaRequest(ex), flag(q, "normalize"));
+                    return ok(JSON.createObjectNode().put("id", v.id()).put("version", v.version())
+                            .put("guid", v.guid()));
+                }
+                if (n == 4 && p.get(2).equals("versions") && method.equals("DELETE")) {
+                    return ok(state.deleteVersion(subject, version(p.get(3)), flag(q, "permanent")));
                 }
                 if ((n == 4 || n == 5) && p.get(2).equals("versions") && method.equals("GET")) {
-                    SchemaMetadata m = state.version(subject, version(p.get(3)), deleted);
-                    if (n == 5 && p.get(4).equals("schema")) {
-                        return new Response(200, m.schema());
-                    }
+                    int version = version(p.get(3));
                     if (n == 4) {
-                        return ok(metadataJson(m));
+                        return ok(versionJson(state.version(subject, version, deleted)));
+                    }
+                    if (p.get(4).equals("schema")) {
+                        return new Response(200, state.version(subject, version, deleted).normalized());
+                    }
+                    if (p.get(4).equals("referencedby")) {
+                        return ok(page(state.referencedBy(subject, version, deleted), q));
                     }
                 }
             }
             case "schemas" -> {
+                if (n == 1 && method.equals("GET")) {
+                    ArrayNode arr = JSON.createArrayNode();
+                    for (RegistryState.Version v : page(state.allVersions(param(q, "subjectPrefix"), deleted,
+                            flag(q, "latestOnly")), q)) {
+                        arr.add(versionJson(v));
+                    }
+                    return ok(arr);
+                }
                 if (n == 2 && p.get(1).equals("types") && method.equals("GET")) {
                     return ok(List.of("AVRO"));
                 }
+                if (n == 3 && p.get(1).equals("guids") && method.equals("GET")) {
+                    return ok(schemaStringJson(state.byGuid(p.get(2))));
+                }
                 if (n >= 3 && n <= 4 && p.get(1).equals("ids") && method.equals("GET")) {
                     int id = schemaId(p.get(2));
+                    String subject = param(q, "subject");
+                    if (subject != null && subject.startsWith(":.") && !subject.startsWith(":.:")) {
+                        // a subject in another context: this registry has the default context only
+                        throw SchemaRegistryException.of(404, ErrorCodes.SCHEMA_NOT_FOUND, "Schema " + id
+                                + " not found");
+                    }
+                    RegistryState.Version v = state.byId(id, subject);
                     if (n == 3) {
-                        return ok(JSON.createObjectNode().put("schema", state.schemaById(id)));
+                        ObjectNode out = schemaStringJson(v);
+                        if (flag(q, "fetchMaxId")) {
+                            out.put("maxId", state.maxId());
+                        }
+                        return ok(out);
                     }
                     if (p.get(3).equals("schema")) {
-                        return new Response(200, state.schemaById(id));
+                        return new Response(200, v.normalized());
                     }
                     if (p.get(3).equals("versions")) {
                         ArrayNode arr = JSON.createArrayNode();
-                        for (SchemaMetadata m : state.usesOf(id)) {
-                            arr.addObject().put("subject", m.subject()).put("version", m.version());
+                        for (RegistryState.Version u : page(state.usesOf(id, deleted), q)) {
+                            arr.addObject().put("subject", u.subject()).put("version", u.version());
                         }
                         return ok(arr);
                     }
                     if (p.get(3).equals("subjects")) {
-                        return ok(state.usesOf(id).stream().map(SchemaMetadata::subject).distinct().toList());
+                        return ok(page(state.usesOf(id, deleted).stream().map(RegistryState.Version::subject)
+                                .distinct().toList(), q));
                     }
                 }
             }
@@ -297,56 +333,157 @@ public final class SchemaRegistryServer implements AutoCloseable {
                     break;
                 }
                 if (method.equals("GET")) {
-                    CompatibilityLevel level;
-                    if (subject == null) {
-                        level = state.globalLevel();
-                    } else {
-                        level = state.subjectLevel(subject);
-                        if (level == null && Boolean.parseBoolean(q.getOrDefault("defaultToGlobal", "false"))) {
-                            level = state.globalLevel();
-                        }
-                        if (level == null) {
-                            return error(404, ErrorCodes.SUBJECT_LEVEL_COMPATIBILITY_NOT_CONFIGURED, "Subject '"
-                                    + subject + "' does not have subject-level compatibility configured");
-                        }
+                    RegistryState.Config config = subject == null ? state.globalConfig()
+                            : state.subjectConfig(subject);
+                    if (config == null && flag(q, "defaultToGlobal")) {
+                        config = state.globalConfig();
                     }
-                    return ok(JSON.createObjectNode().put("compatibilityLevel", level.name()));
+                    if (config == null) {
+                        return error(404, ErrorCodes.SUBJECT_LEVEL_COMPATIBILITY_NOT_CONFIGURED, "Subject '"
+                                + subject + "' does not have subject-level compatibility configured");
+                    }
+                    if (subject != null && config.level() == null && flag(q, "defaultToGlobal")) {
+                        config = new RegistryState.Config(state.globalLevel(), config.normalize());
+                    }
+                    return ok(configJson(config, "compatibilityLevel"));
                 }
                 if (method.equals("PUT")) {
                     JsonNode body = body(ex);
-                    String name = body.path("compatibility").asText(body.path("compatibilityLevel").asText(null));
-                    CompatibilityLevel level = CompatibilityLevel.parse(name);
-                    if (level == null) {
-                        return error(422, ErrorCodes.INVALID_COMPATIBILITY_LEVEL,
-                                "Invalid compatibility level. Valid values are none, backward, forward, full, "
-                                        + "backward_transitive, forward_transitive, and full_transitive");
+                    CompatibilityLevel level = null;
+                    JsonNode name = body.hasNonNull("compatibility") ? body.get("compatibility")
+                            : body.get("compatibilityLevel");
+                    if (name != null && !name.isNull()) {
+                        level = CompatibilityLevel.parse(name.asText());
+                        if (level == null) {
+                            return error(422, ErrorCodes.INVALID_COMPATIBILITY_LEVEL,
+                                    "Invalid compatibility level. Valid values are none, backward, forward, full, "
+                                            + "backward_transitive, forward_transitive, and full_transitive");
+                        }
                     }
-                    return ok(JSON.createObjectNode().put("compatibility", state.setLevel(subject, level).name()));
+                    Boolean normalize = body.hasNonNull("normalize") ? body.get("normalize").asBoolean() : null;
+                    state.setConfig(subject, level, normalize);
+                    return ok(configJson(new RegistryState.Config(level, normalize), "compatibility"));
                 }
-                if (method.equals("DELETE") && subject != null) {
-                    return ok(JSON.createObjectNode().put("compatibilityLevel", state.clearLevel(subject).name()));
+                if (method.equals("DELETE")) {
+                    return ok(configJson(state.clearConfig(subject), "compatibilityLevel"));
+                }
+            }
+            case "mode" -> {
+                String subject = n == 2 ? p.get(1) : null;
+                if (n > 2) {
+                    break;
+                }
+                if (method.equals("GET")) {
+                    RegistryState.Mode mode = subject == null ? state.globalMode() : state.subjectMode(subject);
+                    if (mode == null && flag(q, "defaultToGlobal")) {
+                        mode = state.globalMode();
+                    }
+                    if (mode == null) {
+                        return error(404, ErrorCodes.SUBJECT_LEVEL_MODE_NOT_CONFIGURED, "Subject '" + subject
+                                + "' does not have subject-level mode configured");
+                    }
+                    return ok(JSON.createObjectNode().put("mode", mode.name()));
+                }
+                if (method.equals("PUT")) {
+                    RegistryState.Mode mode = RegistryState.Mode.parse(body(ex).path("mode").asText(null));
+                    if (mode == null) {
+                        return error(422, ErrorCodes.INVALID_MODE, "Invalid mode. Valid values are READWRITE, "
+                                + "READONLY, READONLY_OVERRIDE, IMPORT and FORWARD.");
+                    }
+                    return ok(JSON.createObjectNode().put("mode", state.setMode(subject, mode, flag(q, "force"))
+                            .name()));
+                }
+                if (method.equals("DELETE")) {
+                    return ok(JSON.createObjectNode().put("mode", state.clearMode(subject).name()));
                 }
             }
             case "compatibility" -> {
-                if (n == 5 && p.get(1).equals("subjects") && p.get(3).equals("versions") && method.equals("POST")) {
-                    List<String> problems = state.checkCompatibility(p.get(2), version(p.get(4)), schemaOf(ex));
+                if ((n == 4 || n == 5) && p.get(1).equals("subjects") && p.get(3).equals("versions")
+                        && method.equals("POST")) {
+                    Integer version = n == 5 ? version(p.get(4)) : null;
+                    List<String> problems = state.checkCompatibility(p.get(2), version, schemaRequest(ex),
+                            flag(q, "normalize"));
                     ObjectNode out = JSON.createObjectNode().put("is_compatible", problems.isEmpty());
-                    if (Boolean.parseBoolean(q.getOrDefault("verbose", "false"))) {
+                    if (flag(q, "verbose")) {
                         ArrayNode msgs = out.putArray("messages");
                         problems.forEach(msgs::add);
                     }
                     return ok(out);
                 }
             }
+            case "contexts" -> {
+                if (n == 1 && method.equals("GET")) {
+                    return ok(page(List.of("."), q));
+                }
+            }
             default -> {
             }
         }
-        return error(404, 404, "HTTP 404 Not Found: " + method + " " + ex.getRequestURI().getPath());
+        return error(404, 404, "HTTP 404 Not Found");
     }
 
-    private static ObjectNode metadataJson(SchemaMetadata m) {
-        return JSON.createObjectNode().put("subject", m.subject()).put("version", m.version()).put("id", m.id())
-                .put("schema", m.schema());
+    private static ObjectNode versionJson(RegistryState.Version v) {
+        ObjectNode n = JSON.createObjectNode().put("subject", v.subject()).put("version", v.version())
+                .put("id", v.id()).put("guid", v.guid());
+        if (v.metadata() != null) {
+            n.set("metadata", v.metadata());
+        }
+        if (v.ruleSet() != null) {
+            n.set("ruleSet", v.ruleSet());
+        }
+        return n.put("schema", v.normalized());
+    }
+
+    private static ObjectNode schemaStringJson(RegistryState.Version v) {
+        ObjectNode n = JSON.createObjectNode().put("schema", v.normalized()).put("guid", v.guid());
+        if (v.metadata() != null) {
+            n.set("metadata", v.metadata());
+        }
+        if (v.ruleSet() != null) {
+            n.set("ruleSet", v.ruleSet());
+        }
+        return n;
+    }
+
+    private static ObjectNode configJson(RegistryState.Config c, String levelField) {
+        ObjectNode n = JSON.createObjectNode();
+        if (c.level() != null) {
+            n.put(levelField, c.level().name());
+        }
+        if (c.normalize() != null) {
+            n.put("normalize", c.normalize());
+        }
+        return n;
+    }
+
+    private static boolean flag(Map<String, List<String>> q, String name) {
+        return Boolean.parseBoolean(param(q, name));
+    }
+
+    private static String param(Map<String, List<String>> q, String name) {
+        List<String> values = q.get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    /** Confluent's {@code offset} and {@code limit} (-1: all) on list answers. */
+    private static <T> List<T> page(List<T> all, Map<String, List<String>> q) {
+        int offset = intParam(q, "offset", 0);
+        int limit = intParam(q, "limit", -1);
+        int from = Math.min(Math.max(offset, 0), all.size());
+        int to = limit < 0 ? all.size() : Math.min(all.size(), from + limit);
+        return all.subList(from, to);
+    }
+
+    private static int intParam(Map<String, List<String>> q, String name, int dflt) {
+        String v = param(q, name);
+        if (v == null || v.isEmpty()) {
+            return dflt;
+        }
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw SchemaRegistryException.of(404, 404, "HTTP 404 Not Found");
+        }
     }
 
     /** "latest" and -1 mean the latest version; otherwise a positive integer (42202 if not). */
@@ -374,7 +511,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
         }
     }
 
-    private static String schemaOf(HttpExchange ex) throws IOException {
+    private static RegistryState.SchemaRequest schemaRequest(HttpExchange ex) throws IOException {
         JsonNode body = body(ex);
         String type = body.path("schemaType").asText("AVRO");
         if (!type.equalsIgnoreCase("AVRO")) {
@@ -390,7 +527,12 @@ public final class SchemaRegistryServer implements AutoCloseable {
             throw SchemaRegistryException.of(422, ErrorCodes.INVALID_SCHEMA,
                     "Request body needs a \"schema\" string field");
         }
-        return schema.asText();
+        JsonNode metadata = body.hasNonNull("metadata") ? body.get("metadata") : null;
+        JsonNode ruleSet = body.hasNonNull("ruleSet") ? body.get("ruleSet") : null;
+        Integer id = body.hasNonNull("id") && body.get("id").canConvertToInt() ? body.get("id").asInt() : null;
+        Integer version = body.hasNonNull("version") && body.get("version").canConvertToInt()
+                ? body.get("version").asInt() : null;
+        return new RegistryState.SchemaRequest(schema.asText(), metadata, ruleSet, id, version);
     }
 
     private static JsonNode body(HttpExchange ex) throws IOException {
@@ -420,16 +562,19 @@ public final class SchemaRegistryServer implements AutoCloseable {
         return out;
     }
 
-    private static Map<String, String> query(String raw) {
-        Map<String, String> out = new HashMap<>();
+    private static Map<String, List<String>> query(String raw) {
+        Map<String, List<String>> out = new HashMap<>();
         if (raw == null) {
             return out;
         }
         for (String kv : raw.split("&")) {
+            if (kv.isEmpty()) {
+                continue;
+            }
             int i = kv.indexOf('=');
             String k = URLDecoder.decode(i < 0 ? kv : kv.substring(0, i), StandardCharsets.UTF_8);
             String v = i < 0 ? "true" : URLDecoder.decode(kv.substring(i + 1), StandardCharsets.UTF_8);
-            out.put(k, v);
+            out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
         }
         return out;
     }
