@@ -14,22 +14,20 @@ import io.salientstream.avro.TrainerStatus;
 import io.salientstream.registry.client.RegistryClientConfig;
 import io.salientstream.registry.serde.KafkaAvroDeserializer;
 import io.salientstream.registry.serde.KafkaAvroSerializer;
+import io.salientstream.stack.junit.JsInterop;
 import io.salientstream.stack.junit.SharedStack;
 import io.salientstream.stack.junit.WithSharedStack;
 import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.TopicSpec;
 import io.salientstream.stack.topics.Topics;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -72,7 +70,7 @@ class ConfluentJsClientTest {
     @Test
     void officialJsClientAgainstTheStack(SharedStack stack) throws Exception {
         org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("js.interop.skip"), "js.interop.skip");
-        Path work = installOfficialClient();
+        Path work = JsInterop.install();
 
         String prefix = TestRecords.uniqueTopic("js");
         Topics topics = Topics.withPrefix(prefix + ".");
@@ -107,7 +105,7 @@ class ConfluentJsClientTest {
         Files.writeString(in, input.toString());
         Files.deleteIfExists(out);
         long t0 = System.nanoTime();
-        String log = exec(work, 180, "node", "official-client.js", in.toString(), out.toString());
+        String log = JsInterop.run(work, 180, List.of("node", "official-client.js", in.toString(), out.toString()));
         System.out.printf("official JS client run: %d ms%n%s", (System.nanoTime() - t0) / 1_000_000, log);
         assertThat(out).as(log).exists();
         JsonNode result = JSON.readTree(out.toFile());
@@ -196,48 +194,5 @@ class ConfluentJsClientTest {
             case BOOLEAN -> n % 2 == 0;
             case NULL -> null;
         };
-    }
-
-    /** Copies the interop project to target/ and runs {@code npm ci} there when the lockfile changed. */
-    private static Path installOfficialClient() throws Exception {
-        Path source = Path.of("..", "registry", "interop").toAbsolutePath().normalize();
-        Path work = Path.of("target", "js-interop").toAbsolutePath();
-        Files.createDirectories(work);
-        for (String f : List.of("package.json", "package-lock.json", "official-client.js")) {
-            Files.copy(source.resolve(f), work.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-        }
-        Path stamp = work.resolve("node_modules").resolve(".installed-lock");
-        String lock = Files.readString(work.resolve("package-lock.json"));
-        if (!Files.exists(stamp) || !Files.readString(stamp).equals(lock)) {
-            long t0 = System.nanoTime();
-            exec(work, 300, "npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--prefer-offline");
-            Files.writeString(stamp, lock);
-            System.out.printf("npm ci: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
-        }
-        return work;
-    }
-
-    private static String exec(Path dir, int timeoutSeconds, String... command) throws IOException,
-            InterruptedException {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-        StringBuilder output = new StringBuilder();
-        Thread reader = new Thread(() -> {
-            try {
-                output.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                output.append(e);
-            }
-        });
-        reader.start();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            reader.join(5000);
-            throw new AssertionError(String.join(" ", command) + " ran past " + timeoutSeconds + " s:\n" + output);
-        }
-        reader.join(5000);
-        if (p.exitValue() != 0) {
-            throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + ":\n" + output);
-        }
-        return output.toString();
     }
 }
