@@ -78,6 +78,61 @@ public abstract class AdaptedLinear extends AbstractBlock {
   public abstract long activeParameterCount();
 
   /**
+   * The keep bits of the masked parameter (one per triplet for SVD adapters, one per entry of A, row-major, for B·A
+   * adapters), a copy; null without an adapter.
+   */
+  public boolean[] keep() {
+    return null;
+  }
+
+  /** Replaces the keep mask; it takes effect at the next {@link #applyMask()}. */
+  public void setKeep(boolean[] bits) {
+    throw new IllegalStateException(module + " has no adapter to mask");
+  }
+
+  /** The rank the mask leaves (kept triplets, or rows of A with a kept entry); 0 without an adapter. */
+  public int activeRank() {
+    return 0;
+  }
+
+  /** The singular values λ this adapter reports after a step (SVD adapters), or null. */
+  public double[] singularValues() {
+    return null;
+  }
+
+  /** |A| entry by entry, row-major [r, d_in] (B·A adapters: PRILoRA's weight statistic), or null. */
+  public double[] entryMagnitudes() {
+    return null;
+  }
+
+  /** Whether the adapter has orthogonal factors P and Q, and so a term in the orthogonal regulariser. */
+  public boolean hasOrthogonalFactors() {
+    return false;
+  }
+
+  /**
+   * This adapter's term of the orthogonal regulariser, ‖QQᵀ − I‖_F + ‖PᵀP − I‖_F; only for adapters with
+   * {@link #hasOrthogonalFactors()}.
+   */
+  public NDArray orthogonalPenalty(NDArray eye) {
+    throw new IllegalStateException(module + " has no orthogonal factors");
+  }
+
+  /** The arrays whose |w·∂L/∂w| feed AdaLoRA's importance, in the order P, Λ, Q; empty when there are none. */
+  public List<NDArray> sensitivityFactors() {
+    return List.of();
+  }
+
+  /** Float32 values widened to double, for the policy inputs. */
+  protected static double[] widen(float[] f) {
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
+  }
+
+  /**
    * Registers a forward hook that receives, for every training forward pass, the ℓ2 norm of each input feature over
    * all tokens of the batch (length d_in). Used for PRILoRA's input statistics; null removes it.
    */

@@ -78,10 +78,12 @@ public final class LoraLinear extends AdaptedLinear {
   }
 
   /** Keep bits of A, row-major [r, d_in] (a copy). */
+  @Override
   public boolean[] keep() {
     return keepA.clone();
   }
 
+  @Override
   public void setKeep(boolean[] bits) {
     if (bits.length != keepA.length) {
       throw new IllegalArgumentException(module() + ": A mask has " + bits.length + " bits, expected " + keepA.length);
@@ -96,7 +98,17 @@ public final class LoraLinear extends AdaptedLinear {
     old.close();
   }
 
+  @Override
+  public double[] entryMagnitudes() {
+    double[] m = widen(a().toFloatArray());
+    for (int i = 0; i < m.length; i++) {
+      m[i] = Math.abs(m[i]);
+    }
+    return m;
+  }
+
   /** Rows of A with at least one kept entry (the effective rank). */
+  @Override
   public int activeRank() {
     int n = 0;
     for (int i = 0; i < rank; i++) {

@@ -100,10 +100,12 @@ public final class SvdAdapterLinear extends AdaptedLinear {
   }
 
   /** Current keep bits, one per triplet (a copy). */
+  @Override
   public boolean[] keep() {
     return keep.clone();
   }
 
+  @Override
   public int activeRank() {
     int n = 0;
     for (boolean k : keep) {
@@ -113,6 +115,7 @@ public final class SvdAdapterLinear extends AdaptedLinear {
   }
 
   /** Replaces the keep mask; it takes effect at the next {@link #applyMask()}. */
+  @Override
   public void setKeep(boolean[] bits) {
     if (bits.length != rank) {
       throw new IllegalArgumentException(module() + ": mask has " + bits.length + " bits, rank is " + rank);
@@ -137,7 +140,23 @@ public final class SvdAdapterLinear extends AdaptedLinear {
     return (long) activeRank() * (dIn + dOut + 1);
   }
 
+  @Override
+  public double[] singularValues() {
+    return widen(lambda().toFloatArray());
+  }
+
+  @Override
+  public boolean hasOrthogonalFactors() {
+    return true;
+  }
+
+  @Override
+  public List<NDArray> sensitivityFactors() {
+    return List.of(p(), lambda(), q());
+  }
+
   /** ‖QQᵀ − I‖_F + ‖PᵀP − I‖_F (unsquared, all r rows/columns, masked ones too; √(x+1e-12) for each norm). */
+  @Override
   public NDArray orthogonalPenalty(NDArray eye) {
     NDArray qv = q();
     NDArray pv = p();

@@ -27,6 +27,14 @@ public interface AllocationHost extends AutoCloseable {
 
   Set<Need> needs();
 
+  /**
+   * Whether the event of step {@code step} must carry {@code need}; the trainer builds only those parts (PRILoRA's |A|
+   * of every matrix is read only at its pruning steps). Default: at every step, if needed at all.
+   */
+  default boolean needsAt(Need need, long step) {
+    return needs().contains(need);
+  }
+
   /** Called once per optimizer step, in step order. */
   List<MaskCommand> afterStep(StepEvent event);
 

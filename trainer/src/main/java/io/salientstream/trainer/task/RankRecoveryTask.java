@@ -9,9 +9,7 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.training.ParameterStore;
 import io.salientstream.trainer.adapter.AdaptedLinear;
 import io.salientstream.trainer.adapter.AdapterPlan;
-import io.salientstream.trainer.adapter.LoraLinear;
 import io.salientstream.trainer.adapter.OwnedArrays;
-import io.salientstream.trainer.adapter.SvdAdapterLinear;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -186,7 +184,7 @@ public final class RankRecoveryTask implements Task {
     int[] r = new int[m];
     for (int k = 0; k < m; k++) {
       AdaptedLinear a = adapted.get(k);
-      r[k] = a instanceof SvdAdapterLinear s ? s.activeRank() : a instanceof LoraLinear l ? l.activeRank() : 0;
+      r[k] = a.activeRank();
     }
     return r;
   }

@@ -14,7 +14,6 @@ import io.salientstream.core.schedule.CubicBudgetSchedule;
 import io.salientstream.trainer.adapter.AdaptedLinear;
 import io.salientstream.trainer.adapter.AdapterKind;
 import io.salientstream.trainer.adapter.AdapterPlan;
-import io.salientstream.trainer.adapter.SvdAdapterLinear;
 import io.salientstream.trainer.data.WordNetSupersenses;
 import io.salientstream.trainer.export.PeftExporter;
 import io.salientstream.trainer.host.AllocationHost;
@@ -255,7 +254,7 @@ public final class Experiment {
   public static void exportPeft(Path dir, Task task, RankPolicy policy, TrainConfig train, String baseModel,
       float alpha, Map<String, String> provenance) throws IOException {
     List<AdaptedLinear> adapters = task.adaptedLayers();
-    boolean svd = adapters.stream().anyMatch(a -> a instanceof SvdAdapterLinear);
+    boolean svd = adapters.stream().anyMatch(a -> a.kind() == AdapterKind.SVD);
     PeftExporter.AdaLoraFields fields = svd ? adaLoraFields(policy, train, adapters.size()) : null;
     PeftExporter.Head head = null;
     List<NDArray> hp = task.headParameters();

@@ -3,20 +3,12 @@ package io.salientstream.trainer.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.salientstream.core.adalora.AdaLoraImportance;
 import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.trainer.adapter.AdaptedLinear;
 import io.salientstream.trainer.adapter.AdapterKind;
-import io.salientstream.trainer.adapter.LoraLinear;
 import io.salientstream.trainer.adapter.OwnedArrays;
-import io.salientstream.trainer.adapter.SvdAdapterLinear;
-import io.salientstream.trainer.export.SafeTensors;
 import io.salientstream.trainer.host.AllocationHost;
 import io.salientstream.trainer.host.InputStats;
 import io.salientstream.trainer.host.MaskCommand;
@@ -26,16 +18,13 @@ import io.salientstream.trainer.optim.AdamW;
 import io.salientstream.trainer.optim.LrSchedule;
 import io.salientstream.trainer.task.Task;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 
 /**
  * The training loop. Per optimizer step s, in this order (spec §2.2, §3.4):
@@ -44,9 +33,11 @@ import java.util.Set;
  *   <li>forward on the step's batch; R_s, the orthogonal regulariser, is computed on the parameters before the update;
  *       loss = task loss + c_orth·R_s;</li>
  *   <li>backward, global gradient-norm clipping, AdamW update with the scheduled learning rate;</li>
- *   <li>AdaLoRA only: |w·∂L/∂w| of P, Λ and Q (after the update, before zero-grad) into {@link AdaLoraImportance};</li>
+ *   <li>the policy's statistics see the update ({@link StepStatistics#afterUpdate}: AdaLoRA's |w·∂L/∂w| of P, Λ and
+ *       Q into its importance averages), before zero-grad;</li>
  *   <li>zero-grad;</li>
- *   <li>mask commands due at s are activated and the masks in force are applied (λ·mask, A·mask);</li>
+ *   <li>mask commands due at s are activated and the masks in force are applied (λ·mask, A·mask); the statistics
+ *       fold in what the step saw ({@link StepStatistics#afterMasks}: PRILoRA's input-norm averages);</li>
  *   <li>one {@link StepEvent} goes to the {@link AllocationHost}; commands it returns are queued, and those due at s
  *       (AdaLoRA/PRILoRA decide masks effective at once) are applied immediately.</li>
  * </ol>
@@ -58,14 +49,13 @@ import java.util.Set;
  */
 public final class Trainer {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private final Task task;
   private final AllocationHost host;
   private final TrainConfig cfg;
   private final NDManager home;
   private final List<AdaptedLinear> adapters;
-  private final List<SvdAdapterLinear> svd = new ArrayList<>();
+  /** The adapters with orthogonal factors: the terms of the orthogonal regulariser. */
+  private final List<AdaptedLinear> orthogonal = new ArrayList<>();
   private final List<NDArray> params = new ArrayList<>();
   private final List<NDArray> eyes = new ArrayList<>();
   private final AdamW optimizer;
@@ -74,9 +64,8 @@ public final class Trainer {
   private final NDArray invTwoM;
   private final LrSchedule schedule;
   private final AdapterLayout layout;
-  private final AdaLoraImportance importance;
-  private final double[][] inputEma;
-  private final float[][] lastInputNorms;
+  /** What the policy asks the trainer to keep beside the adapters (importance averages, input norms). */
+  private final List<StepStatistics> statistics;
   private final List<MaskCommand> pending = new ArrayList<>();
   private boolean stickyMask;
   private long nextStep;
@@ -95,9 +84,9 @@ public final class Trainer {
     this.home = home;
     this.adapters = task.adaptedLayers();
     for (AdaptedLinear a : adapters) {
-      if (a instanceof SvdAdapterLinear s) {
-        svd.add(s);
-        eyes.add(home.eye(s.rank()));
+      if (a.hasOrthogonalFactors()) {
+        orthogonal.add(a);
+        eyes.add(home.eye(a.rank()));
       }
       params.addAll(a.trainableParameters());
     }
@@ -105,25 +94,11 @@ public final class Trainer {
     this.gradCache = new NDArray[params.size()];
     // scalars in the autograd graph are arrays we own (see OwnedArrays.scalar)
     this.orthCoefArray = OwnedArrays.scalar(home, (float) cfg.orthCoef());
-    this.invTwoM = OwnedArrays.scalar(home, svd.isEmpty() ? 0f : 1f / (2f * svd.size()));
+    this.invTwoM = OwnedArrays.scalar(home, orthogonal.isEmpty() ? 0f : 1f / (2f * orthogonal.size()));
     this.optimizer = new AdamW(home, params, 0.9f, 0.999f, 1e-8f, (float) cfg.weightDecay());
     this.schedule = new LrSchedule(cfg.lr(), cfg.warmup(), cfg.steps());
     this.layout = layoutOf(adapters);
-    Set<AllocationHost.Need> needs = host == null ? Set.of() : host.needs();
-    this.importance = needs.contains(AllocationHost.Need.TRIPLET_IMPORTANCE) && layout != null
-        ? new AdaLoraImportance(layout) : null;
-    if (needs.contains(AllocationHost.Need.INPUT_STATS)) {
-      inputEma = new double[adapters.size()][];
-      lastInputNorms = new float[adapters.size()][];
-      for (int k = 0; k < adapters.size(); k++) {
-        int kk = k;
-        inputEma[k] = new double[adapters.get(k).dIn()];
-        adapters.get(k).setInputStatsHook(norms -> lastInputNorms[kk] = norms);
-      }
-    } else {
-      inputEma = null;
-      lastInputNorms = null;
-    }
+    this.statistics = StepStatistics.forNeeds(host, adapters, cfg.inputEmaBeta());
   }
 
   /** The core layout of a list of adapted layers (null when none carries an adapter). */
@@ -250,7 +225,7 @@ public final class Trainer {
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray taskLoss = task.loss(ps, sub, batchIndices(s));
         NDArray loss = taskLoss;
-        if (!svd.isEmpty()) {
+        if (!orthogonal.isEmpty()) {
           NDArray reg = orthogonalRegularizer();
           regValue = reg.getFloat();
           if (cfg.orthCoef() > 0) {
@@ -289,8 +264,8 @@ public final class Trainer {
       }
       optimizer.step(params, grads, lr);
       long a0 = System.nanoTime();
-      if (importance != null) {
-        updateImportance();
+      for (StepStatistics st : statistics) {
+        st.afterUpdate(w -> gradCache[params.indexOf(w)]);
       }
       allocNanos += System.nanoTime() - a0;
       for (NDArray g : grads) {
@@ -305,16 +280,8 @@ public final class Trainer {
         a.applyMask();
       }
     }
-    if (inputEma != null) {
-      double beta = cfg.inputEmaBeta();
-      for (int k = 0; k < adapters.size(); k++) {
-        float[] x = lastInputNorms[k];
-        if (x != null) {
-          for (int j = 0; j < x.length; j++) {
-            inputEma[k][j] = beta * inputEma[k][j] + (1 - beta) * x[j];
-          }
-        }
-      }
+    for (StepStatistics st : statistics) {
+      st.afterMasks(s);
     }
     if (host != null) {
       StepEvent event = buildEvent(s, taskLossValue, regValue, lr);
@@ -322,8 +289,8 @@ public final class Trainer {
       List<MaskCommand> cmds = host.afterStep(event);
       policyNanos += System.nanoTime() - p0;
       pending.addAll(cmds);
-      if (importance != null && cmds.stream().anyMatch(MaskCommand::persistent)) {
-        importance.reset(); // AdaLoRA's forced final mask: peft clears the importance EMAs (spec §3.4)
+      for (StepStatistics st : statistics) {
+        st.onCommands(cmds); // e.g. AdaLoRA's forced final mask clears the importance EMAs, as peft does (spec §3.4)
       }
       activateDue(s);
     }
@@ -364,58 +331,31 @@ public final class Trainer {
   /** R = (1/(2M)) Σ_k (‖Q_k Q_kᵀ − I‖_F + ‖P_kᵀ P_k − I‖_F), unsquared (spec §1). */
   private NDArray orthogonalRegularizer() {
     NDArray sum = null;
-    for (int k = 0; k < svd.size(); k++) {
-      NDArray term = svd.get(k).orthogonalPenalty(eyes.get(k));
+    for (int k = 0; k < orthogonal.size(); k++) {
+      NDArray term = orthogonal.get(k).orthogonalPenalty(eyes.get(k));
       sum = sum == null ? term : sum.add(term);
     }
     return sum.mul(invTwoM);
   }
 
-  private void updateImportance() {
-    for (int k = 0; k < svd.size(); k++) {
-      SvdAdapterLinear a = svd.get(k);
-      importance.update(k, sensitivity(a.p()), sensitivity(a.lambda()), sensitivity(a.q()));
-    }
-  }
-
-  private double[] sensitivity(NDArray w) {
-    NDArray g = gradCache[params.indexOf(w)];
-    float[] f = w.mul(g).abs().toFloatArray();
-    double[] d = new double[f.length];
-    for (int i = 0; i < f.length; i++) {
-      d[i] = f[i];
-    }
-    return d;
-  }
-
   private StepEvent buildEvent(long s, double taskLoss, double reg, float lr) {
     List<MatrixStep> ms = new ArrayList<>();
-    List<InputStats> stats = inputEma == null ? null : new ArrayList<>();
-    for (int k = 0; k < adapters.size(); k++) {
-      AdaptedLinear a = adapters.get(k);
-      if (a instanceof SvdAdapterLinear sv) {
-        ms.add(new MatrixStep(a.module(), a.layer(), toDouble(sv.lambda().toFloatArray()), sv.keep()));
-      } else if (a instanceof LoraLinear lo) {
-        ms.add(new MatrixStep(a.module(), a.layer(), null, lo.keep()));
-        if (stats != null) {
-          double[] absA = toDouble(lo.a().toFloatArray());
-          for (int i = 0; i < absA.length; i++) {
-            absA[i] = Math.abs(absA[i]);
-          }
-          stats.add(new InputStats(absA, inputEma[k].clone()));
-        }
+    for (AdaptedLinear a : adapters) {
+      if (a.kind() != AdapterKind.NONE) {
+        ms.add(new MatrixStep(a.module(), a.layer(), a.singularValues(), a.keep()));
       }
     }
-    double[] trip = importance == null ? null : importance.tripletScores();
-    return new StepEvent(s, taskLoss, reg, lr, ms, trip, stats);
-  }
-
-  private static double[] toDouble(float[] f) {
-    double[] d = new double[f.length];
-    for (int i = 0; i < f.length; i++) {
-      d[i] = f[i];
+    double[] trip = null;
+    List<InputStats> stats = null;
+    for (StepStatistics st : statistics) {
+      if (trip == null && host.needsAt(AllocationHost.Need.TRIPLET_IMPORTANCE, s)) {
+        trip = st.tripletImportance(s);
+      }
+      if (stats == null && host.needsAt(AllocationHost.Need.INPUT_STATS, s)) {
+        stats = st.inputStats(s);
+      }
     }
-    return d;
+    return new StepEvent(s, taskLoss, reg, lr, ms, trip, stats);
   }
 
   /** Activates queued commands due at or before step s, in step order; a late command is counted. */
@@ -439,22 +379,17 @@ public final class Trainer {
     }
     for (int k = 0; k < masked.size(); k++) {
       AdaptedLinear a = masked.get(k);
-      if (a instanceof SvdAdapterLinear s) {
-        s.setKeep(c.keep().get(k));
-      } else if (a instanceof LoraLinear l) {
-        l.setKeep(c.keep().get(k));
-      }
+      a.setKeep(c.keep().get(k));
       a.applyMask();
     }
     stickyMask = c.persistent();
   }
 
-  /** Σ of the active ranks (kept triplets for SVD, rows of A with a kept entry for LoRA). */
   /** The keep bits in force per adapted matrix ("1" kept, "0" pruned), for reports and loop comparisons. */
   public Map<String, String> keepMasks() {
     Map<String, String> out = new java.util.LinkedHashMap<>();
     for (AdaptedLinear a : adapters) {
-      boolean[] k = a instanceof SvdAdapterLinear sv ? sv.keep() : a instanceof LoraLinear lo ? lo.keep() : null;
+      boolean[] k = a.keep();
       if (k != null) {
         StringBuilder b = new StringBuilder(k.length);
         for (boolean bit : k) {
@@ -483,14 +418,11 @@ public final class Trainer {
     return Long.toHexString(crc.getValue());
   }
 
+  /** Σ of the active ranks (kept triplets for SVD, rows of A with a kept entry for LoRA). */
   public int totalActiveRank() {
     int n = 0;
     for (AdaptedLinear a : adapters) {
-      if (a instanceof SvdAdapterLinear s) {
-        n += s.activeRank();
-      } else if (a instanceof LoraLinear l) {
-        n += l.activeRank();
-      }
+      n += a.activeRank();
     }
     return n;
   }
@@ -499,10 +431,8 @@ public final class Trainer {
   public Map<String, Integer> activeRanks() {
     Map<String, Integer> out = new LinkedHashMap<>();
     for (AdaptedLinear a : adapters) {
-      if (a instanceof SvdAdapterLinear s) {
-        out.put(a.module(), s.activeRank());
-      } else if (a instanceof LoraLinear l) {
-        out.put(a.module(), l.activeRank());
+      if (a.kind() != AdapterKind.NONE) {
+        out.put(a.module(), a.activeRank());
       }
     }
     return out;
@@ -535,150 +465,42 @@ public final class Trainer {
 
   // ------------------------------------------------------------------ checkpoints
 
-  private static final String ARRAYS = "arrays.safetensors";
-  private static final String STATE = "trainer-state.json";
-
-  /** Writes adapters, head, Adam moments and step, masks, pending commands, policy/importance state, input EMAs. */
+  /** Writes a {@link TrainerCheckpoint}: arrays, Adam moments and step, masks, pending commands, policy and statistics. */
   public void saveCheckpoint(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    Map<String, SafeTensors.Tensor> arrays = new LinkedHashMap<>();
-    for (int i = 0; i < params.size(); i++) {
-      arrays.put("param." + i, tensor(params.get(i)));
-    }
-    List<NDArray> st = optimizer.state();
-    for (int i = 0; i < st.size(); i++) {
-      arrays.put("adam." + i, tensor(st.get(i)));
-    }
-    Path tmp = dir.resolve(ARRAYS + ".tmp");
-    SafeTensors.write(tmp, arrays, Map.of("format", "salientstream-trainer-checkpoint"));
-    ObjectNode s = JSON.createObjectNode();
-    s.put("nextStep", nextStep);
-    s.put("seed", cfg.seed());
-    s.put("adamStep", optimizer.stepCount());
-    s.put("params", params.size());
-    s.put("stickyMask", stickyMask);
-    s.put("policy", host == null ? "none" : host.policyName());
-    ArrayNode keeps = s.putArray("keep");
-    for (AdaptedLinear a : adapters) {
-      boolean[] k = a instanceof SvdAdapterLinear sv ? sv.keep() : a instanceof LoraLinear l ? l.keep() : null;
-      keeps.add(k == null ? "" : Base64.getEncoder().encodeToString(pack(k)));
-    }
-    ArrayNode pend = s.putArray("pending");
-    for (MaskCommand c : pending) {
-      ObjectNode n = pend.addObject();
-      n.put("applyAtStep", c.applyAtStep());
-      n.put("persistent", c.persistent());
-      n.put("origin", c.origin());
-      ArrayNode kk = n.putArray("keep");
-      for (boolean[] b : c.keep()) {
-        kk.add(Base64.getEncoder().encodeToString(pack(b)) + ":" + b.length);
-      }
-    }
-    if (host != null) {
-      s.put("host", Base64.getEncoder().encodeToString(host.snapshot()));
-    }
-    if (importance != null) {
-      s.put("importance", Base64.getEncoder().encodeToString(importance.snapshotState()));
-    }
-    if (inputEma != null) {
-      ArrayNode ema = s.putArray("inputEma");
-      for (double[] e : inputEma) {
-        ArrayNode row = ema.addArray();
-        for (double v : e) {
-          row.add(v);
-        }
-      }
-    }
-    Files.move(tmp, dir.resolve(ARRAYS), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    Files.write(dir.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
+    List<boolean[]> keeps = new ArrayList<>();
+    adapters.forEach(a -> keeps.add(a.keep()));
+    Map<String, byte[]> stats = new LinkedHashMap<>();
+    statistics.forEach(st -> stats.put(st.checkpointKey(), st.snapshot()));
+    TrainerCheckpoint.save(dir, params, optimizer.state(), new TrainerCheckpoint.State(nextStep, cfg.seed(),
+        optimizer.stepCount(), stickyMask, policyName(), keeps, pending, host == null ? null : host.snapshot(), stats));
   }
 
   /** Restores what {@link #saveCheckpoint} wrote; the trainer must have been built with the same task and seed. */
   public void restoreCheckpoint(Path dir) throws IOException {
-    Path stateFile = dir.resolve(STATE);
-    if (!Files.exists(stateFile)) {
-      throw new IOException("no checkpoint in " + dir + " (missing " + STATE + ")");
-    }
-    var s = JSON.readTree(stateFile.toFile());
-    if (s.get("params").asInt() != params.size() || s.get("seed").asLong() != cfg.seed()) {
-      throw new IOException("checkpoint in " + dir + " is for a different model or seed (" + s.get("params")
-          + " arrays, seed " + s.get("seed") + ")");
-    }
-    String policy = host == null ? "none" : host.policyName();
-    if (!policy.equals(s.get("policy").asText())) {
-      throw new IOException("checkpoint in " + dir + " was written by policy " + s.get("policy") + ", not " + policy);
-    }
-    Map<String, SafeTensors.Tensor> arrays = SafeTensors.read(dir.resolve(ARRAYS));
-    for (int i = 0; i < params.size(); i++) {
-      overwrite(params.get(i), arrays.get("param." + i));
-    }
-    List<NDArray> st = optimizer.state();
-    for (int i = 0; i < st.size(); i++) {
-      overwrite(st.get(i), arrays.get("adam." + i));
-    }
-    optimizer.setStepCount(s.get("adamStep").asLong());
-    nextStep = s.get("nextStep").asLong();
+    TrainerCheckpoint.State s = TrainerCheckpoint.restore(dir, params, optimizer.state(), cfg.seed(), policyName());
+    optimizer.setStepCount(s.adamStep());
+    nextStep = s.nextStep();
     for (int k = 0; k < adapters.size(); k++) {
-      String enc = s.get("keep").get(k).asText();
-      AdaptedLinear a = adapters.get(k);
-      if (a instanceof SvdAdapterLinear sv) {
-        sv.setKeep(unpack(Base64.getDecoder().decode(enc), sv.rank()));
-      } else if (a instanceof LoraLinear l) {
-        l.setKeep(unpack(Base64.getDecoder().decode(enc), l.rank() * l.dIn()));
+      if (s.keeps().get(k) != null) {
+        adapters.get(k).setKeep(s.keeps().get(k));
       }
     }
-    stickyMask = s.get("stickyMask").asBoolean();
+    stickyMask = s.stickyMask();
     pending.clear();
-    for (var n : s.get("pending")) {
-      List<boolean[]> keep = new ArrayList<>();
-      for (var kk : n.get("keep")) {
-        String[] parts = kk.asText().split(":");
-        keep.add(unpack(Base64.getDecoder().decode(parts[0]), Integer.parseInt(parts[1])));
-      }
-      pending.add(new MaskCommand(n.get("applyAtStep").asLong(), n.get("persistent").asBoolean(), keep,
-          n.get("origin").asText()));
-    }
+    pending.addAll(s.pending());
     if (host != null) {
-      host.restore(Base64.getDecoder().decode(s.get("host").asText()));
+      host.restore(s.host());
     }
-    if (importance != null) {
-      importance.restoreState(Base64.getDecoder().decode(s.get("importance").asText()));
-    }
-    if (inputEma != null) {
-      for (int k = 0; k < inputEma.length; k++) {
-        for (int j = 0; j < inputEma[k].length; j++) {
-          inputEma[k][j] = s.get("inputEma").get(k).get(j).asDouble();
-        }
+    for (StepStatistics st : statistics) {
+      byte[] state = s.statistics().get(st.checkpointKey());
+      if (state == null) {
+        throw new IOException("checkpoint in " + dir + " has no " + st.checkpointKey() + " state");
       }
+      st.restore(state);
     }
   }
 
-  private static SafeTensors.Tensor tensor(NDArray a) {
-    return new SafeTensors.Tensor(a.getShape().getShape(), a.toFloatArray());
-  }
-
-  private void overwrite(NDArray target, SafeTensors.Tensor t) throws IOException {
-    if (t == null || !new Shape(t.shape()).equals(target.getShape())) {
-      throw new IOException("checkpoint array does not match the model (shape " + target.getShape() + ")");
-    }
-    target.set(t.data());
-  }
-
-  private static byte[] pack(boolean[] bits) {
-    byte[] b = new byte[(bits.length + 7) / 8];
-    for (int i = 0; i < bits.length; i++) {
-      if (bits[i]) {
-        b[i >> 3] |= (byte) (1 << (i & 7));
-      }
-    }
-    return b;
-  }
-
-  private static boolean[] unpack(byte[] b, int n) {
-    boolean[] bits = new boolean[n];
-    for (int i = 0; i < n; i++) {
-      bits[i] = (b[i >> 3] & (1 << (i & 7))) != 0;
-    }
-    return bits;
+  private String policyName() {
+    return host == null ? "none" : host.policyName();
   }
 }

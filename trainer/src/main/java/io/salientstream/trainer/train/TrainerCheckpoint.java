@@ -1,0 +1,170 @@
+package io.salientstream.trainer.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.salientstream.trainer.export.SafeTensors;
+import io.salientstream.trainer.host.MaskCommand;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A trainer checkpoint in a folder: {@value #ARRAYS} (every trainable array, then the Adam moments, float32) and
+ * {@value #STATE} (step, Adam step, masks, pending commands, the host's policy state and the policy statistics, with
+ * the layout version {@value #VERSION}). Arrays are written first and moved into place, then the state file, so a
+ * checkpoint is never half new.
+ */
+final class TrainerCheckpoint {
+
+  static final String ARRAYS = "arrays.safetensors";
+  static final String STATE = "trainer-state.json";
+  /** Layout version of {@value #STATE}; another version is refused by name. */
+  static final int VERSION = 2;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * Everything but the arrays.
+   *
+   * @param keeps      keep bits per adapted layer, in adapter order (null for a layer without an adapter)
+   * @param host       the allocation host's snapshot (null without a host)
+   * @param statistics each policy statistic's snapshot by its checkpoint key
+   */
+  record State(long nextStep, long seed, long adamStep, boolean stickyMask, String policy, List<boolean[]> keeps,
+      List<MaskCommand> pending, byte[] host, Map<String, byte[]> statistics) {}
+
+  private TrainerCheckpoint() {}
+
+  static void save(Path dir, List<NDArray> params, List<NDArray> adam, State s) throws IOException {
+    Files.createDirectories(dir);
+    Map<String, SafeTensors.Tensor> arrays = new LinkedHashMap<>();
+    for (int i = 0; i < params.size(); i++) {
+      arrays.put("param." + i, tensor(params.get(i)));
+    }
+    for (int i = 0; i < adam.size(); i++) {
+      arrays.put("adam." + i, tensor(adam.get(i)));
+    }
+    Path tmp = dir.resolve(ARRAYS + ".tmp");
+    SafeTensors.write(tmp, arrays, Map.of("format", "salientstream-trainer-checkpoint"));
+    ObjectNode n = JSON.createObjectNode();
+    n.put("version", VERSION);
+    n.put("nextStep", s.nextStep());
+    n.put("seed", s.seed());
+    n.put("adamStep", s.adamStep());
+    n.put("params", params.size());
+    n.put("stickyMask", s.stickyMask());
+    n.put("policy", s.policy());
+    ArrayNode keeps = n.putArray("keep");
+    for (boolean[] k : s.keeps()) {
+      keeps.add(k == null ? "" : bits(k));
+    }
+    ArrayNode pend = n.putArray("pending");
+    for (MaskCommand c : s.pending()) {
+      ObjectNode p = pend.addObject();
+      p.put("applyAtStep", c.applyAtStep());
+      p.put("persistent", c.persistent());
+      p.put("origin", c.origin());
+      ArrayNode kk = p.putArray("keep");
+      c.keep().forEach(b -> kk.add(bits(b)));
+    }
+    if (s.host() != null) {
+      n.put("host", Base64.getEncoder().encodeToString(s.host()));
+    }
+    ObjectNode stats = n.putObject("statistics");
+    s.statistics().forEach((k, v) -> stats.put(k, Base64.getEncoder().encodeToString(v)));
+    Files.move(tmp, dir.resolve(ARRAYS), StandardCopyOption.REPLACE_EXISTING);
+    Files.write(dir.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n));
+  }
+
+  /**
+   * Overwrites {@code params} and {@code adam} from the checkpoint in {@code dir} and returns the rest.
+   *
+   * @throws IOException naming the folder when there is no checkpoint, or it is of another version, model, seed or
+   *                     policy
+   */
+  static State restore(Path dir, List<NDArray> params, List<NDArray> adam, long seed, String policy)
+      throws IOException {
+    Path stateFile = dir.resolve(STATE);
+    if (!Files.exists(stateFile)) {
+      throw new IOException("no checkpoint in " + dir + " (missing " + STATE + ")");
+    }
+    JsonNode s = JSON.readTree(stateFile.toFile());
+    int version = s.path("version").asInt(1);
+    if (version != VERSION) {
+      throw new IOException("checkpoint in " + dir + " has layout version " + version + ", this build reads version "
+          + VERSION + " (resume it with the build that wrote it, or start again)");
+    }
+    if (s.get("params").asInt() != params.size() || s.get("seed").asLong() != seed) {
+      throw new IOException("checkpoint in " + dir + " is for a different model or seed (" + s.get("params")
+          + " arrays, seed " + s.get("seed") + ")");
+    }
+    if (!policy.equals(s.get("policy").asText())) {
+      throw new IOException("checkpoint in " + dir + " was written by policy " + s.get("policy") + ", not " + policy);
+    }
+    Map<String, SafeTensors.Tensor> arrays = SafeTensors.read(dir.resolve(ARRAYS));
+    for (int i = 0; i < params.size(); i++) {
+      overwrite(params.get(i), arrays.get("param." + i));
+    }
+    for (int i = 0; i < adam.size(); i++) {
+      overwrite(adam.get(i), arrays.get("adam." + i));
+    }
+    List<boolean[]> keeps = new ArrayList<>();
+    for (JsonNode k : s.get("keep")) {
+      keeps.add(k.asText().isEmpty() ? null : unbits(k.asText()));
+    }
+    List<MaskCommand> pending = new ArrayList<>();
+    for (JsonNode p : s.get("pending")) {
+      List<boolean[]> keep = new ArrayList<>();
+      p.get("keep").forEach(k -> keep.add(unbits(k.asText())));
+      pending.add(new MaskCommand(p.get("applyAtStep").asLong(), p.get("persistent").asBoolean(), keep,
+          p.get("origin").asText()));
+    }
+    Map<String, byte[]> statistics = new LinkedHashMap<>();
+    s.get("statistics").fields().forEachRemaining(e -> statistics.put(e.getKey(),
+        Base64.getDecoder().decode(e.getValue().asText())));
+    return new State(s.get("nextStep").asLong(), seed, s.get("adamStep").asLong(), s.get("stickyMask").asBoolean(),
+        policy, keeps, pending, s.has("host") ? Base64.getDecoder().decode(s.get("host").asText()) : null, statistics);
+  }
+
+  private static SafeTensors.Tensor tensor(NDArray a) {
+    return new SafeTensors.Tensor(a.getShape().getShape(), a.toFloatArray());
+  }
+
+  private static void overwrite(NDArray target, SafeTensors.Tensor t) throws IOException {
+    if (t == null || !new Shape(t.shape()).equals(target.getShape())) {
+      throw new IOException("checkpoint array does not match the model (shape " + target.getShape() + ")");
+    }
+    target.set(t.data());
+  }
+
+  /** Bits packed little-endian within bytes, Base64, then ":" and the count. */
+  private static String bits(boolean[] bits) {
+    byte[] b = new byte[(bits.length + 7) / 8];
+    for (int i = 0; i < bits.length; i++) {
+      if (bits[i]) {
+        b[i >> 3] |= (byte) (1 << (i & 7));
+      }
+    }
+    return Base64.getEncoder().encodeToString(b) + ":" + bits.length;
+  }
+
+  private static boolean[] unbits(String text) {
+    int colon = text.lastIndexOf(':');
+    byte[] b = Base64.getDecoder().decode(text.substring(0, colon));
+    boolean[] bits = new boolean[Integer.parseInt(text.substring(colon + 1))];
+    for (int i = 0; i < bits.length; i++) {
+      bits[i] = (b[i >> 3] & (1 << (i & 7))) != 0;
+    }
+    return bits;
+  }
+}
