@@ -245,7 +245,7 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
       for (int j = 0; j < m.getInitialRank(); j++, i++) {
         bits.add(p.keep()[i]);
       }
-      masks.add(new MatrixMask(m.getName(), m.getLayer(), bits));
+      masks.add(new MatrixMask(m.getName(), m.getLayer(), bits, null));
     }
     return RankPruneCommand.newBuilder()
         .setCommandId(spec.getExperimentId() + "/" + p.epoch() + "/" + p.sequence())
