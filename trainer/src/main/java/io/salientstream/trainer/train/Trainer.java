@@ -390,7 +390,7 @@ public final class Trainer {
 
   private StepEvent buildEvent(long s, double taskLoss, double reg, float lr) {
     List<MatrixStep> ms = new ArrayList<>();
-    List<InputStats> stats = inputEma == null ? null : new ArrayList<>();
+    List<InputStats> stats = inputEma == null || !host.needsAt(AllocationHost.Need.INPUT_STATS, s) ? null : new ArrayList<>();
     for (int k = 0; k < adapters.size(); k++) {
       AdaptedLinear a = adapters.get(k);
       if (a instanceof SvdAdapterLinear sv) {
