@@ -8,10 +8,10 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code salientstream demo}: the main job — the whole closed loop with three concurrent experiments. */
+/** {@code salientstream demo}: the main job — the whole closed loop with four concurrent experiments. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Start broker + registry + salience-analyzer + pruner in this process and run three experiments",
-        "concurrently over Kafka (SalientLoRA and AdaLoRA on rank recovery, MiniLM + SalientLoRA on WordNet);",
+    description = {"Start broker + registry + salience-analyzer + pruner in this process and run four experiments",
+        "concurrently over Kafka (SalientLoRA, AdaLoRA and PRILoRA on rank recovery, MiniLM + SalientLoRA on WordNet);",
         "print each one's final rank pattern, metrics and the control-loop latency."})
 final class DemoCommand implements Callable<Integer> {
 

@@ -5,14 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's main command in its quick form: the whole closed loop with three trainer processes. */
+/** The README's main command in its quick form: the whole closed loop with four trainer processes. */
 class DemoCommandTest {
 
   @Test
-  void quickDemoRunsThreeExperimentsOverKafkaAndReportsThem(@TempDir Path tmp) throws Exception {
+  void quickDemoRunsFourExperimentsOverKafkaAndReportsThem(@TempDir Path tmp) throws Exception {
     Path report = tmp.resolve("demo.json");
     int rc = SalientStream.commandLine().execute("demo", "--quick", "--report", report.toString(),
         "--work-dir", tmp.resolve("work").toString());
@@ -20,9 +22,10 @@ class DemoCommandTest {
     assertThat(rc).isZero();
     JsonNode summary = new ObjectMapper().readTree(report.toFile());
     JsonNode experiments = summary.get("experiments");
-    assertThat(experiments).hasSize(3);
-    assertThat(experiments.findValuesAsText("policy")).containsExactly("salientlora", "adalora", "salientlora");
-    assertThat(experiments.findValuesAsText("allocation")).containsExactly("kafka-sync", "kafka-sync", "kafka-async");
+    assertThat(experiments).hasSize(4);
+    assertThat(experiments.findValuesAsText("policy")).containsExactly("salientlora", "adalora", "prilora", "salientlora");
+    assertThat(experiments.findValuesAsText("allocation"))
+        .containsExactly("kafka-sync", "kafka-sync", "kafka-sync", "kafka-async");
     for (JsonNode e : experiments) {
       assertThat(e.get("commandsApplied").asLong()).as(e.get("experimentId").asText()).isPositive();
       assertThat(e.get("finalTotalRank").asInt()).isPositive();
@@ -36,5 +39,18 @@ class DemoCommandTest {
     assertThat(sync.get("loopLatencyMs").get("samples").asLong()).isEqualTo(sync.get("commandsApplied").asLong());
     assertThat(sync.get("commandLagSteps").get("max").asLong()).isZero();
     assertThat(summary.get("loopLatencyMs").get("samples").asLong()).isPositive();
+    // PRILoRA: ranks grow with the layer, and its entry masks pruned entries of A over the loop
+    JsonNode pri = experiments.get(2);
+    List<Integer> ranks = new ArrayList<>();
+    pri.get("ranks").forEach(r -> ranks.add(r.asInt()));
+    assertThat(ranks.get(0)).isLessThan(ranks.get(ranks.size() - 1));
+    assertThat(ranks).isSortedAccordingTo(Integer::compare);
+    long kept = 0;
+    for (JsonNode k : pri.get("keptEntries")) {
+      kept += k.asLong();
+    }
+    assertThat(pri.get("keptEntries")).hasSize(ranks.size());
+    assertThat(kept).isPositive().isLessThan(pri.get("entries").asLong());
+    assertThat(pri.get("loopLatencyMs").get("samples").asLong()).isEqualTo(pri.get("commandsApplied").asLong());
   }
 }

@@ -17,11 +17,12 @@ import java.util.Map;
 
 /**
  * {@code salientstream demo}: the whole system on one machine. Starts an in-process broker and schema registry,
- * the salience-analyzer and the pruner, then runs three experiments concurrently, each a trainer process of its own
+ * the salience-analyzer and the pruner, then runs four experiments concurrently, each a trainer process of its own
  * ({@code train --allocation kafka-sync|kafka-async}) whose rank allocation happens over Kafka:
  * <ol>
  *   <li>SalientLoRA on rank recovery (sync mode: bit-identical to an in-process run),</li>
  *   <li>AdaLoRA on rank recovery (sync mode),</li>
+ *   <li>PRILoRA on rank recovery (sync mode): linearly increasing per-layer ranks, entries of A pruned over Kafka,</li>
  *   <li>MiniLM + SalientLoRA on WordNet supersenses (async mode: the trainer never waits).</li>
  * </ol>
  * Progress is the live {@link Monitor} table (read from the status, report and command topics); the end prints every
@@ -42,8 +43,15 @@ public final class Demo {
 
   private Demo() {}
 
-  /** One experiment of the demo: its id, what it shows, and its {@code train} arguments. */
-  record Run(String id, String label, String allocation, List<String> args) {}
+  /**
+   * One experiment of the demo: its id, what it shows, its {@code train} arguments, and whether its masks are entry
+   * masks of A (then the summary also counts the kept entries per matrix).
+   */
+  record Run(String id, String label, String allocation, List<String> args, boolean entryMasks) {
+    Run(String id, String label, String allocation, List<String> args) {
+      this(id, label, allocation, args, false);
+    }
+  }
 
   public static Map<String, Object> run(Settings settings, Path workDir, PrintStream out) throws Exception {
     long t0 = System.nanoTime();
@@ -60,6 +68,7 @@ public final class Demo {
         List<Run> runs = List.of(
             recovery("demo-salientlora-recovery-" + tag, "SalientLoRA, rank recovery", "salientlora", "kafka-sync", settings),
             recovery("demo-adalora-recovery-" + tag, "AdaLoRA, rank recovery", "adalora", "kafka-sync", settings),
+            priLora("demo-prilora-recovery-" + tag, settings),
             wordnet("demo-minilm-wordnet-" + tag, settings));
         out.println("== running " + runs.size() + " experiments concurrently, one trainer process each:");
         List<Process> processes = new ArrayList<>();
@@ -130,6 +139,18 @@ public final class Demo {
         "--policy-param", (policy.equals("adalora") ? "tInit=" : "initialWarmup=") + warmup));
   }
 
+  /**
+   * PRILoRA on the same rank-recovery task and size: plain LoRA adapters whose per-layer ranks grow linearly from 2 to
+   * 8 (the trainer derives rLow/rHigh from the target rank 4.5), 10 % of every row of A pruned by |A|·x̄ at each
+   * pruning step (every 10 % of the steps from 10 % to 80 %, the trainer's derived schedule; regrowth on).
+   */
+  static Run priLora(String id, Settings s) {
+    return new Run(id, "PRILoRA, rank recovery (entry masks of A)", "kafka-sync", List.of("--task", "rank-recovery",
+        "--policy", "prilora", "--steps", Integer.toString(s.recoverySteps()), "--batch", s.quick() ? "64" : "128",
+        "--lr", "3e-2", "--matrices", Integer.toString(s.recoveryMatrices()), "--dim", Integer.toString(s.recoveryDim()),
+        "--rank", "12", "--target-rank", "4.5", "--max-true-rank", "8"), true);
+  }
+
   /** WordNet with the settings of the trainer's SalientLoRA-vs-probe table (trainer/README.md). */
   static Run wordnet(String id, Settings s) {
     return new Run(id, "MiniLM + SalientLoRA, WordNet supersenses", "kafka-async", List.of("--task", "wordnet",
@@ -151,6 +172,16 @@ public final class Demo {
     e.put("commandsApplied", rep.get("commandsApplied"));
     e.put("finalTotalRank", rep.get("finalTotalRank"));
     e.put("ranks", rep.get("ranks"));
+    if (r.entryMasks() && rep.get("keepMasks") instanceof Map<?, ?> masks) {
+      List<Long> kept = new ArrayList<>();
+      long total = 0;
+      for (Object bits : masks.values()) {
+        kept.add(bits.toString().chars().filter(c -> c == '1').count());
+        total += bits.toString().length();
+      }
+      e.put("keptEntries", kept);
+      e.put("entries", total);
+    }
     if (rep.containsKey("trueRanks")) {
       e.put("trueRanks", rep.get("trueRanks"));
     }
@@ -177,6 +208,12 @@ public final class Demo {
           e.get("commandsApplied"), e.get("finalTotalRank"), ((Number) e.get("stepsPerSecond")).doubleValue());
       out.println("   metrics " + e.get("metrics"));
       out.println("   final ranks " + compactRanks(e.get("ranks")));
+      if (e.containsKey("keptEntries")) {
+        List<?> kept = (List<?>) e.get("keptEntries");
+        long sum = kept.stream().mapToLong(v -> ((Number) v).longValue()).sum();
+        out.printf(Locale.ROOT, "   kept A entries [%s] = %d of %s (rank x d_in per matrix, entry masks)%n",
+            String.join(" ", kept.stream().map(String::valueOf).toList()), sum, e.get("entries"));
+      }
       if (e.containsKey("trueRanks")) {
         out.println("   true ranks  " + e.get("trueRanks"));
       }

@@ -1,13 +1,19 @@
 package io.salientstream.loop;
 
+import io.salientstream.avro.AdaptedMatrix;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.MatrixMask;
 import io.salientstream.avro.MatrixSingularValues;
+import io.salientstream.avro.PriLoraInputs;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.avro.TrainerState;
 import io.salientstream.avro.TrainerStatus;
+import io.salientstream.core.policy.RankPolicy;
+import io.salientstream.schemas.PackedBits;
+import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.trainer.host.AllocationHost;
+import io.salientstream.trainer.host.InputStats;
 import io.salientstream.trainer.host.MaskCommand;
 import io.salientstream.trainer.host.MatrixStep;
 import io.salientstream.trainer.host.StepEvent;
@@ -20,7 +26,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,6 +45,14 @@ import java.util.function.LongPredicate;
  * </ul>
  * Replay safety: commands carry a per-experiment sequence; the client delivers each sequence at most once and the
  * last applied sequence is part of {@link #snapshot()} (trainer checkpoints).
+ *
+ * <p>What each event carries is asked of the policy the registration builds ({@link RankPolicy#inputsAt}): AdaLoRA's
+ * triplet scores and PRILoRA's |A| and input-norm EMA travel only at the steps where the policy reads them (its mask
+ * or pruning steps). PRILoRA's decisions read nothing else of the steps between them — the EMA is accumulated here,
+ * in the trainer — so a MiniLM run (36 matrices, ranks up to 12, d_in up to 1536: up to ~0.8 MB of |A| floats) sends
+ * that bulk only at its pruning steps and a few hundred bytes at every other step. A policy with entry masks
+ * ({@link RankPolicy.MaskKind#ENTRY}) runs on plain LoRA adapters: its events carry no singular values, and its
+ * commands carry packed entry masks.
  */
 public final class KafkaAllocationHost implements AllocationHost {
 
@@ -51,6 +64,9 @@ public final class KafkaAllocationHost implements AllocationHost {
   private final LongPredicate decidesAt;
   private final Duration syncTimeout;
   private final Set<Need> needs;
+  /** The registration's policy, asked what it reads at each step and how it masks (never fed). */
+  private final RankPolicy shape;
+  private final boolean entryMasks;
   private final LoopLatency latency = new LoopLatency();
   /** Emit times of the last {@value #EMIT_HISTORY} steps (ring buffer; a command decided earlier is not timed). */
   private static final int EMIT_HISTORY = 1 << 14;
@@ -79,12 +95,9 @@ public final class KafkaAllocationHost implements AllocationHost {
     this.syncTimeout = syncTimeout;
     this.statusEvery = statusEvery;
     java.util.Arrays.fill(emittedStep, -1);
-    this.needs = switch (spec.getPolicy()) {
-      case "adalora" -> EnumSet.of(Need.TRIPLET_IMPORTANCE);
-      case "prilora" -> throw new IllegalArgumentException("policy prilora prunes entries of A, which the Kafka loop"
-          + " does not carry; run it with --allocation in-process");
-      default -> EnumSet.noneOf(Need.class);
-    };
+    this.shape = PolicySpecs.create(spec);
+    this.needs = AllocationHost.needsOf(shape);
+    this.entryMasks = shape.maskKind() == RankPolicy.MaskKind.ENTRY;
   }
 
   @Override
@@ -95,6 +108,11 @@ public final class KafkaAllocationHost implements AllocationHost {
   @Override
   public Set<Need> needs() {
     return needs;
+  }
+
+  @Override
+  public boolean needsAt(Need need, long step) {
+    return AllocationHost.readsAt(shape, need, step);
   }
 
   /** Publishes the registration (call once before training). */
@@ -116,7 +134,7 @@ public final class KafkaAllocationHost implements AllocationHost {
     }
     lastStep = e.step();
     lastLoss = e.taskLoss();
-    lastTotalRank = totalRank(e);
+    lastTotalRank = totalRank(e, spec);
     List<RankPruneCommand> received;
     if (mode == Mode.SYNC && decidesAt.test(e.step())) {
       client.flush();
@@ -136,7 +154,7 @@ public final class KafkaAllocationHost implements AllocationHost {
       lagStepsTotal += lag;
       maxLagSteps = Math.max(maxLagSteps, lag);
       commandsApplied++;
-      out.add(toMaskCommand(c));
+      out.add(toMaskCommand(c, spec));
     }
     if (statusEvery > 0 && e.step() % statusEvery == 0) {
       status(TrainerState.RUNNING, stepsPerSecond());
@@ -146,12 +164,22 @@ public final class KafkaAllocationHost implements AllocationHost {
 
   private SingularValueStep toEvent(StepEvent e) {
     List<MatrixSingularValues> ms = new ArrayList<>(e.matrices().size());
-    double[] imp = e.tripletImportance();
+    double[] imp = needsAt(Need.TRIPLET_IMPORTANCE, e.step()) ? e.tripletImportance() : null;
+    List<InputStats> stats = needsAt(Need.INPUT_STATS, e.step()) ? e.inputStats() : null;
     int offset = 0;
-    for (MatrixStep m : e.matrices()) {
+    for (int k = 0; k < e.matrices().size(); k++) {
+      MatrixStep m = e.matrices().get(k);
       double[] sv = m.singularValues();
+      PriLoraInputs pri = stats == null ? null : priLora(stats.get(k));
       if (sv == null) {
-        throw new IllegalStateException("matrix " + m.name() + " has no singular values: the Kafka loop needs SVD adapters");
+        if (!entryMasks) {
+          throw new IllegalStateException("matrix " + m.name() + " has no singular values: policy " + shape.name()
+              + " masks singular values and needs SVD adapters");
+        }
+        // plain LoRA: no singular values; the entry mask in force is the last command's (not sent every step)
+        ms.add(MatrixSingularValues.newBuilder().setName(m.name()).setLayer(m.layer()).setSingularValues(List.of())
+            .setMask(List.of()).setPriLora(pri).build());
+        continue;
       }
       List<Float> values = new ArrayList<>(sv.length);
       List<Boolean> mask = new ArrayList<>(sv.length);
@@ -168,7 +196,7 @@ public final class KafkaAllocationHost implements AllocationHost {
       }
       offset += sv.length;
       ms.add(MatrixSingularValues.newBuilder().setName(m.name()).setLayer(m.layer()).setSingularValues(values)
-          .setMask(mask).setImportance(importance).build());
+          .setMask(mask).setImportance(importance).setPriLora(pri).build());
     }
     return SingularValueStep.newBuilder()
         .setExperimentId(client.experimentId()).setRunId(client.runId()).setEpoch(client.epoch())
@@ -177,9 +205,39 @@ public final class KafkaAllocationHost implements AllocationHost {
         .setMatrices(ms).build();
   }
 
-  static MaskCommand toMaskCommand(RankPruneCommand c) {
+  /** |A| as float32 (exact: the trainer's A is float32) and the EMA as double (as accumulated). */
+  private static PriLoraInputs priLora(InputStats s) {
+    List<Float> absA = new ArrayList<>(s.absA().length);
+    for (double a : s.absA()) {
+      absA.add((float) a);
+    }
+    List<Double> ema = new ArrayList<>(s.inputNormEma().length);
+    for (double x : s.inputNormEma()) {
+      ema.add(x);
+    }
+    return new PriLoraInputs(absA, ema);
+  }
+
+  /**
+   * The trainer's form of a command: per matrix its keep bits, or its entry bits (r·d_in of the registration) when
+   * the command carries packed entry masks.
+   *
+   * @throws IllegalArgumentException when an entry mask does not fit its matrix (the run must not train on it)
+   */
+  static MaskCommand toMaskCommand(RankPruneCommand c, ExperimentSpec spec) {
     List<boolean[]> keep = new ArrayList<>(c.getMasks().size());
-    for (MatrixMask m : c.getMasks()) {
+    for (int j = 0; j < c.getMasks().size(); j++) {
+      MatrixMask m = c.getMasks().get(j);
+      if (m.getEntries() != null) {
+        AdaptedMatrix a = spec.getMatrices().get(j);
+        try {
+          keep.add(PackedBits.unpack(m.getEntries(), a.getInitialRank() * a.getDIn()));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("command " + c.getCommandId() + ": entry mask of matrix " + j + " '"
+              + m.getName() + "' does not fit rank " + a.getInitialRank() + " x dIn " + a.getDIn() + ": " + e.getMessage(), e);
+        }
+        continue;
+      }
       boolean[] k = new boolean[m.getKeep().size()];
       for (int i = 0; i < k.length; i++) {
         k[i] = m.getKeep().get(i);
@@ -190,11 +248,19 @@ public final class KafkaAllocationHost implements AllocationHost {
         + " (decided at step " + c.getDecidedAtStep() + ", total rank " + c.getTotalRank() + ")");
   }
 
-  private static int totalRank(StepEvent e) {
+  /** Kept singular values; for entry masks the rows of A with a kept entry (the trainer's active rank). */
+  private static int totalRank(StepEvent e, ExperimentSpec spec) {
     int r = 0;
-    for (MatrixStep m : e.matrices()) {
-      for (boolean b : m.keep()) {
-        r += b ? 1 : 0;
+    for (int k = 0; k < e.matrices().size(); k++) {
+      MatrixStep m = e.matrices().get(k);
+      boolean[] keep = m.keep();
+      int cols = m.singularValues() == null ? spec.getMatrices().get(k).getDIn() : 1;
+      for (int row = 0; row * cols < keep.length; row++) {
+        boolean any = false;
+        for (int c = row * cols; c < (row + 1) * cols && c < keep.length; c++) {
+          any |= keep[c];
+        }
+        r += any ? 1 : 0;
       }
     }
     return r;

@@ -78,7 +78,7 @@ class ExperimentClientTest {
   private static RankPruneCommand command(String id, String runId, int epoch, long sequence, long decidedAt) {
     return RankPruneCommand.newBuilder().setCommandId(id + "/" + epoch + "/" + sequence).setSequence(sequence)
         .setExperimentId(id).setTargetRunId(runId).setTargetEpoch(epoch).setApplyAtStep(decidedAt + 1)
-        .setDecidedAtStep(decidedAt).setMasks(List.of(new MatrixMask("q", 0, List.of(true, false)))).setTotalRank(1)
+        .setDecidedAtStep(decidedAt).setMasks(List.of(new MatrixMask("q", 0, List.of(true, false), null))).setTotalRank(1)
         .setProvenance(new Provenance("salientlora", Map.of(), 0L, decidedAt, 0.1, "test"))
         .setCreatedAtMs(Instant.EPOCH).build();
   }

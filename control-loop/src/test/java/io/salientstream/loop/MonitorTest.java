@@ -23,7 +23,7 @@ class MonitorTest {
         .setBudget(40).setThreshold(0.1).setSalience(List.of()).setKeepMask(List.of()).setComputeMillis(2).build());
     m.onCommand(RankPruneCommand.newBuilder().setCommandId("exp-a/1/4").setSequence(4).setExperimentId("exp-a")
         .setTargetRunId("r").setTargetEpoch(1).setApplyAtStep(22).setDecidedAtStep(21)
-        .setMasks(List.of(new MatrixMask("q", 0, List.of(true)))).setTotalRank(40)
+        .setMasks(List.of(new MatrixMask("q", 0, List.of(true), null))).setTotalRank(40)
         .setProvenance(new Provenance("salientlora", Map.of(), 10L, 21L, 0.1, "v")).setCreatedAtMs(Instant.EPOCH).build());
     m.onStatus(TrainerStatus.newBuilder().setExperimentId("exp-a").setRunId("r").setEpoch(1).setState(TrainerState.RUNNING)
         .setStep(25).setTotalSteps(100).setWallClockMs(Instant.EPOCH).setTaskLoss(0.5).setStepsPerSecond(12.5)

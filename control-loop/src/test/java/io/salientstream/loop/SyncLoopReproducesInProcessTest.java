@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The closed loop over a real broker and registry: a rank-recovery run whose policy is hosted by the
  * salience-analyzer and pruner (sync mode) ends with exactly the keep masks and the bit-identical adapters of the
- * same run with the policy in-process.
+ * same run with the policy in-process — SalientLoRA and AdaLoRA (triplet masks on SVD adapters) and PRILoRA (entry
+ * masks of A on plain LoRA adapters, its inputs sent only at its pruning steps). PRILoRA also runs in async mode.
  */
 @WithSharedStack
 class SyncLoopReproducesInProcessTest {
@@ -56,6 +57,11 @@ class SyncLoopReproducesInProcessTest {
   /** "policy:size": small = 12 matrices of 16×16 at rank 6; demo = the quick demo's 24 matrices of 32×32 at rank 12. */
   static Experiment.Spec spec(String which) {
     String policy = which.split(":")[0];
+    if (which.endsWith(":permanent")) { // PRILoRA without regrowth: persistent, cumulative entry masks
+      TrainConfig train = TrainConfig.defaults(80, 32, 1e-2);
+      return new Experiment.Spec("rank-recovery", EncoderModel.MINILM, policy, train, 6, 2.0, 8f, 16, false, 0, 0,
+          12, 16, 4, Map.of("regrowth", "false", "pruneInterval", "16"), Device.cpu());
+    }
     if (which.endsWith(":demo")) {
       TrainConfig train = TrainConfig.defaults(60, 32, 1e-3);
       return new Experiment.Spec("rank-recovery", EncoderModel.MINILM, policy, train, 12, 4.0, 16f, 64, false, 0, 0,
@@ -67,7 +73,7 @@ class SyncLoopReproducesInProcessTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"salientlora:small", "adalora:small", "adalora:demo"})
+  @ValueSource(strings = {"salientlora:small", "adalora:small", "adalora:demo", "prilora:small", "prilora:permanent"})
   void syncModeOverKafkaEndsBitIdenticalToInProcess(String which) throws Exception {
     String policy = which.split(":")[0];
     Experiment.Spec spec = spec(which);
@@ -82,9 +88,54 @@ class SyncLoopReproducesInProcessTest {
     assertThat(overKafka.get("keepMasks")).isEqualTo(inProcess.get("keepMasks"));
     assertThat(overKafka.get("finalTotalRank")).isEqualTo(inProcess.get("finalTotalRank"));
     assertThat(overKafka.get("adapterChecksum")).as("adapters bit for bit").isEqualTo(inProcess.get("adapterChecksum"));
-    assertThat((Integer) inProcess.get("finalTotalRank")).as("the policy pruned something")
-        .isLessThan(spec.initRank() * spec.matrices());
+    if (policy.equals("prilora")) { // ranks are fixed per layer; what is pruned are entries of A
+      assertThat(inProcess.get("keepMasks").toString()).as("the policy pruned entries").contains("0");
+    } else {
+      assertThat((Integer) inProcess.get("finalTotalRank")).as("the policy pruned something")
+          .isLessThan(spec.initRank() * spec.matrices());
+    }
     assertThat(host.get().latency().count()).isEqualTo((int) host.get().commandsApplied());
+  }
+
+  /**
+   * Async mode with PRILoRA: the trainer never waits, every pruning step still becomes exactly one command, applied
+   * at the first step boundary after it arrives, and the final entry masks keep what the last decision's ratio
+   * prescribes.
+   */
+  @org.junit.jupiter.api.Test
+  void priLoraInAsyncModeAppliesEveryDecision() throws Exception {
+    Experiment.Spec spec = spec("prilora:small");
+    AtomicReference<RankPolicy> policy = new AtomicReference<>();
+    AtomicReference<KafkaAllocationHost> host = new AtomicReference<>();
+    KafkaHosts kafka = new KafkaHosts(config, topics, "async-prilora-" + System.nanoTime(), "",
+        KafkaAllocationHost.Mode.ASYNC, Duration.ofSeconds(60), host::set);
+    Map<String, Object> run = Experiment.run(spec, null, null, Long.MAX_VALUE, (p, params, s) -> {
+      policy.set(p);
+      return kafka.create(p, params, s);
+    }, "kafka-async");
+    long decisions = 0;
+    long last = -1;
+    for (long s = 0; s < spec.train().steps(); s++) {
+      if (policy.get().decidesAt(s)) {
+        decisions++;
+        last = s;
+      }
+    }
+    // commands of the last pruning steps may still be on their way when the run ends: wait for none, count the rest
+    assertThat(host.get().commandsApplied()).as("commands applied").isPositive().isLessThanOrEqualTo(decisions);
+    assertThat(host.get().mode()).isEqualTo(KafkaAllocationHost.Mode.ASYNC);
+    long kept = 0;
+    for (Object bits : ((Map<?, ?>) run.get("keepMasks")).values()) {
+      kept += bits.toString().chars().filter(c -> c == '1').count();
+    }
+    long lastApplied = -1;
+    for (long s = 0, seen = 0; s < spec.train().steps(); s++) {
+      if (policy.get().decidesAt(s) && ++seen == host.get().commandsApplied()) {
+        lastApplied = s;
+      }
+    }
+    assertThat(kept).as("kept A entries after the last command applied (decided at %d of %d)", lastApplied, last)
+        .isEqualTo(policy.get().budgetAt(lastApplied));
   }
 
   static Experiment.Spec withTrain(Experiment.Spec s, TrainConfig train) {

@@ -2,6 +2,8 @@ package io.salientstream.pruner;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.salientstream.avro.AdaptedMatrix;
+import io.salientstream.core.policy.RankPolicy;
+import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.OpsHttp;
@@ -80,17 +82,36 @@ public final class PrunerHttp implements AutoCloseable {
     body.put("applyAtStep", p.applyAtStep());
     body.put("totalRank", p.totalRank());
     spec(id).ifPresent(spec -> {
+      // an entry mask (PRILoRA) is shown as the trainer counts it: a row of A with a kept entry is a rank
+      boolean entries = PolicySpecs.create(spec).maskKind() == RankPolicy.MaskKind.ENTRY;
       Map<String, Integer> ranks = new LinkedHashMap<>();
+      Map<String, Integer> keptEntries = new LinkedHashMap<>();
       int i = 0;
+      int total = 0;
       for (AdaptedMatrix m : spec.getMatrices()) {
+        int rows = m.getInitialRank();
+        int cols = entries ? m.getDIn() : 1;
         int r = 0;
-        for (int j = 0; j < m.getInitialRank(); j++, i++) {
-          r += p.keep()[i] ? 1 : 0;
+        int kept = 0;
+        for (int row = 0; row < rows; row++) {
+          boolean any = false;
+          for (int c = 0; c < cols; c++, i++) {
+            any |= p.keep()[i];
+            kept += p.keep()[i] ? 1 : 0;
+          }
+          r += any ? 1 : 0;
         }
         ranks.put(m.getName(), r);
+        keptEntries.put(m.getName(), kept);
+        total += r;
       }
       body.put("policy", spec.getPolicy());
       body.put("ranks", ranks);
+      if (entries) {
+        body.put("totalRank", total);
+        body.put("totalKeptEntries", p.totalRank());
+        body.put("keptEntries", keptEntries);
+      }
     });
     return Response.json(200, body);
   }

@@ -7,13 +7,17 @@ import io.salientstream.avro.MatrixMask;
 import io.salientstream.avro.Provenance;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SalienceReport;
+import io.salientstream.core.policy.RankPolicy;
+import io.salientstream.schemas.PackedBits;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.streams.DeadLetters;
 import io.salientstream.streams.ExperimentInputProcessor;
 import io.salientstream.streams.Position;
 import io.salientstream.streams.RejectedRecord;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -34,11 +38,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Per report, in order: the experiment must be registered (a report that overtook the registration waits for
  * it, in order; after the grace period, default 30 s, it is dead-lettered {@code UNKNOWN_EXPERIMENT}); its vectors must have N
- * entries ({@code WRONG_LENGTH}) and finite scores ({@code INVALID_VALUE}); its epoch must not be below the last
- * commanded one ({@code STALE_EPOCH}); a report whose window end is not after the last commanded one within the same
- * epoch is a duplicate and is skipped (commands are idempotent: one per window end); the kept count must equal the
- * report's budget and the budget must not exceed the experiment's schedule at that step; SalientLoRA masks must
- * never revive a pruned singular value. Then the command gets the next sequence number and is emitted.
+ * entries ({@code WRONG_LENGTH}) and finite scores ({@code INVALID_VALUE}) — for a policy with entry masks
+ * ({@link RankPolicy#maskKind()}, PRILoRA) instead one packed mask of r·d_in bits per matrix and no keep mask; its
+ * epoch must not be below the last commanded one ({@code STALE_EPOCH}); a report whose window end is not after the
+ * last commanded one within the same epoch is a duplicate and is skipped (commands are idempotent: one per window
+ * end); the kept count must equal the report's budget and the budget must not exceed the experiment's schedule at
+ * that step; a policy that never revives ({@link RankPolicy#mayRevive()} false: SalientLoRA, PRILoRA without
+ * regrowth) must send persistent masks that keep no unit pruned before. Then the command gets the next sequence
+ * number and is emitted.
  *
  * <p>A report of a higher epoch for a window end already commanded comes from a trainer resumed from an older
  * checkpoint (the analyzer rewound to it): it is checked against the pattern decided before that window end, kept
@@ -113,23 +120,14 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
     }
     ExperimentSpec spec = DeadLetters.decode(specDeserializer, pos, specBytes);
     long fingerprint = PolicySpecs.fingerprint(spec);
+    RankPolicy policy = PolicySpecs.create(spec); // asked what its masks look like, its schedule, whether it revives
+    boolean entries = policy.maskKind() == RankPolicy.MaskKind.ENTRY;
+    int[] widths = policy.maskWidths();
     int n = 0;
-    for (AdaptedMatrix m : spec.getMatrices()) {
-      n += m.getInitialRank();
+    for (int w : widths) {
+      n += w;
     }
-    if (report.getKeepMask().size() != n) {
-      throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, where + ": keepMask has " + report.getKeepMask().size()
-          + " entries, the experiment has " + n + " singular values");
-    }
-    if (report.getSalience().size() != n) {
-      throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, where + ": salience has " + report.getSalience().size()
-          + " entries, the experiment has " + n + " singular values");
-    }
-    for (int i = 0; i < n; i++) {
-      if (!Double.isFinite(report.getSalience().get(i)) && !spec.getPolicy().equals("salientlora")) {
-        throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": salience[" + i + "] is " + report.getSalience().get(i));
-      }
-    }
+    boolean[] keep = entries ? entryKeep(report, spec, widths, n, where) : tripletKeep(report, spec, n, where);
     byte[] pb = patterns.get(key);
     RankPattern current = pb == null ? RankPattern.initial(n, fingerprint) : RankPattern.decode(pb);
     if (report.getEpoch() < current.epoch()) {
@@ -144,25 +142,29 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
     // checked against the pattern before that window end; the later patterns are dropped once it is accepted
     boolean rewound = report.getWindowEndStep() <= current.decidedAtStep();
     RankPattern base = rewound ? patternBefore(key, report.getWindowEndStep(), where) : current;
-    boolean[] keep = new boolean[n];
+    String units = entries ? "A entries" : "singular values";
     int kept = 0;
     for (int i = 0; i < n; i++) {
-      keep[i] = report.getKeepMask().get(i);
       kept += keep[i] ? 1 : 0;
     }
     if (kept != report.getBudget()) {
-      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": keepMask keeps " + kept + " but budget is " + report.getBudget());
+      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": " + (entries ? "entryMasks keep " : "keepMask keeps ")
+          + kept + " but budget is " + report.getBudget());
     }
-    int scheduled = PolicySpecs.create(spec).budgetAt(report.getWindowEndStep());
+    int scheduled = policy.budgetAt(report.getWindowEndStep());
     if (kept > scheduled) {
       throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": keeps " + kept
-          + " singular values, above the schedule's budget " + scheduled + " at that step");
+          + " " + units + ", above the schedule's budget " + scheduled + " at that step");
     }
-    if (spec.getPolicy().equals("salientlora")) {
+    if (!policy.mayRevive()) {
+      if (!report.getPersistent()) {
+        throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": mask is not persistent, but policy "
+            + policy.name() + " never revives a pruned unit, so its masks stay in force");
+      }
       for (int i = 0; i < n; i++) {
         if (keep[i] && !base.keep()[i]) {
-          throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": singular value " + i
-              + " was pruned before and SalientLoRA never revives a pruned value");
+          throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": " + unitName(entries, widths, i)
+              + " was pruned before and policy " + policy.name() + " never revives a pruned unit");
         }
       }
     }
@@ -180,10 +182,80 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
     }
     patterns.put(key, encoded);
     remember(key, next.decidedAtStep(), encoded);
-    RankPruneCommand cmd = command(spec, report, next, timestamp);
+    RankPruneCommand cmd = command(spec, policy, report, next, timestamp);
     context.forward(new Record<String, Object>(key, cmd, timestamp), PrunerTopology.COMMANDS_SINK);
     metrics.commands.increment();
     LOG.debug("{}: command {} (total rank {}) applies at step {}", key, cmd.getCommandId(), next.totalRank(), next.applyAtStep());
+  }
+
+  /** The keep bits of a triplet-mask report (one per singular value), its salience checked alongside. */
+  private static boolean[] tripletKeep(SalienceReport report, ExperimentSpec spec, int n, String where) {
+    if (report.getEntryMasks() != null) {
+      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": report carries entryMasks, but policy "
+          + spec.getPolicy() + " masks singular values");
+    }
+    if (report.getKeepMask().size() != n) {
+      throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, where + ": keepMask has " + report.getKeepMask().size()
+          + " entries, the experiment has " + n + " singular values");
+    }
+    if (report.getSalience().size() != n) {
+      throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, where + ": salience has " + report.getSalience().size()
+          + " entries, the experiment has " + n + " singular values");
+    }
+    for (int i = 0; i < n; i++) {
+      if (!Double.isFinite(report.getSalience().get(i)) && !spec.getPolicy().equals("salientlora")) {
+        throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": salience[" + i + "] is " + report.getSalience().get(i));
+      }
+    }
+    boolean[] keep = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      keep[i] = report.getKeepMask().get(i);
+    }
+    return keep;
+  }
+
+  /** The keep bits of an entry-mask report: every matrix's packed r·d_in bits, concatenated in layout order. */
+  private static boolean[] entryKeep(SalienceReport report, ExperimentSpec spec, int[] widths, int n, String where) {
+    List<ByteBuffer> masks = report.getEntryMasks();
+    if (masks == null) {
+      throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, where + ": no entryMasks, but policy " + spec.getPolicy()
+          + " masks entries of A (one packed mask per matrix)");
+    }
+    if (!report.getKeepMask().isEmpty()) {
+      throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, where + ": keepMask has " + report.getKeepMask().size()
+          + " entries, an entry-mask report has none");
+    }
+    if (masks.size() != widths.length) {
+      throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, where + ": entryMasks has " + masks.size()
+          + " matrices, the experiment has " + widths.length);
+    }
+    boolean[] keep = new boolean[n];
+    int at = 0;
+    for (int k = 0; k < widths.length; k++) {
+      AdaptedMatrix m = spec.getMatrices().get(k);
+      boolean[] bits;
+      try {
+        bits = PackedBits.unpack(masks.get(k), widths[k]);
+      } catch (IllegalArgumentException e) {
+        throw new RejectedRecord(DeadLetterReason.WRONG_LENGTH, where + ": entryMasks[" + k + "] '" + m.getName()
+            + "' (rank " + m.getInitialRank() + " x dIn " + m.getDIn() + " = " + widths[k] + " entries): " + e.getMessage());
+      }
+      System.arraycopy(bits, 0, keep, at, bits.length);
+      at += bits.length;
+    }
+    return keep;
+  }
+
+  /** "singular value i" or "entry (row, col) of matrix k's A". */
+  private static String unitName(boolean entries, int[] widths, int i) {
+    if (!entries) {
+      return "singular value " + i;
+    }
+    int k = 0;
+    while (i >= widths[k]) {
+      i -= widths[k++];
+    }
+    return "entry " + i + " of matrix " + k + "'s A";
   }
 
   /** The newest kept pattern decided before {@code windowEnd}. */
@@ -237,15 +309,25 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
     return id + '\u0000' + String.format("%019d", decidedAt + 1);
   }
 
-  private RankPruneCommand command(ExperimentSpec spec, SalienceReport r, RankPattern p, long windowClosedAtMs) {
+  private RankPruneCommand command(ExperimentSpec spec, RankPolicy policy, SalienceReport r, RankPattern p,
+                                   long windowClosedAtMs) {
     List<MatrixMask> masks = new ArrayList<>(spec.getMatrices().size());
+    int[] widths = policy.maskWidths();
+    boolean entries = policy.maskKind() == RankPolicy.MaskKind.ENTRY;
     int i = 0;
-    for (AdaptedMatrix m : spec.getMatrices()) {
-      List<Boolean> bits = new ArrayList<>(m.getInitialRank());
-      for (int j = 0; j < m.getInitialRank(); j++, i++) {
+    for (int k = 0; k < widths.length; k++) {
+      AdaptedMatrix m = spec.getMatrices().get(k);
+      if (entries) {
+        masks.add(new MatrixMask(m.getName(), m.getLayer(), List.of(),
+            PackedBits.pack(Arrays.copyOfRange(p.keep(), i, i + widths[k]))));
+        i += widths[k];
+        continue;
+      }
+      List<Boolean> bits = new ArrayList<>(widths[k]);
+      for (int j = 0; j < widths[k]; j++, i++) {
         bits.add(p.keep()[i]);
       }
-      masks.add(new MatrixMask(m.getName(), m.getLayer(), bits));
+      masks.add(new MatrixMask(m.getName(), m.getLayer(), bits, null));
     }
     return RankPruneCommand.newBuilder()
         .setCommandId(spec.getExperimentId() + "/" + p.epoch() + "/" + p.sequence())

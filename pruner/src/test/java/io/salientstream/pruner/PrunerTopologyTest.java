@@ -233,6 +233,83 @@ class PrunerTopologyTest {
     assertThat(metrics.rewinds.sum()).isEqualTo(2);
   }
 
+  /**
+   * PRILoRA without regrowth: entry-mask reports become commands with packed entry masks per matrix; a report
+   * without entry masks, with a mask of the wrong size, one that revives a pruned entry, a non-persistent one, or
+   * one above the schedule is dead-lettered naming why, and the good report after them is commanded.
+   */
+  @Test
+  void entryMaskReportsAreValidatedAndBecomeEntryMaskCommands() {
+    List<AdaptedMatrix> ms = List.of(new AdaptedMatrix("q", 0, 8, 8, 1), new AdaptedMatrix("v", 1, 8, 8, 2));
+    ExperimentSpec spec = ExperimentSpec.newBuilder().setExperimentId("p1").setCreatedAtMs(Instant.ofEpochMilli(1))
+        .setModel("synthetic").setMatrices(ms).setPolicy("prilora")
+        .setPolicyParams(Map.of("rLow", "1", "rHigh", "2", "pruneInterval", "5", "pruneRatio", "0.25", "regrowth", "false"))
+        .setSchedule(new BudgetSchedule(100L, 0L, 0L, 3, 3)).build();
+    experiments.pipeInput("p1", avro.serialize("exp", spec));
+    // rows of 8 entries, two pruned per row: 3 rows keep 18 of 24
+    boolean[] first = new boolean[24];
+    java.util.Arrays.fill(first, true);
+    for (int row = 0; row < 3; row++) {
+      first[row * 8] = false;
+      first[row * 8 + 1] = false;
+    }
+    send(entries("p1", 0, true, first));
+
+    SalienceReport none = entries("p1", 5, true, first);
+    none.setEntryMasks(null);
+    send(none);
+    SalienceReport shortMask = entries("p1", 5, true, first);
+    List<java.nio.ByteBuffer> masks = new ArrayList<>(shortMask.getEntryMasks());
+    masks.set(1, java.nio.ByteBuffer.wrap(new byte[1]));
+    shortMask.setEntryMasks(masks);
+    send(shortMask);
+    boolean[] revived = first.clone();
+    revived[8] = true; // pruned at step 0
+    revived[10] = false;
+    send(entries("p1", 5, true, revived));
+    send(entries("p1", 5, false, first));
+    boolean[] all = new boolean[24];
+    java.util.Arrays.fill(all, true);
+    send(entries("p1", 5, true, all));
+    send(entries("p1", 5, true, first)); // good
+
+    List<DeadLetter> dls = deadLetters.readValuesToList();
+    assertThat(dls).extracting(DeadLetter::getReason).containsExactly(DeadLetterReason.WRONG_LENGTH,
+        DeadLetterReason.WRONG_LENGTH, DeadLetterReason.INVALID_VALUE, DeadLetterReason.INVALID_VALUE,
+        DeadLetterReason.INVALID_VALUE);
+    assertThat(dls.get(0).getErrorMessage()).contains("no entryMasks, but policy prilora masks entries of A");
+    assertThat(dls.get(1).getErrorMessage()).contains("entryMasks[1] 'v' (rank 2 x dIn 8 = 16 entries): 1 bytes for 16 bits");
+    assertThat(dls.get(2).getErrorMessage()).contains("entry 0 of matrix 1's A was pruned before")
+        .contains("policy prilora never revives");
+    assertThat(dls.get(3).getErrorMessage()).contains("mask is not persistent");
+    assertThat(dls.get(4).getErrorMessage()).contains("keeps 24 A entries, above the schedule's budget 18");
+
+    List<RankPruneCommand> out = commands.readValuesToList();
+    assertThat(out).extracting(RankPruneCommand::getDecidedAtStep).containsExactly(0L, 5L);
+    RankPruneCommand c = out.get(0);
+    assertThat(c.getTotalRank()).isEqualTo(18);
+    assertThat(c.getApplyAtStep()).isEqualTo(0);
+    assertThat(c.getMasks()).extracting(m -> m.getKeep().size()).containsExactly(0, 0);
+    assertThat(io.salientstream.schemas.PackedBits.unpack(c.getMasks().get(0).getEntries(), 8))
+        .containsExactly(java.util.Arrays.copyOfRange(first, 0, 8));
+    assertThat(io.salientstream.schemas.PackedBits.unpack(c.getMasks().get(1).getEntries(), 16))
+        .containsExactly(java.util.Arrays.copyOfRange(first, 8, 24));
+  }
+
+  /** A PRILoRA report deciding {@code keep} (8 entries of q, then 16 of v) at step {@code step}. */
+  private static SalienceReport entries(String id, long step, boolean persistent, boolean[] keep) {
+    int kept = 0;
+    for (boolean b : keep) {
+      kept += b ? 1 : 0;
+    }
+    return SalienceReport.newBuilder().setExperimentId(id).setRunId("run-1").setEpoch(1).setPolicy("prilora")
+        .setWindowIndex(0).setWindowStartStep(step).setWindowEndStep(step).setWindowLength(1)
+        .setEffectiveFromStep(step).setPersistent(persistent).setBudget(kept).setThreshold(0).setSalience(List.of())
+        .setKeepMask(List.of()).setComputeMillis(1.0)
+        .setEntryMasks(List.of(io.salientstream.schemas.PackedBits.pack(java.util.Arrays.copyOfRange(keep, 0, 8)),
+            io.salientstream.schemas.PackedBits.pack(java.util.Arrays.copyOfRange(keep, 8, 24)))).build();
+  }
+
   /** A SalientLoRA report keeping the last {@code budget} of 12 singular values (nested as the budget shrinks). */
   private static SalienceReport salient(int epoch, long end, int budget) {
     List<Boolean> keep = new ArrayList<>();

@@ -8,11 +8,13 @@ import io.salientstream.core.policy.Diagnostics;
 import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
+import io.salientstream.schemas.PackedBits;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.streams.DeadLetters;
 import io.salientstream.streams.ExperimentInputProcessor;
 import io.salientstream.streams.Position;
 import io.salientstream.streams.RejectedRecord;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -113,7 +115,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
    * A registration as decoded from the bytes in {@value #SPECS}: reused while the stored bytes are equal, so a step
    * does not decode and fingerprint its registration again (a few percent of the analyzer's time at N = 1080).
    */
-  private record SpecEntry(byte[] bytes, ExperimentSpec spec, long fingerprint) {}
+  private record SpecEntry(byte[] bytes, ExperimentSpec spec, long fingerprint, RankPolicy shape) {}
 
   private final Map<String, SpecEntry> decodedSpecs = new HashMap<>();
 
@@ -187,10 +189,12 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
     SpecEntry cached = decodedSpecs.get(key);
     boolean hit = cached != null && Arrays.equals(cached.bytes(), specBytes);
     ExperimentSpec spec = hit ? cached.spec() : DeadLetters.decode(specDeserializer, pos, specBytes);
-    StepValidator.validate(key, spec, event);
+    // what the policy reads at each step and how it masks: asked of a policy built from the registration
+    RankPolicy shape = hit ? cached.shape() : PolicySpecs.create(spec);
+    StepValidator.validate(key, spec, shape, event);
     long fingerprint = hit ? cached.fingerprint() : PolicySpecs.fingerprint(spec);
     if (!hit) {
-      decodedSpecs.put(key, new SpecEntry(specBytes, spec, fingerprint));
+      decodedSpecs.put(key, new SpecEntry(specBytes, spec, fingerprint, shape));
     }
 
     byte[] headerBytes = headers.get(key);
@@ -230,7 +234,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
     }
 
     RankPolicy policy = policyFor(key, spec, header);
-    StepInput input = event.toInput();
+    StepInput input = event.toInput(shape.inputsAt(event.step()));
     long t0 = System.nanoTime();
     Optional<Decision> decision = policy.onStep(input);
     long nanos = System.nanoTime() - t0;
@@ -376,7 +380,16 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
   private SalienceReport report(ExperimentSpec spec, StepEvent event, Decision d, int windowIndex, double millis) {
     Diagnostics diag = d.diagnostics();
     int windowLength = diag.windowLength() > 0 ? diag.windowLength() : 1;
-    boolean[] keep = ((MaskUpdate.TripletMask) d.mask()).keep();
+    boolean[] keep = new boolean[0];
+    List<ByteBuffer> entryMasks = null;
+    if (d.mask() instanceof MaskUpdate.TripletMask t) {
+      keep = t.keep();
+    } else if (d.mask() instanceof MaskUpdate.EntryMask em) {
+      entryMasks = new ArrayList<>();
+      for (boolean[] m : em.perMatrix()) {
+        entryMasks.add(PackedBits.pack(m));
+      }
+    }
     return SalienceReport.newBuilder()
         .setExperimentId(spec.getExperimentId())
         .setRunId(event.runId())
@@ -395,6 +408,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
         .setInfluence(toList(diag.influence()))
         .setMagnitude(toList(diag.magnitude()))
         .setKeepMask(toBoolList(keep))
+        .setEntryMasks(entryMasks)
         .setEdges(Math.max(0, diag.edges()))
         .setComputeMillis(millis)
         .build();

@@ -119,9 +119,9 @@ public final class StepEventReader implements DatumReader<StepEvent> {
    * Refuses a block count that the remaining bytes cannot hold, before allocating for it (a corrupt count must not
    * make the reader allocate gigabytes). Decoders that cannot tell what is left are trusted as far as the bytes go.
    */
-  private static void requireAvailable(Decoder in, long bytes, int matrix, String field) throws IOException {
-    if (in instanceof BinaryDecoder b && b.inputStream().available() < bytes) {
-      throw new java.io.EOFException("matrix " + matrix + ": " + field + " announces " + bytes / 4
+  private static void requireAvailable(Decoder in, long count, int bytesEach, int matrix, String field) throws IOException {
+    if (in instanceof BinaryDecoder b && b.inputStream().available() < count * bytesEach) {
+      throw new java.io.EOFException("matrix " + matrix + ": " + field + " announces " + count
           + " values but fewer bytes remain");
     }
   }
@@ -144,6 +144,8 @@ public final class StepEventReader implements DatumReader<StepEvent> {
     int[] valueLengths = new int[8];
     int[] maskLengths = new int[8];
     int[] importanceLengths = new int[8];
+    double[][] priAbsA = null;
+    double[][] priEma = null;
     int m = 0;
     int at = 0; // values read so far
     for (long block = in.readArrayStart(); block != 0; block = in.arrayNext()) {
@@ -153,6 +155,10 @@ public final class StepEventReader implements DatumReader<StepEvent> {
           valueLengths = Arrays.copyOf(valueLengths, 2 * m);
           maskLengths = Arrays.copyOf(maskLengths, 2 * m);
           importanceLengths = Arrays.copyOf(importanceLengths, 2 * m);
+          if (priAbsA != null) {
+            priAbsA = Arrays.copyOf(priAbsA, 2 * m);
+            priEma = Arrays.copyOf(priEma, 2 * m);
+          }
         }
         names[m] = readCachedString(in, m + 2);
         in.readInt(); // layer
@@ -164,7 +170,7 @@ public final class StepEventReader implements DatumReader<StepEvent> {
           }
           int count = (int) n;
           if (at + len + count > values.length) {
-            requireAvailable(in, 4L * count, m, "singularValues");
+            requireAvailable(in, count, 4, m, "singularValues");
             values = Arrays.copyOf(values, Math.max(at + len + count, 2 * values.length));
           }
           readFloats(in, values, at + len, count);
@@ -201,7 +207,7 @@ public final class StepEventReader implements DatumReader<StepEvent> {
         }
         switch (in.readIndex()) {
           case 0 -> { }
-          case 1 -> { // PRILoRA's input statistics: not used by the analyzer
+          case 1 -> { // v1's summary of the input statistics: not used by the analyzer
             for (long n = in.readArrayStart(); n != 0; n = in.arrayNext()) {
               for (long j = 0; j < n; j++) {
                 in.readFloat();
@@ -211,6 +217,41 @@ public final class StepEventReader implements DatumReader<StepEvent> {
             in.readDouble();
           }
           default -> throw new AvroRuntimeException("matrix " + m + ": inputStats union index out of range");
+        }
+        switch (in.readIndex()) {
+          case 0 -> { }
+          case 1 -> { // PRILoRA's inputs (at its pruning steps only)
+            if (priAbsA == null) {
+              priAbsA = new double[names.length][];
+              priEma = new double[names.length][];
+            }
+            double[] a = new double[0];
+            int count = 0;
+            for (long n = in.readArrayStart(); n != 0; n = in.arrayNext()) {
+              if (n > Integer.MAX_VALUE / 4) {
+                throw new AvroRuntimeException("matrix " + m + ": priLora.absA block of " + n + " items");
+              }
+              requireAvailable(in, n, 4, m, "priLora.absA");
+              a = Arrays.copyOf(a, count + (int) n);
+              readFloats(in, a, count, (int) n);
+              count += (int) n;
+            }
+            double[] x = new double[0];
+            count = 0;
+            for (long n = in.readArrayStart(); n != 0; n = in.arrayNext()) {
+              if (n > Integer.MAX_VALUE / 8) {
+                throw new AvroRuntimeException("matrix " + m + ": priLora.inputNormEma block of " + n + " items");
+              }
+              requireAvailable(in, n, 8, m, "priLora.inputNormEma");
+              x = Arrays.copyOf(x, count + (int) n);
+              for (long j = 0; j < n; j++) {
+                x[count++] = in.readDouble();
+              }
+            }
+            priAbsA[m] = a;
+            priEma[m] = x;
+          }
+          default -> throw new AvroRuntimeException("matrix " + m + ": priLora union index out of range");
         }
         at += len;
       }
@@ -224,6 +265,7 @@ public final class StepEventReader implements DatumReader<StepEvent> {
     sizeHint = Math.max(16, at);
     return new StepEvent(experimentId, runId, epoch, step, wallClockMs, orthRegLoss, taskLoss, learningRate,
         Arrays.copyOf(names, m), Arrays.copyOf(valueLengths, m), Arrays.copyOf(maskLengths, m),
-        Arrays.copyOf(importanceLengths, m), values, importance);
+        Arrays.copyOf(importanceLengths, m), values, importance,
+        priAbsA == null ? null : Arrays.copyOf(priAbsA, m), priEma == null ? null : Arrays.copyOf(priEma, m));
   }
 }

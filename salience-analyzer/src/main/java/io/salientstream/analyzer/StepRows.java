@@ -24,8 +24,22 @@ public final class StepRows {
   /** The stored layout (type {@code ROW}, version 1) of one window row. */
   public static final BinaryState.Format FORMAT = new BinaryState.Format("ROW", 1, "analyzer window row");
 
-  /** Encodes one row: step, R, the singular values as float32, the importance scores (or absent). */
+  /**
+   * Encodes one row: step, R, the singular values as float32, the importance scores (or absent).
+   *
+   * <p>PRILoRA's inputs have no place in this layout, and need none: the analyzer feeds a policy only what it reads at
+   * a step ({@code RankPolicy.inputsAt}), PRILoRA reads them only at its pruning steps, every pruning step is a
+   * decision, and a decision step is stored as a policy snapshot, never as a row. A row that would carry them is
+   * refused rather than stored without them (a policy reading them at a step where it does not decide needs a new
+   * row layout, version 2).
+   *
+   * @throws IllegalStateException if {@code in} carries PRILoRA inputs
+   */
   public static byte[] encode(StepInput in) {
+    if (in.priLora() != null) {
+      throw new IllegalStateException(FORMAT.what() + " of step " + in.step() + ": layout version " + FORMAT.version()
+          + " holds no PRILoRA inputs (they are read only at decision steps, which are stored as snapshots)");
+    }
     double[] sv = in.singularValues();
     double[] scores = in.tripletScores();
     return FORMAT.writer(32 + sv.length * 4 + (scores == null ? 0 : 4 + scores.length * 8))

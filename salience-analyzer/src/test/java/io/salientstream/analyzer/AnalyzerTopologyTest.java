@@ -217,6 +217,55 @@ class AnalyzerTopologyTest {
     assertThat(dl.getErrorMessage()).contains("no-such-policy");
   }
 
+  /**
+   * PRILoRA: inputs only at pruning steps, reports carry entry masks; a pruning step without its inputs, or with |A|
+   * of the wrong length, is dead-lettered naming the field, and the corrected event is then decided as usual.
+   */
+  @Test
+  void priLoraStepsAreDecidedFromTheirPruningStepInputsAndBadOnesAreDeadLettered() {
+    ExperimentSpec spec = Fixtures.priLoraSpec("p1", 4, Map.of("rLow", "1", "rHigh", "2", "pruneInterval", "5",
+        "pruneRatio", "0.25"));
+    assertThat(spec.getMatrices().stream().map(m -> m.getInitialRank()).toList()).containsExactly(1, 1, 2, 2);
+    experiments.pipeInput("p1", avro.serialize("exp", spec));
+    send(Fixtures.priLoraStep(spec, "r", 1, 0, 1, true));
+    for (long s = 1; s < 5; s++) {
+      send(Fixtures.priLoraStep(spec, "r", 1, s, 1, false)); // no inputs between pruning steps
+    }
+    send(Fixtures.priLoraStep(spec, "r", 1, 5, 1, false)); // a pruning step without them
+    DeadLetter missing = onlyDeadLetter();
+    assertThat(missing.getReason()).isEqualTo(DeadLetterReason.INVALID_VALUE);
+    assertThat(missing.getErrorMessage()).contains("experiment 'p1' step 5 matrix 0").contains("priLora")
+        .contains("policy prilora reads it at this step");
+    SingularValueStep shortA = Fixtures.priLoraStep(spec, "r", 1, 5, 1, true);
+    shortA.getMatrices().get(2).getPriLora().setAbsA(shortA.getMatrices().get(2).getPriLora().getAbsA().subList(0, 9));
+    send(shortA);
+    DeadLetter wrong = onlyDeadLetter();
+    assertThat(wrong.getReason()).isEqualTo(DeadLetterReason.WRONG_LENGTH);
+    assertThat(wrong.getErrorMessage()).contains("matrix 2").contains("priLora.absA has 9 entries, the matrix has rank 2 x dIn 8");
+    SingularValueStep withValues = Fixtures.priLoraStep(spec, "r", 1, 5, 1, true);
+    withValues.getMatrices().get(1).setSingularValues(List.of(1f));
+    send(withValues);
+    assertThat(onlyDeadLetter().getErrorMessage()).contains("singularValues has 1 entries, a plain-LoRA matrix has none");
+    send(Fixtures.priLoraStep(spec, "r", 1, 5, 1, true)); // the good event still goes through
+
+    List<SalienceReport> rs = reports.readValuesToList();
+    assertThat(rs).extracting(SalienceReport::getWindowEndStep).containsExactly(0L, 5L);
+    for (SalienceReport r : rs) {
+      assertThat(r.getPolicy()).isEqualTo("prilora");
+      assertThat(r.getKeepMask()).isEmpty();
+      assertThat(r.getEntryMasks()).hasSize(4);
+      int kept = 0;
+      for (int k = 0; k < 4; k++) {
+        int entries = spec.getMatrices().get(k).getInitialRank() * 8;
+        kept += Fixtures.count(io.salientstream.schemas.PackedBits.unpack(r.getEntryMasks().get(k), entries));
+      }
+      assertThat(kept).isEqualTo(r.getBudget()).isEqualTo(6 * 6); // 6 rows of 8, a quarter of each pruned
+      assertThat(r.getPersistent()).as("regrowth: applied once").isFalse();
+    }
+    assertThat(deadLetters.isEmpty()).isTrue();
+    assertThat(metrics.steps.sum()).isEqualTo(6);
+  }
+
   static byte[] toBytes(ByteBuffer b) {
     byte[] out = new byte[b.remaining()];
     b.duplicate().get(out);

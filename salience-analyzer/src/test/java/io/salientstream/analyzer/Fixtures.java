@@ -27,6 +27,53 @@ final class Fixtures {
         .setSchedule(new BudgetSchedule(totalSteps, warmup, finalSteps, matrices * rank, target)).build();
   }
 
+  /** A PRILoRA registration: {@link #spec}'s matrices with the ranks the policy gives their layers. */
+  static ExperimentSpec priLoraSpec(String id, int matrices, Map<String, String> params) {
+    ExperimentSpec spec = spec(id, "prilora", matrices, 1, 100, 0, 0, 0, params);
+    io.salientstream.core.policy.AdapterLayout layout = io.salientstream.schemas.PolicySpecs.create(spec).layout();
+    for (int k = 0; k < matrices; k++) {
+      spec.getMatrices().get(k).setInitialRank(layout.matrix(k).initialRank());
+    }
+    spec.getSchedule().setInitialBudget(layout.totalRank());
+    return spec;
+  }
+
+  /**
+   * A PRILoRA step as a plain-LoRA trainer sends it: no singular values or masks; |A| and the input-norm EMA of every
+   * matrix when {@code withInputs} (at the policy's pruning steps).
+   */
+  static SingularValueStep priLoraStep(ExperimentSpec spec, String run, int epoch, long step, long seed, boolean withInputs) {
+    Random rnd = new Random(seed * 1_000_003L + step);
+    List<MatrixSingularValues> ms = new ArrayList<>();
+    for (AdaptedMatrix m : spec.getMatrices()) {
+      io.salientstream.avro.PriLoraInputs pri = null;
+      if (withInputs) {
+        List<Float> absA = new ArrayList<>();
+        for (int i = 0; i < m.getInitialRank() * m.getDIn(); i++) {
+          absA.add(Math.abs((float) rnd.nextGaussian()));
+        }
+        List<Double> ema = new ArrayList<>();
+        for (int j = 0; j < m.getDIn(); j++) {
+          ema.add(rnd.nextDouble());
+        }
+        pri = new io.salientstream.avro.PriLoraInputs(absA, ema);
+      }
+      ms.add(MatrixSingularValues.newBuilder().setName(m.getName()).setLayer(m.getLayer()).setSingularValues(List.of())
+          .setMask(List.of()).setPriLora(pri).build());
+    }
+    return SingularValueStep.newBuilder().setExperimentId(spec.getExperimentId()).setRunId(run).setEpoch(epoch)
+        .setStep(step).setWallClockMs(Instant.ofEpochMilli(1000 + step)).setOrthRegLoss(Double.NaN)
+        .setTaskLoss(1.0).setLearningRate(1e-3).setMatrices(ms).build();
+  }
+
+  static int count(boolean[] bits) {
+    int c = 0;
+    for (boolean b : bits) {
+      c += b ? 1 : 0;
+    }
+    return c;
+  }
+
   /** A step whose singular values drift randomly (deterministic in seed and step). */
   static SingularValueStep step(ExperimentSpec spec, String run, int epoch, long step, long seed) {
     Random rnd = new Random(seed * 1_000_003L + step);

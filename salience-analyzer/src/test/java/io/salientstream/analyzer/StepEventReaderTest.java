@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.salientstream.avro.InputStatsSummary;
 import io.salientstream.avro.MatrixSingularValues;
+import io.salientstream.avro.PriLoraInputs;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.registry.serde.WireFormatException;
 import io.salientstream.stack.junit.InMemoryRegistry;
@@ -35,8 +36,8 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * The analyzer's direct reader must give exactly the event the generic path (SpecificRecord → {@link StepEvent#of})
- * gives, for any event the schema allows: importance present, absent or on some matrices only, PRILoRA input
- * statistics, vectors of unequal lengths, arrays split into several Avro blocks, NaN and infinities.
+ * gives, for any event the schema allows: importance present, absent or on some matrices only, the v1 input
+ * summary, PRILoRA inputs on some matrices, vectors of unequal lengths, arrays split into several Avro blocks, NaN and infinities.
  */
 class StepEventReaderTest {
 
@@ -169,6 +170,11 @@ class StepEventReaderTest {
     assertThat(Arrays.equals(actual.importance(), expected.importance()))
         .as("importance %s vs %s", Arrays.toString(actual.importance()), Arrays.toString(expected.importance()))
         .isTrue();
+    // PRILoRA's inputs: the same matrices carry them, bit for bit
+    assertThat(Arrays.deepEquals(actual.priLoraAbsA(), expected.priLoraAbsA()))
+        .as("priLora.absA %s vs %s", Arrays.deepToString(actual.priLoraAbsA()), Arrays.deepToString(expected.priLoraAbsA()))
+        .isTrue();
+    assertThat(Arrays.deepEquals(actual.priLoraEma(), expected.priLoraEma())).as("priLora.inputNormEma").isTrue();
   }
 
   private static SingularValueStep randomStep(Random rnd, int matrices) {
@@ -203,8 +209,20 @@ class StepEventReaderTest {
         }
         stats = new InputStatsSummary(norms, rnd.nextDouble(), rnd.nextDouble());
       }
+      PriLoraInputs pri = null;
+      if (rnd.nextInt(3) == 0) {
+        List<Float> absA = new ArrayList<>();
+        for (int i = rnd.nextInt(200); i > 0; i--) {
+          absA.add(rnd.nextInt(30) == 0 ? Float.NaN : Math.abs((float) rnd.nextGaussian()));
+        }
+        List<Double> ema = new ArrayList<>();
+        for (int i = rnd.nextInt(30); i > 0; i--) {
+          ema.add(rnd.nextInt(30) == 0 ? Double.POSITIVE_INFINITY : rnd.nextDouble());
+        }
+        pri = new PriLoraInputs(absA, ema);
+      }
       ms.add(MatrixSingularValues.newBuilder().setName("layer." + k + ".m" + rnd.nextInt(1000)).setLayer(k)
-          .setSingularValues(v).setMask(mask).setImportance(imp).setInputStats(stats).build());
+          .setSingularValues(v).setMask(mask).setImportance(imp).setInputStats(stats).setPriLora(pri).build());
     }
     return SingularValueStep.newBuilder().setExperimentId("exp-" + rnd.nextInt(100)).setRunId("run-" + rnd.nextInt())
         .setEpoch(rnd.nextInt(5)).setStep(rnd.nextInt(100_000)).setWallClockMs(Instant.ofEpochMilli(rnd.nextLong() >>> 20))

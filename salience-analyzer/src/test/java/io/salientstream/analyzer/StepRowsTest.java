@@ -39,6 +39,16 @@ class StepRowsTest {
   }
 
   @Test
+  void aPriLoraRowHoldsNoInputsAndRowsWithThemAreRefused() {
+    StepInput bare = new StepInput(3, Double.NaN, new double[0], null, null); // a plain-LoRA step between pruning steps
+    assertThat(StepRows.decode(StepRows.encode(bare)).singularValues()).isEmpty();
+    StepInput withInputs = StepInput.priLora(5, java.util.List.of(
+        new StepInput.PriLoraMatrixInput(new double[] {1, 2}, new double[] {0.5, 0.5})));
+    assertThatThrownBy(() -> StepRows.encode(withInputs)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("step 5").hasMessageContaining("holds no PRILoRA inputs");
+  }
+
+  @Test
   void rowKeysSortByStepAsBefore() {
     for (long step : new long[] {0, 9, 10, 123456789, Long.MAX_VALUE}) {
       assertThat(AnalyzerProcessor.rowKey("exp-1", step)).isEqualTo("exp-1\u0000" + String.format("%019d", step));

@@ -70,15 +70,29 @@ public final class PolicySpecs {
     return Policies.create(spec.getPolicy(), params(spec), layout(spec));
   }
 
-  /** Builds the policy once to reject a registration that cannot run, with the factory's message. */
+  /**
+   * Builds the policy once to reject a registration that cannot run, with the factory's message; also one whose
+   * matrices do not have the ranks the policy allocates ({@link RankPolicy#layout()}: PRILoRA sets its own per-layer
+   * ranks, so its registration must carry them — every event and mask is sized by them).
+   */
   public static void validate(ExperimentSpec spec) {
     if (spec.getMatrices().isEmpty()) {
       throw new IllegalArgumentException("experiment '" + spec.getExperimentId() + "' registers no matrices");
     }
+    RankPolicy policy;
     try {
-      create(spec);
+      policy = create(spec);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("experiment '" + spec.getExperimentId() + "': " + e.getMessage(), e);
+    }
+    for (int k = 0; k < spec.getMatrices().size(); k++) {
+      int registered = spec.getMatrices().get(k).getInitialRank();
+      int allocated = policy.layout().matrix(k).initialRank();
+      if (registered != allocated) {
+        throw new IllegalArgumentException("experiment '" + spec.getExperimentId() + "': matrix " + k + " '"
+            + spec.getMatrices().get(k).getName() + "' is registered with rank " + registered + " but policy "
+            + policy.name() + " allocates rank " + allocated + " (register the policy's layout)");
+      }
     }
   }
 

@@ -73,7 +73,7 @@ class EventSchemasTest {
     RankPruneCommand cmd = RankPruneCommand.newBuilder()
         .setCommandId("exp-1/3/7").setSequence(7).setExperimentId("exp-1").setTargetRunId("run-a").setTargetEpoch(3)
         .setApplyAtStep(101).setDecidedAtStep(100)
-        .setMasks(List.of(new MatrixMask("m0", 0, List.of(true, false))))
+        .setMasks(List.of(new MatrixMask("m0", 0, List.of(true, false), null)))
         .setTotalRank(1)
         .setProvenance(new Provenance("salientlora", Map.of("mode", "reference"), 91L, 100L, 0.25, "0.1.0"))
         .setCreatedAtMs(Instant.ofEpochMilli(5)).build();

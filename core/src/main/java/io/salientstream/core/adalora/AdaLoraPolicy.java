@@ -82,6 +82,23 @@ public final class AdaLoraPolicy implements RankPolicy {
     }
 
     @Override
+    public java.util.Set<Input> inputs() {
+        return RankPolicy.inputSet(Input.TRIPLET_SCORES);
+    }
+
+    /** The triplet scores, at mask steps only (the EMAs behind them are the host's). */
+    @Override
+    public java.util.Set<Input> inputsAt(long step) {
+        return isMaskStep(step) ? inputs() : RankPolicy.inputSet();
+    }
+
+    /** Yes: between mask steps the masks are applied once and gradients may revive pruned values (spec §3.4). */
+    @Override
+    public boolean mayRevive() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return NAME;
     }

@@ -39,6 +39,22 @@ public final class FixedRankLora implements RankPolicy {
     }
 
     @Override
+    public java.util.Set<Input> inputs() {
+        return RankPolicy.inputSet();
+    }
+
+    @Override
+    public java.util.Set<Input> inputsAt(long step) {
+        return inputs();
+    }
+
+    /** Never decides, so never revives. */
+    @Override
+    public boolean mayRevive() {
+        return false;
+    }
+
+    @Override
     public Optional<Decision> onStep(StepInput input) {
         Inputs.requireAfter(NAME, input.step(), lastStep);
         lastStep = input.step();

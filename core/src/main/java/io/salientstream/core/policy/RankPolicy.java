@@ -1,6 +1,8 @@
 package io.salientstream.core.policy;
 
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A rank-allocation policy, hosted the same way by the in-process trainer and by the Kafka Streams apps.
@@ -38,6 +40,70 @@ public interface RankPolicy {
      * parameters. A host that must wait for each decision (the Kafka loop in sync mode) uses it to know when.
      */
     boolean decidesAt(long step);
+
+    /** The optional parts of a {@link StepInput} a policy reads. */
+    enum Input {
+        /** {@link StepInput#orthRegLoss()} (SalientLoRA). */
+        ORTH_REG_LOSS,
+        /** {@link StepInput#singularValues()} (SalientLoRA). */
+        SINGULAR_VALUES,
+        /** {@link StepInput#tripletScores()} (AdaLoRA). */
+        TRIPLET_SCORES,
+        /** {@link StepInput#priLora()}: |A| and the input-norm EMA of every matrix (PRILoRA). */
+        PRILORA
+    }
+
+    /** The shape of this policy's masks ({@link MaskUpdate}). */
+    enum MaskKind {
+        /** One keep bit per SVD triplet ({@link MaskUpdate.TripletMask}). */
+        TRIPLET,
+        /** One keep bit per entry of each matrix's A ({@link MaskUpdate.EntryMask}). */
+        ENTRY
+    }
+
+    /**
+     * Every input {@link #onStep} may read at some step: what a host must be able to produce (a pure function of the
+     * parameters).
+     */
+    Set<Input> inputs();
+
+    /**
+     * The inputs {@link #onStep} reads at step s when every step is fed in order — a pure function of the parameters.
+     * A host must supply these at s and may leave the others out ({@code null}, or NaN for the regulariser); a host
+     * that sends its steps over the wire uses it to send bulky inputs (PRILoRA's |A|) only where they are read.
+     */
+    Set<Input> inputsAt(long step);
+
+    /** The shape of every {@link Decision#mask()} this policy returns. */
+    default MaskKind maskKind() {
+        return MaskKind.TRIPLET;
+    }
+
+    /**
+     * Mask units per matrix in layout order: r_k for {@link MaskKind#TRIPLET}, r_k·d_in for {@link MaskKind#ENTRY}
+     * (the flat concatenation is what a decision's mask covers).
+     */
+    default int[] maskWidths() {
+        AdapterLayout l = layout();
+        int[] w = new int[l.size()];
+        for (int k = 0; k < w.length; k++) {
+            AdapterLayout.Matrix m = l.matrix(k);
+            w[k] = maskKind() == MaskKind.ENTRY ? m.initialRank() * m.dIn() : m.initialRank();
+        }
+        return w;
+    }
+
+    /**
+     * Whether a decision may keep a unit that an earlier decision pruned. When false every decision keeps a subset of
+     * the previous one and is {@link Decision#persistent() persistent} (SalientLoRA; PRILoRA without regrowth); a host
+     * that receives decisions from elsewhere (the pruner) refuses one that does not.
+     */
+    boolean mayRevive();
+
+    /** A set of inputs (for implementations). */
+    static Set<Input> inputSet(Input... inputs) {
+        return inputs.length == 0 ? EnumSet.noneOf(Input.class) : EnumSet.of(inputs[0], inputs);
+    }
 
     /** The total budget the schedule prescribes at step s (pure function of the parameters). */
     int budgetAt(long step);

@@ -180,6 +180,31 @@ public final class PriLoraPolicy implements RankPolicy {
     }
 
     @Override
+    public java.util.Set<Input> inputs() {
+        return RankPolicy.inputSet(Input.PRILORA);
+    }
+
+    /**
+     * |A| and the input-norm EMA at pruning steps only: a decision reads the current step's inputs and the masks of
+     * the previous decision, nothing of the steps in between (the EMA is accumulated by the host).
+     */
+    @Override
+    public java.util.Set<Input> inputsAt(long step) {
+        return isPruneStep(step) ? inputs() : RankPolicy.inputSet();
+    }
+
+    @Override
+    public MaskKind maskKind() {
+        return MaskKind.ENTRY;
+    }
+
+    /** With regrowth (default) a pruned entry may come back at the next pruning step; without, never. */
+    @Override
+    public boolean mayRevive() {
+        return config.regrowth();
+    }
+
+    @Override
     public Optional<Decision> onStep(StepInput in) {
         long t = in.step();
         Inputs.requireAfter(NAME, t, lastStep);

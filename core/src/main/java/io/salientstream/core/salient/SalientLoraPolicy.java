@@ -136,6 +136,23 @@ public final class SalientLoraPolicy implements RankPolicy {
         return active.clone();
     }
 
+    /** R and λ at every step (recorded inside the allocation phase; the window counts every step). */
+    @Override
+    public java.util.Set<Input> inputs() {
+        return RankPolicy.inputSet(Input.ORTH_REG_LOSS, Input.SINGULAR_VALUES);
+    }
+
+    @Override
+    public java.util.Set<Input> inputsAt(long step) {
+        return inputs();
+    }
+
+    /** Never: pruned singular values are re-masked every step and score 0 (spec §2.4). */
+    @Override
+    public boolean mayRevive() {
+        return false;
+    }
+
     /** True at the window ends of a run that feeds every step (a fresh schedule replayed once, then cached). */
     @Override
     public boolean decidesAt(long step) {

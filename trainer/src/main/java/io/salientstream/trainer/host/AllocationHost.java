@@ -1,5 +1,7 @@
 package io.salientstream.trainer.host;
 
+import io.salientstream.core.policy.RankPolicy;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
@@ -33,6 +35,28 @@ public interface AllocationHost extends AutoCloseable {
    */
   default boolean needsAt(Need need, long step) {
     return needs().contains(need);
+  }
+
+  /** The optional parts a core policy reads ({@link RankPolicy#inputs()}) as trainer needs. */
+  static Set<Need> needsOf(RankPolicy policy) {
+    Set<Need> needs = EnumSet.noneOf(Need.class);
+    for (RankPolicy.Input in : policy.inputs()) {
+      switch (in) {
+        case TRIPLET_SCORES -> needs.add(Need.TRIPLET_IMPORTANCE);
+        case PRILORA -> needs.add(Need.INPUT_STATS);
+        default -> { } // singular values and R are always in the event
+      }
+    }
+    return needs;
+  }
+
+  /** Whether {@code policy} reads what {@code need} provides at {@code step} ({@link RankPolicy#inputsAt}). */
+  static boolean readsAt(RankPolicy policy, Need need, long step) {
+    Set<RankPolicy.Input> at = policy.inputsAt(step);
+    return switch (need) {
+      case TRIPLET_IMPORTANCE -> at.contains(RankPolicy.Input.TRIPLET_SCORES);
+      case INPUT_STATS -> at.contains(RankPolicy.Input.PRILORA);
+    };
   }
 
   /** Called once per optimizer step, in step order. */

@@ -7,7 +7,6 @@ import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -23,11 +22,7 @@ public final class InProcessAllocationHost implements AllocationHost {
 
   public InProcessAllocationHost(RankPolicy policy) {
     this.policy = policy;
-    this.needs = switch (policy.name()) {
-      case "adalora" -> EnumSet.of(Need.TRIPLET_IMPORTANCE);
-      case "prilora" -> EnumSet.of(Need.INPUT_STATS);
-      default -> EnumSet.noneOf(Need.class);
-    };
+    this.needs = AllocationHost.needsOf(policy);
   }
 
   public RankPolicy policy() {
@@ -42,6 +37,15 @@ public final class InProcessAllocationHost implements AllocationHost {
   @Override
   public Set<Need> needs() {
     return needs;
+  }
+
+  /**
+   * PRILoRA's inputs only at its pruning steps (the policy reads them nowhere else); AdaLoRA's scores at every step
+   * (the in-process reference has always fed them so).
+   */
+  @Override
+  public boolean needsAt(Need need, long step) {
+    return need == Need.INPUT_STATS ? AllocationHost.readsAt(policy, need, step) : needs.contains(need);
   }
 
   @Override
