@@ -2,7 +2,11 @@ package io.salientstream.loop;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.salientstream.core.adalora.AdaLoraPolicy;
 import io.salientstream.core.json.JsonNumbers;
+import io.salientstream.core.policy.Policies;
+import io.salientstream.core.prilora.PriLoraPolicy;
+import io.salientstream.core.salient.SalientLoraPolicy;
 import io.salientstream.stack.LocalStack;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -66,8 +70,9 @@ public final class Demo {
            Watcher watcher = new Watcher(config, topics, true)) {
         String tag = Long.toString(System.currentTimeMillis(), 36);
         List<Run> runs = List.of(
-            recovery("demo-salientlora-recovery-" + tag, "SalientLoRA, rank recovery", "salientlora", "kafka-sync", settings),
-            recovery("demo-adalora-recovery-" + tag, "AdaLoRA, rank recovery", "adalora", "kafka-sync", settings),
+            recovery("demo-salientlora-recovery-" + tag, "SalientLoRA, rank recovery", SalientLoraPolicy.NAME, "kafka-sync",
+                settings),
+            recovery("demo-adalora-recovery-" + tag, "AdaLoRA, rank recovery", AdaLoraPolicy.NAME, "kafka-sync", settings),
             priLora("demo-prilora-recovery-" + tag, settings),
             wordnet("demo-minilm-wordnet-" + tag, settings));
         out.println("== running " + runs.size() + " experiments concurrently, one trainer process each:");
@@ -136,7 +141,7 @@ public final class Demo {
         "--steps", Integer.toString(s.recoverySteps()), "--batch", s.quick() ? "64" : "128", "--lr", "3e-2",
         "--orth-coef", "0.1", "--matrices", Integer.toString(s.recoveryMatrices()),
         "--dim", Integer.toString(s.recoveryDim()), "--rank", "12", "--target-rank", "4.5", "--max-true-rank", "8",
-        "--policy-param", (policy.equals("adalora") ? "tInit=" : "initialWarmup=") + warmup));
+        "--policy-param", Policies.kind(policy).allocationStart() + "=" + warmup));
   }
 
   /**
@@ -146,7 +151,7 @@ public final class Demo {
    */
   static Run priLora(String id, Settings s) {
     return new Run(id, "PRILoRA, rank recovery (entry masks of A)", "kafka-sync", List.of("--task", "rank-recovery",
-        "--policy", "prilora", "--steps", Integer.toString(s.recoverySteps()), "--batch", s.quick() ? "64" : "128",
+        "--policy", PriLoraPolicy.NAME, "--steps", Integer.toString(s.recoverySteps()), "--batch", s.quick() ? "64" : "128",
         "--lr", "3e-2", "--matrices", Integer.toString(s.recoveryMatrices()), "--dim", Integer.toString(s.recoveryDim()),
         "--rank", "12", "--target-rank", "4.5", "--max-true-rank", "8"), true);
   }
@@ -154,7 +159,7 @@ public final class Demo {
   /** WordNet with the settings of the trainer's SalientLoRA-vs-probe table (trainer/README.md). */
   static Run wordnet(String id, Settings s) {
     return new Run(id, "MiniLM + SalientLoRA, WordNet supersenses", "kafka-async", List.of("--task", "wordnet",
-        "--model", "minilm", "--policy", "salientlora", "--steps", Integer.toString(s.wordnetSteps()),
+        "--model", "minilm", "--policy", SalientLoraPolicy.NAME, "--steps", Integer.toString(s.wordnetSteps()),
         "--batch", Integer.toString(s.wordnetBatch()), "--seq", Integer.toString(s.wordnetSeq()), "--lr", "3e-3",
         "--orth-coef", "0.1", "--rank", "12", "--target-rank", "4", "--eval-limit", "300",
         "--test-limit", Integer.toString(s.testLimit())));

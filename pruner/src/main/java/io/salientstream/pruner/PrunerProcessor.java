@@ -7,6 +7,8 @@ import io.salientstream.avro.MatrixMask;
 import io.salientstream.avro.Provenance;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SalienceReport;
+import io.salientstream.core.policy.Policies;
+import io.salientstream.core.policy.PolicyKind;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.schemas.PackedBits;
 import io.salientstream.schemas.PolicySpecs;
@@ -203,7 +205,7 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
           + " entries, the experiment has " + n + " singular values");
     }
     for (int i = 0; i < n; i++) {
-      if (!Double.isFinite(report.getSalience().get(i)) && !spec.getPolicy().equals("salientlora")) {
+      if (!Double.isFinite(report.getSalience().get(i)) && !Policies.find(spec.getPolicy()).map(PolicyKind::nonFiniteScores).orElse(false)) {
         throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, where + ": salience[" + i + "] is " + report.getSalience().get(i));
       }
     }

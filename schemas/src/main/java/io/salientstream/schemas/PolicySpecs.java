@@ -5,6 +5,7 @@ import io.salientstream.avro.BudgetSchedule;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.core.policy.Policies;
+import io.salientstream.core.policy.PolicyKind;
 import io.salientstream.core.policy.RankPolicy;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -16,20 +17,12 @@ import java.util.TreeMap;
  * The one mapping from an experiment registration to the core's policy factory, used by every host (the in-process
  * trainer, the salience-analyzer, the pruner) so that all of them build the same policy from the same record.
  *
- * <p>The budget schedule's fields become policy parameters under the names of {@link #SCHEDULE_PARAMS}; every
+ * <p>The budget schedule's fields become policy parameters under the names the policy gives them
+ * ({@link PolicyKind#scheduleParams()}); every
  * other parameter is taken from {@code policyParams} as given. A policy that ignores a schedule field (fixed-rank
  * LoRA ignores all of them) does not receive it.
  */
 public final class PolicySpecs {
-
-  /** Schedule field → core parameter name, per policy. */
-  static final Map<String, Map<String, String>> SCHEDULE_PARAMS = Map.of(
-      "salientlora", Map.of("totalSteps", "totalSteps", "initialWarmupSteps", "initialWarmup",
-          "finalSteps", "finalSteps", "targetBudget", "targetBudget"),
-      "adalora", Map.of("totalSteps", "totalSteps", "initialWarmupSteps", "tInit",
-          "finalSteps", "tFinal", "targetBudget", "targetBudget"),
-      "prilora", Map.of(),
-      "lora", Map.of());
 
   private PolicySpecs() {}
 
@@ -47,7 +40,7 @@ public final class PolicySpecs {
    */
   public static Map<String, String> params(ExperimentSpec spec) {
     Map<String, String> p = new TreeMap<>();
-    Map<String, String> names = SCHEDULE_PARAMS.getOrDefault(spec.getPolicy(), Map.of());
+    Map<String, String> names = Policies.find(spec.getPolicy()).map(PolicyKind::scheduleParams).orElse(Map.of());
     BudgetSchedule s = spec.getSchedule();
     put(p, names, "totalSteps", s.getTotalSteps());
     put(p, names, "initialWarmupSteps", s.getInitialWarmupSteps());

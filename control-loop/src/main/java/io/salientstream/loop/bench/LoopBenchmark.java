@@ -404,7 +404,7 @@ public final class LoopBenchmark {
 
     long call() throws Exception {
       Map<String, String> params = latencyParams();
-      RankPolicy policy = Policies.create("salientlora", params, layout());
+      RankPolicy policy = Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
       ExperimentSpec spec = KafkaHosts.registration(id, "bench", policy, params, "synthetic", "synthetic", s.steps(),
           index, "kafka-sync");
       ExperimentClient client = new ExperimentClient(config, topics, id, id + "-run", 1, 0);
@@ -612,7 +612,7 @@ public final class LoopBenchmark {
       List<SyntheticWalk> walks = new ArrayList<>();
       for (int e = 0; e < k; e++) {
         String id = "bench-" + runTag + "-tp-" + e;
-        RankPolicy policy = Policies.create("salientlora", params, layout());
+        RankPolicy policy = Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
         ExperimentSpec spec = KafkaHosts.registration(id, "bench", policy, params, "synthetic", "synthetic",
             perExperiment, e, "kafka-async");
         producer.send(new ProducerRecord<>(topics.experiments(), id, serializer.serialize(topics.experiments(), spec))).get();

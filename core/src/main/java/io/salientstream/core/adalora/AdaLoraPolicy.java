@@ -7,10 +7,12 @@ import io.salientstream.core.policy.Diagnostics;
 import io.salientstream.core.policy.Inputs;
 import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.Params;
+import io.salientstream.core.policy.PolicyKind;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
 import io.salientstream.core.schedule.CubicBudgetSchedule;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -30,6 +32,19 @@ import java.util.Optional;
  */
 public final class AdaLoraPolicy implements RankPolicy {
     public static final String NAME = "adalora";
+
+    /**
+     * The registration: SVD adapters; a run derives t_init 10 %, t_final 20 %, a mask every 1 % of the steps and the
+     * target budget.
+     */
+    public static final PolicyKind KIND = new PolicyKind(NAME, PolicyKind.AdapterForm.SVD,
+            Map.of("totalSteps", "totalSteps", "initialWarmupSteps", "tInit", "finalSteps", "tFinal",
+                    "targetBudget", "targetBudget"),
+            "tInit", "deltaT",
+            run -> PolicyKind.ordered("totalSteps", Integer.toString(run.steps()), "tInit", Integer.toString(run.steps() / 10),
+                    "tFinal", Integer.toString(run.steps() / 5), "deltaT", Integer.toString(Math.max(1, run.steps() / 100)),
+                    "targetBudget", run.targetBudget()),
+            false, false, AdaLoraPolicy::fromParams);
 
     private final AdapterLayout layout;
     private final CubicBudgetSchedule schedule;

@@ -1,11 +1,13 @@
 package io.salientstream.core.lora;
 
 import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.core.policy.BinaryState;
 import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Inputs;
+import io.salientstream.core.policy.PolicyKind;
 import io.salientstream.core.policy.RankPolicy;
-import io.salientstream.core.policy.BinaryState;
 import io.salientstream.core.policy.StepInput;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -15,6 +17,10 @@ import java.util.Optional;
  */
 public final class FixedRankLora implements RankPolicy {
     public static final String NAME = "lora";
+
+    /** The registration: B·A adapters at a fixed rank, nothing to derive or schedule. */
+    public static final PolicyKind KIND = new PolicyKind(NAME, PolicyKind.AdapterForm.LOW_RANK_PRODUCT, Map.of(),
+            null, null, run -> Map.of(), true, false, (p, layout) -> new FixedRankLora(layout));
 
     private final AdapterLayout layout;
     private long lastStep = -1;

@@ -7,6 +7,7 @@ import io.salientstream.core.salient.SalientLoraPolicy;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Creates policies by name. Parameters are strings (so they can come from a CLI, a topic config or a REST call);
@@ -25,24 +26,35 @@ import java.util.Map;
  * </ul>
  */
 public final class Policies {
+    /** Every policy, in the order help texts list them. */
+    public static final List<PolicyKind> KINDS = List.of(SalientLoraPolicy.KIND, AdaLoraPolicy.KIND, PriLoraPolicy.KIND,
+            FixedRankLora.KIND);
+
     /** The names {@link #create} accepts. */
-    public static final List<String> NAMES = List.of("salientlora", "adalora", "prilora", "lora");
+    public static final List<String> NAMES = KINDS.stream().map(PolicyKind::name).toList();
 
     private Policies() {
+    }
+
+    /** The registered policy of this name (case-insensitive). */
+    public static Optional<PolicyKind> find(String name) {
+        if (name == null) return Optional.empty();
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        return KINDS.stream().filter(k -> k.name().equals(n)).findFirst();
+    }
+
+    /** @throws IllegalArgumentException naming the known policies when there is none of this name */
+    public static PolicyKind kind(String name) {
+        return find(name).orElseThrow(() -> new IllegalArgumentException("unknown policy '" + name + "' (one of "
+                + NAMES + ")"));
     }
 
     public static RankPolicy create(String name, Map<String, String> params, AdapterLayout layout) {
         if (name == null) throw new IllegalArgumentException("policy name is required (one of " + NAMES + ")");
         if (layout == null) throw new IllegalArgumentException(name + ": layout is required");
-        String n = name.trim().toLowerCase(Locale.ROOT);
-        Params p = new Params(n, params);
-        RankPolicy policy = switch (n) {
-            case "salientlora" -> SalientLoraPolicy.fromParams(p, layout);
-            case "adalora" -> AdaLoraPolicy.fromParams(p, layout);
-            case "prilora" -> PriLoraPolicy.fromParams(p, layout);
-            case "lora" -> new FixedRankLora(layout);
-            default -> throw new IllegalArgumentException("unknown policy '" + name + "' (one of " + NAMES + ")");
-        };
+        PolicyKind kind = kind(name);
+        Params p = new Params(kind.name(), params);
+        RankPolicy policy = kind.factory().apply(p, layout);
         p.rejectUnknown();
         return policy;
     }

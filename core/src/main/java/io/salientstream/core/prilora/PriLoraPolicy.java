@@ -7,11 +7,13 @@ import io.salientstream.core.policy.Diagnostics;
 import io.salientstream.core.policy.Inputs;
 import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.Params;
+import io.salientstream.core.policy.PolicyKind;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -44,6 +46,21 @@ import java.util.Optional;
  */
 public final class PriLoraPolicy implements RankPolicy {
     public static final String NAME = "prilora";
+
+    /**
+     * The registration: B·A adapters with per-layer ranks whose mean is the target rank (an equal budget), pruning
+     * every 10 % of the steps from 10 % until 80 %; registrations carry no schedule fields for it.
+     */
+    public static final PolicyKind KIND = new PolicyKind(NAME, PolicyKind.AdapterForm.LOW_RANK_PRODUCT, Map.of(),
+            "pruneStart", "pruneInterval", run -> {
+                int t = (int) Math.round(run.targetRank());
+                int low = Math.max(1, t / 2);
+                int steps = run.steps();
+                return PolicyKind.ordered("rLow", Integer.toString(low), "rHigh", Integer.toString(Math.max(low, 2 * t - low)),
+                        "pruneInterval", Integer.toString(Math.max(1, steps / 10)), "pruneStart",
+                        Integer.toString(steps / 10), "pruneEnd", Integer.toString(steps - steps / 5));
+            },
+            false, false, PriLoraPolicy::fromParams);
 
     /** How r_l is rounded. */
     public enum Rounding { HALF_EVEN, HALF_UP, FLOOR }

@@ -7,10 +7,12 @@ import io.salientstream.core.policy.Diagnostics;
 import io.salientstream.core.policy.Inputs;
 import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.Params;
+import io.salientstream.core.policy.PolicyKind;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
 import io.salientstream.core.schedule.AdaptiveWindowSchedule;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -37,6 +39,18 @@ import java.util.Optional;
  */
 public final class SalientLoraPolicy implements RankPolicy {
     public static final String NAME = "salientlora";
+
+    /**
+     * The registration: SVD adapters; a run derives warm-up 10 %, final phase 20 % and the target budget; NaN scores
+     * for fully pruned matrices in the reference mode.
+     */
+    public static final PolicyKind KIND = new PolicyKind(NAME, PolicyKind.AdapterForm.SVD,
+            Map.of("totalSteps", "totalSteps", "initialWarmupSteps", "initialWarmup", "finalSteps", "finalSteps",
+                    "targetBudget", "targetBudget"),
+            "initialWarmup", null,
+            run -> PolicyKind.ordered("totalSteps", Integer.toString(run.steps()), "initialWarmup", Integer.toString(run.steps() / 10),
+                    "finalSteps", Integer.toString(run.steps() / 5), "targetBudget", run.targetBudget()),
+            false, true, SalientLoraPolicy::fromParams);
 
     /** Everything that configures the policy (see class doc for meanings and defaults). */
     public record Config(SalienceParams salience, long totalSteps, long initialWarmup, long finalSteps,

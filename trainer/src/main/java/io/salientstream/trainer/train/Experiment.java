@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import io.salientstream.core.adalora.AdaLoraPolicy;
 import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.core.policy.Policies;
+import io.salientstream.core.policy.PolicyKind;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.salient.SalientLoraPolicy;
 import io.salientstream.core.schedule.CubicBudgetSchedule;
@@ -42,20 +43,26 @@ public final class Experiment {
       double targetRank, float alpha, int seq, boolean padToMax, int evalLimit, int testLimit, int matrices, int dim,
       int maxTrueRank, Map<String, String> policyParams, Device device) {}
 
-  public static final List<String> POLICIES = List.of("salientlora", "adalora", "prilora", "lora", "probe");
+  /** The frozen-encoder baseline: trains the head only, with no adapters and no policy. */
+  public static final String PROBE = "probe";
+
+  /** What {@code --policy} accepts: every registered core policy, and the probe. */
+  public static final List<String> POLICIES = java.util.stream.Stream.concat(Policies.NAMES.stream(),
+      java.util.stream.Stream.of(PROBE)).toList();
 
   /** Module name of the classification head in the exported model (PEFT {@code modules_to_save}). */
   public static final String HEAD_MODULE = "classifier";
 
   private Experiment() {}
 
+  /** The adapters a policy trains: what it says of itself ({@link PolicyKind#adapterForm()}); none for the probe. */
   public static AdapterKind kindOf(String policy) {
-    return switch (policy) {
-      case "salientlora", "adalora" -> AdapterKind.SVD;
-      case "prilora", "lora" -> AdapterKind.LORA;
-      case "probe" -> AdapterKind.NONE;
-      default -> throw new IllegalArgumentException("unknown policy '" + policy + "' (one of " + POLICIES + ")");
-    };
+    if (policy.equals(PROBE)) {
+      return AdapterKind.NONE;
+    }
+    PolicyKind kind = Policies.find(policy).orElseThrow(() -> new IllegalArgumentException("unknown policy '"
+        + policy + "' (one of " + POLICIES + ")"));
+    return kind.adapterForm() == PolicyKind.AdapterForm.SVD ? AdapterKind.SVD : AdapterKind.LORA;
   }
 
   /** The adapted matrices of a task before any policy reshapes the ranks (initial rank {@code rank} each). */
@@ -81,42 +88,14 @@ public final class Experiment {
   }
 
   /**
-   * Parameters the trainer derives from the run for each core policy (schedule lengths from the step count: warm-up
-   * 10 %, final phase 20 %; target budget = round(target rank × M)); explicit {@code --policy-param key=value} entries
-   * override them. Names are the core factory's (see each policy's javadoc).
+   * Parameters the trainer derives from the run for its core policy — what the policy derives from the run's shape
+   * ({@link PolicyKind#derivedParams}: schedule lengths from the step count, target budget = round(target rank × M));
+   * explicit {@code --policy-param key=value} entries override them.
    */
   static Map<String, String> derivedPolicyParams(Spec s, AdapterLayout layout) {
     Map<String, String> p = new LinkedHashMap<>();
-    int steps = s.train().steps();
-    int m = layout.size();
-    String target = Integer.toString((int) Math.round(s.targetRank() * m));
-    switch (s.policy()) {
-      case "salientlora" -> {
-        p.put("totalSteps", Integer.toString(steps));
-        p.put("initialWarmup", Integer.toString(steps / 10));
-        p.put("finalSteps", Integer.toString(steps / 5));
-        p.put("targetBudget", target);
-      }
-      case "adalora" -> {
-        p.put("totalSteps", Integer.toString(steps));
-        p.put("tInit", Integer.toString(steps / 10));
-        p.put("tFinal", Integer.toString(steps / 5));
-        p.put("deltaT", Integer.toString(Math.max(1, steps / 100)));
-        p.put("targetBudget", target);
-      }
-      case "prilora" -> {
-        // linearly increasing per-layer ranks whose mean is the target rank (equal budget in compare)
-        int t = (int) Math.round(s.targetRank());
-        int low = Math.max(1, t / 2);
-        p.put("rLow", Integer.toString(low));
-        p.put("rHigh", Integer.toString(Math.max(low, 2 * t - low)));
-        p.put("pruneInterval", Integer.toString(Math.max(1, steps / 10)));
-        p.put("pruneStart", Integer.toString(steps / 10));
-        p.put("pruneEnd", Integer.toString(steps - steps / 5));
-      }
-      default -> {
-      }
-    }
+    Policies.find(s.policy()).ifPresent(kind -> p.putAll(kind.derivedParams(
+        new PolicyKind.RunShape(s.train().steps(), layout.size(), s.targetRank()))));
     // "key=value" applies to every policy; "policy.key=value" only to that policy (useful in compare)
     s.policyParams().forEach((k, v) -> {
       int dot = k.indexOf('.');
