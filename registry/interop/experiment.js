@@ -10,16 +10,13 @@
 const fs = require('fs');
 const sr = require('@confluentinc/schemaregistry');
 const { Kafka, logLevel } = require('kafkajs');
+const cases = require('./cases');
+const { check, plain } = cases;
 
 const input = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const out = { cases: [], commands: [] };
 const newClient = () => new sr.SchemaRegistryClient({ baseURLs: [input.registryUrl], maxRetries: 0 });
 
-function check(cond, what) {
-  if (!cond) {
-    throw new Error('expected ' + what);
-  }
-}
 
 // A deterministic generator (the Java side reads back what was sent; it does not need to reproduce it).
 let seed = 12345;
@@ -78,20 +75,7 @@ function step(s) {
   };
 }
 
-async function run(name, fn) {
-  try {
-    await fn();
-    out.cases.push({ name, ok: true });
-    console.log('PASS ' + name);
-  } catch (e) {
-    out.cases.push({ name, ok: false, error: String(e && e.message || e) });
-    console.log('FAIL ' + name + ': ' + (e && e.message || e));
-  }
-}
 
-function plain(v) {
-  return JSON.parse(JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? Number(x) : x)));
-}
 
 (async () => {
   const kafka = new Kafka({ clientId: 'salientstream-js-experiment', brokers: [input.bootstrap], logLevel: logLevel.WARN });
@@ -99,7 +83,7 @@ function plain(v) {
   const ser = () => new sr.AvroSerializer(newClient(), sr.SerdeType.VALUE,
     { autoRegisterSchemas: false, useLatestVersion: true });
 
-  await run('registration and ' + input.steps + ' steps serialized by the official client and sent with kafkajs',
+  await cases.run(out, 'registration and ' + input.steps + ' steps serialized by the official client and sent with kafkajs',
     async () => {
       const specSer = ser();
       const stepSer = ser();
@@ -115,7 +99,7 @@ function plain(v) {
       await producer.disconnect();
     });
 
-  await run('the pruner\'s commands decoded by the official deserializer: sequence, epoch, apply-at step', async () => {
+  await cases.run(out, 'the pruner\'s commands decoded by the official deserializer: sequence, epoch, apply-at step', async () => {
     const de = new sr.AvroDeserializer(newClient(), sr.SerdeType.VALUE, {});
     const consumer = kafka.consumer({ groupId: input.experimentId + '-js', readUncommitted: false });
     await consumer.connect();
@@ -139,12 +123,15 @@ function plain(v) {
     });
     await consumer.disconnect();
     out.commands.forEach((c, i) => {
-      check(c.sequence === i + 1, 'sequence ' + (i + 1) + ', got ' + c.sequence);
-      check(c.targetRunId === input.runId && c.targetEpoch === input.epoch,
+      // longs may decode as bigint (plain() writes them as decimal strings)
+      const seq = Number(c.sequence);
+      const decided = Number(c.decidedAtStep);
+      check(seq === i + 1, 'sequence ' + (i + 1) + ', got ' + c.sequence);
+      check(c.targetRunId === input.runId && Number(c.targetEpoch) === input.epoch,
         'run ' + input.runId + '/' + input.epoch + ', got ' + c.targetRunId + '/' + c.targetEpoch);
-      check(c.applyAtStep === c.decidedAtStep + 1, 'applyAtStep = decidedAtStep + 1, got ' + c.applyAtStep
+      check(Number(c.applyAtStep) === decided + 1, 'applyAtStep = decidedAtStep + 1, got ' + c.applyAtStep
         + ' for ' + c.decidedAtStep);
-      check(i === 0 || c.decidedAtStep > out.commands[i - 1].decidedAtStep, 'increasing decision steps');
+      check(i === 0 || decided > Number(out.commands[i - 1].decidedAtStep), 'increasing decision steps');
       const kept = c.masks.reduce((n, m) => n + m.keep.filter((b) => b).length, 0);
       check(kept === c.totalRank, 'totalRank ' + c.totalRank + ' = kept entries ' + kept);
     });

@@ -7,6 +7,8 @@
 const fs = require('fs');
 const sr = require('@confluentinc/schemaregistry');
 const { Kafka, logLevel } = require('kafkajs');
+const cases = require('./cases');
+const { check, eq, plain } = cases;
 
 const input = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const out = { cases: [], decoded: {}, jsWritten: [] };
@@ -23,19 +25,7 @@ const V2 = { schemaType: 'AVRO', schema: rec('J', [A, { name: 'b', type: 'int', 
 const V3 = { schemaType: 'AVRO', schema: rec('J', [A, { name: 'b', type: 'int' }]) };
 const BREAKING = { schemaType: 'AVRO', schema: rec('J', [{ name: 'a', type: 'int' }]) };
 
-function check(cond, what) {
-  if (!cond) {
-    throw new Error('expected ' + what);
-  }
-}
 
-function eq(actual, expected, what) {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) {
-    throw new Error(what + ': expected ' + e + ', got ' + a);
-  }
-}
 
 async function restError(promise, status, code) {
   try {
@@ -47,94 +37,73 @@ async function restError(promise, status, code) {
   throw new Error('expected an error ' + status + '/' + code + ', the call succeeded');
 }
 
-async function run(name, fn) {
-  try {
-    await fn();
-    out.cases.push({ name, ok: true });
-    console.log('PASS ' + name);
-  } catch (e) {
-    out.cases.push({ name, ok: false, error: String(e && e.message || e) });
-    console.log('FAIL ' + name + ': ' + (e && e.message || e));
-  }
-}
 
-function plain(v) {
-  return JSON.parse(JSON.stringify(v, (k, x) => {
-    if (typeof x === 'bigint') {
-      return x.toString();
-    }
-    if (x && x.type === 'Buffer' && Array.isArray(x.data)) {
-      return x.data;
-    }
-    return x;
-  }));
-}
 
 async function registryCases() {
   const s = P + '-reg-value';
   let first;
-  await run('register returns id, version and guid', async () => {
+  await cases.run(out, 'register returns id, version and guid', async () => {
     first = await client.registerFullResponse(s, V1);
     check(first.id > 0, 'a positive id, got ' + JSON.stringify(first));
     check(typeof first.guid === 'string' && first.guid.length === 36, 'a guid, got ' + JSON.stringify(first));
   });
-  await run('register the same schema again (fresh client) gives the same id', async () => {
+  await cases.run(out, 'register the same schema again (fresh client) gives the same id', async () => {
     eq(await newClient().register(s, V1), first.id, 'id');
   });
-  await run('getId / getIdFullResponse look the schema up', async () => {
+  await cases.run(out, 'getId / getIdFullResponse look the schema up', async () => {
     const r = await newClient().getIdFullResponse(s, V1);
     eq([r.id, r.version, r.guid], [first.id, 1, first.guid], 'id, version, guid');
   });
-  await run('getBySubjectAndId', async () => {
+  await cases.run(out, 'getBySubjectAndId', async () => {
     const info = await newClient().getBySubjectAndId(s, first.id);
     eq(JSON.parse(info.schema).name, 'J', 'schema name');
   });
-  await run('getByGuid', async () => {
+  await cases.run(out, 'getByGuid', async () => {
     const info = await newClient().getByGuid(first.guid);
     eq(JSON.parse(info.schema).fields.length, 1, 'fields');
   });
-  await run('register an evolved schema; getLatestSchemaMetadata', async () => {
+  await cases.run(out, 'register an evolved schema; getLatestSchemaMetadata', async () => {
     await client.register(s, V2);
     const m = await newClient().getLatestSchemaMetadata(s);
     eq(m.version, 2, 'latest version');
     check(typeof m.guid === 'string', 'a guid on the latest version');
   });
-  await run('getSchemaMetadata', async () => {
+  await cases.run(out, 'getSchemaMetadata', async () => {
     eq((await newClient().getSchemaMetadata(s, 1)).id, first.id, 'id of version 1');
   });
-  await run('getAllVersions', async () => eq(await client.getAllVersions(s), [1, 2], 'versions'));
-  await run('getAllSubjects', async () => check((await client.getAllSubjects()).includes(s), s + ' listed'));
-  await run('getVersion (lookup by schema)', async () => eq(await newClient().getVersion(s, V2), 2, 'version'));
-  await run('testSubjectCompatibility (against latest)', async () => {
+  await cases.run(out, 'getAllVersions', async () => eq(await client.getAllVersions(s), [1, 2], 'versions'));
+  await cases.run(out, 'getAllSubjects', async () => check((await client.getAllSubjects()).includes(s), s + ' listed'));
+  await cases.run(out, 'getVersion (lookup by schema)', async () => eq(await newClient().getVersion(s, V2), 2, 'version'));
+  await cases.run(out, 'testSubjectCompatibility (against latest)', async () => {
     eq(await client.testSubjectCompatibility(s, BREAKING), false, 'breaking change');
     eq(await client.testSubjectCompatibility(s, V3), true, 'readable against the latest');
   });
-  await run('testCompatibility against one version', async () => {
+  await cases.run(out, 'testCompatibility against one version', async () => {
     eq(await client.testCompatibility(s, 1, V3), false, 'against version 1');
     eq(await client.testCompatibility(s, 2, V3), true, 'against version 2');
   });
-  await run('updateCompatibility / getCompatibility of a subject', async () => {
+  await cases.run(out, 'updateCompatibility / getCompatibility of a subject', async () => {
     eq(await client.updateCompatibility(s, 'BACKWARD_TRANSITIVE'), 'BACKWARD_TRANSITIVE', 'update answer');
     eq(await client.getCompatibility(s), 'BACKWARD_TRANSITIVE', 'subject level');
   });
-  await run('compatibility against all versions (POST /compatibility/subjects/{s}/versions)', async () => {
+  await cases.run(out, 'compatibility against all versions (POST /compatibility/subjects/{s}/versions)', async () => {
     const r = await rest.handleRequest('/compatibility/subjects/' + s + '/versions?verbose=true', 'POST', V3);
     eq(r.data.is_compatible, false, 'is_compatible');
     check(r.data.messages.length > 0, 'messages');
   });
-  await run('register refuses an incompatible schema with 409', async () => {
+  await cases.run(out, 'register refuses an incompatible schema with 409', async () => {
     await restError(newClient().register(s, V3), 409, 409);
   });
-  await run('getDefaultCompatibility / getDefaultConfig', async () => {
+  await cases.run(out, 'getDefaultCompatibility / getDefaultConfig', async () => {
     check(typeof (await client.getDefaultCompatibility()) === 'string', 'a level');
     check(typeof (await client.getDefaultConfig()).compatibilityLevel === 'string', 'a level in the config');
   });
-  await run('updateConfig / getConfig with normalize', async () => {
+  await cases.run(out, 'updateConfig / getConfig with normalize', async () => {
     await client.updateConfig(s, { compatibility: 'BACKWARD_TRANSITIVE', normalize: true });
     const c = await client.getConfig(s);
     eq([c.compatibilityLevel, c.normalize], ['BACKWARD_TRANSITIVE', true], 'config');
   });
-  await run('deleteSubjectVersion, soft then permanent', async () => {
+  await cases.run(out, 'deleteSubjectVersion, soft then permanent', async () => {
     eq(await client.deleteSubjectVersion(s, 2, false), 2, 'soft delete answer');
     eq(await client.getAllVersions(s), [1], 'live versions');
     eq((await newClient().getSchemaMetadata(s, 2, true)).version, 2, 'deleted version with deleted=true');
@@ -144,7 +113,7 @@ async function registryCases() {
     eq(await client.deleteSubjectVersion(s, 2, true), 2, 'permanent delete answer');
     await restError(newClient().getSchemaMetadata(s, 2, true), 404, 40402);
   });
-  await run('deleteSubject, soft (40404 the second time), deleted=true lookup, then permanent', async () => {
+  await cases.run(out, 'deleteSubject, soft (40404 the second time), deleted=true lookup, then permanent', async () => {
     await restError(client.deleteSubject(s, true), 404, 40405);
     eq(await client.deleteSubject(s, false), [1], 'soft delete answer');
     await restError(client.deleteSubject(s, false), 404, 40404);
@@ -155,7 +124,7 @@ async function registryCases() {
     eq(await client.deleteSubject(s, true), [1], 'permanent delete answer');
     check(!(await client.getAllSubjects()).includes(s), s + ' gone');
   });
-  await run('unknown subject and bad version keep Confluent codes', async () => {
+  await cases.run(out, 'unknown subject and bad version keep Confluent codes', async () => {
     await restError(newClient().getLatestSchemaMetadata(P + '-nope'), 404, 40401);
     await restError(rest.handleRequest('/subjects/' + P + '-nope/versions/zero', 'GET'), 422, 42202);
   });
@@ -163,14 +132,14 @@ async function registryCases() {
 
 async function metadataAndModeCases() {
   const m = P + '-meta-value';
-  await run('getLatestWithMetadata', async () => {
+  await cases.run(out, 'getLatestWithMetadata', async () => {
     await client.register(m, { ...V1, metadata: { properties: { owner: 'team-js' } } });
     await client.register(m, { ...V2, metadata: { properties: { owner: 'team-other' } } });
     const r = await newClient().getLatestWithMetadata(m, { owner: 'team-js' });
     eq([r.version, r.metadata.properties.owner], [1, 'team-js'], 'version and metadata');
     await restError(newClient().getLatestWithMetadata(m, { owner: 'nobody' }), 404, 40403);
   });
-  await run('serializer with useLatestWithMetadata', async () => {
+  await cases.run(out, 'serializer with useLatestWithMetadata', async () => {
     const ser = new sr.AvroSerializer(newClient(), sr.SerdeType.VALUE,
       { autoRegisterSchemas: false, useLatestWithMetadata: { owner: 'team-js' } });
     const bytes = await ser.serialize(P + '-meta', { a: 'x' });
@@ -178,7 +147,7 @@ async function metadataAndModeCases() {
     eq(bytes.readInt32BE(1), v1.id, 'schema id in the bytes');
   });
   const s = P + '-mode-value';
-  await run('modes: READONLY refuses writes with 42205, DELETE restores', async () => {
+  await cases.run(out, 'modes: READONLY refuses writes with 42205, DELETE restores', async () => {
     await client.register(s, V1);
     eq((await rest.handleRequest('/mode', 'GET')).data.mode, 'READWRITE', 'global mode');
     await restError(rest.handleRequest('/mode/' + s, 'GET'), 404, 40409);
@@ -191,14 +160,14 @@ async function metadataAndModeCases() {
     eq((await rest.handleRequest('/mode/' + s, 'DELETE')).data, { mode: 'READONLY' }, 'delete answer');
     eq(await newClient().register(s, V2) > 0, true, 'writable again');
   });
-  await run('IMPORT mode keeps an explicit id', async () => {
+  await cases.run(out, 'IMPORT mode keeps an explicit id', async () => {
     const imp = P + '-import-value';
     await rest.handleRequest('/mode/' + imp, 'PUT', { mode: 'IMPORT' });
     const r = await rest.handleRequest('/subjects/' + imp + '/versions', 'POST', { ...V1, id: 900000 + (Date.now() % 90000), version: 3 });
     check(r.data.id >= 900000 && r.data.version === 3, 'the given id and version, got ' + JSON.stringify(r.data));
     await rest.handleRequest('/mode/' + imp, 'DELETE');
   });
-  await run('GET /contexts, /schemas?subjectPrefix, referencedby, fetchMaxId, subjectPrefix', async () => {
+  await cases.run(out, 'GET /contexts, /schemas?subjectPrefix, referencedby, fetchMaxId, subjectPrefix', async () => {
     eq((await rest.handleRequest('/contexts', 'GET')).data, ['.'], 'contexts');
     const all = (await rest.handleRequest('/schemas?subjectPrefix=' + P + '-meta', 'GET')).data;
     eq(all.map((x) => x.version), [1, 2], 'versions of the prefixed subject');
@@ -218,7 +187,7 @@ async function serdeCases(kafka) {
         { name: 'loss', type: 'double' }, { name: 'tag', type: ['null', 'string'], default: null }],
     }),
   };
-  await run('header-id serializer (guid in a header) round trip', async () => {
+  await cases.run(out, 'header-id serializer (guid in a header) round trip', async () => {
     await valueSchemaRegistered(valueSchema, topic + '-headers');
     const ser = new sr.AvroSerializer(newClient(), sr.SerdeType.VALUE,
       { autoRegisterSchemas: false, useLatestVersion: true, schemaIdSerializer: sr.HeaderSchemaIdSerializer });
@@ -229,7 +198,7 @@ async function serdeCases(kafka) {
     const back = await de.deserialize(topic + '-headers', bytes, headers);
     eq([back.experimentId, back.step, back.loss], ['e', 1, 0.5], 'decoded');
   });
-  await run('official serializer writes records with kafkajs (decoded by Java)', async () => {
+  await cases.run(out, 'official serializer writes records with kafkajs (decoded by Java)', async () => {
     await valueSchemaRegistered(valueSchema, topic);
     const ser = new sr.AvroSerializer(newClient(), sr.SerdeType.VALUE,
       { autoRegisterSchemas: false, useLatestVersion: true });
@@ -244,7 +213,7 @@ async function serdeCases(kafka) {
     await producer.send({ topic, messages });
     await producer.disconnect();
   });
-  await run('kafkajs + official deserializer decode every topic written by Java', async () => {
+  await cases.run(out, 'kafkajs + official deserializer decode every topic written by Java', async () => {
     const de = new sr.AvroDeserializer(newClient(), sr.SerdeType.VALUE, {});
     const consumer = kafka.consumer({ groupId: P + '-decoder' });
     await consumer.connect();
