@@ -48,7 +48,7 @@ import org.junit.jupiter.api.Test;
  *
  * After a layout change (new version number), add the new fixtures without deleting the old ones:
  * {@code ./mvnw -B -pl cli -am test -Dtest=StateFixturesTest -Dsurefire.failIfNoSpecifiedTests=false
- * -Dsalientstream.state-fixtures.write=$PWD/cli/src/test/resources/state-fixtures}.
+ * -Dsalientstream.state-fixtures.write=$PWD/services/src/test/resources/state-fixtures}.
  */
 class StateFixturesTest {
 

@@ -40,7 +40,7 @@ import org.apache.kafka.common.utils.Utils;
  *       growing memory. Events are sent uncompressed by default ({@code compression.type} overrides): float32
  *       singular values barely compress, and lz4 on every 6 KB event cost the trainers and the broker CPU that the
  *       loop needed — on the 2-core benchmark machine p99 loop latency went from 141-144 ms to 113-114 ms without
- *       it (control-loop/BENCHMARKS.md).</li>
+ *       it (tools/BENCHMARKS.md).</li>
  *   <li>Commands are read with {@code read_committed} from the one partition that holds this experiment's key,
  *       starting at its end when the run starts (no command for a new run epoch can exist before its first event).
  *       Only commands with this experiment id and epoch and a sequence above the last one seen are delivered, so
