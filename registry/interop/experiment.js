@@ -1,7 +1,7 @@
 // One whole SalientStream experiment driven from JavaScript with Confluent's official client and kafkajs: the
 // registration and every step are serialized by the official AvroSerializer (with the schemas the Java side
 // registered), the salience-analyzer and pruner answer, and the rank-pruning commands are decoded by the official
-// AvroDeserializer and checked here. Run by control-loop/.../OfficialClientExperimentTest.java:
+// AvroDeserializer and checked here. Run by tools/.../OfficialClientExperimentTest.java:
 //   node experiment.js <input.json> <output.json>
 // input:  {registryUrl, bootstrap, topics: {experiments, singularValues, rankCommands}, experimentId, runId, epoch,
 //          matrices, rank, steps, warmup, finalSteps, targetBudget, policyParams, expectedCommands}

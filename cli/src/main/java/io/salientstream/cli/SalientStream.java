@@ -20,36 +20,14 @@ public final class SalientStream {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new SalientStream());
     Subcommands.register(cl);
-    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-      commandLine.getErr().println("salientstream " + commandLine.getCommandName() + ": " + describe(ex));
-      return isUsageError(ex) ? 2 : 1;
-    });
-    cl.setParameterExceptionHandler((ex, args) -> {
-      ex.getCommandLine().getErr().println("salientstream: " + ex.getMessage());
-      ex.getCommandLine().usage(ex.getCommandLine().getErr());
-      return 2;
-    });
-    return cl;
-  }
-
-  /** Bad arguments or unreadable/malformed input (exit code 2), as opposed to a failure while running (1). */
-  static boolean isUsageError(Throwable ex) {
-    return ex instanceof IllegalArgumentException || ex instanceof io.salientstream.core.cli.InputException
-        || ex instanceof java.nio.file.NoSuchFileException;
-  }
-
-  static String describe(Throwable ex) {
-    String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
-    return ex.getCause() != null && ex.getCause() != ex && ex.getCause().getMessage() != null
-        && !msg.contains(ex.getCause().getMessage()) ? msg + " (" + ex.getCause().getMessage() + ")" : msg;
+    return Launchers.withErrorHandling(cl, "salientstream");
   }
 
   /** Version from the jar manifest when packaged. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = SalientStream.class.getPackage().getImplementationVersion();
-      return new String[] {"salientstream " + (v == null ? "dev" : v)};
+      return new String[] {"salientstream " + Launchers.version(SalientStream.class)};
     }
   }
 }

@@ -13,10 +13,7 @@ final class Subcommands {
     cl.addSubcommand(new io.salientstream.trainer.cli.CompareCommand());
     cl.addSubcommand(new io.salientstream.core.cli.SalienceCommand());
     cl.addSubcommand(new io.salientstream.core.cli.ScheduleCommand());
-    cl.addSubcommand(new LocalCommand());
-    cl.addSubcommand(new TopicsCommand());
-    cl.addSubcommand(new ServicesCommands.Analyzer());
-    cl.addSubcommand(new ServicesCommands.PrunerCmd());
+    ServicesCli.register(cl); // local, topics, analyzer, pruner: the services launcher's commands
     cl.addSubcommand(new WatchCommand());
     cl.addSubcommand(new BenchCommand());
   }

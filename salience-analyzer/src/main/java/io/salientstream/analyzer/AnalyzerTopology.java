@@ -94,7 +94,7 @@ public final class AnalyzerTopology {
         // written on every step: the record cache keeps them until the next commit, so a header rewritten many times
         // in one commit interval reaches RocksDB and its changelog once, and a window row deleted at a window end in
         // the same interval never does (commits flush the cache inside the transaction: exactly-once is unchanged).
-        // Analyzer throughput at N = 1080 went from about 10,200 to 13,500 events/s (control-loop/BENCHMARKS.md).
+        // Analyzer throughput at N = 1080 went from about 10,200 to 13,500 events/s (tools/BENCHMARKS.md).
         b = b.withCachingEnabled();
       }
       t.addStateStore(b, "analyzer");

@@ -1,0 +1,252 @@
+package io.salientstream.loop;
+
+import io.salientstream.avro.ExperimentSpec;
+import io.salientstream.avro.RankPruneCommand;
+import io.salientstream.avro.SingularValueStep;
+import io.salientstream.avro.TrainerStatus;
+import io.salientstream.streams.EventSerdes;
+import io.salientstream.streams.LayeredConfig;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Utils;
+
+/**
+ * The Kafka side of one trainer run (experiment id, run id, epoch): registers the experiment, emits one
+ * {@link SingularValueStep} per optimizer step, and receives the {@link RankPruneCommand}s addressed to this run.
+ *
+ * <ul>
+ *   <li>Events go through an idempotent producer ({@code acks=all}) whose buffer is bounded
+ *       ({@code buffer.memory}, default 16 MiB): when the broker falls behind, {@link #emit} blocks instead of
+ *       growing memory. Events are sent uncompressed by default ({@code compression.type} overrides): float32
+ *       singular values barely compress, and lz4 on every 6 KB event cost the trainers and the broker CPU that the
+ *       loop needed — on the 2-core benchmark machine p99 loop latency went from 141-144 ms to 113-114 ms without
+ *       it (tools/BENCHMARKS.md).</li>
+ *   <li>Commands are read with {@code read_committed} from the one partition that holds this experiment's key,
+ *       starting at its end when the run starts (no command for a new run epoch can exist before its first event).
+ *       Only commands with this experiment id and epoch and a sequence above the last one seen are delivered, so
+ *       a replayed or duplicated command is never applied twice. Values are decoded only under this experiment's
+ *       key (other experiments share the partition); a command of this experiment that cannot be decoded stops the
+ *       run with its topic, partition and offset, since skipping it would train on a stale rank pattern.</li>
+ * </ul>
+ */
+public final class ExperimentClient implements AutoCloseable {
+
+  private final String experimentId;
+  private final String runId;
+  private int epoch;
+  private boolean emitted;
+  private final LoopTopics topics;
+  private final KafkaProducer<String, Object> producer;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final Deserializer<RankPruneCommand> commandDeserializer;
+  private final Deque<RankPruneCommand> pending = new ArrayDeque<>();
+  private long lastSequence;
+
+  /**
+   * @param kafka         Kafka client properties (bootstrap servers, security) plus {@code schema.registry.url}
+   * @param lastSequence  the last command sequence already applied (from a checkpoint; 0 for a fresh run)
+   */
+  public ExperimentClient(Map<String, Object> kafka, LoopTopics topics, String experimentId, String runId, int epoch,
+                          long lastSequence) {
+    this.experimentId = experimentId;
+    this.runId = runId;
+    this.epoch = epoch;
+    this.topics = topics;
+    this.lastSequence = lastSequence;
+
+    Map<String, Object> p = new HashMap<>(kafka);
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
+    p.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, 16 * 1024 * 1024);
+    p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 120_000);
+    p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none"); // see the class doc
+    this.producer = new KafkaProducer<>(clientProps(p), new StringSerializer(), EventSerdes.anyValue(kafka));
+
+    Map<String, Object> c = new HashMap<>(kafka);
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    // fetch.max.wait.ms stays Kafka's default: the broker answers a waiting fetch as soon as the command's transaction
+    // marker lands, so a short wait only multiplies empty fetches (20 trainers x 100/s cost the broker real CPU)
+    c.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    // values stay bytes until the key says the command is ours: experiments share partitions, and a trainer would
+    // otherwise decode every other experiment's commands (each with a keep flag per singular value)
+    this.consumer = new KafkaConsumer<>(clientProps(c), new StringDeserializer(), new ByteArrayDeserializer());
+    this.commandDeserializer = EventSerdes.of(RankPruneCommand.class, kafka).deserializer();
+    int partitions = consumer.partitionsFor(topics.rankCommands(), Duration.ofSeconds(30)).size();
+    TopicPartition tp = new TopicPartition(topics.rankCommands(), partitionFor(experimentId, partitions));
+    consumer.assign(List.of(tp));
+    consumer.seekToEnd(List.of(tp));
+    consumer.position(tp, Duration.ofSeconds(30));
+  }
+
+  /** Kafka client properties without the registry's and SalientStream's settings ({@link LayeredConfig}). */
+  static Map<String, Object> clientProps(Map<String, Object> p) {
+    return new HashMap<>(LayeredConfig.kafkaClientProperties(p));
+  }
+
+  /** The partition Kafka's default partitioner picks for a String key (murmur2 of its UTF-8 bytes). */
+  public static int partitionFor(String key, int partitions) {
+    return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+  }
+
+  public String experimentId() {
+    return experimentId;
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  public int epoch() {
+    return epoch;
+  }
+
+  public long lastSequence() {
+    return lastSequence;
+  }
+
+  /** Never deliver commands with a sequence at or below {@code sequence} (already applied before a restart). */
+  public void skipUpTo(long sequence) {
+    lastSequence = Math.max(lastSequence, sequence);
+  }
+
+  /** Publishes the registration and waits until the broker has it. */
+  public void register(ExperimentSpec spec) {
+    send(topics.experiments(), spec, true);
+  }
+
+  /** Publishes one step event (asynchronously; blocks only when the bounded buffer is full). */
+  public void emit(SingularValueStep step) {
+    emitted = true;
+    send(topics.singularValues(), step, false);
+  }
+
+  /**
+   * A run resumed from a checkpoint of the run with epoch {@code previous} must have a higher epoch (the analyzer
+   * takes a higher epoch as a new run of the experiment, an equal one as the same run): raises this run's epoch
+   * above {@code previous} if it is not already. Only before the first event.
+   */
+  public void requireEpochAbove(int previous) {
+    if (epoch > previous) {
+      return;
+    }
+    if (emitted) {
+      throw new IllegalStateException("experiment '" + experimentId + "': epoch " + epoch + " is not above the"
+          + " checkpoint's epoch " + previous + ", and events were already sent under it");
+    }
+    epoch = previous + 1;
+  }
+
+  /** Publishes a status record (asynchronously). */
+  public void status(TrainerStatus status) {
+    send(topics.trainerStatus(), status, false);
+  }
+
+  public void flush() {
+    producer.flush();
+  }
+
+  private void send(String topic, Object value, boolean await) {
+    var future = producer.send(new ProducerRecord<>(topic, experimentId, value));
+    if (await) {
+      try {
+        future.get(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while publishing to " + topic, e);
+      } catch (ExecutionException | TimeoutException e) {
+        throw new IllegalStateException("cannot publish to " + topic + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** New commands for this run that arrived within {@code wait} (possibly none), in sequence order. */
+  public List<RankPruneCommand> poll(Duration wait) {
+    fetch(wait);
+    List<RankPruneCommand> out = new ArrayList<>(pending);
+    pending.clear();
+    return out;
+  }
+
+  /**
+   * Waits for the command decided at {@code decidedAtStep} (sync mode). Commands that arrive before it are returned
+   * too, in order; the wanted one is last.
+   *
+   * @throws IllegalStateException after {@code timeout}, naming the step and what to check
+   */
+  public List<RankPruneCommand> await(long decidedAtStep, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<RankPruneCommand> out = new ArrayList<>();
+    while (true) {
+      while (!pending.isEmpty()) {
+        RankPruneCommand c = pending.poll();
+        out.add(c);
+        if (c.getDecidedAtStep() == decidedAtStep) {
+          return out;
+        }
+        if (c.getDecidedAtStep() > decidedAtStep) {
+          throw new IllegalStateException("experiment '" + experimentId + "': expected a command decided at step "
+              + decidedAtStep + " but received one decided at step " + c.getDecidedAtStep());
+        }
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new IllegalStateException("experiment '" + experimentId + "' epoch " + epoch + ": no rank-pruning command"
+            + " for the decision at step " + decidedAtStep + " within " + timeout.toSeconds() + " s (are the"
+            + " salience-analyzer and pruner running, and is the experiment free of dead letters?)");
+      }
+      fetch(Duration.ofNanos(Math.min(left, Duration.ofMillis(50).toNanos())));
+    }
+  }
+
+  private void fetch(Duration wait) {
+    for (ConsumerRecord<String, byte[]> r : consumer.poll(wait)) {
+      if (r.value() == null || !experimentId.equals(r.key())) {
+        continue; // another experiment sharing the partition
+      }
+      RankPruneCommand c;
+      try {
+        c = commandDeserializer.deserialize(r.topic(), r.headers(), r.value());
+      } catch (RuntimeException e) {
+        throw new IllegalStateException("experiment '" + experimentId + "': cannot decode the command at "
+            + r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage(), e);
+      }
+      if (c.getTargetEpoch() != epoch || !runId.equals(c.getTargetRunId())) {
+        continue; // another run of this experiment
+      }
+      if (c.getSequence() <= lastSequence) {
+        continue; // already seen: replays never apply twice
+      }
+      lastSequence = c.getSequence();
+      pending.add(c);
+    }
+  }
+
+  @Override
+  public void close() {
+    producer.close(Duration.ofSeconds(10));
+    consumer.close(Duration.ofSeconds(5));
+    commandDeserializer.close();
+  }
+}
