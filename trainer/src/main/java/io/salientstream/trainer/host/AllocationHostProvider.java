@@ -8,7 +8,7 @@ import java.util.ServiceLoader;
 
 /**
  * Where a policy can run besides in-process: found with {@link ServiceLoader} so the trainer needs no Kafka code.
- * The control-loop module provides {@code kafka-sync} and {@code kafka-async}.
+ * The trainer-kafka module provides {@code kafka-sync} and {@code kafka-async}.
  */
 public interface AllocationHostProvider {
 
