@@ -1,7 +1,10 @@
 package io.salientstream.trainer.cli;
 
+import io.salientstream.core.policy.Policies;
+import io.salientstream.core.policy.PolicyKind;
 import io.salientstream.trainer.train.Experiment;
 import io.salientstream.trainer.train.Reports;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,7 +13,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code compare}: the same task, data order and step budget for several policies, one table. Equal final parameter
@@ -18,8 +23,13 @@ import picocli.CommandLine.Option;
  * at rank {@code --target-rank}; PRILoRA uses its per-layer schedule (see its parameters); the probe trains the head.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
-    description = "Run several policies on one task at an equal final budget and print one table.")
+    description = "Run several policies on one task at an equal final budget and print one table.",
+    footer = {"", TrainCommand.PRESETS_HELP + " compare resolves the preset of each policy (steps and batch are per "
+        + "task, so the step budget stays equal)."})
 public final class CompareCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
 
   @Mixin
   RunOptions run;
@@ -34,9 +44,18 @@ public final class CompareCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     List<Experiment.Spec> specs = new ArrayList<>();
+    PrintWriter out = spec.commandLine().getOut();
     for (String p : policies) {
-      Experiment.Spec spec = run.spec(p, null, 0, false); // validates every policy name before any run starts
-      specs.add(p.equalsIgnoreCase("lora") ? withRank(spec, (int) Math.round(run.targetRank)) : spec);
+      RunOptions.Resolved r = run.resolve(p, null, 0, false); // validates every policy name before any run starts
+      out.print(r.settings());
+      Experiment.Spec s = r.spec();
+      // a fixed-rank baseline trains at the target rank itself: the same final budget
+      boolean fixedRank = Policies.find(p).map(PolicyKind::trainsAtTargetRank).orElse(false);
+      specs.add(fixedRank ? withRank(s, (int) Math.round(s.targetRank())) : s);
+    }
+    out.flush();
+    if (run.showPreset) {
+      return 0;
     }
     List<Map<String, Object>> rows = new ArrayList<>();
     for (Experiment.Spec spec : specs) {

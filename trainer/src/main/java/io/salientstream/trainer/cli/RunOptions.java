@@ -6,6 +6,7 @@ import io.salientstream.trainer.train.Experiment;
 import io.salientstream.trainer.train.TrainConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Option;
@@ -30,14 +31,16 @@ public final class RunOptions {
       description = "settings of a kafka-* allocation, repeatable: bootstrap.servers, schema.registry.url, salientstream.tenant, any Kafka client property (defaults: localhost:9092, http://localhost:8081, KAFKA_* environment)")
   Map<String, String> allocationConfig = new java.util.LinkedHashMap<>();
 
-  @Option(names = "--steps", defaultValue = "300", description = "optimizer steps (default: ${DEFAULT-VALUE})")
-  int steps;
+  // Options a task preset can fill (see Presets) have no defaultValue: null means "not given".
 
-  @Option(names = "--batch", defaultValue = "32", description = "examples per step (default: ${DEFAULT-VALUE})")
-  int batch;
+  @Option(names = "--steps", description = "optimizer steps (default: task preset, else 300)")
+  Integer steps;
 
-  @Option(names = "--seq", defaultValue = "64", description = "max tokens per example (default: ${DEFAULT-VALUE})")
-  int seq;
+  @Option(names = "--batch", description = "examples per step (default: task preset, else 32)")
+  Integer batch;
+
+  @Option(names = "--seq", description = "max tokens per example (default: task preset, else 64)")
+  Integer seq;
 
   @Option(names = "--pad-to-max", description = "pad every batch to --seq tokens (default: to the longest in batch)")
   boolean padToMax;
@@ -45,8 +48,8 @@ public final class RunOptions {
   @Option(names = "--seed", defaultValue = "42", description = "seed of init and data order (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--lr", defaultValue = "1e-3", description = "peak learning rate, AdamW (default: ${DEFAULT-VALUE})")
-  double lr;
+  @Option(names = "--lr", description = "peak learning rate, AdamW (default: task preset, else 1e-3)")
+  Double lr;
 
   @Option(names = "--warmup", description = "LR warm-up steps (default: 10%% of --steps)")
   Integer warmup;
@@ -54,8 +57,8 @@ public final class RunOptions {
   @Option(names = "--clip", defaultValue = "1.0", description = "gradient-norm clip, <= 0 off (default: ${DEFAULT-VALUE})")
   double clip;
 
-  @Option(names = "--orth-coef", defaultValue = "0.5", description = "orthogonal regulariser coefficient (default: ${DEFAULT-VALUE})")
-  double orthCoef;
+  @Option(names = "--orth-coef", description = "orthogonal regulariser coefficient (default: task preset, else 0.5)")
+  Double orthCoef;
 
   @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW weight decay (default: ${DEFAULT-VALUE})")
   double weightDecay;
@@ -69,11 +72,11 @@ public final class RunOptions {
   @Option(names = "--test-limit", defaultValue = "3000", description = "test examples in the final evaluation, 0 = all (default: ${DEFAULT-VALUE})")
   int testLimit;
 
-  @Option(names = "--rank", defaultValue = "12", description = "initial rank per adapted matrix (default: ${DEFAULT-VALUE})")
-  int rank;
+  @Option(names = "--rank", description = "initial rank per adapted matrix (default: task preset, else 12)")
+  Integer rank;
 
-  @Option(names = "--target-rank", defaultValue = "4", description = "average final rank (budget = this x matrices; LoRA baseline uses it as its fixed rank in compare) (default: ${DEFAULT-VALUE})")
-  double targetRank;
+  @Option(names = "--target-rank", description = "average final rank (budget = this x matrices; LoRA baseline uses it as its fixed rank in compare) (default: task preset — rank-recovery: Σ true ranks / matrices — else 4)")
+  Double targetRank;
 
   @Option(names = "--alpha", defaultValue = "16", description = "adapter alpha: SVD scale alpha/(r+1e-5), LoRA alpha/r (default: ${DEFAULT-VALUE})")
   float alpha;
@@ -99,6 +102,15 @@ public final class RunOptions {
   @Option(names = "--no-progress", description = "no progress bar on stderr")
   boolean noProgress;
 
+  @Option(names = "--show-preset", description = "print the settings this run would use (task preset + flags given) and exit")
+  boolean showPreset;
+
+  @Option(names = "--no-preset", description = "ignore the task preset: options not given take the plain defaults")
+  boolean noPreset;
+
+  /** A run's spec and how its preset-able settings were resolved (printed at the start of the run). */
+  record Resolved(Experiment.Spec spec, String settings) {}
+
   /** The host factory for {@code --allocation}: in-process, or a provider found on the class path. */
   Experiment.HostFactory hosts(String policy) {
     if (allocation.equals("in-process")) {
@@ -111,6 +123,14 @@ public final class RunOptions {
   }
 
   Experiment.Spec spec(String policy, Path checkpointDir, int checkpointEvery, boolean resume) {
+    return resolve(policy, checkpointDir, checkpointEvery, resume).spec();
+  }
+
+  /**
+   * Resolves the run for {@code policy}: each preset-able option is the flag when given, else the task preset's value,
+   * else the plain default; the preset's policy parameters sit below any {@code --policy-param}.
+   */
+  Resolved resolve(String policy, Path checkpointDir, int checkpointEvery, boolean resume) {
     if (!allocation.equals("in-process") && io.salientstream.trainer.host.AllocationHostProvider.find(allocation).isEmpty()) {
       throw new IllegalArgumentException("--allocation must be in-process, kafka-sync or kafka-async, got '"
           + allocation + "'" + (allocation.startsWith("kafka") ? " (the Kafka hosts are not on the class path)" : ""));
@@ -123,9 +143,59 @@ public final class RunOptions {
     if (!Experiment.POLICIES.contains(p)) {
       throw new IllegalArgumentException("--policy must be one of " + Experiment.POLICIES + ", got '" + policy + "'");
     }
-    if (p.equals("probe") && t.equals("rank-recovery")) {
+    if (p.equals(Experiment.PROBE) && t.equals("rank-recovery")) {
       throw new IllegalArgumentException("--policy probe is the frozen-encoder baseline of --task wordnet");
     }
+    if (t.equals("rank-recovery") && (matrices <= 0 || maxTrueRank <= 0 || maxTrueRank > dim)) {
+      throw new IllegalArgumentException("rank-recovery: need --matrices > 0 and 0 < --max-true-rank <= --dim; got "
+          + matrices + ", " + maxTrueRank + ", " + dim);
+    }
+    Presets.Preset preset = noPreset ? new Presets.Preset("none", Map.of(), Map.of(), List.of())
+        : Presets.of(t, p, matrices, maxTrueRank, seed);
+    Map<String, Object> given = new LinkedHashMap<>();
+    given.put("--steps", steps);
+    given.put("--batch", batch);
+    given.put("--seq", seq);
+    given.put("--lr", lr);
+    given.put("--orth-coef", orthCoef);
+    given.put("--rank", rank);
+    given.put("--target-rank", targetRank);
+    Map<String, String> value = new LinkedHashMap<>();
+    StringBuilder out = new StringBuilder("settings of " + t + "/" + p + " (" + (noPreset ? "--no-preset"
+        : "preset " + preset.name()) + "; a flag given wins):\n");
+    for (String opt : Presets.OPTIONS) {
+      Object g = given.get(opt);
+      String v = g != null ? Presets.trim(((Number) g).doubleValue()) : preset.options().getOrDefault(opt, Presets.PLAIN.get(opt));
+      String from = g != null ? "given" : preset.options().containsKey(opt) ? "preset" : "default";
+      value.put(opt, v);
+      if (opt.equals("--seq") && t.equals("rank-recovery")) {
+        continue; // no tokens in rank recovery
+      }
+      String note = g == null ? preset.notes().get(opt) : null;
+      out.append(String.format(Locale.ROOT, "  %-15s %-22s %s%s%n", opt, v, from, note == null ? "" : ": " + note));
+    }
+    int steps = Integer.parseInt(value.get("--steps"));
+    int batch = Integer.parseInt(value.get("--batch"));
+    int seq = Integer.parseInt(value.get("--seq"));
+    double lr = Double.parseDouble(value.get("--lr"));
+    double orthCoef = Double.parseDouble(value.get("--orth-coef"));
+    int rank = Integer.parseInt(value.get("--rank"));
+    double targetRank = Double.parseDouble(value.get("--target-rank"));
+    // the preset's policy parameters first, so that any --policy-param (plain or policy-prefixed) overrides them
+    Map<String, String> params = new LinkedHashMap<>();
+    for (Presets.Param pp : preset.params()) {
+      params.put(pp.key(), pp.value(steps));
+      boolean overridden = policyParams.containsKey(pp.key()) || policyParams.containsKey(p + "." + pp.key());
+      out.append(String.format(Locale.ROOT, "  %-15s %-22s %s%n", "--policy-param", pp.key() + "=" + pp.value(steps),
+          overridden ? "preset, overridden below" : "preset: " + pp.note()));
+    }
+    policyParams.forEach((k, v) -> {
+      int dot = k.indexOf('.');
+      if (dot < 0 || k.substring(0, dot).equalsIgnoreCase(p)) {
+        out.append(String.format(Locale.ROOT, "  %-15s %-22s %s%n", "--policy-param", k + "=" + v, "given"));
+      }
+    });
+    params.putAll(policyParams);
     Device dev = switch (device.toLowerCase(Locale.ROOT)) {
       case "cpu" -> Device.cpu();
       case "gpu" -> Device.gpu();
@@ -135,7 +205,8 @@ public final class RunOptions {
       throw new IllegalArgumentException("--rank must be > 0, got " + rank);
     }
     if (!(targetRank > 0) || targetRank > rank) {
-      throw new IllegalArgumentException("--target-rank must be in (0, --rank], got " + targetRank);
+      throw new IllegalArgumentException("--target-rank must be in (0, --rank], got " + Presets.trim(targetRank)
+          + " with --rank " + rank + (this.targetRank == null || this.rank == null ? " (see --show-preset)" : ""));
     }
     if (seq < 8 || seq > 512) {
       throw new IllegalArgumentException("--seq must be in [8, 512], got " + seq);
@@ -144,7 +215,8 @@ public final class RunOptions {
     int wu = warmup != null ? warmup : steps / 10;
     TrainConfig cfg = new TrainConfig(steps, batch, lr, wu, clip, orthCoef, weightDecay, evalEvery, seed, inputEma,
         checkpointDir, checkpointEvery, resume, !noProgress);
-    return new Experiment.Spec(t, m, p, cfg, rank, targetRank, alpha, seq, padToMax, evalLimit, testLimit, matrices,
-        dim, maxTrueRank, policyParams, dev);
+    Experiment.Spec spec = new Experiment.Spec(t, m, p, cfg, rank, targetRank, alpha, seq, padToMax, evalLimit,
+        testLimit, matrices, dim, maxTrueRank, params, dev);
+    return new Resolved(spec, out.toString());
   }
 }

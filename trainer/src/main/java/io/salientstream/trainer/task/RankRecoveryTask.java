@@ -55,16 +55,7 @@ public final class RankRecoveryTask implements Task {
     this.d = d;
     this.trainSize = trainSize;
     Random rng = new Random(seed ^ 0x5EEDL);
-    trueRanks = new int[m];
-    for (int k = 0; k < m; k++) {
-      trueRanks[k] = 1 + k % maxRank;
-    }
-    for (int k = m - 1; k > 0; k--) {
-      int j = rng.nextInt(k + 1);
-      int t = trueRanks[k];
-      trueRanks[k] = trueRanks[j];
-      trueRanks[j] = t;
-    }
+    trueRanks = drawTrueRanks(rng, m, maxRank);
     List<String> names = matrixNames(m);
     for (int k = 0; k < m; k++) {
       float[] w0 = new float[d * d];
@@ -88,6 +79,33 @@ public final class RankRecoveryTask implements Task {
     invM = OwnedArrays.scalar(home, 1f / m);
     inputs = gaussian(home, rng, trainSize, d);
     evalInputs = gaussian(home, rng, 1024, d);
+  }
+
+  /**
+   * The true ranks of a task built with these settings, without building it (the same draws as the constructor): the
+   * target budget that recovers them is their sum (presets use it).
+   */
+  public static int[] trueRanks(int m, int maxRank, long seed) {
+    if (m <= 0 || maxRank <= 0) {
+      throw new IllegalArgumentException("rank-recovery: need matrices > 0 and max true rank > 0; got m=" + m
+          + " maxRank=" + maxRank);
+    }
+    return drawTrueRanks(new Random(seed ^ 0x5EEDL), m, maxRank);
+  }
+
+  /** r_k = 1 + k mod maxRank (each value equally often), shuffled by {@code rng} (Fisher–Yates). */
+  private static int[] drawTrueRanks(Random rng, int m, int maxRank) {
+    int[] r = new int[m];
+    for (int k = 0; k < m; k++) {
+      r[k] = 1 + k % maxRank;
+    }
+    for (int k = m - 1; k > 0; k--) {
+      int j = rng.nextInt(k + 1);
+      int t = r[k];
+      r[k] = r[j];
+      r[j] = t;
+    }
+    return r;
   }
 
   private static NDArray gaussian(NDManager home, Random rng, int n, int d) {
