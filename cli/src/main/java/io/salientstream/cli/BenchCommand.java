@@ -1,9 +1,8 @@
 package io.salientstream.cli;
 
-import io.salientstream.streams.LayeredConfig;
-
 import io.salientstream.loop.bench.LoopBenchmark;
 import io.salientstream.stack.LocalStack;
+import io.salientstream.streams.LayeredConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +16,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code salientstream bench ...}: benchmarks that report numbers (not tests). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (numbers, not tests).",
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Benchmarks (numbers, not tests).",
     subcommands = {BenchCommand.Loop.class})
 final class BenchCommand implements Callable<Integer> {
 
@@ -27,71 +29,184 @@ final class BenchCommand implements Callable<Integer> {
     return 2;
   }
 
-  @Command(name = "loop", mixinStandardHelpOptions = true, sortOptions = false,
-      description = {"Control-loop benchmark: window-end → command latency of concurrent synthetic SalientLoRA trainers"
-          + " (sync mode), and salience-analyzer throughput against a plain Kafka Streams pass-through on the same records.",
-          "Without --bootstrap-servers (or a config file / KAFKA_BOOTSTRAP_SERVERS) it starts an in-process broker and"
-          + " registry. Topics are created under a per-run prefix and deleted afterwards."})
+  @Command(
+      name = "loop",
+      mixinStandardHelpOptions = true,
+      sortOptions = false,
+      description = {
+        "Control-loop benchmark: window-end → command latency of concurrent synthetic SalientLoRA trainers"
+            + " (sync mode), and salience-analyzer throughput against a plain Kafka Streams pass-through on the same records.",
+        "Without --bootstrap-servers (or a config file / KAFKA_BOOTSTRAP_SERVERS) it starts an in-process broker and"
+            + " registry. Topics are created under a per-run prefix and deleted afterwards."
+      })
   static final class Loop implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
 
-    @Option(names = "--experiments", defaultValue = "20", description = "Concurrent synthetic trainers (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--experiments",
+        defaultValue = "20",
+        description = "Concurrent synthetic trainers (default: ${DEFAULT-VALUE}).")
     int experiments;
-    @Option(names = "--matrices", defaultValue = "72", description = "Adapted matrices per experiment (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--matrices",
+        defaultValue = "72",
+        description = "Adapted matrices per experiment (default: ${DEFAULT-VALUE}).")
     int matrices;
-    @Option(names = "--per-layer", defaultValue = "6", description = "Adapted matrices per layer (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--per-layer",
+        defaultValue = "6",
+        description = "Adapted matrices per layer (default: ${DEFAULT-VALUE}).")
     int perLayer;
-    @Option(names = "--rank", defaultValue = "15", description = "Initial rank per matrix; N = matrices x rank (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--rank",
+        defaultValue = "15",
+        description = "Initial rank per matrix; N = matrices x rank (default: ${DEFAULT-VALUE}).")
     int rank;
-    @Option(names = "--steps", defaultValue = "300", description = "Steps per latency experiment (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--steps",
+        defaultValue = "300",
+        description = "Steps per latency experiment (default: ${DEFAULT-VALUE}).")
     long steps;
-    @Option(names = "--warmup", defaultValue = "20", description = "Initial warm-up steps (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--warmup",
+        defaultValue = "20",
+        description = "Initial warm-up steps (default: ${DEFAULT-VALUE}).")
     long warmup;
-    @Option(names = "--final-steps", defaultValue = "40", description = "Final fixed-budget steps (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--final-steps",
+        defaultValue = "40",
+        description = "Final fixed-budget steps (default: ${DEFAULT-VALUE}).")
     long finalSteps;
-    @Option(names = "--t-init", defaultValue = "5", description = "Initial window length (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--t-init",
+        defaultValue = "5",
+        description = "Initial window length (default: ${DEFAULT-VALUE}).")
     int tInit;
-    @Option(names = "--t-final", defaultValue = "20", description = "Final window length (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--t-final",
+        defaultValue = "20",
+        description = "Final window length (default: ${DEFAULT-VALUE}).")
     int tFinal;
-    @Option(names = "--step-interval-ms", defaultValue = "30", description = "Pause of each trainer between steps (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--step-interval-ms",
+        defaultValue = "30",
+        description = "Pause of each trainer between steps (default: ${DEFAULT-VALUE}).")
     long stepIntervalMs;
-    @Option(names = "--start-spread-ms", defaultValue = "30", description = "Trainer i starts i/E of this late;"
-        + " the default (one step interval) makes every window end a burst of E decisions (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--start-spread-ms",
+        defaultValue = "30",
+        description =
+            "Trainer i starts i/E of this late;"
+                + " the default (one step interval) makes every window end a burst of E decisions (default: ${DEFAULT-VALUE}).")
     long startSpreadMs;
-    @Option(names = "--throughput-experiments", defaultValue = "4", description = "Experiments in the throughput phase (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--throughput-experiments",
+        defaultValue = "4",
+        description = "Experiments in the throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputExperiments;
-    @Option(names = "--throughput-records", defaultValue = "120000", description = "Singular-value events in the throughput phase (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--throughput-records",
+        defaultValue = "120000",
+        description = "Singular-value events in the throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputRecords;
-    @Option(names = "--throughput-t-init", defaultValue = "10", description = "Initial window length, throughput phase (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--throughput-t-init",
+        defaultValue = "10",
+        description = "Initial window length, throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputTInit;
-    @Option(names = "--throughput-t-final", defaultValue = "200", description = "Final window length, throughput phase (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--throughput-t-final",
+        defaultValue = "200",
+        description = "Final window length, throughput phase (default: ${DEFAULT-VALUE}).")
     int throughputTFinal;
-    @Option(names = "--warmup-rounds", defaultValue = "3", description = "Unmeasured rounds the latency phase runs at"
-        + " least before the measured one, so the loop is measured in steady state: with 1 the JIT compilers were"
-        + " still busy in the measured round (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--warmup-rounds",
+        defaultValue = "3",
+        description =
+            "Unmeasured rounds the latency phase runs at"
+                + " least before the measured one, so the loop is measured in steady state: with 1 the JIT compilers were"
+                + " still busy in the measured round (default: ${DEFAULT-VALUE}).")
     int warmupRounds;
-    @Option(names = "--warmup-jit-share", defaultValue = "0.25", description = "After the minimum, warm-up rounds go on"
-        + " (up to " + LoopBenchmark.MAX_WARMUP_ROUNDS + ") while the JIT compilers spent more than this share of the"
-        + " last round's wall time compiling; the table shows JIT and GC time per round (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--warmup-jit-share",
+        defaultValue = "0.25",
+        description =
+            "After the minimum, warm-up rounds go on"
+                + " (up to "
+                + LoopBenchmark.MAX_WARMUP_ROUNDS
+                + ") while the JIT compilers spent more than this share of the"
+                + " last round's wall time compiling; the table shows JIT and GC time per round (default: ${DEFAULT-VALUE}).")
     double warmupJitShare;
-    @Option(names = "--sync-timeout-s", defaultValue = "60", description = "How long a trainer waits for a command (default: ${DEFAULT-VALUE}).")
+
+    @Option(
+        names = "--sync-timeout-s",
+        defaultValue = "60",
+        description = "How long a trainer waits for a command (default: ${DEFAULT-VALUE}).")
     long syncTimeoutS;
-    @Option(names = "--resume-snapshots", paramLabel = "N", description = "The analyzer's policy snapshots kept per"
-        + " experiment, as `salientstream analyzer --resume-snapshots` (setting " + LayeredConfig.RESUME_SNAPSHOTS
-        + ", default 1).")
+
+    @Option(
+        names = "--resume-snapshots",
+        paramLabel = "N",
+        description =
+            "The analyzer's policy snapshots kept per"
+                + " experiment, as `salientstream analyzer --resume-snapshots` (setting "
+                + LayeredConfig.RESUME_SNAPSHOTS
+                + ", default 1).")
     Integer resumeSnapshots;
-    @Option(names = "--only", paramLabel = "PHASE", description = "Run one phase only: latency or throughput (default: both).")
+
+    @Option(
+        names = "--only",
+        paramLabel = "PHASE",
+        description = "Run one phase only: latency or throughput (default: both).")
     String only;
-    @Option(names = "--report", paramLabel = "FILE", description = "Also write all numbers and settings as JSON.")
+
+    @Option(
+        names = "--report",
+        paramLabel = "FILE",
+        description = "Also write all numbers and settings as JSON.")
     Path report;
 
     @Override
     public Integer call() throws Exception {
-      LoopBenchmark.Settings settings = new LoopBenchmark.Settings(experiments, matrices, perLayer, rank, steps, warmup,
-          finalSteps, tInit, tFinal, stepIntervalMs, startSpreadMs, throughputExperiments, throughputRecords, throughputTInit,
-          throughputTFinal, warmupRounds, warmupJitShare, Duration.ofSeconds(syncTimeoutS));
+      LoopBenchmark.Settings settings =
+          new LoopBenchmark.Settings(
+              experiments,
+              matrices,
+              perLayer,
+              rank,
+              steps,
+              warmup,
+              finalSteps,
+              tInit,
+              tFinal,
+              stepIntervalMs,
+              startSpreadMs,
+              throughputExperiments,
+              throughputRecords,
+              throughputTInit,
+              throughputTFinal,
+              warmupRounds,
+              warmupJitShare,
+              Duration.ofSeconds(syncTimeoutS));
       if (only != null && !only.equals("latency") && !only.equals("throughput")) {
-        throw new IllegalArgumentException("--only must be latency or throughput, got '" + only + "'");
+        throw new IllegalArgumentException(
+            "--only must be latency or throughput, got '" + only + "'");
       }
       LayeredConfig cfg = connection.resolve(ServicesCommands.resumeSnapshotsFlag(resumeSnapshots));
       boolean local = "default".equals(cfg.originOf("bootstrap.servers"));
@@ -101,15 +216,26 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> config;
         if (local) {
           stack = LocalStack.ephemeral().start();
-          System.out.println("in-process broker " + stack.bootstrapServers() + " and registry " + stack.registryUrl()
-              + " ready in " + stack.readyMillis() + " ms");
-          config = new TreeMap<>(ServicesCommands.serdeConfig(cfg)); // --kafka-config settings still apply
+          System.out.println(
+              "in-process broker "
+                  + stack.bootstrapServers()
+                  + " and registry "
+                  + stack.registryUrl()
+                  + " ready in "
+                  + stack.readyMillis()
+                  + " ms");
+          config =
+              new TreeMap<>(
+                  ServicesCommands.serdeConfig(cfg)); // --kafka-config settings still apply
           config.putAll(stack.clientConfig());
         } else {
           config = ServicesCommands.serdeConfig(cfg);
         }
-        LoopBenchmark.Result result = new LoopBenchmark(config, settings, state, System.out)
-            .run(only == null || only.equals("latency"), only == null || only.equals("throughput"));
+        LoopBenchmark.Result result =
+            new LoopBenchmark(config, settings, state, System.out)
+                .run(
+                    only == null || only.equals("latency"),
+                    only == null || only.equals("throughput"));
         System.out.println();
         System.out.print(LoopBenchmark.table(result));
         if (report != null) {

@@ -4,10 +4,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code bin/salientstream} launcher: one picocli command whose subcommands are the system's jobs.
- * Exit codes: 0 success, 1 failure while running, 2 bad arguments or input.
+ * The {@code bin/salientstream} launcher: one picocli command whose subcommands are the system's
+ * jobs. Exit codes: 0 success, 1 failure while running, 2 bad arguments or input.
  */
-@Command(name = "salientstream", mixinStandardHelpOptions = true, versionProvider = SalientStream.Version.class,
+@Command(
+    name = "salientstream",
+    mixinStandardHelpOptions = true,
+    versionProvider = SalientStream.Version.class,
     description = "Event-driven adaptive-rank LoRA fine-tuning on Apache Kafka.",
     subcommands = {CommandLine.HelpCommand.class})
 public final class SalientStream {

@@ -1,9 +1,8 @@
 package io.salientstream.cli;
 
-import io.salientstream.streams.LayeredConfig;
-
 import io.salientstream.loop.LoopTopics;
 import io.salientstream.loop.Watcher;
+import io.salientstream.streams.LayeredConfig;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -11,8 +10,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code salientstream watch}: follow every experiment live in the terminal. */
-@Command(name = "watch", mixinStandardHelpOptions = true,
-    description = "Follow every experiment live: step, loss, total rank, last window length, commands applied, command lag.")
+@Command(
+    name = "watch",
+    mixinStandardHelpOptions = true,
+    description =
+        "Follow every experiment live: step, loss, total rank, last window length, commands applied, command lag.")
 final class WatchCommand implements Callable<Integer> {
 
   @Mixin ConnectionOptions connection;
@@ -20,10 +22,15 @@ final class WatchCommand implements Callable<Integer> {
   @Option(names = "--once", description = "Read what is there, print the table once and exit.")
   boolean once;
 
-  @Option(names = "--from-end", description = "Start at the end of the topics instead of replaying them.")
+  @Option(
+      names = "--from-end",
+      description = "Start at the end of the topics instead of replaying them.")
   boolean fromEnd;
 
-  @Option(names = "--refresh-ms", defaultValue = "1000", description = "Redraw interval (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--refresh-ms",
+      defaultValue = "1000",
+      description = "Redraw interval (default: ${DEFAULT-VALUE}).")
   long refreshMs;
 
   @Override
@@ -32,7 +39,9 @@ final class WatchCommand implements Callable<Integer> {
     if (refreshMs < 50) {
       throw new IllegalArgumentException("--refresh-ms must be >= 50, got " + refreshMs);
     }
-    try (Watcher w = new Watcher(ServicesCommands.serdeConfig(cfg), LoopTopics.forPrefix(cfg.tenant()), !fromEnd)) {
+    try (Watcher w =
+        new Watcher(
+            ServicesCommands.serdeConfig(cfg), LoopTopics.forPrefix(cfg.tenant()), !fromEnd)) {
       if (once) {
         w.catchUp(Duration.ofMillis(1500));
         System.out.print(w.monitor().render());

@@ -12,7 +12,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The launcher: every job is a subcommand, bad arguments exit with 2 and a message, outputs are what the docs say. */
+/**
+ * The launcher: every job is a subcommand, bad arguments exit with 2 and a message, outputs are
+ * what the docs say.
+ */
 class LauncherTest {
 
   record Result(int rc, String out, String err) {}
@@ -31,8 +34,19 @@ class LauncherTest {
   void helpListsEveryJob() {
     Result r = run("--help");
     assertThat(r.rc()).isZero();
-    for (String cmd : new String[] {"demo", "train", "compare", "salience", "schedule", "local", "topics", "analyzer",
-        "pruner", "watch"}) {
+    for (String cmd :
+        new String[] {
+          "demo",
+          "train",
+          "compare",
+          "salience",
+          "schedule",
+          "local",
+          "topics",
+          "analyzer",
+          "pruner",
+          "watch"
+        }) {
       assertThat(r.out()).contains("  " + cmd + " ");
     }
   }
@@ -63,14 +77,20 @@ class LauncherTest {
   void salienceCommandReproducesAGoldenWindow() throws Exception {
     Path golden;
     try (Stream<Path> files = Files.list(goldenDir())) {
-      golden = files.filter(p -> p.getFileName().toString().equals("salience-m24-r8-T30-s4.json")).findFirst().orElseThrow();
+      golden =
+          files
+              .filter(p -> p.getFileName().toString().equals("salience-m24-r8-T30-s4.json"))
+              .findFirst()
+              .orElseThrow();
     }
     java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
     java.io.PrintStream old = System.out;
     System.setOut(new java.io.PrintStream(buf, true, "UTF-8"));
     int rc;
     try {
-      rc = SalientStream.commandLine().execute("salience", "--input", golden.toString(), "--mode", "reference");
+      rc =
+          SalientStream.commandLine()
+              .execute("salience", "--input", golden.toString(), "--mode", "reference");
     } finally {
       System.setOut(old);
     }
@@ -79,18 +99,22 @@ class LauncherTest {
     JsonNode expected = new ObjectMapper().readTree(golden.toFile()).get("expected");
     assertThat(out.get("keepMask")).hasSize(expected.get("keepMask").size());
     for (int i = 0; i < expected.get("keepMask").size(); i++) {
-      assertThat(out.get("keepMask").get(i).asInt()).as("keep[%d]", i).isEqualTo(expected.get("keepMask").get(i).asInt());
+      assertThat(out.get("keepMask").get(i).asInt())
+          .as("keep[%d]", i)
+          .isEqualTo(expected.get("keepMask").get(i).asInt());
     }
   }
 
   /**
-   * The golden vectors kept in the core module's test resources; the test runs in this module's folder (Maven's
-   * default working directory for tests), so they are one level up.
+   * The golden vectors kept in the core module's test resources; the test runs in this module's
+   * folder (Maven's default working directory for tests), so they are one level up.
    */
   static Path goldenDir() {
-    Path g = Path.of("..", "core", "src", "test", "resources", "golden").toAbsolutePath().normalize();
+    Path g =
+        Path.of("..", "core", "src", "test", "resources", "golden").toAbsolutePath().normalize();
     if (!Files.isDirectory(g)) {
-      throw new IllegalStateException("golden vectors not found at " + g + " (run the tests from the cli module)");
+      throw new IllegalStateException(
+          "golden vectors not found at " + g + " (run the tests from the cli module)");
     }
     return g;
   }

@@ -14,9 +14,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Policies describe themselves ({@code PolicyKind}, registered in {@code Policies}): outside {@code core}, no
- * production code spells a policy's name as a string literal — it asks the policy, or names its {@code NAME}
- * constant. Help texts that list the names inside a longer text and documentation are not literals of a name.
+ * Policies describe themselves ({@code PolicyKind}, registered in {@code Policies}): outside {@code
+ * core}, no production code spells a policy's name as a string literal — it asks the policy, or
+ * names its {@code NAME} constant. Help texts that list the names inside a longer text and
+ * documentation are not literals of a name.
  */
 class PolicyNamesStayInCoreTest {
 
@@ -28,11 +29,18 @@ class PolicyNamesStayInCoreTest {
     List<String> found = new ArrayList<>();
     List<Path> sources;
     try (Stream<Path> files = Files.walk(root)) {
-      sources = files.filter(p -> p.toString().endsWith(".java"))
-          .filter(p -> root.relativize(p).getNameCount() > 4
-              && root.relativize(p).subpath(1, 4).toString().equals(Path.of("src", "main", "java").toString()))
-          .filter(p -> !root.relativize(p).getName(0).toString().equals("core"))
-          .toList();
+      sources =
+          files
+              .filter(p -> p.toString().endsWith(".java"))
+              .filter(
+                  p ->
+                      root.relativize(p).getNameCount() > 4
+                          && root.relativize(p)
+                              .subpath(1, 4)
+                              .toString()
+                              .equals(Path.of("src", "main", "java").toString()))
+              .filter(p -> !root.relativize(p).getName(0).toString().equals("core"))
+              .toList();
     }
     assertThat(sources).as("production sources outside core").hasSizeGreaterThan(50);
     for (Path p : sources) {
@@ -44,6 +52,8 @@ class PolicyNamesStayInCoreTest {
         }
       }
     }
-    assertThat(found).as("policy-name literals outside core (ask the policy's PolicyKind instead)").isEmpty();
+    assertThat(found)
+        .as("policy-name literals outside core (ask the policy's PolicyKind instead)")
+        .isEmpty();
   }
 }

@@ -18,22 +18,23 @@ import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
- * The pruner service: a Kafka Streams application ({@code exactly_once_v2}) plus, optionally, its HTTP endpoint
- * ({@link PrunerHttp}: ranks, health, Prometheus metrics).
+ * The pruner service: a Kafka Streams application ({@code exactly_once_v2}) plus, optionally, its
+ * HTTP endpoint ({@link PrunerHttp}: ranks, health, Prometheus metrics).
  */
 public final class Pruner implements AutoCloseable {
 
   public static final String DEFAULT_APPLICATION_ID = "salientstream-pruner";
 
   /**
-   * The pruner's own Streams defaults (the caller's settings still win): a commit interval and poll timeout of 5 ms
-   * instead of 20. A command becomes visible to its trainer only when the pruner commits, and a trainer in sync
-   * mode waits for it; the pruner's input is sparse (one report per window end), so a short interval adds
-   * transactions only while reports arrive.
+   * The pruner's own Streams defaults (the caller's settings still win): a commit interval and poll
+   * timeout of 5 ms instead of 20. A command becomes visible to its trainer only when the pruner
+   * commits, and a trainer in sync mode waits for it; the pruner's input is sparse (one report per
+   * window end), so a short interval adds transactions only while reports arrive.
    */
-  static final java.util.Map<String, Object> APP_DEFAULTS = java.util.Map.of(
-      org.apache.kafka.streams.StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 5,
-      org.apache.kafka.streams.StreamsConfig.POLL_MS_CONFIG, 5);
+  static final java.util.Map<String, Object> APP_DEFAULTS =
+      java.util.Map.of(
+          org.apache.kafka.streams.StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 5,
+          org.apache.kafka.streams.StreamsConfig.POLL_MS_CONFIG, 5);
 
   private final StreamsApp app;
   private final PrunerMetrics metrics;
@@ -43,35 +44,56 @@ public final class Pruner implements AutoCloseable {
     this.metrics = metrics;
   }
 
-  public static Pruner start(Map<String, Object> config, PrunerTopology.Topics topics, Path stateDir,
-                             String applicationId, String codeVersion) {
+  public static Pruner start(
+      Map<String, Object> config,
+      PrunerTopology.Topics topics,
+      Path stateDir,
+      String applicationId,
+      String codeVersion) {
     PrunerMetrics metrics = new PrunerMetrics();
-    PrunerTopology.Config c = new PrunerTopology.Config(applicationId, codeVersion, topics,
-        () -> EventSerdes.of(ExperimentSpec.class, config).deserializer(),
-        () -> EventSerdes.of(SalienceReport.class, config).deserializer(),
-        EventSerdes.of(RankPruneCommand.class, config).serializer(),
-        EventSerdes.of(DeadLetter.class, config).serializer())
-        .withPatternHistory(PrunerTopology.Config.patternHistoryFor(LayeredConfig.resumeSnapshots(config)));
+    PrunerTopology.Config c =
+        new PrunerTopology.Config(
+                applicationId,
+                codeVersion,
+                topics,
+                () -> EventSerdes.of(ExperimentSpec.class, config).deserializer(),
+                () -> EventSerdes.of(SalienceReport.class, config).deserializer(),
+                EventSerdes.of(RankPruneCommand.class, config).serializer(),
+                EventSerdes.of(DeadLetter.class, config).serializer())
+            .withPatternHistory(
+                PrunerTopology.Config.patternHistoryFor(LayeredConfig.resumeSnapshots(config)));
     Properties props = StreamsApp.config(applicationId, stateDir, config, APP_DEFAULTS);
-    return new Pruner(StreamsApp.start(applicationId, PrunerTopology.build(c, metrics), props, Duration.ofSeconds(60)),
+    return new Pruner(
+        StreamsApp.start(
+            applicationId, PrunerTopology.build(c, metrics), props, Duration.ofSeconds(60)),
         metrics);
   }
 
   /**
-   * The experiment's current rank pattern from this instance's store (interactive query). Empty if this instance
-   * does not own the experiment's partition or no command was issued yet.
+   * The experiment's current rank pattern from this instance's store (interactive query). Empty if
+   * this instance does not own the experiment's partition or no command was issued yet.
    */
   public Optional<RankPattern> rankPattern(String experimentId) {
-    ReadOnlyKeyValueStore<String, byte[]> store = app.streams().store(StoreQueryParameters.fromNameAndType(
-        PrunerProcessor.PATTERNS, QueryableStoreTypes.<String, byte[]>keyValueStore()));
+    ReadOnlyKeyValueStore<String, byte[]> store =
+        app.streams()
+            .store(
+                StoreQueryParameters.fromNameAndType(
+                    PrunerProcessor.PATTERNS, QueryableStoreTypes.<String, byte[]>keyValueStore()));
     byte[] b = store.get(experimentId);
     return b == null ? Optional.empty() : Optional.of(RankPattern.decode(b));
   }
 
-  /** Which instance (host:port of {@code application.server}) owns an experiment, for routing queries. */
+  /**
+   * Which instance (host:port of {@code application.server}) owns an experiment, for routing
+   * queries.
+   */
   public Optional<String> ownerOf(String experimentId) {
-    var md = app.streams().queryMetadataForKey(PrunerProcessor.PATTERNS, experimentId, Serdes.String().serializer());
-    return md == null || md.activeHost() == null || md.activeHost().port() < 0 ? Optional.empty()
+    var md =
+        app.streams()
+            .queryMetadataForKey(
+                PrunerProcessor.PATTERNS, experimentId, Serdes.String().serializer());
+    return md == null || md.activeHost() == null || md.activeHost().port() < 0
+        ? Optional.empty()
         : Optional.of(md.activeHost().host() + ":" + md.activeHost().port());
   }
 

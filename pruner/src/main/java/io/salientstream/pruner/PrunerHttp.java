@@ -2,9 +2,9 @@ package io.salientstream.pruner;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.salientstream.avro.AdaptedMatrix;
+import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.schemas.PolicySpecs;
-import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.OpsHttp;
 import io.salientstream.streams.OpsHttp.Response;
@@ -20,11 +20,13 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * The pruner's HTTP endpoint (JDK {@code HttpServer}):
+ *
  * <ul>
- *   <li>{@code GET /experiments/{id}/ranks} — the experiment's current rank pattern: 200 with JSON, 404 if unknown
- *       here (with the owning instance when another one has it);</li>
- *   <li>{@code GET /health} — 200 while the Streams app is RUNNING or REBALANCING, else 503;</li>
- *   <li>{@code GET /metrics} — Prometheus text format: pruner counters and Kafka Streams client metrics.</li>
+ *   <li>{@code GET /experiments/{id}/ranks} — the experiment's current rank pattern: 200 with JSON,
+ *       404 if unknown here (with the owning instance when another one has it);
+ *   <li>{@code GET /health} — 200 while the Streams app is RUNNING or REBALANCING, else 503;
+ *   <li>{@code GET /metrics} — Prometheus text format: pruner counters and Kafka Streams client
+ *       metrics.
  * </ul>
  */
 public final class PrunerHttp implements AutoCloseable {
@@ -34,21 +36,33 @@ public final class PrunerHttp implements AutoCloseable {
   private final Deserializer<ExperimentSpec> specs;
   private final String specTopic;
 
-  public PrunerHttp(Pruner pruner, int port, Map<String, Object> serdeConfig, String specTopic) throws IOException {
+  public PrunerHttp(Pruner pruner, int port, Map<String, Object> serdeConfig, String specTopic)
+      throws IOException {
     this.pruner = pruner;
     this.specTopic = specTopic;
     this.specs = EventSerdes.of(ExperimentSpec.class, serdeConfig).deserializer();
     PrunerMetrics m = pruner.metrics();
-    this.http = new OpsHttp("pruner-http", pruner.app(), port, registry -> {
-      FunctionCounter.builder("salientstream_pruner_commands", m, x -> x.commands.sum())
-          .description("rank-pruning commands issued").register(registry);
-      FunctionCounter.builder("salientstream_pruner_duplicates", m, x -> x.duplicates.sum())
-          .description("duplicate salience reports skipped").register(registry);
-      FunctionCounter.builder("salientstream_pruner_dead_letters", m, x -> x.deadLetters.sum())
-          .description("records sent to the dead-letter topic").register(registry);
-      FunctionCounter.builder("salientstream_pruner_rewinds", m, x -> x.rewinds.sum())
-          .description("resumed runs that re-decided window ends already commanded").register(registry);
-    }, Map.of("/experiments/", this::ranks));
+    this.http =
+        new OpsHttp(
+            "pruner-http",
+            pruner.app(),
+            port,
+            registry -> {
+              FunctionCounter.builder("salientstream_pruner_commands", m, x -> x.commands.sum())
+                  .description("rank-pruning commands issued")
+                  .register(registry);
+              FunctionCounter.builder("salientstream_pruner_duplicates", m, x -> x.duplicates.sum())
+                  .description("duplicate salience reports skipped")
+                  .register(registry);
+              FunctionCounter.builder(
+                      "salientstream_pruner_dead_letters", m, x -> x.deadLetters.sum())
+                  .description("records sent to the dead-letter topic")
+                  .register(registry);
+              FunctionCounter.builder("salientstream_pruner_rewinds", m, x -> x.rewinds.sum())
+                  .description("resumed runs that re-decided window ends already commanded")
+                  .register(registry);
+            },
+            Map.of("/experiments/", this::ranks));
   }
 
   public int port() {
@@ -69,8 +83,12 @@ public final class PrunerHttp implements AutoCloseable {
     }
     if (pattern.isEmpty()) {
       Optional<String> owner = pruner.ownerOf(id);
-      return Response.error(404, "no rank pattern for experiment '" + id + "' on this instance"
-          + owner.map(o -> " (owned by " + o + ")").orElse(""));
+      return Response.error(
+          404,
+          "no rank pattern for experiment '"
+              + id
+              + "' on this instance"
+              + owner.map(o -> " (owned by " + o + ")").orElse(""));
     }
     RankPattern p = pattern.get();
     Map<String, Object> body = new LinkedHashMap<>();
@@ -81,44 +99,52 @@ public final class PrunerHttp implements AutoCloseable {
     body.put("decidedAtStep", p.decidedAtStep());
     body.put("applyAtStep", p.applyAtStep());
     body.put("totalRank", p.totalRank());
-    spec(id).ifPresent(spec -> {
-      // an entry mask (PRILoRA) is shown as the trainer counts it: a row of A with a kept entry is a rank
-      boolean entries = PolicySpecs.create(spec).maskKind() == RankPolicy.MaskKind.ENTRY;
-      Map<String, Integer> ranks = new LinkedHashMap<>();
-      Map<String, Integer> keptEntries = new LinkedHashMap<>();
-      int i = 0;
-      int total = 0;
-      for (AdaptedMatrix m : spec.getMatrices()) {
-        int rows = m.getInitialRank();
-        int cols = entries ? m.getDIn() : 1;
-        int r = 0;
-        int kept = 0;
-        for (int row = 0; row < rows; row++) {
-          boolean any = false;
-          for (int c = 0; c < cols; c++, i++) {
-            any |= p.keep()[i];
-            kept += p.keep()[i] ? 1 : 0;
-          }
-          r += any ? 1 : 0;
-        }
-        ranks.put(m.getName(), r);
-        keptEntries.put(m.getName(), kept);
-        total += r;
-      }
-      body.put("policy", spec.getPolicy());
-      body.put("ranks", ranks);
-      if (entries) {
-        body.put("totalRank", total);
-        body.put("totalKeptEntries", p.totalRank());
-        body.put("keptEntries", keptEntries);
-      }
-    });
+    spec(id)
+        .ifPresent(
+            spec -> {
+              // an entry mask (PRILoRA) is shown as the trainer counts it: a row of A with a kept
+              // entry is a rank
+              boolean entries = PolicySpecs.create(spec).maskKind() == RankPolicy.MaskKind.ENTRY;
+              Map<String, Integer> ranks = new LinkedHashMap<>();
+              Map<String, Integer> keptEntries = new LinkedHashMap<>();
+              int i = 0;
+              int total = 0;
+              for (AdaptedMatrix m : spec.getMatrices()) {
+                int rows = m.getInitialRank();
+                int cols = entries ? m.getDIn() : 1;
+                int r = 0;
+                int kept = 0;
+                for (int row = 0; row < rows; row++) {
+                  boolean any = false;
+                  for (int c = 0; c < cols; c++, i++) {
+                    any |= p.keep()[i];
+                    kept += p.keep()[i] ? 1 : 0;
+                  }
+                  r += any ? 1 : 0;
+                }
+                ranks.put(m.getName(), r);
+                keptEntries.put(m.getName(), kept);
+                total += r;
+              }
+              body.put("policy", spec.getPolicy());
+              body.put("ranks", ranks);
+              if (entries) {
+                body.put("totalRank", total);
+                body.put("totalKeptEntries", p.totalRank());
+                body.put("keptEntries", keptEntries);
+              }
+            });
     return Response.json(200, body);
   }
 
   private Optional<ExperimentSpec> spec(String id) {
-    ReadOnlyKeyValueStore<String, byte[]> store = pruner.app().streams().store(StoreQueryParameters.fromNameAndType(
-        PrunerProcessor.SPECS, QueryableStoreTypes.<String, byte[]>keyValueStore()));
+    ReadOnlyKeyValueStore<String, byte[]> store =
+        pruner
+            .app()
+            .streams()
+            .store(
+                StoreQueryParameters.fromNameAndType(
+                    PrunerProcessor.SPECS, QueryableStoreTypes.<String, byte[]>keyValueStore()));
     byte[] b = store.get(id);
     return b == null ? Optional.empty() : Optional.of(specs.deserialize(specTopic, b));
   }

@@ -7,6 +7,10 @@ public final class PrunerMetrics {
   public final LongAdder commands = new LongAdder();
   public final LongAdder duplicates = new LongAdder();
   public final LongAdder deadLetters = new LongAdder();
-  /** Reports of a resumed run that re-decided window ends already commanded (the pattern was rewound). */
+
+  /**
+   * Reports of a resumed run that re-decided window ends already commanded (the pattern was
+   * rewound).
+   */
   public final LongAdder rewinds = new LongAdder();
 }

@@ -11,26 +11,34 @@ import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
-/** The pruner's topology: registrations + salience reports → {@link PrunerProcessor} → commands, dead letters. */
+/**
+ * The pruner's topology: registrations + salience reports → {@link PrunerProcessor} → commands,
+ * dead letters.
+ */
 public final class PrunerTopology {
 
   public static final String COMMANDS_SINK = "rank-commands";
   public static final String DEAD_LETTER_SINK = "dead-letters";
 
   /** Topic names the pruner reads and writes. */
-  public record Topics(String experiments, String salienceReports, String rankCommands, String deadLetters) {}
+  public record Topics(
+      String experiments, String salienceReports, String rankCommands, String deadLetters) {}
 
   /** Everything the topology needs; deserializers are per task. */
-  public record Config(String applicationName, String codeVersion, Topics topics,
-                       Supplier<Deserializer<ExperimentSpec>> specDeserializer,
-                       Supplier<Deserializer<SalienceReport>> reportDeserializer,
-                       Serializer<RankPruneCommand> commandSerializer,
-                       Serializer<DeadLetter> deadLetterSerializer,
-                       java.time.Duration unknownExperimentGrace, int patternHistory) {
+  public record Config(
+      String applicationName,
+      String codeVersion,
+      Topics topics,
+      Supplier<Deserializer<ExperimentSpec>> specDeserializer,
+      Supplier<Deserializer<SalienceReport>> reportDeserializer,
+      Serializer<RankPruneCommand> commandSerializer,
+      Serializer<DeadLetter> deadLetterSerializer,
+      java.time.Duration unknownExperimentGrace,
+      int patternHistory) {
 
     /**
-     * Rank patterns kept per experiment when nothing asks for more: a resumed run may re-decide window ends after
-     * the oldest.
+     * Rank patterns kept per experiment when nothing asks for more: a resumed run may re-decide
+     * window ends after the oldest.
      */
     public static final int MIN_PATTERN_HISTORY = 4;
 
@@ -41,8 +49,8 @@ public final class PrunerTopology {
     }
 
     /**
-     * The patterns kept for an analyzer that keeps {@code resumeSnapshots} policy snapshots: at least as many, so the
-     * pruner accepts every re-decision the analyzer accepts.
+     * The patterns kept for an analyzer that keeps {@code resumeSnapshots} policy snapshots: at
+     * least as many, so the pruner accepts every re-decision the analyzer accepts.
      */
     public static int patternHistoryFor(int resumeSnapshots) {
       return Math.max(MIN_PATTERN_HISTORY, resumeSnapshots);
@@ -50,16 +58,36 @@ public final class PrunerTopology {
 
     /** The same config keeping {@code n} rank patterns per experiment. */
     public Config withPatternHistory(int n) {
-      return new Config(applicationName, codeVersion, topics, specDeserializer, reportDeserializer, commandSerializer,
-          deadLetterSerializer, unknownExperimentGrace, n);
+      return new Config(
+          applicationName,
+          codeVersion,
+          topics,
+          specDeserializer,
+          reportDeserializer,
+          commandSerializer,
+          deadLetterSerializer,
+          unknownExperimentGrace,
+          n);
     }
 
-    public Config(String applicationName, String codeVersion, Topics topics,
-                  Supplier<Deserializer<ExperimentSpec>> specDeserializer,
-                  Supplier<Deserializer<SalienceReport>> reportDeserializer, Serializer<RankPruneCommand> commandSerializer,
-                  Serializer<DeadLetter> deadLetterSerializer) {
-      this(applicationName, codeVersion, topics, specDeserializer, reportDeserializer, commandSerializer,
-          deadLetterSerializer, java.time.Duration.ofSeconds(30), MIN_PATTERN_HISTORY);
+    public Config(
+        String applicationName,
+        String codeVersion,
+        Topics topics,
+        Supplier<Deserializer<ExperimentSpec>> specDeserializer,
+        Supplier<Deserializer<SalienceReport>> reportDeserializer,
+        Serializer<RankPruneCommand> commandSerializer,
+        Serializer<DeadLetter> deadLetterSerializer) {
+      this(
+          applicationName,
+          codeVersion,
+          topics,
+          specDeserializer,
+          reportDeserializer,
+          commandSerializer,
+          deadLetterSerializer,
+          java.time.Duration.ofSeconds(30),
+          MIN_PATTERN_HISTORY);
     }
   }
 
@@ -67,15 +95,54 @@ public final class PrunerTopology {
 
   public static Topology build(Config config, PrunerMetrics metrics) {
     Topology t = new Topology();
-    t.addSource("experiments", Serdes.Bytes().deserializer(), Serdes.ByteArray().deserializer(), config.topics().experiments());
-    t.addSource("salience-reports", Serdes.Bytes().deserializer(), Serdes.ByteArray().deserializer(), config.topics().salienceReports());
-    t.addProcessor("pruner", () -> new PrunerProcessor(config, metrics), "experiments", "salience-reports");
-    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.SPECS), Serdes.String(), Serdes.ByteArray()), "pruner");
-    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.PATTERNS), Serdes.String(), Serdes.ByteArray()), "pruner");
-    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.HISTORY), Serdes.String(), Serdes.ByteArray()), "pruner");
-    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PrunerProcessor.PARKED), Serdes.String(), Serdes.ByteArray()), "pruner");
-    t.addSink(COMMANDS_SINK, config.topics().rankCommands(), Serdes.String().serializer(), config.commandSerializer(), "pruner");
-    t.addSink(DEAD_LETTER_SINK, config.topics().deadLetters(), Serdes.String().serializer(), config.deadLetterSerializer(), "pruner");
+    t.addSource(
+        "experiments",
+        Serdes.Bytes().deserializer(),
+        Serdes.ByteArray().deserializer(),
+        config.topics().experiments());
+    t.addSource(
+        "salience-reports",
+        Serdes.Bytes().deserializer(),
+        Serdes.ByteArray().deserializer(),
+        config.topics().salienceReports());
+    t.addProcessor(
+        "pruner", () -> new PrunerProcessor(config, metrics), "experiments", "salience-reports");
+    t.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(PrunerProcessor.SPECS),
+            Serdes.String(),
+            Serdes.ByteArray()),
+        "pruner");
+    t.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(PrunerProcessor.PATTERNS),
+            Serdes.String(),
+            Serdes.ByteArray()),
+        "pruner");
+    t.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(PrunerProcessor.HISTORY),
+            Serdes.String(),
+            Serdes.ByteArray()),
+        "pruner");
+    t.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(PrunerProcessor.PARKED),
+            Serdes.String(),
+            Serdes.ByteArray()),
+        "pruner");
+    t.addSink(
+        COMMANDS_SINK,
+        config.topics().rankCommands(),
+        Serdes.String().serializer(),
+        config.commandSerializer(),
+        "pruner");
+    t.addSink(
+        DEAD_LETTER_SINK,
+        config.topics().deadLetters(),
+        Serdes.String().serializer(),
+        config.deadLetterSerializer(),
+        "pruner");
     return t;
   }
 }

@@ -34,8 +34,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The pruner topology on the test driver with real Avro through a real registry server. */
 class PrunerTopologyTest {
 
-  @RegisterExtension
-  static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
+  @RegisterExtension static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
   PrunerMetrics metrics;
   TopologyTestDriver driver;
@@ -52,11 +51,16 @@ class PrunerTopologyTest {
 
   void startDriver(int patternHistory) {
     PrunerTopology.Topics topics = new PrunerTopology.Topics("exp", "reports", "commands", "dlq");
-    PrunerTopology.Config config = new PrunerTopology.Config("pruner-test", "test-version", topics,
-        () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
-        () -> EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).deserializer(),
-        EventSerdes.of(RankPruneCommand.class, REGISTRY.serdeConfig()).serializer(),
-        EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer()).withPatternHistory(patternHistory);
+    PrunerTopology.Config config =
+        new PrunerTopology.Config(
+                "pruner-test",
+                "test-version",
+                topics,
+                () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
+                () -> EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).deserializer(),
+                EventSerdes.of(RankPruneCommand.class, REGISTRY.serdeConfig()).serializer(),
+                EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer())
+            .withPatternHistory(patternHistory);
     metrics = new PrunerMetrics();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "pruner-test");
@@ -64,8 +68,16 @@ class PrunerTopologyTest {
     driver = new TopologyTestDriver(PrunerTopology.build(config, metrics), props);
     experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
     reports = driver.createInputTopic("reports", new StringSerializer(), new ByteArraySerializer());
-    commands = driver.createOutputTopic("commands", new StringDeserializer(), EventSerdes.of(RankPruneCommand.class, REGISTRY.serdeConfig()).deserializer());
-    deadLetters = driver.createOutputTopic("dlq", new StringDeserializer(), EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).deserializer());
+    commands =
+        driver.createOutputTopic(
+            "commands",
+            new StringDeserializer(),
+            EventSerdes.of(RankPruneCommand.class, REGISTRY.serdeConfig()).deserializer());
+    deadLetters =
+        driver.createOutputTopic(
+            "dlq",
+            new StringDeserializer(),
+            EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).deserializer());
     avro = EventSerdes.anyValue(REGISTRY.serdeConfig());
   }
 
@@ -75,18 +87,37 @@ class PrunerTopologyTest {
   }
 
   static ExperimentSpec spec(String id) {
-    List<AdaptedMatrix> ms = List.of(new AdaptedMatrix("q", 0, 8, 8, 3), new AdaptedMatrix("v", 0, 8, 8, 3));
-    return ExperimentSpec.newBuilder().setExperimentId(id).setCreatedAtMs(Instant.ofEpochMilli(1)).setModel("synthetic")
-        .setMatrices(ms).setPolicy("lora").setSchedule(new BudgetSchedule(100L, 10L, 10L, 6, 6)).build();
+    List<AdaptedMatrix> ms =
+        List.of(new AdaptedMatrix("q", 0, 8, 8, 3), new AdaptedMatrix("v", 0, 8, 8, 3));
+    return ExperimentSpec.newBuilder()
+        .setExperimentId(id)
+        .setCreatedAtMs(Instant.ofEpochMilli(1))
+        .setModel("synthetic")
+        .setMatrices(ms)
+        .setPolicy("lora")
+        .setSchedule(new BudgetSchedule(100L, 10L, 10L, 6, 6))
+        .build();
   }
 
   static SalienceReport report(String id, int epoch, long end, Boolean... keep) {
     List<Boolean> k = List.of(keep);
     int kept = (int) k.stream().filter(b -> b).count();
-    return SalienceReport.newBuilder().setExperimentId(id).setRunId("run-" + epoch).setEpoch(epoch).setPolicy("lora")
-        .setWindowIndex(0).setWindowStartStep(end - 9).setWindowEndStep(end).setWindowLength(10)
-        .setEffectiveFromStep(end + 1).setBudget(kept).setThreshold(0.5)
-        .setSalience(new ArrayList<>(Collections.nCopies(k.size(), 1.0))).setKeepMask(k).setComputeMillis(1.0).build();
+    return SalienceReport.newBuilder()
+        .setExperimentId(id)
+        .setRunId("run-" + epoch)
+        .setEpoch(epoch)
+        .setPolicy("lora")
+        .setWindowIndex(0)
+        .setWindowStartStep(end - 9)
+        .setWindowEndStep(end)
+        .setWindowLength(10)
+        .setEffectiveFromStep(end + 1)
+        .setBudget(kept)
+        .setThreshold(0.5)
+        .setSalience(new ArrayList<>(Collections.nCopies(k.size(), 1.0)))
+        .setKeepMask(k)
+        .setComputeMillis(1.0)
+        .build();
   }
 
   private void send(SalienceReport r) {
@@ -128,7 +159,9 @@ class PrunerTopologyTest {
     send(report("e1", 3, 20, true, true, false, true, true, true));
     assertThat(commands.isEmpty()).isTrue();
     experiments.pipeInput("e1", avro.serialize("exp", spec("e1")));
-    assertThat(commands.readValuesToList()).singleElement().satisfies(c -> assertThat(c.getSequence()).isEqualTo(1));
+    assertThat(commands.readValuesToList())
+        .singleElement()
+        .satisfies(c -> assertThat(c.getSequence()).isEqualTo(1));
     driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
     assertThat(deadLetters.isEmpty()).isTrue();
   }
@@ -142,81 +175,117 @@ class PrunerTopologyTest {
     assertThat(commands.readValuesToList()).hasSize(1);
     assertThat(metrics.duplicates.sum()).isEqualTo(1);
     List<DeadLetter> dls = deadLetters.readValuesToList();
-    assertThat(dls).singleElement().satisfies(d -> {
-      assertThat(d.getReason()).isEqualTo(DeadLetterReason.STALE_EPOCH);
-      assertThat(d.getSourceTopic()).isEqualTo("reports");
-    });
+    assertThat(dls)
+        .singleElement()
+        .satisfies(
+            d -> {
+              assertThat(d.getReason()).isEqualTo(DeadLetterReason.STALE_EPOCH);
+              assertThat(d.getSourceTopic()).isEqualTo("reports");
+            });
   }
 
   @Test
   void badReportsLandInDeadLettersAndProcessingGoesOn() {
     experiments.pipeInput("e1", avro.serialize("exp", spec("e1")));
-    send(report("ghost", 1, 20, true, true, true, true, true, true));       // unknown experiment
-    send(report("e1", 1, 20, true, true, true));                              // wrong length
+    send(report("ghost", 1, 20, true, true, true, true, true, true)); // unknown experiment
+    send(report("e1", 1, 20, true, true, true)); // wrong length
     SalienceReport lying = report("e1", 1, 20, true, true, true, true, true, false);
     lying.setBudget(6);
-    send(lying);                                                              // budget does not match the mask
-    reports.pipeInput("e1", new byte[] {1, 2, 3});                            // not our wire format
-    send(report("e1", 1, 20, true, true, true, true, true, false));          // good
-    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));           // the ghost's grace period ends
+    send(lying); // budget does not match the mask
+    reports.pipeInput("e1", new byte[] {1, 2, 3}); // not our wire format
+    send(report("e1", 1, 20, true, true, true, true, true, false)); // good
+    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31)); // the ghost's grace period ends
 
     List<DeadLetter> dls = deadLetters.readValuesToList();
-    assertThat(dls).extracting(DeadLetter::getReason).containsExactly(DeadLetterReason.WRONG_LENGTH,
-        DeadLetterReason.INVALID_VALUE, DeadLetterReason.DESERIALIZATION, DeadLetterReason.UNKNOWN_EXPERIMENT);
-    assertThat(dls.get(0).getErrorMessage()).contains("keepMask has 3 entries, the experiment has 6");
+    assertThat(dls)
+        .extracting(DeadLetter::getReason)
+        .containsExactly(
+            DeadLetterReason.WRONG_LENGTH,
+            DeadLetterReason.INVALID_VALUE,
+            DeadLetterReason.DESERIALIZATION,
+            DeadLetterReason.UNKNOWN_EXPERIMENT);
+    assertThat(dls.get(0).getErrorMessage())
+        .contains("keepMask has 3 entries, the experiment has 6");
     assertThat(dls.get(1).getErrorMessage()).contains("keeps 5 but budget is 6");
     assertThat(dls.get(3).getErrorMessage()).contains("ghost");
     assertThat(commands.readValuesToList()).hasSize(1);
   }
 
   /**
-   * A resumed SalientLoRA run re-decides window ends that were already commanded (the analyzer rewound to its
-   * checkpoint): its report is checked against the pattern before that window end — so it may keep values pruned
-   * later by the crashed run — gets the next sequence, and the run goes on from there. Beyond the patterns kept, a
-   * re-decision is dead-lettered.
+   * A resumed SalientLoRA run re-decides window ends that were already commanded (the analyzer
+   * rewound to its checkpoint): its report is checked against the pattern before that window end —
+   * so it may keep values pruned later by the crashed run — gets the next sequence, and the run
+   * goes on from there. Beyond the patterns kept, a re-decision is dead-lettered.
    */
   @Test
   void aResumedRunReDecidesWindowEndsAgainstThePatternBeforeThem() {
-    List<AdaptedMatrix> ms = List.of(new AdaptedMatrix("q", 0, 8, 8, 6), new AdaptedMatrix("v", 0, 8, 8, 6));
-    ExperimentSpec spec = ExperimentSpec.newBuilder().setExperimentId("s1").setCreatedAtMs(Instant.ofEpochMilli(1))
-        .setModel("synthetic").setMatrices(ms).setPolicy("salientlora")
-        .setSchedule(new BudgetSchedule(100L, 10L, 10L, 12, 4)).build();
+    List<AdaptedMatrix> ms =
+        List.of(new AdaptedMatrix("q", 0, 8, 8, 6), new AdaptedMatrix("v", 0, 8, 8, 6));
+    ExperimentSpec spec =
+        ExperimentSpec.newBuilder()
+            .setExperimentId("s1")
+            .setCreatedAtMs(Instant.ofEpochMilli(1))
+            .setModel("synthetic")
+            .setMatrices(ms)
+            .setPolicy("salientlora")
+            .setSchedule(new BudgetSchedule(100L, 10L, 10L, 12, 4))
+            .build();
     var schedule = io.salientstream.schemas.PolicySpecs.create(spec);
-    assertThat(schedule.budgetAt(30)).as("the budget shrinks between window ends 30 and 40").isGreaterThan(schedule.budgetAt(40));
+    assertThat(schedule.budgetAt(30))
+        .as("the budget shrinks between window ends 30 and 40")
+        .isGreaterThan(schedule.budgetAt(40));
     experiments.pipeInput("s1", avro.serialize("exp", spec));
     for (long end = 20; end <= 40; end += 10) {
       send(salient(1, end, schedule.budgetAt(end)));
     }
-    // epoch 2 resumes before window end 30: its mask there keeps values the crashed run pruned at 40
+    // epoch 2 resumes before window end 30: its mask there keeps values the crashed run pruned at
+    // 40
     send(salient(2, 30, schedule.budgetAt(30)));
     send(salient(2, 40, schedule.budgetAt(40)));
     send(salient(2, 50, schedule.budgetAt(50)));
     send(salient(2, 60, schedule.budgetAt(60)));
-    // history now holds the patterns of 30, 40, 50 and 60: re-deciding 30 needs the one of 20, which is gone
+    // history now holds the patterns of 30, 40, 50 and 60: re-deciding 30 needs the one of 20,
+    // which is gone
     send(salient(3, 30, schedule.budgetAt(30)));
 
     List<RankPruneCommand> out = commands.readValuesToList();
-    assertThat(out).extracting(RankPruneCommand::getSequence).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
-    assertThat(out).extracting(RankPruneCommand::getDecidedAtStep).containsExactly(20L, 30L, 40L, 30L, 40L, 50L, 60L);
-    assertThat(out).extracting(RankPruneCommand::getTargetEpoch).containsExactly(1, 1, 1, 2, 2, 2, 2);
+    assertThat(out)
+        .extracting(RankPruneCommand::getSequence)
+        .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+    assertThat(out)
+        .extracting(RankPruneCommand::getDecidedAtStep)
+        .containsExactly(20L, 30L, 40L, 30L, 40L, 50L, 60L);
+    assertThat(out)
+        .extracting(RankPruneCommand::getTargetEpoch)
+        .containsExactly(1, 1, 1, 2, 2, 2, 2);
     assertThat(metrics.rewinds.sum()).isEqualTo(1);
     List<DeadLetter> dead = deadLetters.readValuesToList();
     assertThat(dead).hasSize(1);
-    assertThat(dead.get(0).getErrorMessage()).contains("window ending at step 30").contains("a resumed run re-decides it");
+    assertThat(dead.get(0).getErrorMessage())
+        .contains("window ending at step 30")
+        .contains("a resumed run re-decides it");
   }
 
   /**
-   * An analyzer keeping 6 policy snapshots accepts a resume five window ends back; a pruner configured from the same
-   * setting keeps 6 rank patterns and accepts the re-decision that the default history (4) dead-letters above.
+   * An analyzer keeping 6 policy snapshots accepts a resume five window ends back; a pruner
+   * configured from the same setting keeps 6 rank patterns and accepts the re-decision that the
+   * default history (4) dead-letters above.
    */
   @Test
   void thePatternHistoryFollowsTheAnalyzersResumeSetting() {
     driver.close();
     startDriver(PrunerTopology.Config.patternHistoryFor(6));
-    List<AdaptedMatrix> ms = List.of(new AdaptedMatrix("q", 0, 8, 8, 6), new AdaptedMatrix("v", 0, 8, 8, 6));
-    ExperimentSpec spec = ExperimentSpec.newBuilder().setExperimentId("s1").setCreatedAtMs(Instant.ofEpochMilli(1))
-        .setModel("synthetic").setMatrices(ms).setPolicy("salientlora")
-        .setSchedule(new BudgetSchedule(100L, 10L, 10L, 12, 4)).build();
+    List<AdaptedMatrix> ms =
+        List.of(new AdaptedMatrix("q", 0, 8, 8, 6), new AdaptedMatrix("v", 0, 8, 8, 6));
+    ExperimentSpec spec =
+        ExperimentSpec.newBuilder()
+            .setExperimentId("s1")
+            .setCreatedAtMs(Instant.ofEpochMilli(1))
+            .setModel("synthetic")
+            .setMatrices(ms)
+            .setPolicy("salientlora")
+            .setSchedule(new BudgetSchedule(100L, 10L, 10L, 12, 4))
+            .build();
     var schedule = io.salientstream.schemas.PolicySpecs.create(spec);
     experiments.pipeInput("s1", avro.serialize("exp", spec));
     for (long end = 20; end <= 40; end += 10) {
@@ -228,23 +297,44 @@ class PrunerTopologyTest {
     send(salient(3, 30, schedule.budgetAt(30))); // needs the pattern of 20: still kept
     assertThat(deadLetters.readValuesToList()).isEmpty();
     List<RankPruneCommand> out = commands.readValuesToList();
-    assertThat(out).extracting(RankPruneCommand::getDecidedAtStep).containsExactly(20L, 30L, 40L, 30L, 40L, 50L, 60L, 30L);
+    assertThat(out)
+        .extracting(RankPruneCommand::getDecidedAtStep)
+        .containsExactly(20L, 30L, 40L, 30L, 40L, 50L, 60L, 30L);
     assertThat(out.get(out.size() - 1).getTargetEpoch()).isEqualTo(3);
     assertThat(metrics.rewinds.sum()).isEqualTo(2);
   }
 
   /**
-   * PRILoRA without regrowth: entry-mask reports become commands with packed entry masks per matrix; a report
-   * without entry masks, with a mask of the wrong size, one that revives a pruned entry, a non-persistent one, or
-   * one above the schedule is dead-lettered naming why, and the good report after them is commanded.
+   * PRILoRA without regrowth: entry-mask reports become commands with packed entry masks per
+   * matrix; a report without entry masks, with a mask of the wrong size, one that revives a pruned
+   * entry, a non-persistent one, or one above the schedule is dead-lettered naming why, and the
+   * good report after them is commanded.
    */
   @Test
   void entryMaskReportsAreValidatedAndBecomeEntryMaskCommands() {
-    List<AdaptedMatrix> ms = List.of(new AdaptedMatrix("q", 0, 8, 8, 1), new AdaptedMatrix("v", 1, 8, 8, 2));
-    ExperimentSpec spec = ExperimentSpec.newBuilder().setExperimentId("p1").setCreatedAtMs(Instant.ofEpochMilli(1))
-        .setModel("synthetic").setMatrices(ms).setPolicy("prilora")
-        .setPolicyParams(Map.of("rLow", "1", "rHigh", "2", "pruneInterval", "5", "pruneRatio", "0.25", "regrowth", "false"))
-        .setSchedule(new BudgetSchedule(100L, 0L, 0L, 3, 3)).build();
+    List<AdaptedMatrix> ms =
+        List.of(new AdaptedMatrix("q", 0, 8, 8, 1), new AdaptedMatrix("v", 1, 8, 8, 2));
+    ExperimentSpec spec =
+        ExperimentSpec.newBuilder()
+            .setExperimentId("p1")
+            .setCreatedAtMs(Instant.ofEpochMilli(1))
+            .setModel("synthetic")
+            .setMatrices(ms)
+            .setPolicy("prilora")
+            .setPolicyParams(
+                Map.of(
+                    "rLow",
+                    "1",
+                    "rHigh",
+                    "2",
+                    "pruneInterval",
+                    "5",
+                    "pruneRatio",
+                    "0.25",
+                    "regrowth",
+                    "false"))
+            .setSchedule(new BudgetSchedule(100L, 0L, 0L, 3, 3))
+            .build();
     experiments.pipeInput("p1", avro.serialize("exp", spec));
     // rows of 8 entries, two pruned per row: 3 rows keep 18 of 24
     boolean[] first = new boolean[24];
@@ -274,15 +364,24 @@ class PrunerTopologyTest {
     send(entries("p1", 5, true, first)); // good
 
     List<DeadLetter> dls = deadLetters.readValuesToList();
-    assertThat(dls).extracting(DeadLetter::getReason).containsExactly(DeadLetterReason.WRONG_LENGTH,
-        DeadLetterReason.WRONG_LENGTH, DeadLetterReason.INVALID_VALUE, DeadLetterReason.INVALID_VALUE,
-        DeadLetterReason.INVALID_VALUE);
-    assertThat(dls.get(0).getErrorMessage()).contains("no entryMasks, but policy prilora masks entries of A");
-    assertThat(dls.get(1).getErrorMessage()).contains("entryMasks[1] 'v' (rank 2 x dIn 8 = 16 entries): 1 bytes for 16 bits");
-    assertThat(dls.get(2).getErrorMessage()).contains("entry 0 of matrix 1's A was pruned before")
+    assertThat(dls)
+        .extracting(DeadLetter::getReason)
+        .containsExactly(
+            DeadLetterReason.WRONG_LENGTH,
+            DeadLetterReason.WRONG_LENGTH,
+            DeadLetterReason.INVALID_VALUE,
+            DeadLetterReason.INVALID_VALUE,
+            DeadLetterReason.INVALID_VALUE);
+    assertThat(dls.get(0).getErrorMessage())
+        .contains("no entryMasks, but policy prilora masks entries of A");
+    assertThat(dls.get(1).getErrorMessage())
+        .contains("entryMasks[1] 'v' (rank 2 x dIn 8 = 16 entries): 1 bytes for 16 bits");
+    assertThat(dls.get(2).getErrorMessage())
+        .contains("entry 0 of matrix 1's A was pruned before")
         .contains("policy prilora never revives");
     assertThat(dls.get(3).getErrorMessage()).contains("mask is not persistent");
-    assertThat(dls.get(4).getErrorMessage()).contains("keeps 24 A entries, above the schedule's budget 18");
+    assertThat(dls.get(4).getErrorMessage())
+        .contains("keeps 24 A entries, above the schedule's budget 18");
 
     List<RankPruneCommand> out = commands.readValuesToList();
     assertThat(out).extracting(RankPruneCommand::getDecidedAtStep).containsExactly(0L, 5L);
@@ -302,23 +401,54 @@ class PrunerTopologyTest {
     for (boolean b : keep) {
       kept += b ? 1 : 0;
     }
-    return SalienceReport.newBuilder().setExperimentId(id).setRunId("run-1").setEpoch(1).setPolicy("prilora")
-        .setWindowIndex(0).setWindowStartStep(step).setWindowEndStep(step).setWindowLength(1)
-        .setEffectiveFromStep(step).setPersistent(persistent).setBudget(kept).setThreshold(0).setSalience(List.of())
-        .setKeepMask(List.of()).setComputeMillis(1.0)
-        .setEntryMasks(List.of(io.salientstream.schemas.PackedBits.pack(java.util.Arrays.copyOfRange(keep, 0, 8)),
-            io.salientstream.schemas.PackedBits.pack(java.util.Arrays.copyOfRange(keep, 8, 24)))).build();
+    return SalienceReport.newBuilder()
+        .setExperimentId(id)
+        .setRunId("run-1")
+        .setEpoch(1)
+        .setPolicy("prilora")
+        .setWindowIndex(0)
+        .setWindowStartStep(step)
+        .setWindowEndStep(step)
+        .setWindowLength(1)
+        .setEffectiveFromStep(step)
+        .setPersistent(persistent)
+        .setBudget(kept)
+        .setThreshold(0)
+        .setSalience(List.of())
+        .setKeepMask(List.of())
+        .setComputeMillis(1.0)
+        .setEntryMasks(
+            List.of(
+                io.salientstream.schemas.PackedBits.pack(java.util.Arrays.copyOfRange(keep, 0, 8)),
+                io.salientstream.schemas.PackedBits.pack(
+                    java.util.Arrays.copyOfRange(keep, 8, 24))))
+        .build();
   }
 
-  /** A SalientLoRA report keeping the last {@code budget} of 12 singular values (nested as the budget shrinks). */
+  /**
+   * A SalientLoRA report keeping the last {@code budget} of 12 singular values (nested as the
+   * budget shrinks).
+   */
   private static SalienceReport salient(int epoch, long end, int budget) {
     List<Boolean> keep = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
       keep.add(i >= 12 - budget);
     }
-    return SalienceReport.newBuilder().setExperimentId("s1").setRunId("run-" + epoch).setEpoch(epoch)
-        .setPolicy("salientlora").setWindowIndex(0).setWindowStartStep(end - 9).setWindowEndStep(end).setWindowLength(10)
-        .setEffectiveFromStep(end + 1).setBudget(budget).setThreshold(0.5)
-        .setSalience(new ArrayList<>(Collections.nCopies(12, 1.0))).setKeepMask(keep).setComputeMillis(1.0).build();
+    return SalienceReport.newBuilder()
+        .setExperimentId("s1")
+        .setRunId("run-" + epoch)
+        .setEpoch(epoch)
+        .setPolicy("salientlora")
+        .setWindowIndex(0)
+        .setWindowStartStep(end - 9)
+        .setWindowEndStep(end)
+        .setWindowLength(10)
+        .setEffectiveFromStep(end + 1)
+        .setBudget(budget)
+        .setThreshold(0.5)
+        .setSalience(new ArrayList<>(Collections.nCopies(12, 1.0)))
+        .setKeepMask(keep)
+        .setComputeMillis(1.0)
+        .build();
   }
 }

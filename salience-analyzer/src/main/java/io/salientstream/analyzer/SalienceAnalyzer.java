@@ -12,16 +12,18 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The salience-analyzer service: {@link #start} builds the topology and runs it as a Kafka Streams application
- * ({@code exactly_once_v2}); {@link #close} stops it. One deployment serves every experiment; add instances to
- * scale out (work is partitioned by experiment id).
+ * The salience-analyzer service: {@link #start} builds the topology and runs it as a Kafka Streams
+ * application ({@code exactly_once_v2}); {@link #close} stops it. One deployment serves every
+ * experiment; add instances to scale out (work is partitioned by experiment id).
  */
 public final class SalienceAnalyzer implements AutoCloseable {
 
   public static final String DEFAULT_APPLICATION_ID = "salientstream-salience-analyzer";
+
   /**
-   * Policy snapshots kept per experiment (default 1), see {@link AnalyzerTopology.Config#resumeSnapshots()}: how far
-   * back a trainer resumed from a checkpoint may start.
+   * Policy snapshots kept per experiment (default 1), see {@link
+   * AnalyzerTopology.Config#resumeSnapshots()}: how far back a trainer resumed from a checkpoint
+   * may start.
    */
   public static final String RESUME_SNAPSHOTS_CONFIG = LayeredConfig.RESUME_SNAPSHOTS;
 
@@ -34,22 +36,30 @@ public final class SalienceAnalyzer implements AutoCloseable {
   }
 
   /**
-   * @param config Kafka client properties plus {@code schema.registry.url}; Streams settings here override the
-   *               defaults of {@link StreamsApp#config}
+   * @param config Kafka client properties plus {@code schema.registry.url}; Streams settings here
+   *     override the defaults of {@link StreamsApp#config}
    */
-  public static SalienceAnalyzer start(Map<String, Object> config, AnalyzerTopology.Topics topics, Path stateDir,
-                                       String applicationId) {
+  public static SalienceAnalyzer start(
+      Map<String, Object> config,
+      AnalyzerTopology.Topics topics,
+      Path stateDir,
+      String applicationId) {
     AnalyzerMetrics metrics = new AnalyzerMetrics();
-    AnalyzerTopology.Config c = new AnalyzerTopology.Config(applicationId, topics,
-        () -> EventSerdes.of(ExperimentSpec.class, config).deserializer(),
-        () -> StepEventReader.deserializer(config),
-        EventSerdes.of(SalienceReport.class, config).serializer(),
-        EventSerdes.of(DeadLetter.class, config).serializer())
-        .withResumeSnapshots(resumeSnapshots(config))
-        .withLivePolicies(LayeredConfig.livePolicies(config));
+    AnalyzerTopology.Config c =
+        new AnalyzerTopology.Config(
+                applicationId,
+                topics,
+                () -> EventSerdes.of(ExperimentSpec.class, config).deserializer(),
+                () -> StepEventReader.deserializer(config),
+                EventSerdes.of(SalienceReport.class, config).serializer(),
+                EventSerdes.of(DeadLetter.class, config).serializer())
+            .withResumeSnapshots(resumeSnapshots(config))
+            .withLivePolicies(LayeredConfig.livePolicies(config));
     Properties props = StreamsApp.config(applicationId, stateDir, config);
-    return new SalienceAnalyzer(StreamsApp.start(applicationId, AnalyzerTopology.build(c, metrics), props,
-        Duration.ofSeconds(60)), metrics);
+    return new SalienceAnalyzer(
+        StreamsApp.start(
+            applicationId, AnalyzerTopology.build(c, metrics), props, Duration.ofSeconds(60)),
+        metrics);
   }
 
   static int resumeSnapshots(Map<String, Object> config) {

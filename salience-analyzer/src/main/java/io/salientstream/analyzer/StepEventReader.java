@@ -20,21 +20,27 @@ import org.apache.avro.util.Utf8;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
- * Reads {@link SingularValueStep} records written with the compiled schema straight into a {@link StepEvent}: the
- * float and double arrays go into primitive arrays as they are read, with no intermediate record, boxed lists or
- * second pass. At N = 1080 the generic path (SpecificRecord with {@code List<Float>}, then unboxing) was the largest
- * cost of the analyzer's stream thread.
+ * Reads {@link SingularValueStep} records written with the compiled schema straight into a {@link
+ * StepEvent}: the float and double arrays go into primitive arrays as they are read, with no
+ * intermediate record, boxed lists or second pass. At N = 1080 the generic path (SpecificRecord
+ * with {@code List<Float>}, then unboxing) was the largest cost of the analyzer's stream thread.
  *
- * <p>Records written with any other schema (an older or newer compatible version) are read the usual way — resolved
- * to the compiled schema by Avro — and converted with {@link StepEvent#of}; {@link #forWriter} picks the path per
- * writer schema. Both give equal events (tested on random events).
+ * <p>Records written with any other schema (an older or newer compatible version) are read the
+ * usual way — resolved to the compiled schema by Avro — and converted with {@link StepEvent#of};
+ * {@link #forWriter} picks the path per writer schema. Both give equal events (tested on random
+ * events).
  */
 public final class StepEventReader implements DatumReader<StepEvent> {
 
-  private static final VarHandle FLOAT_LE = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final long COMPILED = SchemaNormalization.parsingFingerprint64(SingularValueStep.getClassSchema());
+  private static final VarHandle FLOAT_LE =
+      MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long COMPILED =
+      SchemaNormalization.parsingFingerprint64(SingularValueStep.getClassSchema());
 
-  /** Last event's value count: the first guess for the next event's arrays (an exact guess means no copy). */
+  /**
+   * Last event's value count: the first guess for the next event's arrays (an exact guess means no
+   * copy).
+   */
   private int sizeHint = 64;
 
   /** A deserializer of singular-value events (Confluent wire format) into {@link StepEvent}s. */
@@ -43,15 +49,19 @@ public final class StepEventReader implements DatumReader<StepEvent> {
   }
 
   /**
-   * The reader for records written with {@code writer}: this class when it is the compiled schema (same parsing
-   * canonical form, so the same binary layout), else Avro's schema resolution followed by {@link StepEvent#of}.
+   * The reader for records written with {@code writer}: this class when it is the compiled schema
+   * (same parsing canonical form, so the same binary layout), else Avro's schema resolution
+   * followed by {@link StepEvent#of}.
    */
   public static DatumReader<StepEvent> forWriter(Schema writer) {
     if (SchemaNormalization.parsingFingerprint64(writer) == COMPILED) {
       return new StepEventReader();
     }
-    SpecificDatumReader<SingularValueStep> resolving = new SpecificDatumReader<>(writer, SingularValueStep.getClassSchema(),
-        SpecificData.getForClass(SingularValueStep.class));
+    SpecificDatumReader<SingularValueStep> resolving =
+        new SpecificDatumReader<>(
+            writer,
+            SingularValueStep.getClassSchema(),
+            SpecificData.getForClass(SingularValueStep.class));
     return new DatumReader<>() {
       @Override
       public void setSchema(Schema schema) {
@@ -68,7 +78,8 @@ public final class StepEventReader implements DatumReader<StepEvent> {
   @Override
   public void setSchema(Schema schema) {
     if (SchemaNormalization.parsingFingerprint64(schema) != COMPILED) {
-      throw new AvroRuntimeException("StepEventReader reads only the compiled SingularValueStep schema");
+      throw new AvroRuntimeException(
+          "StepEventReader reads only the compiled SingularValueStep schema");
     }
   }
 
@@ -78,9 +89,10 @@ public final class StepEventReader implements DatumReader<StepEvent> {
   private String[] lastStrings = new String[16];
 
   /**
-   * Reads a string, returning the String read at the same position of an earlier event when the bytes are equal:
-   * matrix names repeat in every event of an experiment (and across experiments of one model), and decoding 70+ of
-   * them per event into new Strings took about 10% of the analyzer's thread.
+   * Reads a string, returning the String read at the same position of an earlier event when the
+   * bytes are equal: matrix names repeat in every event of an experiment (and across experiments of
+   * one model), and decoding 70+ of them per event into new Strings took about 10% of the
+   * analyzer's thread.
    */
   private String readCachedString(Decoder in, int slot) throws IOException {
     in.readString(text);
@@ -90,7 +102,9 @@ public final class StepEventReader implements DatumReader<StepEvent> {
     }
     byte[] previous = lastBytes[slot];
     int len = text.getByteLength();
-    if (previous != null && previous.length == len && Arrays.equals(previous, 0, len, text.getBytes(), 0, len)) {
+    if (previous != null
+        && previous.length == len
+        && Arrays.equals(previous, 0, len, text.getBytes(), 0, len)) {
       return lastStrings[slot];
     }
     String s = text.toString();
@@ -100,8 +114,8 @@ public final class StepEventReader implements DatumReader<StepEvent> {
   }
 
   /**
-   * Reads {@code count} floats (Avro: 4 bytes each, little-endian IEEE 754) into {@code out} as doubles, in chunks
-   * of raw bytes rather than one decoder call per value.
+   * Reads {@code count} floats (Avro: 4 bytes each, little-endian IEEE 754) into {@code out} as
+   * doubles, in chunks of raw bytes rather than one decoder call per value.
    */
   private void readFloats(Decoder in, double[] out, int from, int count) throws IOException {
     int done = 0;
@@ -116,17 +130,28 @@ public final class StepEventReader implements DatumReader<StepEvent> {
   }
 
   /**
-   * Refuses a block count that the remaining bytes cannot hold, before allocating for it (a corrupt count must not
-   * make the reader allocate gigabytes). Decoders that cannot tell what is left are trusted as far as the bytes go.
+   * Refuses a block count that the remaining bytes cannot hold, before allocating for it (a corrupt
+   * count must not make the reader allocate gigabytes). Decoders that cannot tell what is left are
+   * trusted as far as the bytes go.
    */
-  private static void requireAvailable(Decoder in, long count, int bytesEach, int matrix, String field) throws IOException {
+  private static void requireAvailable(
+      Decoder in, long count, int bytesEach, int matrix, String field) throws IOException {
     if (in instanceof BinaryDecoder b && b.inputStream().available() < count * bytesEach) {
-      throw new java.io.EOFException("matrix " + matrix + ": " + field + " announces " + count
-          + " values but fewer bytes remain");
+      throw new java.io.EOFException(
+          "matrix "
+              + matrix
+              + ": "
+              + field
+              + " announces "
+              + count
+              + " values but fewer bytes remain");
     }
   }
 
-  /** Reads the fields in the order of the compiled schema (see schemas/src/main/avro/SingularValueStep.avsc). */
+  /**
+   * Reads the fields in the order of the compiled schema (see
+   * schemas/src/main/avro/SingularValueStep.avsc).
+   */
   @Override
   public StepEvent read(StepEvent reuse, Decoder in) throws IOException {
     String experimentId = readCachedString(in, 0);
@@ -162,11 +187,13 @@ public final class StepEventReader implements DatumReader<StepEvent> {
         }
         names[m] = readCachedString(in, m + 2);
         in.readInt(); // layer
-        // Arrays grow one read value at a time: a corrupt block count cannot make us allocate more than the bytes hold.
+        // Arrays grow one read value at a time: a corrupt block count cannot make us allocate more
+        // than the bytes hold.
         int len = 0;
         for (long n = in.readArrayStart(); n != 0; n = in.arrayNext()) {
           if (n > Integer.MAX_VALUE / 4) {
-            throw new AvroRuntimeException("matrix " + m + ": singularValues block of " + n + " items");
+            throw new AvroRuntimeException(
+                "matrix " + m + ": singularValues block of " + n + " items");
           }
           int count = (int) n;
           if (at + len + count > values.length) {
@@ -190,7 +217,10 @@ public final class StepEventReader implements DatumReader<StepEvent> {
           case 0 -> importanceLengths[m] = -1;
           case 1 -> {
             if (importance == null || importance.length < values.length) {
-              importance = importance == null ? new double[values.length] : Arrays.copyOf(importance, values.length);
+              importance =
+                  importance == null
+                      ? new double[values.length]
+                      : Arrays.copyOf(importance, values.length);
             }
             int count = 0;
             for (long n = in.readArrayStart(); n != 0; n = in.arrayNext()) {
@@ -203,10 +233,12 @@ public final class StepEventReader implements DatumReader<StepEvent> {
             }
             importanceLengths[m] = count;
           }
-          default -> throw new AvroRuntimeException("matrix " + m + ": importance union index out of range");
+          default ->
+              throw new AvroRuntimeException(
+                  "matrix " + m + ": importance union index out of range");
         }
         switch (in.readIndex()) {
-          case 0 -> { }
+          case 0 -> {}
           case 1 -> { // v1's summary of the input statistics: not used by the analyzer
             for (long n = in.readArrayStart(); n != 0; n = in.arrayNext()) {
               for (long j = 0; j < n; j++) {
@@ -216,10 +248,12 @@ public final class StepEventReader implements DatumReader<StepEvent> {
             in.readDouble();
             in.readDouble();
           }
-          default -> throw new AvroRuntimeException("matrix " + m + ": inputStats union index out of range");
+          default ->
+              throw new AvroRuntimeException(
+                  "matrix " + m + ": inputStats union index out of range");
         }
         switch (in.readIndex()) {
-          case 0 -> { }
+          case 0 -> {}
           case 1 -> { // PRILoRA's inputs (at its pruning steps only)
             if (priAbsA == null) {
               priAbsA = new double[names.length][];
@@ -229,7 +263,8 @@ public final class StepEventReader implements DatumReader<StepEvent> {
             int count = 0;
             for (long n = in.readArrayStart(); n != 0; n = in.arrayNext()) {
               if (n > Integer.MAX_VALUE / 4) {
-                throw new AvroRuntimeException("matrix " + m + ": priLora.absA block of " + n + " items");
+                throw new AvroRuntimeException(
+                    "matrix " + m + ": priLora.absA block of " + n + " items");
               }
               requireAvailable(in, n, 4, m, "priLora.absA");
               a = Arrays.copyOf(a, count + (int) n);
@@ -240,7 +275,8 @@ public final class StepEventReader implements DatumReader<StepEvent> {
             count = 0;
             for (long n = in.readArrayStart(); n != 0; n = in.arrayNext()) {
               if (n > Integer.MAX_VALUE / 8) {
-                throw new AvroRuntimeException("matrix " + m + ": priLora.inputNormEma block of " + n + " items");
+                throw new AvroRuntimeException(
+                    "matrix " + m + ": priLora.inputNormEma block of " + n + " items");
               }
               requireAvailable(in, n, 8, m, "priLora.inputNormEma");
               x = Arrays.copyOf(x, count + (int) n);
@@ -251,7 +287,8 @@ public final class StepEventReader implements DatumReader<StepEvent> {
             priAbsA[m] = a;
             priEma[m] = x;
           }
-          default -> throw new AvroRuntimeException("matrix " + m + ": priLora union index out of range");
+          default ->
+              throw new AvroRuntimeException("matrix " + m + ": priLora union index out of range");
         }
         at += len;
       }
@@ -263,9 +300,22 @@ public final class StepEventReader implements DatumReader<StepEvent> {
       importance = Arrays.copyOf(importance, at);
     }
     sizeHint = Math.max(16, at);
-    return new StepEvent(experimentId, runId, epoch, step, wallClockMs, orthRegLoss, taskLoss, learningRate,
-        Arrays.copyOf(names, m), Arrays.copyOf(valueLengths, m), Arrays.copyOf(maskLengths, m),
-        Arrays.copyOf(importanceLengths, m), values, importance,
-        priAbsA == null ? null : Arrays.copyOf(priAbsA, m), priEma == null ? null : Arrays.copyOf(priEma, m));
+    return new StepEvent(
+        experimentId,
+        runId,
+        epoch,
+        step,
+        wallClockMs,
+        orthRegLoss,
+        taskLoss,
+        learningRate,
+        Arrays.copyOf(names, m),
+        Arrays.copyOf(valueLengths, m),
+        Arrays.copyOf(maskLengths, m),
+        Arrays.copyOf(importanceLengths, m),
+        values,
+        importance,
+        priAbsA == null ? null : Arrays.copyOf(priAbsA, m),
+        priEma == null ? null : Arrays.copyOf(priEma, m));
   }
 }

@@ -31,46 +31,81 @@ class AnalyzerHttpTest {
   void healthAndMetricsAreServed(SharedStack stack, @TempDir Path state) throws Exception {
     Map<String, Object> config = stack.clientConfig();
     Topics t = Topics.withPrefix("analyzer-http-" + System.nanoTime() + ".");
-    AnalyzerTopology.Topics topics = new AnalyzerTopology.Topics(t.name(Topics.EXPERIMENTS),
-        t.name(Topics.SINGULAR_VALUES), t.name(Topics.SALIENCE_REPORTS), t.name(Topics.DEAD_LETTER));
-    stack.admin().createTopics(List.of(
-        new NewTopic(topics.experiments(), Topics.EXPERIMENT_PARTITIONS, (short) 1),
-        new NewTopic(topics.singularValues(), Topics.EXPERIMENT_PARTITIONS, (short) 1),
-        new NewTopic(topics.salienceReports(), Topics.EXPERIMENT_PARTITIONS, (short) 1),
-        new NewTopic(topics.deadLetters(), 1, (short) 1))).all().get();
+    AnalyzerTopology.Topics topics =
+        new AnalyzerTopology.Topics(
+            t.name(Topics.EXPERIMENTS),
+            t.name(Topics.SINGULAR_VALUES),
+            t.name(Topics.SALIENCE_REPORTS),
+            t.name(Topics.DEAD_LETTER));
+    stack
+        .admin()
+        .createTopics(
+            List.of(
+                new NewTopic(topics.experiments(), Topics.EXPERIMENT_PARTITIONS, (short) 1),
+                new NewTopic(topics.singularValues(), Topics.EXPERIMENT_PARTITIONS, (short) 1),
+                new NewTopic(topics.salienceReports(), Topics.EXPERIMENT_PARTITIONS, (short) 1),
+                new NewTopic(topics.deadLetters(), 1, (short) 1)))
+        .all()
+        .get();
     String id = "http-" + System.nanoTime();
     ExperimentSpec spec = Fixtures.spec(id, "lora", 4, 3, 100, 5, 10, 6, Map.of());
     HttpClient http = HttpClient.newHttpClient();
-    try (SalienceAnalyzer analyzer = SalienceAnalyzer.start(config, topics, state, "analyzer-http-test");
-         AnalyzerHttp server = new AnalyzerHttp(analyzer, 0);
-         KafkaProducer<String, Object> producer = new KafkaProducer<>(Map.of("bootstrap.servers", stack.bootstrapServers()),
-             new StringSerializer(), EventSerdes.anyValue(config))) {
+    try (SalienceAnalyzer analyzer =
+            SalienceAnalyzer.start(config, topics, state, "analyzer-http-test");
+        AnalyzerHttp server = new AnalyzerHttp(analyzer, 0);
+        KafkaProducer<String, Object> producer =
+            new KafkaProducer<>(
+                Map.of("bootstrap.servers", stack.bootstrapServers()),
+                new StringSerializer(),
+                EventSerdes.anyValue(config))) {
       String base = "http://localhost:" + server.port();
-      await().atMost(Duration.ofSeconds(60)).until(() -> get(http, base + "/health").statusCode() == 200);
-      assertThat(get(http, base + "/health").body()).contains("\"status\":\"UP\"").contains("RUNNING");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> get(http, base + "/health").statusCode() == 200);
+      assertThat(get(http, base + "/health").body())
+          .contains("\"status\":\"UP\"")
+          .contains("RUNNING");
 
       producer.send(new ProducerRecord<>(topics.experiments(), id, spec)).get();
       for (long s = 0; s < 7; s++) {
-        producer.send(new ProducerRecord<>(topics.singularValues(), id, Fixtures.step(spec, "run", 1, s, 3))).get();
+        producer
+            .send(
+                new ProducerRecord<>(
+                    topics.singularValues(), id, Fixtures.step(spec, "run", 1, s, 3)))
+            .get();
       }
-      producer.send(new ProducerRecord<>(topics.singularValues(), id, Fixtures.step(spec, "run", 1, 3, 3))).get();
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topics.singularValues(), id, Fixtures.step(spec, "run", 1, 3, 3)))
+          .get();
 
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(get(http, base + "/metrics").body())
-          .contains("salientstream_analyzer_steps_total 7.0")
-          .contains("salientstream_analyzer_duplicates_total 1.0"));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () ->
+                  assertThat(get(http, base + "/metrics").body())
+                      .contains("salientstream_analyzer_steps_total 7.0")
+                      .contains("salientstream_analyzer_duplicates_total 1.0"));
       String metrics = get(http, base + "/metrics").body();
-      assertThat(metrics).contains("salientstream_analyzer_dead_letters_total 0.0")
+      assertThat(metrics)
+          .contains("salientstream_analyzer_dead_letters_total 0.0")
           .contains("salientstream_analyzer_rewinds_total 0.0")
           .contains("kafka_stream");
       assertThat(get(http, base + "/nothing-here").statusCode()).isEqualTo(404);
-      HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
-          .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> post =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                  .POST(HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(post.statusCode()).isEqualTo(405);
     }
   }
 
   static HttpResponse<String> get(HttpClient http, String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -30,14 +30,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The analyzer topology on Kafka Streams' test driver, with real Avro through a real (in-memory backed) registry
- * server: every kind of bad input lands in the dead-letter topic with its reason and original bytes, and good
- * records keep flowing.
+ * The analyzer topology on Kafka Streams' test driver, with real Avro through a real (in-memory
+ * backed) registry server: every kind of bad input lands in the dead-letter topic with its reason
+ * and original bytes, and good records keep flowing.
  */
 class AnalyzerTopologyTest {
 
-  @RegisterExtension
-  static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
+  @RegisterExtension static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
   AnalyzerMetrics metrics;
   TopologyTestDriver driver;
@@ -50,11 +49,14 @@ class AnalyzerTopologyTest {
   @BeforeEach
   void startDriver() {
     AnalyzerTopology.Topics topics = new AnalyzerTopology.Topics("exp", "sv", "reports", "dlq");
-    AnalyzerTopology.Config config = new AnalyzerTopology.Config("salience-analyzer-test", topics,
-        () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
-        () -> StepEventReader.deserializer(REGISTRY.serdeConfig()),
-        EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).serializer(),
-        EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer());
+    AnalyzerTopology.Config config =
+        new AnalyzerTopology.Config(
+            "salience-analyzer-test",
+            topics,
+            () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
+            () -> StepEventReader.deserializer(REGISTRY.serdeConfig()),
+            EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).serializer(),
+            EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer());
     metrics = new AnalyzerMetrics();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "analyzer-test");
@@ -62,8 +64,16 @@ class AnalyzerTopologyTest {
     driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props);
     experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
     steps = driver.createInputTopic("sv", new StringSerializer(), new ByteArraySerializer());
-    reports = driver.createOutputTopic("reports", new StringDeserializer(), EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).deserializer());
-    deadLetters = driver.createOutputTopic("dlq", new StringDeserializer(), EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).deserializer());
+    reports =
+        driver.createOutputTopic(
+            "reports",
+            new StringDeserializer(),
+            EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).deserializer());
+    deadLetters =
+        driver.createOutputTopic(
+            "dlq",
+            new StringDeserializer(),
+            EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).deserializer());
     avro = EventSerdes.anyValue(REGISTRY.serdeConfig());
   }
 
@@ -99,7 +109,8 @@ class AnalyzerTopologyTest {
     send(Fixtures.step(spec, "r", 1, 1, 1));
 
     DeadLetter dl = onlyDeadLetter();
-    assertThat(dl.getReason()).isIn(DeadLetterReason.DESERIALIZATION, DeadLetterReason.UNKNOWN_SCHEMA);
+    assertThat(dl.getReason())
+        .isIn(DeadLetterReason.DESERIALIZATION, DeadLetterReason.UNKNOWN_SCHEMA);
     assertThat(dl.getSourceTopic()).isEqualTo("sv");
     assertThat(dl.getSourceOffset()).isEqualTo(1);
     assertThat(dl.getErrorMessage()).contains("topic sv").contains("offset 1");
@@ -131,7 +142,9 @@ class AnalyzerTopologyTest {
     send(bad);
     DeadLetter dl = onlyDeadLetter();
     assertThat(dl.getReason()).isEqualTo(DeadLetterReason.INVALID_VALUE);
-    assertThat(dl.getErrorMessage()).contains("experiment 'e1' step 0 matrix 1").contains("singularValues[2] is NaN");
+    assertThat(dl.getErrorMessage())
+        .contains("experiment 'e1' step 0 matrix 1")
+        .contains("singularValues[2] is NaN");
 
     SingularValueStep inf = Fixtures.step(spec, "r", 1, 0, 1);
     inf.setOrthRegLoss(Double.POSITIVE_INFINITY);
@@ -152,14 +165,17 @@ class AnalyzerTopologyTest {
     send(bad);
     DeadLetter dl = onlyDeadLetter();
     assertThat(dl.getReason()).isEqualTo(DeadLetterReason.WRONG_LENGTH);
-    assertThat(dl.getErrorMessage()).contains("singularValues has 2 entries, the matrix has rank 3");
+    assertThat(dl.getErrorMessage())
+        .contains("singularValues has 2 entries, the matrix has rank 3");
   }
 
   @Test
   void unknownExperimentIsRejectedAfterTheGracePeriod() {
     ExperimentSpec spec = Fixtures.spec("ghost", "lora", 4, 3, 100, 5, 10, 6, Map.of());
     send(Fixtures.step(spec, "r", 1, 0, 1));
-    assertThat(deadLetters.isEmpty()).as("parked while the registration may be on its way").isTrue();
+    assertThat(deadLetters.isEmpty())
+        .as("parked while the registration may be on its way")
+        .isTrue();
     driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
     DeadLetter dl = onlyDeadLetter();
     assertThat(dl.getReason()).isEqualTo(DeadLetterReason.UNKNOWN_EXPERIMENT);
@@ -218,14 +234,17 @@ class AnalyzerTopologyTest {
   }
 
   /**
-   * PRILoRA: inputs only at pruning steps, reports carry entry masks; a pruning step without its inputs, or with |A|
-   * of the wrong length, is dead-lettered naming the field, and the corrected event is then decided as usual.
+   * PRILoRA: inputs only at pruning steps, reports carry entry masks; a pruning step without its
+   * inputs, or with |A| of the wrong length, is dead-lettered naming the field, and the corrected
+   * event is then decided as usual.
    */
   @Test
   void priLoraStepsAreDecidedFromTheirPruningStepInputsAndBadOnesAreDeadLettered() {
-    ExperimentSpec spec = Fixtures.priLoraSpec("p1", 4, Map.of("rLow", "1", "rHigh", "2", "pruneInterval", "5",
-        "pruneRatio", "0.25"));
-    assertThat(spec.getMatrices().stream().map(m -> m.getInitialRank()).toList()).containsExactly(1, 1, 2, 2);
+    ExperimentSpec spec =
+        Fixtures.priLoraSpec(
+            "p1", 4, Map.of("rLow", "1", "rHigh", "2", "pruneInterval", "5", "pruneRatio", "0.25"));
+    assertThat(spec.getMatrices().stream().map(m -> m.getInitialRank()).toList())
+        .containsExactly(1, 1, 2, 2);
     experiments.pipeInput("p1", avro.serialize("exp", spec));
     send(Fixtures.priLoraStep(spec, "r", 1, 0, 1, true));
     for (long s = 1; s < 5; s++) {
@@ -234,18 +253,27 @@ class AnalyzerTopologyTest {
     send(Fixtures.priLoraStep(spec, "r", 1, 5, 1, false)); // a pruning step without them
     DeadLetter missing = onlyDeadLetter();
     assertThat(missing.getReason()).isEqualTo(DeadLetterReason.INVALID_VALUE);
-    assertThat(missing.getErrorMessage()).contains("experiment 'p1' step 5 matrix 0").contains("priLora")
+    assertThat(missing.getErrorMessage())
+        .contains("experiment 'p1' step 5 matrix 0")
+        .contains("priLora")
         .contains("policy prilora reads it at this step");
     SingularValueStep shortA = Fixtures.priLoraStep(spec, "r", 1, 5, 1, true);
-    shortA.getMatrices().get(2).getPriLora().setAbsA(shortA.getMatrices().get(2).getPriLora().getAbsA().subList(0, 9));
+    shortA
+        .getMatrices()
+        .get(2)
+        .getPriLora()
+        .setAbsA(shortA.getMatrices().get(2).getPriLora().getAbsA().subList(0, 9));
     send(shortA);
     DeadLetter wrong = onlyDeadLetter();
     assertThat(wrong.getReason()).isEqualTo(DeadLetterReason.WRONG_LENGTH);
-    assertThat(wrong.getErrorMessage()).contains("matrix 2").contains("priLora.absA has 9 entries, the matrix has rank 2 x dIn 8");
+    assertThat(wrong.getErrorMessage())
+        .contains("matrix 2")
+        .contains("priLora.absA has 9 entries, the matrix has rank 2 x dIn 8");
     SingularValueStep withValues = Fixtures.priLoraStep(spec, "r", 1, 5, 1, true);
     withValues.getMatrices().get(1).setSingularValues(List.of(1f));
     send(withValues);
-    assertThat(onlyDeadLetter().getErrorMessage()).contains("singularValues has 1 entries, a plain-LoRA matrix has none");
+    assertThat(onlyDeadLetter().getErrorMessage())
+        .contains("singularValues has 1 entries, a plain-LoRA matrix has none");
     send(Fixtures.priLoraStep(spec, "r", 1, 5, 1, true)); // the good event still goes through
 
     List<SalienceReport> rs = reports.readValuesToList();
@@ -257,9 +285,13 @@ class AnalyzerTopologyTest {
       int kept = 0;
       for (int k = 0; k < 4; k++) {
         int entries = spec.getMatrices().get(k).getInitialRank() * 8;
-        kept += Fixtures.count(io.salientstream.schemas.PackedBits.unpack(r.getEntryMasks().get(k), entries));
+        kept +=
+            Fixtures.count(
+                io.salientstream.schemas.PackedBits.unpack(r.getEntryMasks().get(k), entries));
       }
-      assertThat(kept).isEqualTo(r.getBudget()).isEqualTo(6 * 6); // 6 rows of 8, a quarter of each pruned
+      assertThat(kept)
+          .isEqualTo(r.getBudget())
+          .isEqualTo(6 * 6); // 6 rows of 8, a quarter of each pruned
       assertThat(r.getPersistent()).as("regrowth: applied once").isFalse();
     }
     assertThat(deadLetters.isEmpty()).isTrue();

@@ -16,21 +16,38 @@ final class Fixtures {
 
   private Fixtures() {}
 
-  static ExperimentSpec spec(String id, String policy, int matrices, int rank, long totalSteps, long warmup, long finalSteps,
-                             int target, Map<String, String> params) {
+  static ExperimentSpec spec(
+      String id,
+      String policy,
+      int matrices,
+      int rank,
+      long totalSteps,
+      long warmup,
+      long finalSteps,
+      int target,
+      Map<String, String> params) {
     List<AdaptedMatrix> ms = new ArrayList<>();
     for (int k = 0; k < matrices; k++) {
       ms.add(new AdaptedMatrix("layer." + (k / 2) + ".m" + (k % 2), k / 2, 8, 8, rank));
     }
-    return ExperimentSpec.newBuilder().setExperimentId(id).setCreatedAtMs(Instant.ofEpochMilli(1)).setModel("synthetic")
-        .setMatrices(ms).setPolicy(policy).setPolicyParams(params)
-        .setSchedule(new BudgetSchedule(totalSteps, warmup, finalSteps, matrices * rank, target)).build();
+    return ExperimentSpec.newBuilder()
+        .setExperimentId(id)
+        .setCreatedAtMs(Instant.ofEpochMilli(1))
+        .setModel("synthetic")
+        .setMatrices(ms)
+        .setPolicy(policy)
+        .setPolicyParams(params)
+        .setSchedule(new BudgetSchedule(totalSteps, warmup, finalSteps, matrices * rank, target))
+        .build();
   }
 
-  /** A PRILoRA registration: {@link #spec}'s matrices with the ranks the policy gives their layers. */
+  /**
+   * A PRILoRA registration: {@link #spec}'s matrices with the ranks the policy gives their layers.
+   */
   static ExperimentSpec priLoraSpec(String id, int matrices, Map<String, String> params) {
     ExperimentSpec spec = spec(id, "prilora", matrices, 1, 100, 0, 0, 0, params);
-    io.salientstream.core.policy.AdapterLayout layout = io.salientstream.schemas.PolicySpecs.create(spec).layout();
+    io.salientstream.core.policy.AdapterLayout layout =
+        io.salientstream.schemas.PolicySpecs.create(spec).layout();
     for (int k = 0; k < matrices; k++) {
       spec.getMatrices().get(k).setInitialRank(layout.matrix(k).initialRank());
     }
@@ -39,10 +56,11 @@ final class Fixtures {
   }
 
   /**
-   * A PRILoRA step as a plain-LoRA trainer sends it: no singular values or masks; |A| and the input-norm EMA of every
-   * matrix when {@code withInputs} (at the policy's pruning steps).
+   * A PRILoRA step as a plain-LoRA trainer sends it: no singular values or masks; |A| and the
+   * input-norm EMA of every matrix when {@code withInputs} (at the policy's pruning steps).
    */
-  static SingularValueStep priLoraStep(ExperimentSpec spec, String run, int epoch, long step, long seed, boolean withInputs) {
+  static SingularValueStep priLoraStep(
+      ExperimentSpec spec, String run, int epoch, long step, long seed, boolean withInputs) {
     Random rnd = new Random(seed * 1_000_003L + step);
     List<MatrixSingularValues> ms = new ArrayList<>();
     for (AdaptedMatrix m : spec.getMatrices()) {
@@ -58,12 +76,26 @@ final class Fixtures {
         }
         pri = new io.salientstream.avro.PriLoraInputs(absA, ema);
       }
-      ms.add(MatrixSingularValues.newBuilder().setName(m.getName()).setLayer(m.getLayer()).setSingularValues(List.of())
-          .setMask(List.of()).setPriLora(pri).build());
+      ms.add(
+          MatrixSingularValues.newBuilder()
+              .setName(m.getName())
+              .setLayer(m.getLayer())
+              .setSingularValues(List.of())
+              .setMask(List.of())
+              .setPriLora(pri)
+              .build());
     }
-    return SingularValueStep.newBuilder().setExperimentId(spec.getExperimentId()).setRunId(run).setEpoch(epoch)
-        .setStep(step).setWallClockMs(Instant.ofEpochMilli(1000 + step)).setOrthRegLoss(Double.NaN)
-        .setTaskLoss(1.0).setLearningRate(1e-3).setMatrices(ms).build();
+    return SingularValueStep.newBuilder()
+        .setExperimentId(spec.getExperimentId())
+        .setRunId(run)
+        .setEpoch(epoch)
+        .setStep(step)
+        .setWallClockMs(Instant.ofEpochMilli(1000 + step))
+        .setOrthRegLoss(Double.NaN)
+        .setTaskLoss(1.0)
+        .setLearningRate(1e-3)
+        .setMatrices(ms)
+        .build();
   }
 
   static int count(boolean[] bits) {
@@ -87,11 +119,25 @@ final class Fixtures {
         mask.add(true);
         imp.add(Math.abs(rnd.nextGaussian()));
       }
-      ms.add(MatrixSingularValues.newBuilder().setName(m.getName()).setLayer(m.getLayer()).setSingularValues(v)
-          .setMask(mask).setImportance(spec.getPolicy().equals("adalora") ? imp : null).build());
+      ms.add(
+          MatrixSingularValues.newBuilder()
+              .setName(m.getName())
+              .setLayer(m.getLayer())
+              .setSingularValues(v)
+              .setMask(mask)
+              .setImportance(spec.getPolicy().equals("adalora") ? imp : null)
+              .build());
     }
-    return SingularValueStep.newBuilder().setExperimentId(spec.getExperimentId()).setRunId(run).setEpoch(epoch)
-        .setStep(step).setWallClockMs(Instant.ofEpochMilli(1000 + step)).setOrthRegLoss(0.5 + 0.01 * rnd.nextDouble())
-        .setTaskLoss(1.0).setLearningRate(1e-3).setMatrices(ms).build();
+    return SingularValueStep.newBuilder()
+        .setExperimentId(spec.getExperimentId())
+        .setRunId(run)
+        .setEpoch(epoch)
+        .setStep(step)
+        .setWallClockMs(Instant.ofEpochMilli(1000 + step))
+        .setOrthRegLoss(0.5 + 0.01 * rnd.nextDouble())
+        .setTaskLoss(1.0)
+        .setLearningRate(1e-3)
+        .setMatrices(ms)
+        .build();
   }
 }

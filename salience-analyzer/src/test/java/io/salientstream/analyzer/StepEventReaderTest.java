@@ -16,7 +16,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -35,9 +34,10 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * The analyzer's direct reader must give exactly the event the generic path (SpecificRecord → {@link StepEvent#of})
- * gives, for any event the schema allows: importance present, absent or on some matrices only, the v1 input
- * summary, PRILoRA inputs on some matrices, vectors of unequal lengths, arrays split into several Avro blocks, NaN and infinities.
+ * The analyzer's direct reader must give exactly the event the generic path (SpecificRecord →
+ * {@link StepEvent#of}) gives, for any event the schema allows: importance present, absent or on
+ * some matrices only, the v1 input summary, PRILoRA inputs on some matrices, vectors of unequal
+ * lengths, arrays split into several Avro blocks, NaN and infinities.
  */
 class StepEventReaderTest {
 
@@ -54,12 +54,14 @@ class StepEventReaderTest {
   }
 
   @Property(tries = 200)
-  void directReadEqualsGenericPath(@ForAll long seed, @ForAll @IntRange(min = 0, max = 12) int matrices,
-                                   @ForAll boolean blocked) throws IOException {
+  void directReadEqualsGenericPath(
+      @ForAll long seed, @ForAll @IntRange(min = 0, max = 12) int matrices, @ForAll boolean blocked)
+      throws IOException {
     SingularValueStep record = randomStep(new Random(seed), matrices);
     byte[] body = encode(record, blocked);
 
-    StepEvent direct = new StepEventReader().read(null, DecoderFactory.get().binaryDecoder(body, null));
+    StepEvent direct =
+        new StepEventReader().read(null, DecoderFactory.get().binaryDecoder(body, null));
     StepEvent viaRecord = StepEvent.of(record);
 
     assertSameEvent(direct, viaRecord);
@@ -73,7 +75,8 @@ class StepEventReaderTest {
     for (int i = 0; i < 10; i++) {
       // new events, and earlier ones again (its string cache then hits, fully or in part)
       SingularValueStep record = rnd.nextBoolean() ? randomStep(rnd, rnd.nextInt(8)) : previous;
-      StepEvent direct = reader.read(null, DecoderFactory.get().binaryDecoder(encode(record, false), null));
+      StepEvent direct =
+          reader.read(null, DecoderFactory.get().binaryDecoder(encode(record, false), null));
       assertSameEvent(direct, StepEvent.of(record));
       previous = record;
     }
@@ -82,13 +85,16 @@ class StepEventReaderTest {
   @Property(tries = 300)
   void corruptBodiesAreReportedAsWireFormatErrorsWithoutHugeAllocations(@ForAll long seed) {
     Random rnd = new Random(seed);
-    byte[] framed = EventSerdes.anyValue(REGISTRY.serdeConfig()).serialize("sv", randomStep(rnd, 1 + rnd.nextInt(6)));
+    byte[] framed =
+        EventSerdes.anyValue(REGISTRY.serdeConfig())
+            .serialize("sv", randomStep(rnd, 1 + rnd.nextInt(6)));
     for (int i = 1 + rnd.nextInt(4); i > 0; i--) {
       framed[5 + rnd.nextInt(framed.length - 5)] = (byte) rnd.nextInt(256);
     }
     Deserializer<StepEvent> deserializer = StepEventReader.deserializer(REGISTRY.serdeConfig());
     try {
-      deserializer.deserialize("sv", framed); // some corruptions still decode (a changed digit of a float)
+      deserializer.deserialize(
+          "sv", framed); // some corruptions still decode (a changed digit of a float)
     } catch (RuntimeException e) {
       assertThat(e).isInstanceOf(WireFormatException.class).hasMessageContaining("sv");
     }
@@ -118,8 +124,10 @@ class StepEventReaderTest {
     enc.flush();
     byte[] body = out.toByteArray();
 
-    assertThatThrownBy(() -> new StepEventReader().read(null, DecoderFactory.get().binaryDecoder(body, null)))
-        .isInstanceOf(java.io.EOFException.class).hasMessageContaining("announces 300000000 values");
+    assertThatThrownBy(
+            () -> new StepEventReader().read(null, DecoderFactory.get().binaryDecoder(body, null)))
+        .isInstanceOf(java.io.EOFException.class)
+        .hasMessageContaining("announces 300000000 values");
   }
 
   @Property(tries = 1)
@@ -133,7 +141,8 @@ class StepEventReaderTest {
     StepEvent direct = deserializer.deserialize("sv", compiled);
     assertSameEvent(direct, StepEvent.of(record));
 
-    // the same record written by a producer whose schema has one more field (a compatible newer version)
+    // the same record written by a producer whose schema has one more field (a compatible newer
+    // version)
     Schema newer = withExtraField(SingularValueStep.getClassSchema());
     GenericRecord r = copyInto(record, newer);
     byte[] newerBytes = serializer.serialize("sv-newer", r);
@@ -143,11 +152,13 @@ class StepEventReaderTest {
     // a truncated body is reported as such, with the schema id
     byte[] truncated = Arrays.copyOf(compiled, compiled.length - 9);
     assertThatThrownBy(() -> deserializer.deserialize("sv", truncated))
-        .isInstanceOf(WireFormatException.class).hasMessageContaining("ends before");
+        .isInstanceOf(WireFormatException.class)
+        .hasMessageContaining("ends before");
     // and bytes left after a complete event too
     byte[] longer = Arrays.copyOf(compiled, compiled.length + 3);
     assertThatThrownBy(() -> deserializer.deserialize("sv", longer))
-        .isInstanceOf(WireFormatException.class).hasMessageContaining("bytes left");
+        .isInstanceOf(WireFormatException.class)
+        .hasMessageContaining("bytes left");
   }
 
   private static int schemaId(byte[] framed) {
@@ -155,26 +166,50 @@ class StepEventReaderTest {
   }
 
   static void assertSameEvent(StepEvent actual, StepEvent expected) {
-    assertThat(List.of(actual.experimentId(), actual.runId(), actual.epoch(), actual.step(), actual.wallClockMs(),
-        actual.orthRegLoss(), actual.taskLoss(), actual.learningRate()))
-        .isEqualTo(List.of(expected.experimentId(), expected.runId(), expected.epoch(), expected.step(),
-            expected.wallClockMs(), expected.orthRegLoss(), expected.taskLoss(), expected.learningRate()));
+    assertThat(
+            List.of(
+                actual.experimentId(),
+                actual.runId(),
+                actual.epoch(),
+                actual.step(),
+                actual.wallClockMs(),
+                actual.orthRegLoss(),
+                actual.taskLoss(),
+                actual.learningRate()))
+        .isEqualTo(
+            List.of(
+                expected.experimentId(),
+                expected.runId(),
+                expected.epoch(),
+                expected.step(),
+                expected.wallClockMs(),
+                expected.orthRegLoss(),
+                expected.taskLoss(),
+                expected.learningRate()));
     assertThat(actual.names()).containsExactly(expected.names());
     assertThat(actual.valueLengths()).containsExactly(expected.valueLengths());
     assertThat(actual.maskLengths()).containsExactly(expected.maskLengths());
     assertThat(actual.importanceLengths()).containsExactly(expected.importanceLengths());
     // Arrays.equals on double[] compares bits (0.0 and -0.0 differ, NaN equals NaN)
     assertThat(Arrays.equals(actual.singularValues(), expected.singularValues()))
-        .as("singular values %s vs %s", Arrays.toString(actual.singularValues()), Arrays.toString(expected.singularValues()))
+        .as(
+            "singular values %s vs %s",
+            Arrays.toString(actual.singularValues()), Arrays.toString(expected.singularValues()))
         .isTrue();
     assertThat(Arrays.equals(actual.importance(), expected.importance()))
-        .as("importance %s vs %s", Arrays.toString(actual.importance()), Arrays.toString(expected.importance()))
+        .as(
+            "importance %s vs %s",
+            Arrays.toString(actual.importance()), Arrays.toString(expected.importance()))
         .isTrue();
     // PRILoRA's inputs: the same matrices carry them, bit for bit
     assertThat(Arrays.deepEquals(actual.priLoraAbsA(), expected.priLoraAbsA()))
-        .as("priLora.absA %s vs %s", Arrays.deepToString(actual.priLoraAbsA()), Arrays.deepToString(expected.priLoraAbsA()))
+        .as(
+            "priLora.absA %s vs %s",
+            Arrays.deepToString(actual.priLoraAbsA()), Arrays.deepToString(expected.priLoraAbsA()))
         .isTrue();
-    assertThat(Arrays.deepEquals(actual.priLoraEma(), expected.priLoraEma())).as("priLora.inputNormEma").isTrue();
+    assertThat(Arrays.deepEquals(actual.priLoraEma(), expected.priLoraEma()))
+        .as("priLora.inputNormEma")
+        .isTrue();
   }
 
   private static SingularValueStep randomStep(Random rnd, int matrices) {
@@ -183,12 +218,13 @@ class StepEventReaderTest {
       int r = rnd.nextInt(40);
       List<Float> v = new ArrayList<>();
       for (int i = 0; i < r; i++) {
-        v.add(switch (rnd.nextInt(20)) {
-          case 0 -> Float.NaN;
-          case 1 -> Float.POSITIVE_INFINITY;
-          case 2 -> -0.0f;
-          default -> (float) rnd.nextGaussian();
-        });
+        v.add(
+            switch (rnd.nextInt(20)) {
+              case 0 -> Float.NaN;
+              case 1 -> Float.POSITIVE_INFINITY;
+              case 2 -> -0.0f;
+              default -> (float) rnd.nextGaussian();
+            });
       }
       List<Boolean> mask = new ArrayList<>();
       for (int i = rnd.nextInt(3) == 0 ? rnd.nextInt(40) : r; i > 0; i--) {
@@ -221,20 +257,39 @@ class StepEventReaderTest {
         }
         pri = new PriLoraInputs(absA, ema);
       }
-      ms.add(MatrixSingularValues.newBuilder().setName("layer." + k + ".m" + rnd.nextInt(1000)).setLayer(k)
-          .setSingularValues(v).setMask(mask).setImportance(imp).setInputStats(stats).setPriLora(pri).build());
+      ms.add(
+          MatrixSingularValues.newBuilder()
+              .setName("layer." + k + ".m" + rnd.nextInt(1000))
+              .setLayer(k)
+              .setSingularValues(v)
+              .setMask(mask)
+              .setImportance(imp)
+              .setInputStats(stats)
+              .setPriLora(pri)
+              .build());
     }
-    return SingularValueStep.newBuilder().setExperimentId("exp-" + rnd.nextInt(100)).setRunId("run-" + rnd.nextInt())
-        .setEpoch(rnd.nextInt(5)).setStep(rnd.nextInt(100_000)).setWallClockMs(Instant.ofEpochMilli(rnd.nextLong() >>> 20))
-        .setOrthRegLoss(rnd.nextDouble()).setTaskLoss(rnd.nextDouble()).setLearningRate(rnd.nextDouble())
-        .setMatrices(ms).build();
+    return SingularValueStep.newBuilder()
+        .setExperimentId("exp-" + rnd.nextInt(100))
+        .setRunId("run-" + rnd.nextInt())
+        .setEpoch(rnd.nextInt(5))
+        .setStep(rnd.nextInt(100_000))
+        .setWallClockMs(Instant.ofEpochMilli(rnd.nextLong() >>> 20))
+        .setOrthRegLoss(rnd.nextDouble())
+        .setTaskLoss(rnd.nextDouble())
+        .setLearningRate(rnd.nextDouble())
+        .setMatrices(ms)
+        .build();
   }
 
-  /** Avro binary; {@code blocked} splits arrays into blocks with byte counts (negative item counts). */
+  /**
+   * Avro binary; {@code blocked} splits arrays into blocks with byte counts (negative item counts).
+   */
   private static byte[] encode(SingularValueStep record, boolean blocked) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    BinaryEncoder enc = blocked ? new EncoderFactory().configureBlockSize(64).blockingBinaryEncoder(out, null)
-        : EncoderFactory.get().binaryEncoder(out, null);
+    BinaryEncoder enc =
+        blocked
+            ? new EncoderFactory().configureBlockSize(64).blockingBinaryEncoder(out, null)
+            : EncoderFactory.get().binaryEncoder(out, null);
     new SpecificDatumWriter<>(SingularValueStep.class).write(record, enc);
     enc.flush();
     return out.toByteArray();
@@ -245,7 +300,9 @@ class StepEventReaderTest {
     for (Schema.Field f : s.getFields()) {
       fields.add(new Schema.Field(f, f.schema()));
     }
-    fields.add(new Schema.Field("hostName", SchemaBuilder.builder().stringType(), "added later", "unknown"));
+    fields.add(
+        new Schema.Field(
+            "hostName", SchemaBuilder.builder().stringType(), "added later", "unknown"));
     return Schema.createRecord(s.getName(), s.getDoc(), s.getNamespace(), false, fields);
   }
 
@@ -255,8 +312,10 @@ class StepEventReaderTest {
       BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
       new SpecificDatumWriter<>(SingularValueStep.class).write(record, enc);
       enc.flush();
-      GenericRecord g = new org.apache.avro.generic.GenericDatumReader<GenericRecord>(SingularValueStep.getClassSchema(),
-          SingularValueStep.getClassSchema()).read(null, DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
+      GenericRecord g =
+          new org.apache.avro.generic.GenericDatumReader<GenericRecord>(
+                  SingularValueStep.getClassSchema(), SingularValueStep.getClassSchema())
+              .read(null, DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
       GenericData.Record r = new GenericData.Record(schema);
       for (Schema.Field f : SingularValueStep.getClassSchema().getFields()) {
         r.put(f.name(), g.get(f.name()));

@@ -3,10 +3,11 @@ package io.salientstream.schemas;
 import java.nio.ByteBuffer;
 
 /**
- * The wire form of entry masks ({@code SalienceReport.entryMasks}, {@code MatrixMask.entries}): keep bits packed
- * eight to a byte, bit i in byte i/8 at position i%8 (least significant first), the unused bits of the last byte 0.
- * One bit per entry keeps a PRILoRA mask of MiniLM (up to 36 matrices of 12 x 1536 entries) at a few KB per matrix,
- * where an Avro boolean array would take a byte per entry.
+ * The wire form of entry masks ({@code SalienceReport.entryMasks}, {@code MatrixMask.entries}):
+ * keep bits packed eight to a byte, bit i in byte i/8 at position i%8 (least significant first),
+ * the unused bits of the last byte 0. One bit per entry keeps a PRILoRA mask of MiniLM (up to 36
+ * matrices of 12 x 1536 entries) at a few KB per matrix, where an Avro boolean array would take a
+ * byte per entry.
  */
 public final class PackedBits {
 
@@ -25,13 +26,19 @@ public final class PackedBits {
   /**
    * The {@code length} bits held by {@code packed} (its position is not moved).
    *
-   * @throws IllegalArgumentException when the byte count is not ceil(length / 8) or an unused bit is set, naming both
+   * @throws IllegalArgumentException when the byte count is not ceil(length / 8) or an unused bit
+   *     is set, naming both
    */
   public static boolean[] unpack(ByteBuffer packed, int length) {
     int bytes = (length + 7) >>> 3;
     if (packed == null || packed.remaining() != bytes) {
-      throw new IllegalArgumentException((packed == null ? "no" : Integer.toString(packed.remaining())) + " bytes for "
-          + length + " bits (expected " + bytes + ")");
+      throw new IllegalArgumentException(
+          (packed == null ? "no" : Integer.toString(packed.remaining()))
+              + " bytes for "
+              + length
+              + " bits (expected "
+              + bytes
+              + ")");
     }
     boolean[] bits = new boolean[length];
     int base = packed.position();
@@ -39,8 +46,12 @@ public final class PackedBits {
       int v = packed.get(base + b) & 0xFF;
       int n = Math.min(8, length - 8 * b);
       if (v >>> n != 0) {
-        throw new IllegalArgumentException("unused bits set in the last byte (0x" + Integer.toHexString(v) + " holds "
-            + n + " bits)");
+        throw new IllegalArgumentException(
+            "unused bits set in the last byte (0x"
+                + Integer.toHexString(v)
+                + " holds "
+                + n
+                + " bits)");
       }
       for (int j = 0; j < n; j++) {
         bits[8 * b + j] = (v & (1 << j)) != 0;

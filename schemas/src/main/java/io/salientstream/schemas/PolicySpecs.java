@@ -14,13 +14,14 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The one mapping from an experiment registration to the core's policy factory, used by every host (the in-process
- * trainer, the salience-analyzer, the pruner) so that all of them build the same policy from the same record.
+ * The one mapping from an experiment registration to the core's policy factory, used by every host
+ * (the in-process trainer, the salience-analyzer, the pruner) so that all of them build the same
+ * policy from the same record.
  *
  * <p>The budget schedule's fields become policy parameters under the names the policy gives them
- * ({@link PolicyKind#scheduleParams()}); every
- * other parameter is taken from {@code policyParams} as given. A policy that ignores a schedule field (fixed-rank
- * LoRA ignores all of them) does not receive it.
+ * ({@link PolicyKind#scheduleParams()}); every other parameter is taken from {@code policyParams}
+ * as given. A policy that ignores a schedule field (fixed-rank LoRA ignores all of them) does not
+ * receive it.
  */
 public final class PolicySpecs {
 
@@ -29,18 +30,22 @@ public final class PolicySpecs {
   public static AdapterLayout layout(ExperimentSpec spec) {
     List<AdapterLayout.Matrix> ms = new ArrayList<>();
     for (AdaptedMatrix m : spec.getMatrices()) {
-      ms.add(new AdapterLayout.Matrix(m.getName(), m.getLayer(), m.getDOut(), m.getDIn(), m.getInitialRank()));
+      ms.add(
+          new AdapterLayout.Matrix(
+              m.getName(), m.getLayer(), m.getDOut(), m.getDIn(), m.getInitialRank()));
     }
     return new AdapterLayout(ms);
   }
 
   /**
-   * The parameters handed to {@link Policies#create}: the schedule's fields under the policy's names, overridden by
-   * the registration's own parameters (a {@code targetRank} parameter replaces the schedule's target budget).
+   * The parameters handed to {@link Policies#create}: the schedule's fields under the policy's
+   * names, overridden by the registration's own parameters (a {@code targetRank} parameter replaces
+   * the schedule's target budget).
    */
   public static Map<String, String> params(ExperimentSpec spec) {
     Map<String, String> p = new TreeMap<>();
-    Map<String, String> names = Policies.find(spec.getPolicy()).map(PolicyKind::scheduleParams).orElse(Map.of());
+    Map<String, String> names =
+        Policies.find(spec.getPolicy()).map(PolicyKind::scheduleParams).orElse(Map.of());
     BudgetSchedule s = spec.getSchedule();
     put(p, names, "totalSteps", s.getTotalSteps());
     put(p, names, "initialWarmupSteps", s.getInitialWarmupSteps());
@@ -52,7 +57,8 @@ public final class PolicySpecs {
     return p;
   }
 
-  private static void put(Map<String, String> p, Map<String, String> names, String field, Number value) {
+  private static void put(
+      Map<String, String> p, Map<String, String> names, String field, Number value) {
     String name = names.get(field);
     if (name != null) {
       p.put(name, String.valueOf(value));
@@ -64,41 +70,64 @@ public final class PolicySpecs {
   }
 
   /**
-   * Builds the policy once to reject a registration that cannot run, with the factory's message; also one whose
-   * matrices do not have the ranks the policy allocates ({@link RankPolicy#layout()}: PRILoRA sets its own per-layer
-   * ranks, so its registration must carry them — every event and mask is sized by them).
+   * Builds the policy once to reject a registration that cannot run, with the factory's message;
+   * also one whose matrices do not have the ranks the policy allocates ({@link
+   * RankPolicy#layout()}: PRILoRA sets its own per-layer ranks, so its registration must carry them
+   * — every event and mask is sized by them).
    */
   public static void validate(ExperimentSpec spec) {
     if (spec.getMatrices().isEmpty()) {
-      throw new IllegalArgumentException("experiment '" + spec.getExperimentId() + "' registers no matrices");
+      throw new IllegalArgumentException(
+          "experiment '" + spec.getExperimentId() + "' registers no matrices");
     }
     RankPolicy policy;
     try {
       policy = create(spec);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("experiment '" + spec.getExperimentId() + "': " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "experiment '" + spec.getExperimentId() + "': " + e.getMessage(), e);
     }
     for (int k = 0; k < spec.getMatrices().size(); k++) {
       int registered = spec.getMatrices().get(k).getInitialRank();
       int allocated = policy.layout().matrix(k).initialRank();
       if (registered != allocated) {
-        throw new IllegalArgumentException("experiment '" + spec.getExperimentId() + "': matrix " + k + " '"
-            + spec.getMatrices().get(k).getName() + "' is registered with rank " + registered + " but policy "
-            + policy.name() + " allocates rank " + allocated + " (register the policy's layout)");
+        throw new IllegalArgumentException(
+            "experiment '"
+                + spec.getExperimentId()
+                + "': matrix "
+                + k
+                + " '"
+                + spec.getMatrices().get(k).getName()
+                + "' is registered with rank "
+                + registered
+                + " but policy "
+                + policy.name()
+                + " allocates rank "
+                + allocated
+                + " (register the policy's layout)");
       }
     }
   }
 
   /**
-   * A hash of what determines the allocation (policy, parameters, schedule, matrices) — not of the registration
-   * time or description — so re-publishing the same registration is recognised as unchanged.
+   * A hash of what determines the allocation (policy, parameters, schedule, matrices) — not of the
+   * registration time or description — so re-publishing the same registration is recognised as
+   * unchanged.
    */
   public static long fingerprint(ExperimentSpec spec) {
     StringBuilder sb = new StringBuilder();
     sb.append(spec.getPolicy()).append('|').append(new TreeMap<>(params(spec))).append('|');
     for (AdaptedMatrix m : spec.getMatrices()) {
-      sb.append(m.getName()).append(',').append(m.getLayer()).append(',').append(m.getDOut()).append(',')
-          .append(m.getDIn()).append(',').append(m.getInitialRank()).append(';');
+      sb.append(m.getName())
+          .append(',')
+          .append(m.getLayer())
+          .append(',')
+          .append(m.getDOut())
+          .append(',')
+          .append(m.getDIn())
+          .append(',')
+          .append(m.getInitialRank())
+          .append(';');
     }
     sb.append('|').append(spec.getSchedule().getInitialBudget());
     long h = 1125899906842597L; // 64-bit polynomial string hash, stable across JVMs

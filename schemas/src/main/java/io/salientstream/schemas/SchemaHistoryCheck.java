@@ -19,14 +19,15 @@ import org.apache.avro.SchemaCompatibility.SchemaPairCompatibility;
 /**
  * Build-time guard for schema evolution.
  *
- * <p>Every schema {@code <dir>/X.avsc} has a history folder {@code <history>/X/} holding the released versions
- * {@code v1.avsc, v2.avsc, ...}. {@code check} fails when the current schema cannot read data written with the newest
- * released version (Avro BACKWARD compatibility: new reader, old writer), when a schema has no history, or when a
- * history file is unreadable. {@code record} copies each changed schema into its history as the next version, which is
- * how a compatible change is released.
+ * <p>Every schema {@code <dir>/X.avsc} has a history folder {@code <history>/X/} holding the
+ * released versions {@code v1.avsc, v2.avsc, ...}. {@code check} fails when the current schema
+ * cannot read data written with the newest released version (Avro BACKWARD compatibility: new
+ * reader, old writer), when a schema has no history, or when a history file is unreadable. {@code
+ * record} copies each changed schema into its history as the next version, which is how a
+ * compatible change is released.
  *
- * <p>Usage: {@code SchemaHistoryCheck check|record <schemaDir> <historyDir>}; the build runs {@code check} in the
- * {@code process-classes} phase of the schemas module.
+ * <p>Usage: {@code SchemaHistoryCheck check|record <schemaDir> <historyDir>}; the build runs {@code
+ * check} in the {@code process-classes} phase of the schemas module.
  */
 public final class SchemaHistoryCheck {
 
@@ -39,7 +40,8 @@ public final class SchemaHistoryCheck {
 
   public static void main(String[] args) {
     if (args.length != 3 || !(args[0].equals("check") || args[0].equals("record"))) {
-      throw new IllegalArgumentException("usage: SchemaHistoryCheck check|record <schemaDir> <historyDir>");
+      throw new IllegalArgumentException(
+          "usage: SchemaHistoryCheck check|record <schemaDir> <historyDir>");
     }
     Path schemaDir = Path.of(args[1]);
     Path historyDir = Path.of(args[2]);
@@ -48,7 +50,10 @@ public final class SchemaHistoryCheck {
       return;
     }
     List<Finding> findings = check(schemaDir, historyDir);
-    findings.forEach(f -> System.out.println("[schemas] " + (f.ok() ? "OK   " : "FAIL ") + f.schemaFile() + ": " + f.message()));
+    findings.forEach(
+        f ->
+            System.out.println(
+                "[schemas] " + (f.ok() ? "OK   " : "FAIL ") + f.schemaFile() + ": " + f.message()));
     requireCompatible(findings);
   }
 
@@ -56,8 +61,10 @@ public final class SchemaHistoryCheck {
   public static void requireCompatible(List<Finding> findings) {
     List<Finding> failures = findings.stream().filter(f -> !f.ok()).toList();
     if (!failures.isEmpty()) {
-      throw new IllegalStateException(failures.size() + " schema(s) break BACKWARD compatibility or lack history: "
-          + failures.stream().map(f -> f.schemaFile() + " (" + f.message() + ")").toList());
+      throw new IllegalStateException(
+          failures.size()
+              + " schema(s) break BACKWARD compatibility or lack history: "
+              + failures.stream().map(f -> f.schemaFile() + " (" + f.message() + ")").toList());
     }
   }
 
@@ -70,31 +77,53 @@ public final class SchemaHistoryCheck {
       try {
         current = parse(file);
       } catch (RuntimeException e) {
-        findings.add(new Finding(file.getFileName().toString(), false, "cannot parse: " + e.getMessage()));
+        findings.add(
+            new Finding(file.getFileName().toString(), false, "cannot parse: " + e.getMessage()));
         continue;
       }
       Optional<Path> latest = latestVersion(historyDir.resolve(name));
       if (latest.isEmpty()) {
-        findings.add(new Finding(file.getFileName().toString(), false,
-            "no released version under " + historyDir.getFileName() + "/" + name + "/ (run the record step to create v1)"));
+        findings.add(
+            new Finding(
+                file.getFileName().toString(),
+                false,
+                "no released version under "
+                    + historyDir.getFileName()
+                    + "/"
+                    + name
+                    + "/ (run the record step to create v1)"));
         continue;
       }
       Schema released;
       try {
         released = parse(latest.get());
       } catch (RuntimeException e) {
-        findings.add(new Finding(file.getFileName().toString(), false, "cannot parse history file " + latest.get().getFileName() + ": " + e.getMessage()));
+        findings.add(
+            new Finding(
+                file.getFileName().toString(),
+                false,
+                "cannot parse history file " + latest.get().getFileName() + ": " + e.getMessage()));
         continue;
       }
-      SchemaPairCompatibility result = SchemaCompatibility.checkReaderWriterCompatibility(current, released);
+      SchemaPairCompatibility result =
+          SchemaCompatibility.checkReaderWriterCompatibility(current, released);
       String against = name + "/" + latest.get().getFileName();
       if (result.getType() == SchemaCompatibilityType.COMPATIBLE) {
-        String note = current.equals(released) ? "unchanged since " + against : "BACKWARD compatible with " + against + " (not yet recorded)";
+        String note =
+            current.equals(released)
+                ? "unchanged since " + against
+                : "BACKWARD compatible with " + against + " (not yet recorded)";
         findings.add(new Finding(file.getFileName().toString(), true, note));
       } else {
         StringBuilder why = new StringBuilder("cannot read data written with " + against + ":");
         for (Incompatibility inc : result.getResult().getIncompatibilities()) {
-          why.append(' ').append(inc.getType()).append(" at ").append(fieldPath(released, inc.getLocation())).append(" — ").append(inc.getMessage()).append(';');
+          why.append(' ')
+              .append(inc.getType())
+              .append(" at ")
+              .append(fieldPath(released, inc.getLocation()))
+              .append(" — ")
+              .append(inc.getMessage())
+              .append(';');
         }
         findings.add(new Finding(file.getFileName().toString(), false, why.toString()));
       }
@@ -104,8 +133,10 @@ public final class SchemaHistoryCheck {
 
   /** Records every schema that differs from its newest released version as the next version. */
   public static List<String> record(Path schemaDir, Path historyDir) {
-    List<Finding> failures = check(schemaDir, historyDir).stream()
-        .filter(f -> !f.ok() && !f.message().startsWith("no released version")).toList();
+    List<Finding> failures =
+        check(schemaDir, historyDir).stream()
+            .filter(f -> !f.ok() && !f.message().startsWith("no released version"))
+            .toList();
     if (!failures.isEmpty()) {
       throw new IllegalStateException("refusing to record incompatible schemas: " + failures);
     }
@@ -131,8 +162,9 @@ public final class SchemaHistoryCheck {
   }
 
   /**
-   * Turns Avro's location pointer ({@code /fields/5/type/items/fields/2}) into the field path it names in the
-   * released schema ({@code applyAtStep}, {@code matrices[].mask}), keeping the pointer beside it.
+   * Turns Avro's location pointer ({@code /fields/5/type/items/fields/2}) into the field path it
+   * names in the released schema ({@code applyAtStep}, {@code matrices[].mask}), keeping the
+   * pointer beside it.
    */
   static String fieldPath(Schema schema, String location) {
     StringBuilder path = new StringBuilder();
@@ -157,7 +189,7 @@ public final class SchemaHistoryCheck {
           path.append("{}");
           cur = cur.getType() == Schema.Type.MAP ? cur.getValueType() : null;
         }
-        case "type" -> { }
+        case "type" -> {}
         default -> {
           if (cur.getType() == Schema.Type.UNION && parts[i].matches("\\d+")) {
             cur = cur.getTypes().get(Integer.parseInt(parts[i]));
@@ -181,7 +213,8 @@ public final class SchemaHistoryCheck {
       return Optional.empty();
     }
     try (Stream<Path> files = Files.list(dir)) {
-      return files.filter(p -> VERSION_FILE.matcher(p.getFileName().toString()).matches())
+      return files
+          .filter(p -> VERSION_FILE.matcher(p.getFileName().toString()).matches())
           .max((a, b) -> Integer.compare(versionOf(a), versionOf(b)));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list history folder " + dir, e);

@@ -30,9 +30,14 @@ import org.junit.jupiter.api.Test;
 
 class EventSchemasTest {
 
-  static final List<Schema> ALL = List.of(ExperimentSpec.getClassSchema(), SingularValueStep.getClassSchema(),
-      SalienceReport.getClassSchema(), RankPruneCommand.getClassSchema(), TrainerStatus.getClassSchema(),
-      DeadLetter.getClassSchema());
+  static final List<Schema> ALL =
+      List.of(
+          ExperimentSpec.getClassSchema(),
+          SingularValueStep.getClassSchema(),
+          SalienceReport.getClassSchema(),
+          RankPruneCommand.getClassSchema(),
+          TrainerStatus.getClassSchema(),
+          DeadLetter.getClassSchema());
 
   @Test
   void everyRecordAndFieldIsDocumentedAndNamespaced() {
@@ -57,37 +62,65 @@ class EventSchemasTest {
 
   @Test
   void singularValueStepRoundTripsExactly() throws IOException {
-    SingularValueStep step = SingularValueStep.newBuilder()
-        .setExperimentId("exp-1").setRunId("run-a").setEpoch(3).setStep(42)
-        .setWallClockMs(Instant.ofEpochMilli(1_700_000_000_123L))
-        .setOrthRegLoss(0.125).setTaskLoss(1.5).setLearningRate(1e-3)
-        .setMatrices(List.of(MatrixSingularValues.newBuilder().setName("encoder.layer.0.attention.self.query").setLayer(0)
-            .setSingularValues(List.of(0.1f, -0.0f, Float.MIN_VALUE)).setMask(List.of(true, false, true))
-            .setImportance(List.of(1.0, 2.0, 3.0)).build()))
-        .build();
+    SingularValueStep step =
+        SingularValueStep.newBuilder()
+            .setExperimentId("exp-1")
+            .setRunId("run-a")
+            .setEpoch(3)
+            .setStep(42)
+            .setWallClockMs(Instant.ofEpochMilli(1_700_000_000_123L))
+            .setOrthRegLoss(0.125)
+            .setTaskLoss(1.5)
+            .setLearningRate(1e-3)
+            .setMatrices(
+                List.of(
+                    MatrixSingularValues.newBuilder()
+                        .setName("encoder.layer.0.attention.self.query")
+                        .setLayer(0)
+                        .setSingularValues(List.of(0.1f, -0.0f, Float.MIN_VALUE))
+                        .setMask(List.of(true, false, true))
+                        .setImportance(List.of(1.0, 2.0, 3.0))
+                        .build()))
+            .build();
     assertThat(roundTrip(step, SingularValueStep.class)).isEqualTo(step);
   }
 
   @Test
   void commandAndSpecRoundTrip() throws IOException {
-    RankPruneCommand cmd = RankPruneCommand.newBuilder()
-        .setCommandId("exp-1/3/7").setSequence(7).setExperimentId("exp-1").setTargetRunId("run-a").setTargetEpoch(3)
-        .setApplyAtStep(101).setDecidedAtStep(100)
-        .setMasks(List.of(new MatrixMask("m0", 0, List.of(true, false), null)))
-        .setTotalRank(1)
-        .setProvenance(new Provenance("salientlora", Map.of("mode", "reference"), 91L, 100L, 0.25, "0.1.0"))
-        .setCreatedAtMs(Instant.ofEpochMilli(5)).build();
+    RankPruneCommand cmd =
+        RankPruneCommand.newBuilder()
+            .setCommandId("exp-1/3/7")
+            .setSequence(7)
+            .setExperimentId("exp-1")
+            .setTargetRunId("run-a")
+            .setTargetEpoch(3)
+            .setApplyAtStep(101)
+            .setDecidedAtStep(100)
+            .setMasks(List.of(new MatrixMask("m0", 0, List.of(true, false), null)))
+            .setTotalRank(1)
+            .setProvenance(
+                new Provenance(
+                    "salientlora", Map.of("mode", "reference"), 91L, 100L, 0.25, "0.1.0"))
+            .setCreatedAtMs(Instant.ofEpochMilli(5))
+            .build();
     assertThat(roundTrip(cmd, RankPruneCommand.class)).isEqualTo(cmd);
 
-    ExperimentSpec spec = ExperimentSpec.newBuilder().setExperimentId("exp-1").setCreatedAtMs(Instant.ofEpochMilli(1))
-        .setModel("synthetic").setMatrices(List.of()).setPolicy("adalora")
-        .setSchedule(new BudgetSchedule(1000L, 100L, 200L, 180, 72)).build();
+    ExperimentSpec spec =
+        ExperimentSpec.newBuilder()
+            .setExperimentId("exp-1")
+            .setCreatedAtMs(Instant.ofEpochMilli(1))
+            .setModel("synthetic")
+            .setMatrices(List.of())
+            .setPolicy("adalora")
+            .setSchedule(new BudgetSchedule(1000L, 100L, 200L, 180, 72))
+            .build();
     ExperimentSpec back = roundTrip(spec, ExperimentSpec.class);
     assertThat(back).isEqualTo(spec);
     assertThat(back.getTenant()).isEqualTo("default");
   }
 
-  private static <T extends SpecificRecord> T roundTrip(T record, Class<T> type) throws IOException {
+  private static <T extends SpecificRecord> T roundTrip(T record, Class<T> type)
+      throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
     new SpecificDatumWriter<T>(record.getSchema()).write(record, enc);
@@ -116,7 +149,7 @@ class EventSchemasTest {
       case ARRAY -> collectUndocumented(s.getElementType(), out, seen);
       case MAP -> collectUndocumented(s.getValueType(), out, seen);
       case UNION -> s.getTypes().forEach(t -> collectUndocumented(t, out, seen));
-      default -> { }
+      default -> {}
     }
   }
 }

@@ -28,7 +28,12 @@ class PackedBitsTest {
 
   @Test
   void bitZeroIsTheLeastSignificantBitOfTheFirstByte() {
-    assertThat(PackedBits.pack(new boolean[] {true, false, false, false, false, false, false, false, false, true}).array())
+    assertThat(
+            PackedBits.pack(
+                    new boolean[] {
+                      true, false, false, false, false, false, false, false, false, true
+                    })
+                .array())
         .containsExactly(0x01, 0x02);
   }
 
@@ -38,6 +43,7 @@ class PackedBitsTest {
         .hasMessage("2 bytes for 17 bits (expected 3)");
     assertThatThrownBy(() -> PackedBits.unpack(ByteBuffer.wrap(new byte[] {(byte) 0x10}), 4))
         .hasMessageContaining("unused bits set");
-    assertThatThrownBy(() -> PackedBits.unpack(null, 4)).hasMessage("no bytes for 4 bits (expected 1)");
+    assertThatThrownBy(() -> PackedBits.unpack(null, 4))
+        .hasMessage("no bytes for 4 bits (expected 1)");
   }
 }

@@ -38,34 +38,51 @@ class SchemaHistoryCheckTest {
 
   @Test
   void addingARequiredFieldBreaksTheBuild() throws IOException {
-    edit("SingularValueStep.avsc", "\"fields\": [",
+    edit(
+        "SingularValueStep.avsc",
+        "\"fields\": [",
         "\"fields\": [\n    {\"name\": \"gpuId\", \"type\": \"int\", \"doc\": \"new, no default\"},");
 
     List<SchemaHistoryCheck.Finding> failures = failures();
 
-    assertThat(failures).singleElement().satisfies(f -> {
-      assertThat(f.schemaFile()).isEqualTo("SingularValueStep.avsc");
-      assertThat(f.message()).contains("READER_FIELD_MISSING_DEFAULT").contains("gpuId");
-    });
-    assertThatThrownBy(() -> SchemaHistoryCheck.requireCompatible(SchemaHistoryCheck.check(schemaDir, historyDir)))
+    assertThat(failures)
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.schemaFile()).isEqualTo("SingularValueStep.avsc");
+              assertThat(f.message()).contains("READER_FIELD_MISSING_DEFAULT").contains("gpuId");
+            });
+    assertThatThrownBy(
+            () ->
+                SchemaHistoryCheck.requireCompatible(
+                    SchemaHistoryCheck.check(schemaDir, historyDir)))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("SingularValueStep.avsc");
   }
 
   @Test
   void changingAFieldTypeBreaksTheBuild() throws IOException {
-    edit("RankPruneCommand.avsc", "{\"name\": \"applyAtStep\", \"type\": \"long\"", "{\"name\": \"applyAtStep\", \"type\": \"string\"");
+    edit(
+        "RankPruneCommand.avsc",
+        "{\"name\": \"applyAtStep\", \"type\": \"long\"",
+        "{\"name\": \"applyAtStep\", \"type\": \"string\"");
 
-    assertThat(failures()).singleElement().satisfies(f ->
-        assertThat(f.message()).contains("TYPE_MISMATCH").contains("applyAtStep"));
+    assertThat(failures())
+        .singleElement()
+        .satisfies(f -> assertThat(f.message()).contains("TYPE_MISMATCH").contains("applyAtStep"));
   }
 
   @Test
   void renamingARequiredFieldBreaksTheBuild() throws IOException {
     edit("DeadLetter.avsc", "\"name\": \"errorClass\"", "\"name\": \"errorType\"");
 
-    assertThat(failures()).singleElement().satisfies(f ->
-        assertThat(f.message()).contains("READER_FIELD_MISSING_DEFAULT_VALUE").contains("errorType"));
+    assertThat(failures())
+        .singleElement()
+        .satisfies(
+            f ->
+                assertThat(f.message())
+                    .contains("READER_FIELD_MISSING_DEFAULT_VALUE")
+                    .contains("errorType"));
   }
 
   @Test
@@ -78,29 +95,43 @@ class SchemaHistoryCheckTest {
 
   @Test
   void addingAnOptionalFieldWithDefaultPassesAndCanBeRecorded() throws IOException {
-    edit("TrainerStatus.avsc", "\"fields\": [",
+    edit(
+        "TrainerStatus.avsc",
+        "\"fields\": [",
         "\"fields\": [\n    {\"name\": \"host\", \"type\": [\"null\", \"string\"], \"default\": null, \"doc\": \"new optional\"},");
 
     assertThat(failures()).isEmpty();
-    assertThat(SchemaHistoryCheck.record(schemaDir, historyDir)).containsExactly("recorded TrainerStatus as v2");
+    assertThat(SchemaHistoryCheck.record(schemaDir, historyDir))
+        .containsExactly("recorded TrainerStatus as v2");
     assertThat(historyDir.resolve("TrainerStatus/v2.avsc")).exists();
     // once recorded, a later change is checked against v2, and removing the default is now a break
-    edit("TrainerStatus.avsc", "[\"null\", \"string\"], \"default\": null, \"doc\": \"new optional\"", "\"string\", \"doc\": \"now required\"");
-    assertThat(failures()).singleElement().satisfies(f -> assertThat(f.message()).contains("TrainerStatus/v2.avsc"));
+    edit(
+        "TrainerStatus.avsc",
+        "[\"null\", \"string\"], \"default\": null, \"doc\": \"new optional\"",
+        "\"string\", \"doc\": \"now required\"");
+    assertThat(failures())
+        .singleElement()
+        .satisfies(f -> assertThat(f.message()).contains("TrainerStatus/v2.avsc"));
   }
 
   @Test
   void aSchemaWithoutHistoryFails() throws IOException {
-    Files.writeString(schemaDir.resolve("Brand.avsc"),
+    Files.writeString(
+        schemaDir.resolve("Brand.avsc"),
         "{\"type\":\"record\",\"name\":\"Brand\",\"namespace\":\"x\",\"fields\":[]}");
-    assertThat(failures()).singleElement().satisfies(f ->
-        assertThat(f.message()).contains("no released version"));
+    assertThat(failures())
+        .singleElement()
+        .satisfies(f -> assertThat(f.message()).contains("no released version"));
   }
 
   @Test
   void recordRefusesIncompatibleSchemas() throws IOException {
-    edit("RankPruneCommand.avsc", "{\"name\": \"applyAtStep\", \"type\": \"long\"", "{\"name\": \"applyAtStep\", \"type\": \"string\"");
-    assertThatThrownBy(() -> SchemaHistoryCheck.record(schemaDir, historyDir)).hasMessageContaining("RankPruneCommand");
+    edit(
+        "RankPruneCommand.avsc",
+        "{\"name\": \"applyAtStep\", \"type\": \"long\"",
+        "{\"name\": \"applyAtStep\", \"type\": \"string\"");
+    assertThatThrownBy(() -> SchemaHistoryCheck.record(schemaDir, historyDir))
+        .hasMessageContaining("RankPruneCommand");
   }
 
   private List<SchemaHistoryCheck.Finding> failures() {

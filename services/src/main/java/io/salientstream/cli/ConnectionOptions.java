@@ -1,7 +1,6 @@
 package io.salientstream.cli;
 
 import io.salientstream.streams.LayeredConfig;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,29 +9,42 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
- * Options shared by every subcommand that talks to Kafka (a picocli mixin). Resolution order, lowest first:
- * defaults, {@code --config} file (or {@code SALIENTSTREAM_CONFIG}), environment ({@code KAFKA_*},
- * {@code SALIENTSTREAM_*}), flags.
+ * Options shared by every subcommand that talks to Kafka (a picocli mixin). Resolution order,
+ * lowest first: defaults, {@code --config} file (or {@code SALIENTSTREAM_CONFIG}), environment
+ * ({@code KAFKA_*}, {@code SALIENTSTREAM_*}), flags.
  */
 public final class ConnectionOptions {
 
-  @Option(names = "--config", paramLabel = "FILE",
-      description = "Properties file with Kafka client properties and salientstream.* settings (default: $SALIENTSTREAM_CONFIG).")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "Properties file with Kafka client properties and salientstream.* settings (default: $SALIENTSTREAM_CONFIG).")
   Path configFile;
 
-  @Option(names = {"-b", "--bootstrap-servers"}, paramLabel = "HOST:PORT",
+  @Option(
+      names = {"-b", "--bootstrap-servers"},
+      paramLabel = "HOST:PORT",
       description = "Kafka bootstrap servers (default: localhost:9092).")
   String bootstrapServers;
 
-  @Option(names = "--registry-url", paramLabel = "URL",
+  @Option(
+      names = "--registry-url",
+      paramLabel = "URL",
       description = "Schema registry URL (default: http://localhost:8081).")
   String registryUrl;
 
-  @Option(names = "--tenant", paramLabel = "NAME", description = "Tenant: prefixes every topic name (default: none).")
+  @Option(
+      names = "--tenant",
+      paramLabel = "NAME",
+      description = "Tenant: prefixes every topic name (default: none).")
   String tenant;
 
-  @Option(names = "--kafka-config", paramLabel = "KEY=VALUE",
-      description = "Kafka client property passed through to every client (repeatable), e.g. security.protocol=SASL_SSL.")
+  @Option(
+      names = "--kafka-config",
+      paramLabel = "KEY=VALUE",
+      description =
+          "Kafka client property passed through to every client (repeatable), e.g. security.protocol=SASL_SSL.")
   List<String> kafkaConfig = new ArrayList<>();
 
   /** Resolves the layered configuration against the real environment. */
@@ -40,7 +52,10 @@ public final class ConnectionOptions {
     return resolve(System.getenv(), Map.of());
   }
 
-  /** The same, with the command's own flags for settings ({@code key → value}, null when the flag was not given). */
+  /**
+   * The same, with the command's own flags for settings ({@code key → value}, null when the flag
+   * was not given).
+   */
   LayeredConfig resolve(Map<String, String> commandFlags) {
     return resolve(System.getenv(), commandFlags);
   }

@@ -8,28 +8,48 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code salientstream local}: the local platform in the foreground — a real KRaft broker and the schema registry
- * on fixed ports with a persisted data folder, the system's topics created. Stops cleanly on SIGINT/SIGTERM; the
- * next start reuses the folder (topics, schemas and data survive).
+ * {@code salientstream local}: the local platform in the foreground — a real KRaft broker and the
+ * schema registry on fixed ports with a persisted data folder, the system's topics created. Stops
+ * cleanly on SIGINT/SIGTERM; the next start reuses the folder (topics, schemas and data survive).
  */
-@Command(name = "local", mixinStandardHelpOptions = true,
-    description = "Start a local Kafka broker (KRaft) + schema registry in the foreground; Ctrl-C stops it.")
+@Command(
+    name = "local",
+    mixinStandardHelpOptions = true,
+    description =
+        "Start a local Kafka broker (KRaft) + schema registry in the foreground; Ctrl-C stops it.")
 final class LocalCommand implements Callable<Integer> {
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "local-data",
-      description = "Folder for broker data, cluster id and logs; reused on the next start (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      defaultValue = "local-data",
+      description =
+          "Folder for broker data, cluster id and logs; reused on the next start (default: ${DEFAULT-VALUE}).")
   Path dataDir;
 
-  @Option(names = "--kafka-port", defaultValue = "9092", description = "Broker port (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--kafka-port",
+      defaultValue = "9092",
+      description = "Broker port (default: ${DEFAULT-VALUE}).")
   int kafkaPort;
 
-  @Option(names = "--controller-port", defaultValue = "9093", description = "KRaft controller port (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--controller-port",
+      defaultValue = "9093",
+      description = "KRaft controller port (default: ${DEFAULT-VALUE}).")
   int controllerPort;
 
-  @Option(names = "--registry-port", defaultValue = "8081", description = "Schema registry port (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--registry-port",
+      defaultValue = "8081",
+      description = "Schema registry port (default: ${DEFAULT-VALUE}).")
   int registryPort;
 
-  @Option(names = "--tenant", paramLabel = "PREFIX", defaultValue = "", description = "Topic-name prefix of the tenant whose topics are created.")
+  @Option(
+      names = "--tenant",
+      paramLabel = "PREFIX",
+      defaultValue = "",
+      description = "Topic-name prefix of the tenant whose topics are created.")
   String tenant;
 
   @Override
@@ -39,15 +59,25 @@ final class LocalCommand implements Callable<Integer> {
         throw new IllegalArgumentException("port " + port + " is out of range 1..65535");
       }
     }
-    LocalStack stack = LocalStack.builder().folder(dataDir).kafkaPort(kafkaPort).controllerPort(controllerPort)
-        .registryPort(registryPort).topicPrefix(tenant).build();
+    LocalStack stack =
+        LocalStack.builder()
+            .folder(dataDir)
+            .kafkaPort(kafkaPort)
+            .controllerPort(controllerPort)
+            .registryPort(registryPort)
+            .topicPrefix(tenant)
+            .build();
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      System.out.println("stopping...");
-      stack.close();
-      System.out.println("stopped");
-      stopped.countDown();
-    }, "salientstream-local-stop"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  System.out.println("stopping...");
+                  stack.close();
+                  System.out.println("stopped");
+                  stopped.countDown();
+                },
+                "salientstream-local-stop"));
     stack.start();
     System.out.println("Kafka bootstrap servers: " + stack.bootstrapServers());
     System.out.println("Schema registry URL:     " + stack.registryUrl());

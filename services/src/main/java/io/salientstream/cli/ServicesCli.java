@@ -4,12 +4,17 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code bin/salientstream-services} launcher: the control loop's Streams services and the platform commands, on a
- * classpath without DJL, libtorch or a model jar ({@code ServicesClasspathTest} checks it). The full launcher
- * {@code bin/salientstream} has these commands too, beside the trainer, the demo, watch and bench.
+ * The {@code bin/salientstream-services} launcher: the control loop's Streams services and the
+ * platform commands, on a classpath without DJL, libtorch or a model jar ({@code
+ * ServicesClasspathTest} checks it). The full launcher {@code bin/salientstream} has these commands
+ * too, beside the trainer, the demo, watch and bench.
  */
-@Command(name = "salientstream-services", mixinStandardHelpOptions = true, versionProvider = ServicesCli.Version.class,
-    description = "The control loop's Kafka Streams services (salience-analyzer, pruner) and topic/platform commands.",
+@Command(
+    name = "salientstream-services",
+    mixinStandardHelpOptions = true,
+    versionProvider = ServicesCli.Version.class,
+    description =
+        "The control loop's Kafka Streams services (salience-analyzer, pruner) and topic/platform commands.",
     subcommands = {CommandLine.HelpCommand.class})
 public final class ServicesCli {
 
@@ -24,7 +29,10 @@ public final class ServicesCli {
     return Launchers.withErrorHandling(cl, "salientstream-services");
   }
 
-  /** The services' subcommands, in the order {@code --help} lists them (the full launcher adds them too). */
+  /**
+   * The services' subcommands, in the order {@code --help} lists them (the full launcher adds them
+   * too).
+   */
   static void register(CommandLine cl) {
     cl.addSubcommand(new LocalCommand());
     cl.addSubcommand(new TopicsCommand());

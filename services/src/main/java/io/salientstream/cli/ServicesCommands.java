@@ -1,13 +1,12 @@
 package io.salientstream.cli;
 
-import io.salientstream.streams.LayeredConfig;
-
 import io.salientstream.analyzer.AnalyzerHttp;
 import io.salientstream.analyzer.SalienceAnalyzer;
 import io.salientstream.loop.LoopServices;
 import io.salientstream.loop.LoopTopics;
 import io.salientstream.pruner.Pruner;
 import io.salientstream.pruner.PrunerHttp;
+import io.salientstream.streams.LayeredConfig;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,7 +16,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The two Streams applications of the control loop as long-running commands (one per process in production). */
+/**
+ * The two Streams applications of the control loop as long-running commands (one per process in
+ * production).
+ */
 final class ServicesCommands {
 
   private ServicesCommands() {}
@@ -26,7 +28,9 @@ final class ServicesCommands {
     return new TreeMap<>(cfg.serdeProperties());
   }
 
-  /** {@code --resume-snapshots} as a flag layer of {@link LayeredConfig} (absent when not given). */
+  /**
+   * {@code --resume-snapshots} as a flag layer of {@link LayeredConfig} (absent when not given).
+   */
   static Map<String, String> resumeSnapshotsFlag(Integer n) {
     Map<String, String> m = new java.util.HashMap<>();
     m.put(LayeredConfig.RESUME_SNAPSHOTS, n == null ? null : n.toString());
@@ -35,37 +39,57 @@ final class ServicesCommands {
 
   static void runUntilStopped(AutoCloseable... services) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      for (int i = services.length - 1; i >= 0; i--) {
-        try {
-          services[i].close();
-        } catch (Exception e) {
-          System.err.println("error while stopping: " + e.getMessage());
-        }
-      }
-      stopped.countDown();
-    }, "salientstream-stop"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  for (int i = services.length - 1; i >= 0; i--) {
+                    try {
+                      services[i].close();
+                    } catch (Exception e) {
+                      System.err.println("error while stopping: " + e.getMessage());
+                    }
+                  }
+                  stopped.countDown();
+                },
+                "salientstream-stop"));
     stopped.await();
   }
 
-  @Command(name = "analyzer", mixinStandardHelpOptions = true,
+  @Command(
+      name = "analyzer",
+      mixinStandardHelpOptions = true,
       description = "Run the salience-analyzer (Kafka Streams, exactly-once) until stopped.")
   static final class Analyzer implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
 
-    @Option(names = "--state-dir", defaultValue = "state/salience-analyzer", description = "Local state folder (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--state-dir",
+        defaultValue = "state/salience-analyzer",
+        description = "Local state folder (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--application-id", defaultValue = SalienceAnalyzer.DEFAULT_APPLICATION_ID, description = "Streams application id (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--application-id",
+        defaultValue = SalienceAnalyzer.DEFAULT_APPLICATION_ID,
+        description = "Streams application id (default: ${DEFAULT-VALUE}).")
     String applicationId;
 
-    @Option(names = "--http-port", defaultValue = "8091", description = "Port of GET /health and /metrics (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--http-port",
+        defaultValue = "8091",
+        description = "Port of GET /health and /metrics (default: ${DEFAULT-VALUE}).")
     int httpPort;
 
-    @Option(names = "--resume-snapshots", paramLabel = "N", description = "Policy snapshots kept per experiment: a"
-        + " trainer resumed from a checkpoint may start after the oldest (1: within the current window; 4: up to three"
-        + " window ends back, keeping those windows' rows costs throughput). Setting "
-        + LayeredConfig.RESUME_SNAPSHOTS + " (default 1); give the pruner the same value.")
+    @Option(
+        names = "--resume-snapshots",
+        paramLabel = "N",
+        description =
+            "Policy snapshots kept per experiment: a"
+                + " trainer resumed from a checkpoint may start after the oldest (1: within the current window; 4: up to three"
+                + " window ends back, keeping those windows' rows costs throughput). Setting "
+                + LayeredConfig.RESUME_SNAPSHOTS
+                + " (default 1); give the pruner the same value.")
     Integer resumeSnapshots;
 
     /** The resolved settings: defaults < file < environment < flags. */
@@ -77,33 +101,59 @@ final class ServicesCommands {
     public Integer call() throws Exception {
       LayeredConfig cfg = settings(System.getenv());
       Map<String, Object> config = serdeConfig(cfg);
-      SalienceAnalyzer analyzer = SalienceAnalyzer.start(config, LoopServices.analyzerTopics(LoopTopics.forPrefix(cfg.tenant())),
-          stateDir, applicationId);
+      SalienceAnalyzer analyzer =
+          SalienceAnalyzer.start(
+              config,
+              LoopServices.analyzerTopics(LoopTopics.forPrefix(cfg.tenant())),
+              stateDir,
+              applicationId);
       AnalyzerHttp http = new AnalyzerHttp(analyzer, httpPort);
-      System.out.println("salience-analyzer running against " + cfg.bootstrapServers() + "; http://localhost:"
-          + http.port() + "/health, /metrics; Ctrl-C stops it");
+      System.out.println(
+          "salience-analyzer running against "
+              + cfg.bootstrapServers()
+              + "; http://localhost:"
+              + http.port()
+              + "/health, /metrics; Ctrl-C stops it");
       runUntilStopped(analyzer, http);
       return 0;
     }
   }
 
-  @Command(name = "pruner", mixinStandardHelpOptions = true,
-      description = "Run the pruner (Kafka Streams, exactly-once) with its HTTP endpoint until stopped.")
+  @Command(
+      name = "pruner",
+      mixinStandardHelpOptions = true,
+      description =
+          "Run the pruner (Kafka Streams, exactly-once) with its HTTP endpoint until stopped.")
   static final class PrunerCmd implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
 
-    @Option(names = "--state-dir", defaultValue = "state/pruner", description = "Local state folder (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--state-dir",
+        defaultValue = "state/pruner",
+        description = "Local state folder (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--application-id", defaultValue = Pruner.DEFAULT_APPLICATION_ID, description = "Streams application id (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--application-id",
+        defaultValue = Pruner.DEFAULT_APPLICATION_ID,
+        description = "Streams application id (default: ${DEFAULT-VALUE}).")
     String applicationId;
 
-    @Option(names = "--http-port", defaultValue = "8090", description = "Port of GET /experiments/{id}/ranks, /health, /metrics (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--http-port",
+        defaultValue = "8090",
+        description =
+            "Port of GET /experiments/{id}/ranks, /health, /metrics (default: ${DEFAULT-VALUE}).")
     int httpPort;
 
-    @Option(names = "--resume-snapshots", paramLabel = "N", description = "The analyzer's setting "
-        + LayeredConfig.RESUME_SNAPSHOTS + " (default 1): the pruner keeps at least that many rank patterns (and at"
-        + " least 4), so it accepts every resume the analyzer accepts.")
+    @Option(
+        names = "--resume-snapshots",
+        paramLabel = "N",
+        description =
+            "The analyzer's setting "
+                + LayeredConfig.RESUME_SNAPSHOTS
+                + " (default 1): the pruner keeps at least that many rank patterns (and at"
+                + " least 4), so it accepts every resume the analyzer accepts.")
     Integer resumeSnapshots;
 
     /** The resolved settings: defaults < file < environment < flags. */
@@ -117,10 +167,16 @@ final class ServicesCommands {
       LoopTopics topics = LoopTopics.forPrefix(cfg.tenant());
       Map<String, Object> config = serdeConfig(cfg);
       config.putIfAbsent("application.server", "localhost:" + httpPort);
-      Pruner pruner = Pruner.start(config, LoopServices.prunerTopics(topics), stateDir, applicationId, Versions.code());
+      Pruner pruner =
+          Pruner.start(
+              config, LoopServices.prunerTopics(topics), stateDir, applicationId, Versions.code());
       PrunerHttp http = new PrunerHttp(pruner, httpPort, config, topics.experiments());
-      System.out.println("pruner running against " + cfg.bootstrapServers() + "; http://localhost:" + http.port()
-          + "/experiments/{id}/ranks, /health, /metrics; Ctrl-C stops it");
+      System.out.println(
+          "pruner running against "
+              + cfg.bootstrapServers()
+              + "; http://localhost:"
+              + http.port()
+              + "/experiments/{id}/ranks, /health, /metrics; Ctrl-C stops it");
       runUntilStopped(pruner, http);
       return 0;
     }

@@ -1,10 +1,9 @@
 package io.salientstream.cli;
 
-import io.salientstream.streams.LayeredConfig;
-
 import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.TopicSpec;
 import io.salientstream.stack.topics.Topics;
+import io.salientstream.streams.LayeredConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -17,17 +16,29 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code salientstream topics create|describe}: the system's topics for a tenant, created idempotently. */
-@Command(name = "topics", mixinStandardHelpOptions = true, description = "Create or describe the system's topics.",
+/**
+ * {@code salientstream topics create|describe}: the system's topics for a tenant, created
+ * idempotently.
+ */
+@Command(
+    name = "topics",
+    mixinStandardHelpOptions = true,
+    description = "Create or describe the system's topics.",
     subcommands = {TopicsCommand.Create.class, TopicsCommand.Describe.class})
 final class TopicsCommand {
 
-  @Command(name = "create", mixinStandardHelpOptions = true,
-      description = "Create every missing topic (existing ones are left as they are; mismatches are reported).")
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description =
+          "Create every missing topic (existing ones are left as they are; mismatches are reported).")
   static final class Create implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
 
-    @Option(names = "--replication-factor", defaultValue = "1", description = "Replication factor of new topics (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--replication-factor",
+        defaultValue = "1",
+        description = "Replication factor of new topics (default: ${DEFAULT-VALUE}).")
     short replicationFactor;
 
     @Override
@@ -44,7 +55,10 @@ final class TopicsCommand {
     }
   }
 
-  @Command(name = "describe", mixinStandardHelpOptions = true, description = "Show partitions and cleanup policy of every topic.")
+  @Command(
+      name = "describe",
+      mixinStandardHelpOptions = true,
+      description = "Show partitions and cleanup policy of every topic.")
   static final class Describe implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
 
@@ -55,19 +69,32 @@ final class TopicsCommand {
       try (Admin admin = Admin.create(cfg.kafkaProperties())) {
         List<String> names = topics.names();
         var existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-        System.out.printf("%-45s %10s %8s %-8s %s%n", "topic", "partitions", "replicas", "cleanup", "holds");
+        System.out.printf(
+            "%-45s %10s %8s %-8s %s%n", "topic", "partitions", "replicas", "cleanup", "holds");
         for (TopicSpec<?> spec : Topics.specs()) {
           String name = topics.name(spec);
           if (!existing.contains(name)) {
-            System.out.printf("%-45s %10s %8s %-8s %s%n", name, "-", "-", "-", "MISSING (run: topics create)");
+            System.out.printf(
+                "%-45s %10s %8s %-8s %s%n", name, "-", "-", "-", "MISSING (run: topics create)");
             continue;
           }
-          TopicDescription d = admin.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS).get(name);
+          TopicDescription d =
+              admin
+                  .describeTopics(List.of(name))
+                  .allTopicNames()
+                  .get(30, TimeUnit.SECONDS)
+                  .get(name);
           ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, name);
-          Map<ConfigResource, Config> cfgs = admin.describeConfigs(List.of(res)).all().get(30, TimeUnit.SECONDS);
+          Map<ConfigResource, Config> cfgs =
+              admin.describeConfigs(List.of(res)).all().get(30, TimeUnit.SECONDS);
           String cleanup = cfgs.get(res).get("cleanup.policy").value();
-          System.out.printf("%-45s %10d %8d %-8s %s%n", name, d.partitions().size(),
-              d.partitions().get(0).replicas().size(), cleanup, spec.description());
+          System.out.printf(
+              "%-45s %10d %8d %-8s %s%n",
+              name,
+              d.partitions().size(),
+              d.partitions().get(0).replicas().size(),
+              cleanup,
+              spec.description());
         }
         return 0;
       }

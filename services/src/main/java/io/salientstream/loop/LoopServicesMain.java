@@ -6,10 +6,10 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Runs {@link LoopServices} (analyzer + pruner) in a process of its own until it is stopped or killed — used by the
- * crash tests, which kill it without warning. Arguments: {@code bootstrap registryUrl stateDir idSuffix
- * [which=both|analyzer|pruner] [key=value ...]}; extra pairs are Kafka/Streams properties. Prints {@code READY}
- * once running.
+ * Runs {@link LoopServices} (analyzer + pruner) in a process of its own until it is stopped or
+ * killed — used by the crash tests, which kill it without warning. Arguments: {@code bootstrap
+ * registryUrl stateDir idSuffix [which=both|analyzer|pruner] [key=value ...]}; extra pairs are
+ * Kafka/Streams properties. Prints {@code READY} once running.
  */
 public final class LoopServicesMain {
 
@@ -17,7 +17,8 @@ public final class LoopServicesMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 4) {
-      System.err.println("usage: LoopServicesMain bootstrap registryUrl stateDir idSuffix [both|analyzer|pruner] [key=value ...]");
+      System.err.println(
+          "usage: LoopServicesMain bootstrap registryUrl stateDir idSuffix [both|analyzer|pruner] [key=value ...]");
       System.exit(2);
     }
     Map<String, Object> config = new LinkedHashMap<>();
@@ -34,22 +35,35 @@ public final class LoopServicesMain {
     }
     Path state = Path.of(args[2]);
     LoopTopics topics = LoopTopics.forPrefix("");
-    AutoCloseable running = switch (which) {
-      case "analyzer" -> io.salientstream.analyzer.SalienceAnalyzer.start(config, LoopServices.analyzerTopics(topics), state.resolve("analyzer"),
-          io.salientstream.analyzer.SalienceAnalyzer.DEFAULT_APPLICATION_ID + args[3]);
-      case "pruner" -> io.salientstream.pruner.Pruner.start(config, LoopServices.prunerTopics(topics), state.resolve("pruner"),
-          io.salientstream.pruner.Pruner.DEFAULT_APPLICATION_ID + args[3], "crash-test");
-      default -> LoopServices.start(config, topics, state, args[3], "crash-test");
-    };
+    AutoCloseable running =
+        switch (which) {
+          case "analyzer" ->
+              io.salientstream.analyzer.SalienceAnalyzer.start(
+                  config,
+                  LoopServices.analyzerTopics(topics),
+                  state.resolve("analyzer"),
+                  io.salientstream.analyzer.SalienceAnalyzer.DEFAULT_APPLICATION_ID + args[3]);
+          case "pruner" ->
+              io.salientstream.pruner.Pruner.start(
+                  config,
+                  LoopServices.prunerTopics(topics),
+                  state.resolve("pruner"),
+                  io.salientstream.pruner.Pruner.DEFAULT_APPLICATION_ID + args[3],
+                  "crash-test");
+          default -> LoopServices.start(config, topics, state, args[3], "crash-test");
+        };
     CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        running.close();
-      } catch (Exception e) {
-        // exiting anyway
-      }
-      stop.countDown();
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    running.close();
+                  } catch (Exception e) {
+                    // exiting anyway
+                  }
+                  stop.countDown();
+                }));
     System.out.println("READY");
     System.out.flush();
     stop.await();

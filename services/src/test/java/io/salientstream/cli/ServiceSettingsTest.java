@@ -13,8 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * The analyzer's and pruner's {@code salientstream.*} settings reach the apps from every layer — properties file,
- * environment, flag — with the flag winning, and both apps read the same resume setting.
+ * The analyzer's and pruner's {@code salientstream.*} settings reach the apps from every layer —
+ * properties file, environment, flag — with the flag winning, and both apps read the same resume
+ * setting.
  */
 class ServiceSettingsTest {
 
@@ -44,18 +45,29 @@ class ServiceSettingsTest {
     String env = "SALIENTSTREAM_ANALYZER_RESUME_SNAPSHOTS";
 
     assertThat(appResumeSnapshots(analyzer().settings(Map.of()))).isEqualTo(1);
-    assertThat(appResumeSnapshots(analyzer("--config", file.toString()).settings(Map.of()))).isEqualTo(3);
-    assertThat(appResumeSnapshots(analyzer().settings(Map.of("SALIENTSTREAM_CONFIG", file.toString())))).isEqualTo(3);
-    assertThat(appResumeSnapshots(analyzer("--config", file.toString()).settings(Map.of(env, "5")))).isEqualTo(5);
-    assertThat(appResumeSnapshots(analyzer("--config", file.toString(), "--resume-snapshots", "7")
-        .settings(Map.of(env, "5")))).isEqualTo(7);
-    assertThat(analyzer().settings(Map.of(env, "5")).originOf(LayeredConfig.RESUME_SNAPSHOTS)).isEqualTo("env " + env);
+    assertThat(appResumeSnapshots(analyzer("--config", file.toString()).settings(Map.of())))
+        .isEqualTo(3);
+    assertThat(
+            appResumeSnapshots(
+                analyzer().settings(Map.of("SALIENTSTREAM_CONFIG", file.toString()))))
+        .isEqualTo(3);
+    assertThat(appResumeSnapshots(analyzer("--config", file.toString()).settings(Map.of(env, "5"))))
+        .isEqualTo(5);
+    assertThat(
+            appResumeSnapshots(
+                analyzer("--config", file.toString(), "--resume-snapshots", "7")
+                    .settings(Map.of(env, "5"))))
+        .isEqualTo(7);
+    assertThat(analyzer().settings(Map.of(env, "5")).originOf(LayeredConfig.RESUME_SNAPSHOTS))
+        .isEqualTo("env " + env);
 
-    // the pruner reads the same setting from the same layers, and keeps at least that many rank patterns
+    // the pruner reads the same setting from the same layers, and keeps at least that many rank
+    // patterns
     LayeredConfig p = pruner("--config", file.toString()).settings(Map.of(env, "6"));
     assertThat(appResumeSnapshots(p)).isEqualTo(6);
     assertThat(PrunerTopology.Config.patternHistoryFor(appResumeSnapshots(p))).isEqualTo(6);
-    assertThat(PrunerTopology.Config.patternHistoryFor(1)).isEqualTo(PrunerTopology.Config.MIN_PATTERN_HISTORY);
+    assertThat(PrunerTopology.Config.patternHistoryFor(1))
+        .isEqualTo(PrunerTopology.Config.MIN_PATTERN_HISTORY);
   }
 
   @Test
@@ -63,11 +75,15 @@ class ServiceSettingsTest {
     Path file = tmp.resolve("bad.properties");
     Files.writeString(file, LayeredConfig.RESUME_SNAPSHOTS + "=0\n");
     assertThatThrownBy(() -> analyzer("--config", file.toString()).settings(Map.of()))
-        .hasMessageContaining(LayeredConfig.RESUME_SNAPSHOTS).hasMessageContaining("'0'")
+        .hasMessageContaining(LayeredConfig.RESUME_SNAPSHOTS)
+        .hasMessageContaining("'0'")
         .hasMessageContaining("file bad.properties");
     assertThatThrownBy(() -> analyzer("--resume-snapshots", "-2").settings(Map.of()))
-        .hasMessageContaining("integer >= 1").hasMessageContaining("flag");
-    assertThatThrownBy(() -> analyzer().settings(Map.of("SALIENTSTREAM_ANALYZER_RESUME_SNAPSHOTS", "many")))
-        .hasMessageContaining("'many'").hasMessageContaining("env SALIENTSTREAM_ANALYZER_RESUME_SNAPSHOTS");
+        .hasMessageContaining("integer >= 1")
+        .hasMessageContaining("flag");
+    assertThatThrownBy(
+            () -> analyzer().settings(Map.of("SALIENTSTREAM_ANALYZER_RESUME_SNAPSHOTS", "many")))
+        .hasMessageContaining("'many'")
+        .hasMessageContaining("env SALIENTSTREAM_ANALYZER_RESUME_SNAPSHOTS");
   }
 }

@@ -14,23 +14,36 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /**
- * The services launcher runs without the trainer's heavy parts: its runtime classpath (written by the build to
- * {@code target/services-classpath.txt} before the tests, the same scope {@code target/lib} is copied with) holds no
- * DJL/libtorch jar and no model jar (langchain4j embeddings, extjwnl WordNet, onnxruntime).
+ * The services launcher runs without the trainer's heavy parts: its runtime classpath (written by
+ * the build to {@code target/services-classpath.txt} before the tests, the same scope {@code
+ * target/lib} is copied with) holds no DJL/libtorch jar and no model jar (langchain4j embeddings,
+ * extjwnl WordNet, onnxruntime).
  */
 class ServicesClasspathTest {
 
   static final Path CLASSPATH_FILE = Path.of("target", "services-classpath.txt");
 
   /** Path fragments (group folders in the local repository, or jar names) of what must stay out. */
-  static final List<String> FORBIDDEN = List.of("/ai/djl/", "pytorch", "/dev/langchain4j/", "langchain4j",
-      "/net/sf/extjwnl/", "extjwnl", "onnxruntime", "salientstream-trainer");
+  static final List<String> FORBIDDEN =
+      List.of(
+          "/ai/djl/",
+          "pytorch",
+          "/dev/langchain4j/",
+          "langchain4j",
+          "/net/sf/extjwnl/",
+          "extjwnl",
+          "onnxruntime",
+          "salientstream-trainer");
 
   static List<String> runtimeClasspath() throws Exception {
-    assertThat(CLASSPATH_FILE).as("written by dependency:build-classpath in generate-test-resources").exists();
+    assertThat(CLASSPATH_FILE)
+        .as("written by dependency:build-classpath in generate-test-resources")
+        .exists();
     String text = Files.readString(CLASSPATH_FILE).trim();
-    return Arrays.stream(text.split(File.pathSeparator)).filter(s -> !s.isBlank())
-        .map(s -> s.replace(File.separatorChar, '/')).toList();
+    return Arrays.stream(text.split(File.pathSeparator))
+        .filter(s -> !s.isBlank())
+        .map(s -> s.replace(File.separatorChar, '/'))
+        .toList();
   }
 
   @Test

@@ -7,16 +7,15 @@ import java.net.ServerSocket;
 
 /** Free local ports for ephemeral brokers and servers. */
 final class Ports {
-    private Ports() {
-    }
+  private Ports() {}
 
-    static int free() {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress("localhost", 0));
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free local port", e);
-        }
+  static int free() {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress("localhost", 0));
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free local port", e);
     }
+  }
 }

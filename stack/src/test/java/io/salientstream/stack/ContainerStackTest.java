@@ -20,35 +20,45 @@ import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
 import org.testcontainers.kafka.KafkaContainer;
 
-/** The container path: apache/kafka in Docker plus our registry on it. Skipped where Docker is not available. */
+/**
+ * The container path: apache/kafka in Docker plus our registry on it. Skipped where Docker is not
+ * available.
+ */
 @Testcontainers(disabledWithoutDocker = true)
 class ContainerStackTest {
 
-    @Container
-    static final KafkaContainer KAFKA = new KafkaContainer(
-            System.getProperty(SharedKafkaExtension.IMAGE_PROPERTY, SharedKafkaExtension.DEFAULT_IMAGE));
+  @Container
+  static final KafkaContainer KAFKA =
+      new KafkaContainer(
+          System.getProperty(
+              SharedKafkaExtension.IMAGE_PROPERTY, SharedKafkaExtension.DEFAULT_IMAGE));
 
-    @Test
-    void registryAndSerdesWorkOnAContainerBroker() throws Exception {
-        RegistryService registry = new RegistryService();
-        registry.start(KAFKA.getBootstrapServers(), null, new Properties());
-        try {
-            HttpSchemaRegistryClient client = new HttpSchemaRegistryClient(registry.url());
-            String topic = TestRecords.uniqueTopic("container");
-            try (KafkaProducer<String, Object> producer = new KafkaProducer<>(TestRecords.producerProps(
-                    KAFKA.getBootstrapServers()), new StringSerializer(), new KafkaAvroSerializer(client, Map.of(),
-                    false))) {
-                producer.send(new ProducerRecord<>(topic, "e", TestRecords.event("e", 1))).get();
-            }
-            try (KafkaConsumer<String, Object> consumer = new KafkaConsumer<>(
-                    TestRecords.consumerProps(KAFKA.getBootstrapServers()), new StringDeserializer(),
-                    new KafkaAvroDeserializer(client, StepEvent.class))) {
-                consumer.subscribe(List.of(topic));
-                assertThat(TestRecords.poll(consumer, 1)).singleElement()
-                        .satisfies(r -> assertThat(r.value()).isEqualTo(TestRecords.event("e", 1)));
-            }
-        } finally {
-            registry.stop();
-        }
+  @Test
+  void registryAndSerdesWorkOnAContainerBroker() throws Exception {
+    RegistryService registry = new RegistryService();
+    registry.start(KAFKA.getBootstrapServers(), null, new Properties());
+    try {
+      HttpSchemaRegistryClient client = new HttpSchemaRegistryClient(registry.url());
+      String topic = TestRecords.uniqueTopic("container");
+      try (KafkaProducer<String, Object> producer =
+          new KafkaProducer<>(
+              TestRecords.producerProps(KAFKA.getBootstrapServers()),
+              new StringSerializer(),
+              new KafkaAvroSerializer(client, Map.of(), false))) {
+        producer.send(new ProducerRecord<>(topic, "e", TestRecords.event("e", 1))).get();
+      }
+      try (KafkaConsumer<String, Object> consumer =
+          new KafkaConsumer<>(
+              TestRecords.consumerProps(KAFKA.getBootstrapServers()),
+              new StringDeserializer(),
+              new KafkaAvroDeserializer(client, StepEvent.class))) {
+        consumer.subscribe(List.of(topic));
+        assertThat(TestRecords.poll(consumer, 1))
+            .singleElement()
+            .satisfies(r -> assertThat(r.value()).isEqualTo(TestRecords.event("e", 1)));
+      }
+    } finally {
+      registry.stop();
     }
+  }
 }

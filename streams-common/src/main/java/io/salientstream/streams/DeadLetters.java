@@ -12,9 +12,10 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 /**
- * Decoding of raw input records and construction of {@link DeadLetter}s, shared by the Streams applications. Apps
- * consume their inputs as bytes and decode inside the processor, so a bad record becomes a dead letter (original
- * bytes, source topic/partition/offset, reason) inside the same exactly-once transaction, and processing goes on.
+ * Decoding of raw input records and construction of {@link DeadLetter}s, shared by the Streams
+ * applications. Apps consume their inputs as bytes and decode inside the processor, so a bad record
+ * becomes a dead letter (original bytes, source topic/partition/offset, reason) inside the same
+ * exactly-once transaction, and processing goes on.
  */
 public final class DeadLetters {
 
@@ -28,17 +29,24 @@ public final class DeadLetters {
   /** The record key as an experiment id; a record without key is rejected. */
   public static String keyOf(Record<Bytes, byte[]> record) {
     if (record.key() == null) {
-      throw new RejectedRecord(DeadLetterReason.INVALID_VALUE, "record has no key (experiment id expected)");
+      throw new RejectedRecord(
+          DeadLetterReason.INVALID_VALUE, "record has no key (experiment id expected)");
     }
     return new String(record.key().get(), StandardCharsets.UTF_8);
   }
 
-  /** Decodes a value, turning every failure (bad framing, unknown schema id, bad Avro) into a {@link RejectedRecord}. */
+  /**
+   * Decodes a value, turning every failure (bad framing, unknown schema id, bad Avro) into a {@link
+   * RejectedRecord}.
+   */
   public static <T> T decode(Deserializer<T> d, RecordMetadata meta, byte[] bytes) {
     return decode(d, Position.of(meta), bytes);
   }
 
-  /** Decodes a value, turning every failure (bad framing, unknown schema id, bad Avro) into a {@link RejectedRecord}. */
+  /**
+   * Decodes a value, turning every failure (bad framing, unknown schema id, bad Avro) into a {@link
+   * RejectedRecord}.
+   */
   public static <T> T decode(Deserializer<T> d, Position pos, byte[] bytes) {
     if (bytes == null) {
       throw new RejectedRecord(DeadLetterReason.DESERIALIZATION, "null value at " + pos.where());
@@ -46,13 +54,15 @@ public final class DeadLetters {
     try {
       T value = d.deserialize(pos.topic(), bytes);
       if (value == null) {
-        throw new RejectedRecord(DeadLetterReason.DESERIALIZATION, "value decoded to null at " + pos.where());
+        throw new RejectedRecord(
+            DeadLetterReason.DESERIALIZATION, "value decoded to null at " + pos.where());
       }
       return value;
     } catch (RejectedRecord e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new RejectedRecord(isUnknownSchema(e) ? DeadLetterReason.UNKNOWN_SCHEMA : DeadLetterReason.DESERIALIZATION,
+      throw new RejectedRecord(
+          isUnknownSchema(e) ? DeadLetterReason.UNKNOWN_SCHEMA : DeadLetterReason.DESERIALIZATION,
           "cannot decode record at " + pos.where() + ": " + e.getMessage());
     }
   }
@@ -60,7 +70,9 @@ public final class DeadLetters {
   private static boolean isUnknownSchema(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       String m = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
-      if (m.contains("40403") || (m.contains("schema") && m.contains("not found")) || m.contains("unknown schema")) {
+      if (m.contains("40403")
+          || (m.contains("schema") && m.contains("not found"))
+          || m.contains("unknown schema")) {
         return true;
       }
     }
@@ -68,15 +80,32 @@ public final class DeadLetters {
   }
 
   /** A dead letter for the record at {@code meta}, keeping its original key and value bytes. */
-  public static DeadLetter of(Record<Bytes, byte[]> record, RecordMetadata meta, DeadLetterReason reason, Exception e,
-                              String application, long nowMs) {
-    return of(record.key() == null ? null : record.key().get(), record.value(), Position.of(meta), reason, e,
-        application, nowMs);
+  public static DeadLetter of(
+      Record<Bytes, byte[]> record,
+      RecordMetadata meta,
+      DeadLetterReason reason,
+      Exception e,
+      String application,
+      long nowMs) {
+    return of(
+        record.key() == null ? null : record.key().get(),
+        record.value(),
+        Position.of(meta),
+        reason,
+        e,
+        application,
+        nowMs);
   }
 
   /** A dead letter for the record at {@code pos}, keeping its original key and value bytes. */
-  public static DeadLetter of(byte[] key, byte[] value, Position pos, DeadLetterReason reason, Exception e,
-                              String application, long nowMs) {
+  public static DeadLetter of(
+      byte[] key,
+      byte[] value,
+      Position pos,
+      DeadLetterReason reason,
+      Exception e,
+      String application,
+      long nowMs) {
     String msg = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
     if (!msg.contains("offset " + pos.offset())) {
       msg = msg + " [" + pos.where() + "]";

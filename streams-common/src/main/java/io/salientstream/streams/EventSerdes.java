@@ -7,8 +7,8 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * Serdes for the system's Avro events in the Confluent wire format. {@code config} holds
- * {@code schema.registry.url} and any registry client settings (basic auth, TLS); see registry/README.md.
+ * Serdes for the system's Avro events in the Confluent wire format. {@code config} holds {@code
+ * schema.registry.url} and any registry client settings (basic auth, TLS); see registry/README.md.
  */
 public final class EventSerdes {
 

@@ -15,15 +15,16 @@ import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
- * Settings resolved with a fixed precedence: built-in defaults &lt; properties file &lt; environment variables &lt;
- * command-line flags. Two kinds of keys live side by side:
+ * Settings resolved with a fixed precedence: built-in defaults &lt; properties file &lt;
+ * environment variables &lt; command-line flags. Two kinds of keys live side by side:
  *
  * <ul>
  *   <li>SalientStream settings, {@code salientstream.*} (e.g. {@code salientstream.registry.url},
- *       {@code salientstream.tenant}); from the environment as {@code SALIENTSTREAM_REGISTRY_URL};</li>
- *   <li>Kafka client properties, passed through untouched to every producer, consumer, admin client and Streams app
- *       (so SASL and TLS need no code): any other key of the properties file, {@code KAFKA_SASL_MECHANISM} ↦
- *       {@code sasl.mechanism} from the environment, {@code --kafka-config sasl.mechanism=PLAIN} on the command line.</li>
+ *       {@code salientstream.tenant}); from the environment as {@code SALIENTSTREAM_REGISTRY_URL};
+ *   <li>Kafka client properties, passed through untouched to every producer, consumer, admin client
+ *       and Streams app (so SASL and TLS need no code): any other key of the properties file,
+ *       {@code KAFKA_SASL_MECHANISM} ↦ {@code sasl.mechanism} from the environment, {@code
+ *       --kafka-config sasl.mechanism=PLAIN} on the command line.
  * </ul>
  */
 public final class LayeredConfig {
@@ -31,24 +32,39 @@ public final class LayeredConfig {
   public static final String PREFIX = "salientstream.";
   public static final String REGISTRY_URL = PREFIX + "registry.url";
   public static final String TENANT = PREFIX + "tenant";
+
   /**
-   * Policy snapshots the salience-analyzer keeps per experiment: how many window ends back a trainer resumed from a
-   * checkpoint may start. The pruner keeps at least as many rank patterns, so both reach equally far back.
+   * Policy snapshots the salience-analyzer keeps per experiment: how many window ends back a
+   * trainer resumed from a checkpoint may start. The pruner keeps at least as many rank patterns,
+   * so both reach equally far back.
    */
   public static final String RESUME_SNAPSHOTS = PREFIX + "analyzer.resume-snapshots";
-  /** Policies the analyzer keeps in memory per stream task; the others are rebuilt from the stores when needed. */
+
+  /**
+   * Policies the analyzer keeps in memory per stream task; the others are rebuilt from the stores
+   * when needed.
+   */
   public static final String LIVE_POLICIES = PREFIX + "analyzer.live-policies";
+
   /** How long a {@code kafka-sync} trainer waits for a command before it gives up. */
   public static final String SYNC_TIMEOUT_SECONDS = PREFIX + "sync.timeout.seconds";
 
   /**
-   * One SalientStream setting: its key, default, flag, what it means, and its one check (applied once, when the
-   * layers are resolved, so a bad value is refused naming where it came from).
+   * One SalientStream setting: its key, default, flag, what it means, and its one check (applied
+   * once, when the layers are resolved, so a bad value is refused naming where it came from).
    */
-  public record Setting(String key, String defaultValue, String flag, String description, Predicate<String> valid,
-                        String expected) {
+  public record Setting(
+      String key,
+      String defaultValue,
+      String flag,
+      String description,
+      Predicate<String> valid,
+      String expected) {
 
-    /** The environment variable: {@code salientstream.analyzer.resume-snapshots} ↦ {@code SALIENTSTREAM_ANALYZER_RESUME_SNAPSHOTS}. */
+    /**
+     * The environment variable: {@code salientstream.analyzer.resume-snapshots} ↦ {@code
+     * SALIENTSTREAM_ANALYZER_RESUME_SNAPSHOTS}.
+     */
     public String envName() {
       String k = key.startsWith(PREFIX) ? key : "kafka." + key;
       return k.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
@@ -56,33 +72,66 @@ public final class LayeredConfig {
   }
 
   /** Every setting with a default, in the order the README's table lists them. */
-  public static final List<Setting> SETTINGS = List.of(
-      new Setting("bootstrap.servers", "localhost:9092", "--bootstrap-servers",
-          "Kafka bootstrap servers (a Kafka client property, passed to every client)", v -> !v.isBlank(), "host:port[,host:port...]"),
-      new Setting(REGISTRY_URL, "http://localhost:8081", "--registry-url", "schema registry URL",
-          v -> v.startsWith("http://") || v.startsWith("https://"), "an http:// or https:// URL"),
-      new Setting(TENANT, "", "--tenant", "prefix of every topic name (and of the Streams application ids)",
-          v -> v.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '.' || c == '_' || c == '-'),
-          "letters, digits, '.', '_' or '-'"),
-      new Setting(RESUME_SNAPSHOTS, "1", "--resume-snapshots",
-          "policy snapshots the analyzer keeps per experiment (a resumed trainer may start up to this many window ends"
-              + " back); the pruner keeps at least as many rank patterns", LayeredConfig::positiveInt, "an integer >= 1"),
-      new Setting(LIVE_POLICIES, "10000", "(properties file or environment)",
-          "policies the analyzer keeps in memory per stream task, least recently used out first; an experiment whose"
-              + " policy was evicted is rebuilt from its stored snapshot and rows, with the same result",
-          LayeredConfig::nonNegativeInt, "an integer >= 0"),
-      new Setting(SYNC_TIMEOUT_SECONDS, "300", "--allocation-config salientstream.sync.timeout.seconds=S",
-          "how long a kafka-sync trainer waits for a command", LayeredConfig::positiveInt, "an integer >= 1"));
+  public static final List<Setting> SETTINGS =
+      List.of(
+          new Setting(
+              "bootstrap.servers",
+              "localhost:9092",
+              "--bootstrap-servers",
+              "Kafka bootstrap servers (a Kafka client property, passed to every client)",
+              v -> !v.isBlank(),
+              "host:port[,host:port...]"),
+          new Setting(
+              REGISTRY_URL,
+              "http://localhost:8081",
+              "--registry-url",
+              "schema registry URL",
+              v -> v.startsWith("http://") || v.startsWith("https://"),
+              "an http:// or https:// URL"),
+          new Setting(
+              TENANT,
+              "",
+              "--tenant",
+              "prefix of every topic name (and of the Streams application ids)",
+              v ->
+                  v.chars()
+                      .allMatch(
+                          c -> Character.isLetterOrDigit(c) || c == '.' || c == '_' || c == '-'),
+              "letters, digits, '.', '_' or '-'"),
+          new Setting(
+              RESUME_SNAPSHOTS,
+              "1",
+              "--resume-snapshots",
+              "policy snapshots the analyzer keeps per experiment (a resumed trainer may start up to this many window ends"
+                  + " back); the pruner keeps at least as many rank patterns",
+              LayeredConfig::positiveInt,
+              "an integer >= 1"),
+          new Setting(
+              LIVE_POLICIES,
+              "10000",
+              "(properties file or environment)",
+              "policies the analyzer keeps in memory per stream task, least recently used out first; an experiment whose"
+                  + " policy was evicted is rebuilt from its stored snapshot and rows, with the same result",
+              LayeredConfig::nonNegativeInt,
+              "an integer >= 0"),
+          new Setting(
+              SYNC_TIMEOUT_SECONDS,
+              "300",
+              "--allocation-config salientstream.sync.timeout.seconds=S",
+              "how long a kafka-sync trainer waits for a command",
+              LayeredConfig::positiveInt,
+              "an integer >= 1"));
 
   /** Built-in defaults; the local stack listens on these. */
-  public static final Map<String, String> DEFAULTS = SETTINGS.stream()
-      .collect(Collectors.toUnmodifiableMap(Setting::key, Setting::defaultValue));
+  public static final Map<String, String> DEFAULTS =
+      SETTINGS.stream().collect(Collectors.toUnmodifiableMap(Setting::key, Setting::defaultValue));
 
   /**
-   * Keys of the schema registry client (its URL, basic auth and TLS settings): they configure our serdes and are
-   * never handed to a Kafka client.
+   * Keys of the schema registry client (its URL, basic auth and TLS settings): they configure our
+   * serdes and are never handed to a Kafka client.
    */
-  private static final List<String> REGISTRY_CLIENT_PREFIXES = List.of("schema.registry.", "basic.auth.");
+  private static final List<String> REGISTRY_CLIENT_PREFIXES =
+      List.of("schema.registry.", "basic.auth.");
 
   private final Map<String, String> values;
   private final Map<String, String> origin;
@@ -95,12 +144,14 @@ public final class LayeredConfig {
   /**
    * Resolves all layers.
    *
-   * @param file     optional properties file (null when none)
-   * @param env      the process environment (System.getenv() in production)
-   * @param flags    values given by dedicated flags, e.g. {@code bootstrap.servers} from {@code --bootstrap-servers}
-   * @param kafkaKv  repeated {@code --kafka-config key=value} arguments
+   * @param file optional properties file (null when none)
+   * @param env the process environment (System.getenv() in production)
+   * @param flags values given by dedicated flags, e.g. {@code bootstrap.servers} from {@code
+   *     --bootstrap-servers}
+   * @param kafkaKv repeated {@code --kafka-config key=value} arguments
    */
-  public static LayeredConfig resolve(Path file, Map<String, String> env, Map<String, String> flags, List<String> kafkaKv) {
+  public static LayeredConfig resolve(
+      Path file, Map<String, String> env, Map<String, String> flags, List<String> kafkaKv) {
     Map<String, String> values = new LinkedHashMap<>(DEFAULTS);
     Map<String, String> origin = new LinkedHashMap<>();
     DEFAULTS.keySet().forEach(k -> origin.put(k, "default"));
@@ -109,7 +160,8 @@ public final class LayeredConfig {
       try (Reader r = Files.newBufferedReader(file)) {
         p.load(r);
       } catch (IOException e) {
-        throw new IllegalArgumentException("cannot read --config file " + file + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            "cannot read --config file " + file + ": " + e.getMessage(), e);
       }
       for (String k : new TreeMap<>(Collections.unmodifiableMap(toMap(p))).keySet()) {
         put(values, origin, k, p.getProperty(k), "file " + file.getFileName());
@@ -128,23 +180,37 @@ public final class LayeredConfig {
       }
       put(values, origin, kv.substring(0, eq).trim(), kv.substring(eq + 1), "flag --kafka-config");
     }
-    flags.forEach((k, v) -> {
-      if (v != null) {
-        put(values, origin, k, v, "flag");
-      }
-    });
+    flags.forEach(
+        (k, v) -> {
+          if (v != null) {
+            put(values, origin, k, v, "flag");
+          }
+        });
     validate(values, origin);
     return new LayeredConfig(values, origin);
   }
 
-  /** {@code KAFKA_SASL_MECHANISM} ↦ {@code sasl.mechanism}; {@code SALIENTSTREAM_REGISTRY_URL} ↦ {@code salientstream.registry.url}. */
+  /**
+   * {@code KAFKA_SASL_MECHANISM} ↦ {@code sasl.mechanism}; {@code SALIENTSTREAM_REGISTRY_URL} ↦
+   * {@code salientstream.registry.url}.
+   */
   static String envKey(String name) {
     if (name.startsWith("SALIENTSTREAM_") && !name.equals("SALIENTSTREAM_CONFIG")) {
       // through the catalogue, since a key's '-' cannot be written in a variable name
-      return SETTINGS.stream().filter(s -> s.key().startsWith(PREFIX) && s.envName().equals(name)).map(Setting::key)
-          .findFirst().orElseThrow(() -> new IllegalArgumentException("environment variable " + name
-              + " is not a SalientStream setting; known: " + SETTINGS.stream().filter(s -> s.key().startsWith(PREFIX))
-              .map(Setting::envName).toList()));
+      return SETTINGS.stream()
+          .filter(s -> s.key().startsWith(PREFIX) && s.envName().equals(name))
+          .map(Setting::key)
+          .findFirst()
+          .orElseThrow(
+              () ->
+                  new IllegalArgumentException(
+                      "environment variable "
+                          + name
+                          + " is not a SalientStream setting; known: "
+                          + SETTINGS.stream()
+                              .filter(s -> s.key().startsWith(PREFIX))
+                              .map(Setting::envName)
+                              .toList()));
     }
     if (name.startsWith("KAFKA_") && name.length() > 6) {
       return name.toLowerCase(Locale.ROOT).replace('_', '.').substring("kafka.".length());
@@ -168,20 +234,36 @@ public final class LayeredConfig {
     }
   }
 
-  /** Refuses unknown {@code salientstream.*} keys and values that fail their setting's check, naming the origin. */
+  /**
+   * Refuses unknown {@code salientstream.*} keys and values that fail their setting's check, naming
+   * the origin.
+   */
   private static void validate(Map<String, String> values, Map<String, String> origin) {
-    values.forEach((k, v) -> {
-      if (!k.startsWith(PREFIX) && !DEFAULTS.containsKey(k)) {
-        return; // a Kafka client property: the client checks it
-      }
-      Setting s = SETTINGS.stream().filter(x -> x.key().equals(k)).findFirst().orElseThrow(() ->
-          new IllegalArgumentException(k + " (from " + origin.get(k) + ") is not a SalientStream setting; known: "
-              + SETTINGS.stream().map(Setting::key).filter(x -> x.startsWith(PREFIX)).toList()));
-      if (!s.valid().test(v)) {
-        throw new IllegalArgumentException(k + " must be " + s.expected() + ", got '" + v + "' (from " + origin.get(k)
-            + ")");
-      }
-    });
+    values.forEach(
+        (k, v) -> {
+          if (!k.startsWith(PREFIX) && !DEFAULTS.containsKey(k)) {
+            return; // a Kafka client property: the client checks it
+          }
+          Setting s =
+              SETTINGS.stream()
+                  .filter(x -> x.key().equals(k))
+                  .findFirst()
+                  .orElseThrow(
+                      () ->
+                          new IllegalArgumentException(
+                              k
+                                  + " (from "
+                                  + origin.get(k)
+                                  + ") is not a SalientStream setting; known: "
+                                  + SETTINGS.stream()
+                                      .map(Setting::key)
+                                      .filter(x -> x.startsWith(PREFIX))
+                                      .toList()));
+          if (!s.valid().test(v)) {
+            throw new IllegalArgumentException(
+                k + " must be " + s.expected() + ", got '" + v + "' (from " + origin.get(k) + ")");
+          }
+        });
   }
 
   private static Map<String, String> toMap(Properties p) {
@@ -190,7 +272,12 @@ public final class LayeredConfig {
     return m;
   }
 
-  private static void put(Map<String, String> values, Map<String, String> origin, String key, String value, String from) {
+  private static void put(
+      Map<String, String> values,
+      Map<String, String> origin,
+      String key,
+      String value,
+      String from) {
     values.put(key, value);
     origin.put(key, from);
   }
@@ -221,7 +308,8 @@ public final class LayeredConfig {
     Object v = config.get(LIVE_POLICIES);
     String text = v == null ? DEFAULTS.get(LIVE_POLICIES) : v.toString();
     if (!nonNegativeInt(text)) {
-      throw new IllegalArgumentException(LIVE_POLICIES + " must be an integer >= 0, got '" + v + "'");
+      throw new IllegalArgumentException(
+          LIVE_POLICIES + " must be an integer >= 0, got '" + v + "'");
     }
     return Integer.parseInt(text.trim());
   }
@@ -232,48 +320,56 @@ public final class LayeredConfig {
   }
 
   /**
-   * {@link #RESUME_SNAPSHOTS} from an application's config map (where the CLI put the resolved value; a map built by
-   * hand may lack it: then the default).
+   * {@link #RESUME_SNAPSHOTS} from an application's config map (where the CLI put the resolved
+   * value; a map built by hand may lack it: then the default).
    */
   public static int resumeSnapshots(Map<String, ?> config) {
     Object v = config.get(RESUME_SNAPSHOTS);
     String text = v == null ? DEFAULTS.get(RESUME_SNAPSHOTS) : v.toString();
     if (!positiveInt(text)) {
-      throw new IllegalArgumentException(RESUME_SNAPSHOTS + " must be an integer >= 1, got '" + v + "'");
+      throw new IllegalArgumentException(
+          RESUME_SNAPSHOTS + " must be an integer >= 1, got '" + v + "'");
     }
     return Integer.parseInt(text.trim());
   }
 
-  /** Where a setting came from (default, file, env or flag), for error messages and the services' start-up line. */
+  /**
+   * Where a setting came from (default, file, env or flag), for error messages and the services'
+   * start-up line.
+   */
   public String originOf(String key) {
     return origin.get(key);
   }
 
-  /** Kafka client properties: everything that is neither a {@code salientstream.*} nor a registry client setting. */
+  /**
+   * Kafka client properties: everything that is neither a {@code salientstream.*} nor a registry
+   * client setting.
+   */
   public Map<String, Object> kafkaProperties() {
     return kafkaClientProperties(values);
   }
 
   /**
-   * The one filter from a config map (Kafka properties, registry client settings, SalientStream settings side by
-   * side) to what a Kafka producer, consumer or admin client is given: without {@code salientstream.*},
-   * {@code schema.registry.*} and {@code basic.auth.*} keys.
+   * The one filter from a config map (Kafka properties, registry client settings, SalientStream
+   * settings side by side) to what a Kafka producer, consumer or admin client is given: without
+   * {@code salientstream.*}, {@code schema.registry.*} and {@code basic.auth.*} keys.
    */
   public static Map<String, Object> kafkaClientProperties(Map<String, ?> config) {
     Map<String, Object> m = new TreeMap<>();
-    config.forEach((k, v) -> {
-      if (!k.startsWith(PREFIX) && REGISTRY_CLIENT_PREFIXES.stream().noneMatch(k::startsWith)) {
-        m.put(k, v);
-      }
-    });
+    config.forEach(
+        (k, v) -> {
+          if (!k.startsWith(PREFIX) && REGISTRY_CLIENT_PREFIXES.stream().noneMatch(k::startsWith)) {
+            m.put(k, v);
+          }
+        });
     return m;
   }
 
   /**
-   * What the Streams apps, trainers and tools are configured with: the Kafka properties, the registry client settings
-   * (with the registry URL under the key our serdes read, {@code schema.registry.url}) and the resolved
-   * {@code salientstream.*} settings the apps read ({@link #resumeSnapshots(Map)}). Kafka clients get
-   * {@link #kafkaClientProperties} of it.
+   * What the Streams apps, trainers and tools are configured with: the Kafka properties, the
+   * registry client settings (with the registry URL under the key our serdes read, {@code
+   * schema.registry.url}) and the resolved {@code salientstream.*} settings the apps read ({@link
+   * #resumeSnapshots(Map)}). Kafka clients get {@link #kafkaClientProperties} of it.
    */
   public Map<String, Object> serdeProperties() {
     Map<String, Object> m = new TreeMap<>(values);

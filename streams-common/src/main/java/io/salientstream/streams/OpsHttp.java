@@ -20,10 +20,13 @@ import java.util.function.Function;
 
 /**
  * The operations endpoint of one Streams application (JDK {@code HttpServer}, GET only):
+ *
  * <ul>
- *   <li>{@code GET /health} — 200 while the app is RUNNING or REBALANCING, else 503, with the Streams state;</li>
- *   <li>{@code GET /metrics} — Prometheus text format: the app's own counters and the Kafka Streams client metrics;</li>
- *   <li>any further routes the app adds (by path prefix).</li>
+ *   <li>{@code GET /health} — 200 while the app is RUNNING or REBALANCING, else 503, with the
+ *       Streams state;
+ *   <li>{@code GET /metrics} — Prometheus text format: the app's own counters and the Kafka Streams
+ *       client metrics;
+ *   <li>any further routes the app adds (by path prefix).
  * </ul>
  */
 public final class OpsHttp implements AutoCloseable {
@@ -53,30 +56,46 @@ public final class OpsHttp implements AutoCloseable {
   private final KafkaStreamsMetrics streamsMetrics;
 
   /**
-   * @param name   thread name of the server's executor
-   * @param port   port to listen on (0: any free port)
+   * @param name thread name of the server's executor
+   * @param port port to listen on (0: any free port)
    * @param meters registers the app's own meters
    * @param routes extra routes: path prefix → handler of the request path
    */
-  public OpsHttp(String name, StreamsApp app, int port, Consumer<MeterRegistry> meters,
-                 Map<String, Function<String, Response>> routes) throws IOException {
+  public OpsHttp(
+      String name,
+      StreamsApp app,
+      int port,
+      Consumer<MeterRegistry> meters,
+      Map<String, Function<String, Response>> routes)
+      throws IOException {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     meters.accept(registry);
     this.streamsMetrics = new KafkaStreamsMetrics(app.streams());
     streamsMetrics.bindTo(registry);
     server = HttpServer.create(new InetSocketAddress(port), 0);
-    server.setExecutor(Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    }));
+    server.setExecutor(
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, name);
+              t.setDaemon(true);
+              return t;
+            }));
     Map<String, Function<String, Response>> all = new LinkedHashMap<>(routes);
-    all.put("/health", path -> {
-      Map<String, String> body = Map.of("status", app.isHealthy() ? "UP" : "DOWN",
-          "state", String.valueOf(app.streams().state()));
-      return Response.json(app.isHealthy() ? 200 : 503, body);
-    });
-    all.put("/metrics", path -> new Response(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
+    all.put(
+        "/health",
+        path -> {
+          Map<String, String> body =
+              Map.of(
+                  "status",
+                  app.isHealthy() ? "UP" : "DOWN",
+                  "state",
+                  String.valueOf(app.streams().state()));
+          return Response.json(app.isHealthy() ? 200 : 503, body);
+        });
+    all.put(
+        "/metrics",
+        path -> new Response(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
     all.forEach((prefix, route) -> server.createContext(prefix, ex -> handle(ex, route)));
     server.start();
   }

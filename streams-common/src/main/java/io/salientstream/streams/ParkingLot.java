@@ -9,15 +9,22 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Records that arrived before their experiment's registration. A Streams task reading two topics has no order
- * between them, so a trainer's first events can overtake its registration; they wait here (in a changelogged store)
- * and are released in their original order when the registration arrives. Records still waiting after the grace
- * period are handed back as expired, to be dead-lettered as {@code UNKNOWN_EXPERIMENT}.
+ * Records that arrived before their experiment's registration. A Streams task reading two topics
+ * has no order between them, so a trainer's first events can overtake its registration; they wait
+ * here (in a changelogged store) and are released in their original order when the registration
+ * arrives. Records still waiting after the grace period are handed back as expired, to be
+ * dead-lettered as {@code UNKNOWN_EXPERIMENT}.
  */
 public final class ParkingLot {
 
   /** A parked record, with everything needed to process or dead-letter it later. */
-  public record Parked(String experimentId, Position position, byte[] key, byte[] value, long timestamp, long parkedAtMs) {}
+  public record Parked(
+      String experimentId,
+      Position position,
+      byte[] key,
+      byte[] value,
+      long timestamp,
+      long parkedAtMs) {}
 
   private final KeyValueStore<String, byte[]> store;
   private final long graceMs;
@@ -28,13 +35,15 @@ public final class ParkingLot {
   }
 
   public void park(Parked p) {
-    store.put(p.experimentId() + '\u0000' + String.format("%019d", p.position().offset()), encode(p));
+    store.put(
+        p.experimentId() + '\u0000' + String.format("%019d", p.position().offset()), encode(p));
   }
 
   /** Removes and returns the experiment's parked records in arrival order. */
   public List<Parked> release(String experimentId) {
     List<KeyValue<String, byte[]>> found = new ArrayList<>();
-    try (KeyValueIterator<String, byte[]> it = store.prefixScan(experimentId + '\u0000', new StringSerializer())) {
+    try (KeyValueIterator<String, byte[]> it =
+        store.prefixScan(experimentId + '\u0000', new StringSerializer())) {
       it.forEachRemaining(found::add);
     }
     List<Parked> out = new ArrayList<>(found.size());
@@ -71,10 +80,19 @@ public final class ParkingLot {
 
   /** The stored form of a parked record ({@link #FORMAT}). */
   public static byte[] encode(Parked p) {
-    int size = 64 + (p.key() == null ? 0 : p.key().length) + (p.value() == null ? 0 : p.value().length);
-    return FORMAT.writer(size).putString(p.experimentId()).putString(p.position().topic())
-        .putInt(p.position().partition()).putLong(p.position().offset()).putLong(p.timestamp()).putLong(p.parkedAtMs())
-        .putBytes(p.key()).putBytes(p.value()).toBytes();
+    int size =
+        64 + (p.key() == null ? 0 : p.key().length) + (p.value() == null ? 0 : p.value().length);
+    return FORMAT
+        .writer(size)
+        .putString(p.experimentId())
+        .putString(p.position().topic())
+        .putInt(p.position().partition())
+        .putLong(p.position().offset())
+        .putLong(p.timestamp())
+        .putLong(p.parkedAtMs())
+        .putBytes(p.key())
+        .putBytes(p.value())
+        .toBytes();
   }
 
   /** Reads {@link #encode}d bytes; refuses another layout, naming its version. */

@@ -12,12 +12,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One lifecycle for every Streams application of the system: {@link #start} / {@link #close}. Several apps can run
- * in one JVM (the local demo) or one per process (production). Defaults: {@code exactly_once_v2}, a commit
- * interval of 20 ms (under exactly-once, output becomes visible at commit, so this bounds the control-loop
- * latency; see README) and a poll timeout of the same 20 ms (commits happen between polls), one stream thread.
- * Any Kafka client property given by the caller overrides them, so SASL,
- * TLS and tuning pass straight through.
+ * One lifecycle for every Streams application of the system: {@link #start} / {@link #close}.
+ * Several apps can run in one JVM (the local demo) or one per process (production). Defaults:
+ * {@code exactly_once_v2}, a commit interval of 20 ms (under exactly-once, output becomes visible
+ * at commit, so this bounds the control-loop latency; see README) and a poll timeout of the same 20
+ * ms (commits happen between polls), one stream thread. Any Kafka client property given by the
+ * caller overrides them, so SASL, TLS and tuning pass straight through.
  */
 public final class StreamsApp implements AutoCloseable {
 
@@ -32,28 +32,38 @@ public final class StreamsApp implements AutoCloseable {
   }
 
   /** The Streams configuration used by {@link #start}: defaults, then the caller's properties. */
-  public static Properties config(String applicationId, Path stateDir, Map<String, ?> kafkaProperties) {
+  public static Properties config(
+      String applicationId, Path stateDir, Map<String, ?> kafkaProperties) {
     return config(applicationId, stateDir, kafkaProperties, Map.of());
   }
 
   /**
-   * The Streams configuration: the common defaults, then {@code appDefaults} (an application's own defaults, e.g.
-   * the pruner's shorter commit interval), then the caller's properties, which override both.
+   * The Streams configuration: the common defaults, then {@code appDefaults} (an application's own
+   * defaults, e.g. the pruner's shorter commit interval), then the caller's properties, which
+   * override both.
    */
-  public static Properties config(String applicationId, Path stateDir, Map<String, ?> kafkaProperties,
-                                  Map<String, ?> appDefaults) {
+  public static Properties config(
+      String applicationId,
+      Path stateDir,
+      Map<String, ?> kafkaProperties,
+      Map<String, ?> appDefaults) {
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 20);
-    // The stream thread commits only between polls, and an idle poll blocks for poll.ms (default 100 ms): a record
-    // processed less than commit.interval.ms after the last commit stayed invisible to read_committed readers for
-    // up to 100 ms. Polling no longer than the commit interval bounds that wait by the commit interval.
+    // The stream thread commits only between polls, and an idle poll blocks for poll.ms (default
+    // 100 ms): a record
+    // processed less than commit.interval.ms after the last commit stayed invisible to
+    // read_committed readers for
+    // up to 100 ms. Polling no longer than the commit interval bounds that wait by the commit
+    // interval.
     p.put(StreamsConfig.POLL_MS_CONFIG, 20);
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
-    // fetch.max.wait.ms stays Kafka's 500 ms: a waiting fetch is answered as soon as data (or, for read_committed,
-    // a transaction marker) arrives, so a short wait only adds empty fetches that cost the broker CPU
+    // fetch.max.wait.ms stays Kafka's 500 ms: a waiting fetch is answered as soon as data (or, for
+    // read_committed,
+    // a transaction marker) arrives, so a short wait only adds empty fetches that cost the broker
+    // CPU
     p.put(StreamsConfig.producerPrefix("linger.ms"), 0);
     p.putAll(appDefaults);
     p.putAll(LayeredConfig.kafkaClientProperties(kafkaProperties));
@@ -61,20 +71,24 @@ public final class StreamsApp implements AutoCloseable {
   }
 
   /** Starts the topology and waits until it is RUNNING. */
-  public static StreamsApp start(String applicationId, Topology topology, Properties config, Duration timeout) {
+  public static StreamsApp start(
+      String applicationId, Topology topology, Properties config, Duration timeout) {
     KafkaStreams streams = new KafkaStreams(topology, config);
-    streams.setUncaughtExceptionHandler(e -> {
-      LOG.error("{}: stream thread failed, replacing it", applicationId, e);
-      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-    });
+    streams.setUncaughtExceptionHandler(
+        e -> {
+          LOG.error("{}: stream thread failed, replacing it", applicationId, e);
+          return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
     streams.start();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (streams.state() != KafkaStreams.State.RUNNING) {
-      if (streams.state() == KafkaStreams.State.ERROR || streams.state() == KafkaStreams.State.NOT_RUNNING
+      if (streams.state() == KafkaStreams.State.ERROR
+          || streams.state() == KafkaStreams.State.NOT_RUNNING
           || System.nanoTime() > deadline) {
         KafkaStreams.State s = streams.state();
         streams.close(Duration.ofSeconds(5));
-        throw new IllegalStateException(applicationId + " did not reach RUNNING within " + timeout + " (state " + s + ")");
+        throw new IllegalStateException(
+            applicationId + " did not reach RUNNING within " + timeout + " (state " + s + ")");
       }
       try {
         Thread.sleep(20);

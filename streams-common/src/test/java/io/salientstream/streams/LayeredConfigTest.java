@@ -27,17 +27,20 @@ class LayeredConfigTest {
   @Test
   void precedenceIsDefaultsThenFileThenEnvironmentThenFlags() throws IOException {
     Path file = tmp.resolve("app.properties");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         bootstrap.servers=file:9092
         salientstream.registry.url=http://file:8081
         sasl.mechanism=PLAIN
         acks=all
         """);
-    Map<String, String> env = Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", "env:9092",
-        "KAFKA_SASL_MECHANISM", "SCRAM-SHA-256",
-        "SALIENTSTREAM_TENANT", "team-a",
-        "HOME", "/ignored");
+    Map<String, String> env =
+        Map.of(
+            "KAFKA_BOOTSTRAP_SERVERS", "env:9092",
+            "KAFKA_SASL_MECHANISM", "SCRAM-SHA-256",
+            "SALIENTSTREAM_TENANT", "team-a",
+            "HOME", "/ignored");
     Map<String, String> flags = new HashMap<>();
     flags.put("bootstrap.servers", "flag:9092");
     flags.put(LayeredConfig.REGISTRY_URL, null); // a flag not given does not override
@@ -62,8 +65,12 @@ class LayeredConfigTest {
   @Test
   void badInputIsNamed() {
     assertThatThrownBy(() -> LayeredConfig.resolve(null, Map.of(), Map.of(), List.of("novalue")))
-        .hasMessageContaining("--kafka-config expects key=value").hasMessageContaining("novalue");
-    assertThatThrownBy(() -> LayeredConfig.resolve(tmp.resolve("missing.properties"), Map.of(), Map.of(), List.of()))
+        .hasMessageContaining("--kafka-config expects key=value")
+        .hasMessageContaining("novalue");
+    assertThatThrownBy(
+            () ->
+                LayeredConfig.resolve(
+                    tmp.resolve("missing.properties"), Map.of(), Map.of(), List.of()))
         .hasMessageContaining("missing.properties");
   }
 
@@ -71,19 +78,28 @@ class LayeredConfigTest {
   void everySettingResolvesFromEachLayerAndIsCheckedOnce() throws IOException {
     for (LayeredConfig.Setting setting : LayeredConfig.SETTINGS) {
       String key = setting.key();
-      String value = key.equals(LayeredConfig.REGISTRY_URL) ? "http://x:1" : key.equals(LayeredConfig.TENANT) ? "t1." : "7";
+      String value =
+          key.equals(LayeredConfig.REGISTRY_URL)
+              ? "http://x:1"
+              : key.equals(LayeredConfig.TENANT) ? "t1." : "7";
       Path file = tmp.resolve("s.properties");
       Files.writeString(file, key + "=" + value + "\n");
       LayeredConfig fromFile = LayeredConfig.resolve(file, Map.of(), Map.of(), List.of());
       assertThat(fromFile.get(key)).as(key).isEqualTo(value);
-      LayeredConfig fromEnv = LayeredConfig.resolve(null, Map.of(setting.envName(), value), Map.of(), List.of());
+      LayeredConfig fromEnv =
+          LayeredConfig.resolve(null, Map.of(setting.envName(), value), Map.of(), List.of());
       assertThat(fromEnv.get(key)).as(setting.envName()).isEqualTo(value);
       assertThat(fromEnv.originOf(key)).isEqualTo("env " + setting.envName());
-      assertThat(LayeredConfig.resolve(null, Map.of(), Map.of(), List.of()).get(key)).isEqualTo(setting.defaultValue());
+      assertThat(LayeredConfig.resolve(null, Map.of(), Map.of(), List.of()).get(key))
+          .isEqualTo(setting.defaultValue());
     }
-    assertThat(LayeredConfig.resolve(null, Map.of(), Map.of(), List.of()).resumeSnapshots()).isEqualTo(1);
-    assertThat(LayeredConfig.resolve(null, Map.of("SALIENTSTREAM_SYNC_TIMEOUT_SECONDS", "9"), Map.of(), List.of())
-        .syncTimeoutSeconds()).isEqualTo(9);
+    assertThat(LayeredConfig.resolve(null, Map.of(), Map.of(), List.of()).resumeSnapshots())
+        .isEqualTo(1);
+    assertThat(
+            LayeredConfig.resolve(
+                    null, Map.of("SALIENTSTREAM_SYNC_TIMEOUT_SECONDS", "9"), Map.of(), List.of())
+                .syncTimeoutSeconds())
+        .isEqualTo(9);
   }
 
   @Test
@@ -91,21 +107,41 @@ class LayeredConfigTest {
     Path file = tmp.resolve("typo.properties");
     Files.writeString(file, "salientstream.analyser.resume-snapshots=2\n");
     assertThatThrownBy(() -> LayeredConfig.resolve(file, Map.of(), Map.of(), List.of()))
-        .hasMessageContaining("salientstream.analyser.resume-snapshots").hasMessageContaining("file typo.properties")
+        .hasMessageContaining("salientstream.analyser.resume-snapshots")
+        .hasMessageContaining("file typo.properties")
         .hasMessageContaining(LayeredConfig.RESUME_SNAPSHOTS);
-    assertThatThrownBy(() -> LayeredConfig.resolve(null, Map.of("SALIENTSTREAM_RESUME", "2"), Map.of(), List.of()))
+    assertThatThrownBy(
+            () ->
+                LayeredConfig.resolve(
+                    null, Map.of("SALIENTSTREAM_RESUME", "2"), Map.of(), List.of()))
         .hasMessageContaining("SALIENTSTREAM_RESUME");
-    assertThatThrownBy(() -> LayeredConfig.resolve(null, Map.of(), Map.of(LayeredConfig.REGISTRY_URL, "localhost:8081"),
-        List.of())).hasMessageContaining("http://").hasMessageContaining("flag");
-    assertThatThrownBy(() -> LayeredConfig.resolve(null, Map.of(), Map.of(), List.of(LayeredConfig.RESUME_SNAPSHOTS + "=x")))
-        .hasMessageContaining("'x'").hasMessageContaining("--kafka-config");
+    assertThatThrownBy(
+            () ->
+                LayeredConfig.resolve(
+                    null,
+                    Map.of(),
+                    Map.of(LayeredConfig.REGISTRY_URL, "localhost:8081"),
+                    List.of()))
+        .hasMessageContaining("http://")
+        .hasMessageContaining("flag");
+    assertThatThrownBy(
+            () ->
+                LayeredConfig.resolve(
+                    null, Map.of(), Map.of(), List.of(LayeredConfig.RESUME_SNAPSHOTS + "=x")))
+        .hasMessageContaining("'x'")
+        .hasMessageContaining("--kafka-config");
   }
 
-  /** Kafka clients get neither registry client settings (basic auth, TLS) nor SalientStream's; the serdes get both. */
+  /**
+   * Kafka clients get neither registry client settings (basic auth, TLS) nor SalientStream's; the
+   * serdes get both.
+   */
   @Test
   void kafkaClientsGetOnlyKafkaProperties() throws IOException {
     Path file = tmp.resolve("auth.properties");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         basic.auth.credentials.source=USER_INFO
         basic.auth.user.info=u:p
         schema.registry.ssl.truststore.location=/x
@@ -113,13 +149,19 @@ class LayeredConfigTest {
         salientstream.analyzer.resume-snapshots=2
         """);
     LayeredConfig c = LayeredConfig.resolve(file, Map.of(), Map.of(), List.of());
-    assertThat(c.kafkaProperties()).containsEntry("security.protocol", "SASL_SSL")
-        .doesNotContainKeys("basic.auth.credentials.source", "basic.auth.user.info",
-            "schema.registry.ssl.truststore.location", LayeredConfig.RESUME_SNAPSHOTS);
-    assertThat(c.serdeProperties()).containsEntry("basic.auth.user.info", "u:p")
+    assertThat(c.kafkaProperties())
+        .containsEntry("security.protocol", "SASL_SSL")
+        .doesNotContainKeys(
+            "basic.auth.credentials.source",
+            "basic.auth.user.info",
+            "schema.registry.ssl.truststore.location",
+            LayeredConfig.RESUME_SNAPSHOTS);
+    assertThat(c.serdeProperties())
+        .containsEntry("basic.auth.user.info", "u:p")
         .containsEntry("schema.registry.url", "http://localhost:8081")
         .containsEntry(LayeredConfig.RESUME_SNAPSHOTS, "2");
-    assertThat(LayeredConfig.kafkaClientProperties(c.serdeProperties())).isEqualTo(c.kafkaProperties());
+    assertThat(LayeredConfig.kafkaClientProperties(c.serdeProperties()))
+        .isEqualTo(c.kafkaProperties());
     assertThat(LayeredConfig.resumeSnapshots(c.serdeProperties())).isEqualTo(2);
   }
 }

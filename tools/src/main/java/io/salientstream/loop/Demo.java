@@ -20,25 +20,39 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code salientstream demo}: the whole system on one machine. Starts an in-process broker and schema registry,
- * the salience-analyzer and the pruner, then runs four experiments concurrently, each a trainer process of its own
- * ({@code train --allocation kafka-sync|kafka-async}) whose rank allocation happens over Kafka:
+ * {@code salientstream demo}: the whole system on one machine. Starts an in-process broker and
+ * schema registry, the salience-analyzer and the pruner, then runs four experiments concurrently,
+ * each a trainer process of its own ({@code train --allocation kafka-sync|kafka-async}) whose rank
+ * allocation happens over Kafka:
+ *
  * <ol>
- *   <li>SalientLoRA on rank recovery (sync mode: bit-identical to an in-process run),</li>
- *   <li>AdaLoRA on rank recovery (sync mode),</li>
- *   <li>PRILoRA on rank recovery (sync mode): linearly increasing per-layer ranks, entries of A pruned over Kafka,</li>
- *   <li>MiniLM + SalientLoRA on WordNet supersenses (async mode: the trainer never waits).</li>
+ *   <li>SalientLoRA on rank recovery (sync mode: bit-identical to an in-process run),
+ *   <li>AdaLoRA on rank recovery (sync mode),
+ *   <li>PRILoRA on rank recovery (sync mode): linearly increasing per-layer ranks, entries of A
+ *       pruned over Kafka,
+ *   <li>MiniLM + SalientLoRA on WordNet supersenses (async mode: the trainer never waits).
  * </ol>
- * Progress is the live {@link Monitor} table (read from the status, report and command topics); the end prints every
- * experiment's final rank pattern, metrics and control-loop latency. Trainer logs go to {@code <work-dir>/logs}.
+ *
+ * Progress is the live {@link Monitor} table (read from the status, report and command topics); the
+ * end prints every experiment's final rank pattern, metrics and control-loop latency. Trainer logs
+ * go to {@code <work-dir>/logs}.
  */
 public final class Demo {
 
   /** Sizes of one demo run. */
-  public record Settings(boolean quick, int recoverySteps, int recoveryMatrices, int recoveryDim, int wordnetSteps,
-                         int wordnetBatch, int wordnetSeq, int testLimit) {
+  public record Settings(
+      boolean quick,
+      int recoverySteps,
+      int recoveryMatrices,
+      int recoveryDim,
+      int wordnetSteps,
+      int wordnetBatch,
+      int wordnetSeq,
+      int testLimit) {
     public static Settings of(boolean quick) {
-      return quick ? new Settings(true, 300, 24, 32, 16, 8, 24, 300) : new Settings(false, 800, 24, 32, 120, 16, 32, 1000);
+      return quick
+          ? new Settings(true, 300, 24, 32, 16, 8, 24, 300)
+          : new Settings(false, 800, 24, 32, 120, 16, 32, 1000);
     }
   }
 
@@ -48,8 +62,8 @@ public final class Demo {
   private Demo() {}
 
   /**
-   * One experiment of the demo: its id, what it shows, its {@code train} arguments, and whether its masks are entry
-   * masks of A (then the summary also counts the kept entries per matrix).
+   * One experiment of the demo: its id, what it shows, its {@code train} arguments, and whether its
+   * masks are entry masks of A (then the summary also counts the kept entries per matrix).
    */
   record Run(String id, String label, String allocation, List<String> args, boolean entryMasks) {
     Run(String id, String label, String allocation, List<String> args) {
@@ -57,25 +71,43 @@ public final class Demo {
     }
   }
 
-  public static Map<String, Object> run(Settings settings, Path workDir, PrintStream out) throws Exception {
+  public static Map<String, Object> run(Settings settings, Path workDir, PrintStream out)
+      throws Exception {
     long t0 = System.nanoTime();
     Files.createDirectories(workDir.resolve("logs"));
-    out.println("== SalientStream demo" + (settings.quick() ? " (quick)" : "") + ": starting Kafka (KRaft) + schema registry");
+    out.println(
+        "== SalientStream demo"
+            + (settings.quick() ? " (quick)" : "")
+            + ": starting Kafka (KRaft) + schema registry");
     try (LocalStack stack = LocalStack.builder().build().start()) {
       Map<String, Object> config = stack.clientConfig();
       LoopTopics topics = LoopTopics.of(stack.topics());
-      out.printf("   broker %s, registry %s (ready in %d ms)%n", stack.bootstrapServers(), stack.registryUrl(), stack.readyMillis());
+      out.printf(
+          "   broker %s, registry %s (ready in %d ms)%n",
+          stack.bootstrapServers(), stack.registryUrl(), stack.readyMillis());
       out.println("== starting salience-analyzer and pruner (Kafka Streams, exactly-once)");
-      try (LoopServices services = LoopServices.start(config, topics, workDir.resolve("state"), "-demo", "demo");
-           Watcher watcher = new Watcher(config, topics, true)) {
+      try (LoopServices services =
+              LoopServices.start(config, topics, workDir.resolve("state"), "-demo", "demo");
+          Watcher watcher = new Watcher(config, topics, true)) {
         String tag = Long.toString(System.currentTimeMillis(), 36);
-        List<Run> runs = List.of(
-            recovery("demo-salientlora-recovery-" + tag, "SalientLoRA, rank recovery", SalientLoraPolicy.NAME, "kafka-sync",
-                settings),
-            recovery("demo-adalora-recovery-" + tag, "AdaLoRA, rank recovery", AdaLoraPolicy.NAME, "kafka-sync", settings),
-            priLora("demo-prilora-recovery-" + tag, settings),
-            wordnet("demo-minilm-wordnet-" + tag, settings));
-        out.println("== running " + runs.size() + " experiments concurrently, one trainer process each:");
+        List<Run> runs =
+            List.of(
+                recovery(
+                    "demo-salientlora-recovery-" + tag,
+                    "SalientLoRA, rank recovery",
+                    SalientLoraPolicy.NAME,
+                    "kafka-sync",
+                    settings),
+                recovery(
+                    "demo-adalora-recovery-" + tag,
+                    "AdaLoRA, rank recovery",
+                    AdaLoraPolicy.NAME,
+                    "kafka-sync",
+                    settings),
+                priLora("demo-prilora-recovery-" + tag, settings),
+                wordnet("demo-minilm-wordnet-" + tag, settings));
+        out.println(
+            "== running " + runs.size() + " experiments concurrently, one trainer process each:");
         List<Process> processes = new ArrayList<>();
         for (Run r : runs) {
           out.println("   " + r.id() + ": " + r.label() + " [" + r.allocation() + "]");
@@ -96,9 +128,18 @@ public final class Demo {
           Path report = workDir.resolve(r.id() + ".json");
           if (processes.get(i).exitValue() != 0 || !Files.exists(report)) {
             Path log = workDir.resolve("logs").resolve(r.id() + ".log");
-            List<String> lines = Files.readAllLines(log).stream().filter(l -> !l.startsWith("\tat ")).toList();
-            throw new IllegalStateException("trainer of " + r.id() + " failed (exit " + processes.get(i).exitValue()
-                + "); last lines of " + log + ":\n  " + String.join("\n  ", lines.subList(Math.max(0, lines.size() - 8), lines.size())));
+            List<String> lines =
+                Files.readAllLines(log).stream().filter(l -> !l.startsWith("\tat ")).toList();
+            throw new IllegalStateException(
+                "trainer of "
+                    + r.id()
+                    + " failed (exit "
+                    + processes.get(i).exitValue()
+                    + "); last lines of "
+                    + log
+                    + ":\n  "
+                    + String.join(
+                        "\n  ", lines.subList(Math.max(0, lines.size() - 8), lines.size())));
           }
           @SuppressWarnings("unchecked")
           Map<String, Object> rep = json.readValue(report.toFile(), Map.class);
@@ -108,8 +149,17 @@ public final class Demo {
         summary.put("quick", settings.quick());
         summary.put("wallSeconds", round((System.nanoTime() - t0) / 1e9));
         summary.put("experiments", experiments);
-        summary.put("loopLatencyMs", Map.of("p50", round(all.percentile(50)), "p99", round(all.percentile(99)),
-            "samples", all.count(), "over", "sync-mode experiments"));
+        summary.put(
+            "loopLatencyMs",
+            Map.of(
+                "p50",
+                round(all.percentile(50)),
+                "p99",
+                round(all.percentile(99)),
+                "samples",
+                all.count(),
+                "over",
+                "sync-mode experiments"));
         summary.put("analyzer", services.analyzer().metrics().toString());
         printSummary(out, experiments, all, summary);
         return summary;
@@ -118,51 +168,139 @@ public final class Demo {
   }
 
   private static Process start(Run r, Map<String, Object> config, Path workDir) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        r.args().contains("wordnet") ? "-Xmx3g" : "-Xmx1g", "-Dai.djl.offline=true",
-        "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
-        "-cp", System.getProperty("java.class.path"), TRAINER_MAIN));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                r.args().contains("wordnet") ? "-Xmx3g" : "-Xmx1g",
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-Dai.djl.pytorch.num_interop_threads=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                TRAINER_MAIN));
     cmd.addAll(r.args());
-    cmd.addAll(List.of("--allocation", r.allocation(), "--experiment-id", r.id(),
-        "--allocation-config", "bootstrap.servers=" + config.get("bootstrap.servers"),
-        "--allocation-config", "schema.registry.url=" + config.get("schema.registry.url"),
-        "--no-progress", "--report", workDir.resolve(r.id() + ".json").toString()));
+    cmd.addAll(
+        List.of(
+            "--allocation",
+            r.allocation(),
+            "--experiment-id",
+            r.id(),
+            "--allocation-config",
+            "bootstrap.servers=" + config.get("bootstrap.servers"),
+            "--allocation-config",
+            "schema.registry.url=" + config.get("schema.registry.url"),
+            "--no-progress",
+            "--report",
+            workDir.resolve(r.id() + ".json").toString()));
     Path log = workDir.resolve("logs").resolve(r.id() + ".log");
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   /**
-   * Rank recovery with the settings that recover the true ranks (trainer/README.md): learning rate 3e-2, orthogonal
-   * coefficient 0.1, allocation from 30 % of the steps, target budget = Σ true ranks (4.5 per matrix on average).
+   * Rank recovery with the settings that recover the true ranks (trainer/README.md): learning rate
+   * 3e-2, orthogonal coefficient 0.1, allocation from 30 % of the steps, target budget = Σ true
+   * ranks (4.5 per matrix on average).
    */
   static Run recovery(String id, String label, String policy, String allocation, Settings s) {
     String warmup = Integer.toString(s.recoverySteps() * 3 / 10);
-    return new Run(id, label, allocation, List.of("--task", "rank-recovery", "--policy", policy,
-        "--steps", Integer.toString(s.recoverySteps()), "--batch", s.quick() ? "64" : "128", "--lr", "3e-2",
-        "--orth-coef", "0.1", "--matrices", Integer.toString(s.recoveryMatrices()),
-        "--dim", Integer.toString(s.recoveryDim()), "--rank", "12", "--target-rank", "4.5", "--max-true-rank", "8",
-        "--policy-param", Policies.kind(policy).allocationStart() + "=" + warmup));
+    return new Run(
+        id,
+        label,
+        allocation,
+        List.of(
+            "--task",
+            "rank-recovery",
+            "--policy",
+            policy,
+            "--steps",
+            Integer.toString(s.recoverySteps()),
+            "--batch",
+            s.quick() ? "64" : "128",
+            "--lr",
+            "3e-2",
+            "--orth-coef",
+            "0.1",
+            "--matrices",
+            Integer.toString(s.recoveryMatrices()),
+            "--dim",
+            Integer.toString(s.recoveryDim()),
+            "--rank",
+            "12",
+            "--target-rank",
+            "4.5",
+            "--max-true-rank",
+            "8",
+            "--policy-param",
+            Policies.kind(policy).allocationStart() + "=" + warmup));
   }
 
   /**
-   * PRILoRA on the same rank-recovery task and size: plain LoRA adapters whose per-layer ranks grow linearly from 2 to
-   * 8 (the trainer derives rLow/rHigh from the target rank 4.5), 10 % of every row of A pruned by |A|·x̄ at each
-   * pruning step (every 10 % of the steps from 10 % to 80 %, the trainer's derived schedule; regrowth on).
+   * PRILoRA on the same rank-recovery task and size: plain LoRA adapters whose per-layer ranks grow
+   * linearly from 2 to 8 (the trainer derives rLow/rHigh from the target rank 4.5), 10 % of every
+   * row of A pruned by |A|·x̄ at each pruning step (every 10 % of the steps from 10 % to 80 %, the
+   * trainer's derived schedule; regrowth on).
    */
   static Run priLora(String id, Settings s) {
-    return new Run(id, "PRILoRA, rank recovery (entry masks of A)", "kafka-sync", List.of("--task", "rank-recovery",
-        "--policy", PriLoraPolicy.NAME, "--steps", Integer.toString(s.recoverySteps()), "--batch", s.quick() ? "64" : "128",
-        "--lr", "3e-2", "--matrices", Integer.toString(s.recoveryMatrices()), "--dim", Integer.toString(s.recoveryDim()),
-        "--rank", "12", "--target-rank", "4.5", "--max-true-rank", "8"), true);
+    return new Run(
+        id,
+        "PRILoRA, rank recovery (entry masks of A)",
+        "kafka-sync",
+        List.of(
+            "--task",
+            "rank-recovery",
+            "--policy",
+            PriLoraPolicy.NAME,
+            "--steps",
+            Integer.toString(s.recoverySteps()),
+            "--batch",
+            s.quick() ? "64" : "128",
+            "--lr",
+            "3e-2",
+            "--matrices",
+            Integer.toString(s.recoveryMatrices()),
+            "--dim",
+            Integer.toString(s.recoveryDim()),
+            "--rank",
+            "12",
+            "--target-rank",
+            "4.5",
+            "--max-true-rank",
+            "8"),
+        true);
   }
 
   /** WordNet with the settings of the trainer's SalientLoRA-vs-probe table (trainer/README.md). */
   static Run wordnet(String id, Settings s) {
-    return new Run(id, "MiniLM + SalientLoRA, WordNet supersenses", "kafka-async", List.of("--task", "wordnet",
-        "--model", "minilm", "--policy", SalientLoraPolicy.NAME, "--steps", Integer.toString(s.wordnetSteps()),
-        "--batch", Integer.toString(s.wordnetBatch()), "--seq", Integer.toString(s.wordnetSeq()), "--lr", "3e-3",
-        "--orth-coef", "0.1", "--rank", "12", "--target-rank", "4", "--eval-limit", "300",
-        "--test-limit", Integer.toString(s.testLimit())));
+    return new Run(
+        id,
+        "MiniLM + SalientLoRA, WordNet supersenses",
+        "kafka-async",
+        List.of(
+            "--task",
+            "wordnet",
+            "--model",
+            "minilm",
+            "--policy",
+            SalientLoraPolicy.NAME,
+            "--steps",
+            Integer.toString(s.wordnetSteps()),
+            "--batch",
+            Integer.toString(s.wordnetBatch()),
+            "--seq",
+            Integer.toString(s.wordnetSeq()),
+            "--lr",
+            "3e-3",
+            "--orth-coef",
+            "0.1",
+            "--rank",
+            "12",
+            "--target-rank",
+            "4",
+            "--eval-limit",
+            "300",
+            "--test-limit",
+            Integer.toString(s.testLimit())));
   }
 
   @SuppressWarnings("unchecked")
@@ -196,40 +334,64 @@ public final class Demo {
     e.put("loopLatencyMs", lat);
     e.put("commandLagSteps", rep.get("commandLagSteps"));
     Object samples = rep.get("loopLatencySamplesMs");
-    // the loop latency is a sync-mode figure: an async trainer looks for commands only between its steps
+    // the loop latency is a sync-mode figure: an async trainer looks for commands only between its
+    // steps
     if (samples instanceof List<?> l && "kafka-sync".equals(r.allocation())) {
       l.forEach(v -> all.add(((Number) v).doubleValue()));
     }
     return e;
   }
 
-  private static void printSummary(PrintStream out, List<Map<String, Object>> experiments, LoopLatency all,
-                                   Map<String, Object> summary) {
+  private static void printSummary(
+      PrintStream out,
+      List<Map<String, Object>> experiments,
+      LoopLatency all,
+      Map<String, Object> summary) {
     out.println();
     out.println("== results");
     for (Map<String, Object> e : experiments) {
       out.printf("%s  [%s, %s]%n", e.get("experimentId"), e.get("policy"), e.get("allocation"));
-      out.printf(Locale.ROOT, "   steps %s, commands applied %s, final total rank %s, %.1f steps/s%n", e.get("steps"),
-          e.get("commandsApplied"), e.get("finalTotalRank"), ((Number) e.get("stepsPerSecond")).doubleValue());
+      out.printf(
+          Locale.ROOT,
+          "   steps %s, commands applied %s, final total rank %s, %.1f steps/s%n",
+          e.get("steps"),
+          e.get("commandsApplied"),
+          e.get("finalTotalRank"),
+          ((Number) e.get("stepsPerSecond")).doubleValue());
       out.println("   metrics " + e.get("metrics"));
       out.println("   final ranks " + compactRanks(e.get("ranks")));
       if (e.containsKey("keptEntries")) {
         List<?> kept = (List<?>) e.get("keptEntries");
         long sum = kept.stream().mapToLong(v -> ((Number) v).longValue()).sum();
-        out.printf(Locale.ROOT, "   kept A entries [%s] = %d of %s (rank x d_in per matrix, entry masks)%n",
-            String.join(" ", kept.stream().map(String::valueOf).toList()), sum, e.get("entries"));
+        out.printf(
+            Locale.ROOT,
+            "   kept A entries [%s] = %d of %s (rank x d_in per matrix, entry masks)%n",
+            String.join(" ", kept.stream().map(String::valueOf).toList()),
+            sum,
+            e.get("entries"));
       }
       if (e.containsKey("trueRanks")) {
         out.println("   true ranks  " + e.get("trueRanks"));
       }
       if ("kafka-sync".equals(e.get("allocation"))) {
-        out.println("   control-loop latency (ms) " + e.get("loopLatencyMs") + " — the trainer waited for each command");
+        out.println(
+            "   control-loop latency (ms) "
+                + e.get("loopLatencyMs")
+                + " — the trainer waited for each command");
       } else {
-        out.println("   command lag (steps) " + e.get("commandLagSteps") + " — async: the trainer never waited");
+        out.println(
+            "   command lag (steps) "
+                + e.get("commandLagSteps")
+                + " — async: the trainer never waited");
       }
     }
-    out.printf(Locale.ROOT, "== control-loop latency (sync experiments): p50 %.1f ms, p99 %.1f ms (%d commands); wall time %s s%n",
-        all.percentile(50), all.percentile(99), all.count(), summary.get("wallSeconds"));
+    out.printf(
+        Locale.ROOT,
+        "== control-loop latency (sync experiments): p50 %.1f ms, p99 %.1f ms (%d commands); wall time %s s%n",
+        all.percentile(50),
+        all.percentile(99),
+        all.count(),
+        summary.get("wallSeconds"));
   }
 
   @SuppressWarnings("unchecked")
@@ -250,6 +412,8 @@ public final class Demo {
     if (file.getParent() != null) {
       Files.createDirectories(file.getParent());
     }
-    JsonNumbers.mapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), summary);
+    JsonNumbers.mapper()
+        .enable(SerializationFeature.INDENT_OUTPUT)
+        .writeValue(file.toFile(), summary);
   }
 }

@@ -9,9 +9,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The state behind {@code salientstream watch}: the latest view of every experiment, folded from the status,
- * salience-report, command and dead-letter topics. Rendering is a pure function of what was folded in, so it is
- * testable without a terminal.
+ * The state behind {@code salientstream watch}: the latest view of every experiment, folded from
+ * the status, salience-report, command and dead-letter topics. Rendering is a pure function of what
+ * was folded in, so it is testable without a terminal.
  */
 public final class Monitor {
 
@@ -68,7 +68,8 @@ public final class Monitor {
   }
 
   public synchronized void onDeadLetter(String key, DeadLetter d) {
-    if (key == null || !rows.containsKey(key) && d.getReason().toString().equals("DESERIALIZATION")) {
+    if (key == null
+        || !rows.containsKey(key) && d.getReason().toString().equals("DESERIALIZATION")) {
       deadLettersWithoutKey++;
     } else {
       row(key).deadLetters++;
@@ -82,17 +83,48 @@ public final class Monitor {
   /** A plain-text table, one line per experiment. */
   public synchronized String render() {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "%-28s %-11s %-9s %13s %9s %7s %6s %7s %8s %9s %6s %s%n", "experiment", "policy",
-        "state", "step", "loss", "steps/s", "rank", "window", "commands", "lag(stp)", "DLQ", "metrics"));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%-28s %-11s %-9s %13s %9s %7s %6s %7s %8s %9s %6s %s%n",
+            "experiment",
+            "policy",
+            "state",
+            "step",
+            "loss",
+            "steps/s",
+            "rank",
+            "window",
+            "commands",
+            "lag(stp)",
+            "DLQ",
+            "metrics"));
     for (Map.Entry<String, Row> e : rows.entrySet()) {
       Row r = e.getValue();
-      String step = r.step < 0 ? "-" : r.totalSteps > 0 ? r.step + "/" + r.totalSteps : String.valueOf(r.step);
+      String step =
+          r.step < 0
+              ? "-"
+              : r.totalSteps > 0 ? r.step + "/" + r.totalSteps : String.valueOf(r.step);
       StringBuilder m = new StringBuilder();
-      r.metrics.forEach((k, v) -> m.append(k).append('=').append(String.format(Locale.ROOT, "%.3f", v)).append(' '));
-      sb.append(String.format(Locale.ROOT, "%-28s %-11s %-9s %13s %9s %7.1f %6s %7d %8d %9d %6d %s%n", abbreviate(e.getKey(), 28),
-          r.policy, r.state, step, Double.isNaN(r.loss) ? "-" : String.format(Locale.ROOT, "%.4f", r.loss),
-          r.stepsPerSecond, r.totalRank < 0 ? "-" : String.valueOf(r.totalRank), r.lastWindow, r.commands,
-          r.lagSteps, r.deadLetters, m.toString().trim()));
+      r.metrics.forEach(
+          (k, v) ->
+              m.append(k).append('=').append(String.format(Locale.ROOT, "%.3f", v)).append(' '));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%-28s %-11s %-9s %13s %9s %7.1f %6s %7d %8d %9d %6d %s%n",
+              abbreviate(e.getKey(), 28),
+              r.policy,
+              r.state,
+              step,
+              Double.isNaN(r.loss) ? "-" : String.format(Locale.ROOT, "%.4f", r.loss),
+              r.stepsPerSecond,
+              r.totalRank < 0 ? "-" : String.valueOf(r.totalRank),
+              r.lastWindow,
+              r.commands,
+              r.lagSteps,
+              r.deadLetters,
+              m.toString().trim()));
     }
     if (deadLettersWithoutKey > 0) {
       sb.append("dead letters without an experiment: ").append(deadLettersWithoutKey).append('\n');

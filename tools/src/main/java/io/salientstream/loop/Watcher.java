@@ -21,8 +21,9 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * A monitoring consumer: reads trainer status, salience reports, commands and dead letters of every experiment
- * (no consumer group, read_committed, every partition) and renders the {@link Monitor} table.
+ * A monitoring consumer: reads trainer status, salience reports, commands and dead letters of every
+ * experiment (no consumer group, read_committed, every partition) and renders the {@link Monitor}
+ * table.
  */
 public final class Watcher implements AutoCloseable {
 
@@ -42,7 +43,12 @@ public final class Watcher implements AutoCloseable {
     c.remove(ConsumerConfig.GROUP_ID_CONFIG);
     consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
     List<TopicPartition> tps = new ArrayList<>();
-    for (String t : List.of(topics.trainerStatus(), topics.salienceReports(), topics.rankCommands(), topics.deadLetters())) {
+    for (String t :
+        List.of(
+            topics.trainerStatus(),
+            topics.salienceReports(),
+            topics.rankCommands(),
+            topics.deadLetters())) {
       for (PartitionInfo p : consumer.partitionsFor(t, Duration.ofSeconds(30))) {
         tps.add(new TopicPartition(t, p.partition()));
       }
@@ -75,8 +81,15 @@ public final class Watcher implements AutoCloseable {
           monitor.onDeadLetter(r.key(), deadLetters.deserialize(r.topic(), r.value()));
         }
       } catch (RuntimeException e) {
-        System.err.println("watch: skipping undecodable record at " + r.topic() + "/" + r.partition() + "@" + r.offset()
-            + ": " + e.getMessage());
+        System.err.println(
+            "watch: skipping undecodable record at "
+                + r.topic()
+                + "/"
+                + r.partition()
+                + "@"
+                + r.offset()
+                + ": "
+                + e.getMessage());
       }
     }
     return n;
@@ -97,7 +110,8 @@ public final class Watcher implements AutoCloseable {
         pollOnce(Duration.ofMillis(100));
       }
       out.print("\033[H\033[2J");
-      out.println("salientstream watch — " + java.time.LocalTime.now().withNano(0) + " (Ctrl-C to stop)");
+      out.println(
+          "salientstream watch — " + java.time.LocalTime.now().withNano(0) + " (Ctrl-C to stop)");
       out.print(monitor.render());
       out.flush();
     }

@@ -42,10 +42,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The analyzer and the pruner run in processes of their own and are killed with SIGKILL (no clean shutdown) at
- * random steps of a sync-mode run, then restarted on the same state folders. Every decision of the uninterrupted
- * run still arrives as exactly one command (the commands topic holds sequences 1..K once each), and every mask —
- * hence the final rank pattern — equals the uninterrupted (in-process) run's.
+ * The analyzer and the pruner run in processes of their own and are killed with SIGKILL (no clean
+ * shutdown) at random steps of a sync-mode run, then restarted on the same state folders. Every
+ * decision of the uninterrupted run still arrives as exactly one command (the commands topic holds
+ * sequences 1..K once each), and every mask — hence the final rank pattern — equals the
+ * uninterrupted (in-process) run's.
  */
 @WithSharedStack
 class CrashRecoveryTest {
@@ -60,27 +61,42 @@ class CrashRecoveryTest {
 
     Child(String which, SharedStack stack, Path state, String suffix) {
       this.which = which;
-      command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
-          "-cp", System.getProperty("java.class.path"), LoopServicesMain.class.getName(),
-          stack.bootstrapServers(), stack.registryUrl(), state.toString(), suffix, which,
-          "session.timeout.ms=6000", "heartbeat.interval.ms=1000");
+      command =
+          List.of(
+              Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+              "-Xmx384m",
+              "-cp",
+              System.getProperty("java.class.path"),
+              LoopServicesMain.class.getName(),
+              stack.bootstrapServers(),
+              stack.registryUrl(),
+              state.toString(),
+              suffix,
+              which,
+              "session.timeout.ms=6000",
+              "heartbeat.interval.ms=1000");
     }
 
     void start() throws Exception {
       process = new ProcessBuilder(command).redirectErrorStream(true).start();
       CountDownLatch ready = new CountDownLatch(1);
-      Thread reader = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = r.readLine()) != null) {
-            if (line.equals("READY")) {
-              ready.countDown();
-            }
-          }
-        } catch (Exception e) {
-          // process gone
-        }
-      }, "child-" + which);
+      Thread reader =
+          new Thread(
+              () -> {
+                try (BufferedReader r =
+                    new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                  String line;
+                  while ((line = r.readLine()) != null) {
+                    if (line.equals("READY")) {
+                      ready.countDown();
+                    }
+                  }
+                } catch (Exception e) {
+                  // process gone
+                }
+              },
+              "child-" + which);
       reader.setDaemon(true);
       reader.start();
       assertThat(ready.await(90, TimeUnit.SECONDS)).as(which + " started").isTrue();
@@ -93,7 +109,8 @@ class CrashRecoveryTest {
   }
 
   @Test
-  void killedAndRestartedServicesLoseNoCommandAndApplyNoneTwice(SharedStack stack, @TempDir Path state) throws Exception {
+  void killedAndRestartedServicesLoseNoCommandAndApplyNoneTwice(
+      SharedStack stack, @TempDir Path state) throws Exception {
     String suffix = "-crash-" + System.nanoTime();
     Child analyzer = new Child("analyzer", stack, state, suffix);
     Child pruner = new Child("pruner", stack, state, suffix);
@@ -103,11 +120,34 @@ class CrashRecoveryTest {
     Map<String, Object> config = stack.clientConfig();
     LoopTopics topics = LoopTopics.forPrefix("");
     AdapterLayout layout = AdapterLayout.uniform(12, 6, 16, 16, 4);
-    Map<String, String> params = Map.of("mode", "clean", "totalSteps", Long.toString(STEPS), "initialWarmup", "10",
-        "finalSteps", "20", "targetBudget", "12", "tInit", "5", "tFinal", "20");
+    Map<String, String> params =
+        Map.of(
+            "mode",
+            "clean",
+            "totalSteps",
+            Long.toString(STEPS),
+            "initialWarmup",
+            "10",
+            "finalSteps",
+            "20",
+            "targetBudget",
+            "12",
+            "tInit",
+            "5",
+            "tFinal",
+            "20");
     String id = "crash-" + System.nanoTime();
-    ExperimentSpec spec = KafkaHosts.registration(id, "", Policies.create("salientlora", params, layout), params,
-        "synthetic", "synthetic", STEPS, 1, "kafka-sync");
+    ExperimentSpec spec =
+        KafkaHosts.registration(
+            id,
+            "",
+            Policies.create("salientlora", params, layout),
+            params,
+            "synthetic",
+            "synthetic",
+            STEPS,
+            1,
+            "kafka-sync");
     RankPolicy reference = PolicySpecs.create(spec); // the uninterrupted run's decisions
     // -Dsalientstream.crash.seed=N replays the kill points of an earlier run (printed below)
     long seed = Long.getLong("salientstream.crash.seed", System.nanoTime());
@@ -135,24 +175,28 @@ class CrashRecoveryTest {
       client.register(spec);
       for (long s = 0; s < STEPS; s++) {
         if (killAt.contains(s)) {
-          Child[] victims = switch (killNo++) {
-            case 0 -> new Child[] {analyzer};
-            case 1 -> new Child[] {pruner};
-            default -> new Child[] {analyzer, pruner};
-          };
+          Child[] victims =
+              switch (killNo++) {
+                case 0 -> new Child[] {analyzer};
+                case 1 -> new Child[] {pruner};
+                default -> new Child[] {analyzer, pruner};
+              };
           for (Child c : victims) {
             CompletableFuture<Void> previous = restarting.get(c);
             if (previous != null) {
-              previous.get(120, TimeUnit.SECONDS); // a kill hits a running process, not one still starting
+              previous.get(
+                  120, TimeUnit.SECONDS); // a kill hits a running process, not one still starting
             }
             c.kill();
-            CompletableFuture<Void> restart = CompletableFuture.runAsync(() -> {
-              try {
-                c.start();
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            });
+            CompletableFuture<Void> restart =
+                CompletableFuture.runAsync(
+                    () -> {
+                      try {
+                        c.start();
+                      } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                      }
+                    });
             restarting.put(c, restart);
             restarts.add(restart);
           }
@@ -175,7 +219,8 @@ class CrashRecoveryTest {
         }
       }
     } finally {
-      CompletableFuture.allOf(restarts.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+      CompletableFuture.allOf(restarts.toArray(CompletableFuture[]::new))
+          .get(120, TimeUnit.SECONDS);
       analyzer.kill();
       pruner.kill();
     }
@@ -188,7 +233,9 @@ class CrashRecoveryTest {
       assertThat(c.getSequence()).isEqualTo(k + 1);
       assertThat(c.getDecidedAtStep()).isEqualTo(d.decidedAt());
       assertThat(c.getApplyAtStep()).isEqualTo(d.effectiveFrom());
-      assertThat(flatten(c)).as("mask of decision %d", k).containsExactly(((MaskUpdate.TripletMask) d.mask()).keep());
+      assertThat(flatten(c))
+          .as("mask of decision %d", k)
+          .containsExactly(((MaskUpdate.TripletMask) d.mask()).keep());
     }
     // what the pruner committed: each sequence exactly once, none lost, none duplicated
     List<Long> onTopic = committedSequences(config, topics, id);
@@ -209,7 +256,8 @@ class CrashRecoveryTest {
     return out;
   }
 
-  static SingularValueStep step(ExperimentSpec spec, String id, long s, double[] walk, boolean[] mask, Random rnd) {
+  static SingularValueStep step(
+      ExperimentSpec spec, String id, long s, double[] walk, boolean[] mask, Random rnd) {
     List<MatrixSingularValues> ms = new ArrayList<>();
     int i = 0;
     for (var m : spec.getMatrices()) {
@@ -220,22 +268,39 @@ class CrashRecoveryTest {
         v.add(mask[i] ? (float) walk[i] : 0f);
         k.add(mask[i]);
       }
-      ms.add(MatrixSingularValues.newBuilder().setName(m.getName()).setLayer(m.getLayer()).setSingularValues(v)
-          .setMask(k).build());
+      ms.add(
+          MatrixSingularValues.newBuilder()
+              .setName(m.getName())
+              .setLayer(m.getLayer())
+              .setSingularValues(v)
+              .setMask(k)
+              .build());
     }
-    return SingularValueStep.newBuilder().setExperimentId(id).setRunId("run-1").setEpoch(1).setStep(s)
-        .setWallClockMs(Instant.now()).setOrthRegLoss(0.3 + 0.05 * rnd.nextDouble()).setTaskLoss(1.0)
-        .setLearningRate(1e-3).setMatrices(ms).build();
+    return SingularValueStep.newBuilder()
+        .setExperimentId(id)
+        .setRunId("run-1")
+        .setEpoch(1)
+        .setStep(s)
+        .setWallClockMs(Instant.now())
+        .setOrthRegLoss(0.3 + 0.05 * rnd.nextDouble())
+        .setTaskLoss(1.0)
+        .setLearningRate(1e-3)
+        .setMatrices(ms)
+        .build();
   }
 
   static List<Long> committedSequences(Map<String, Object> config, LoopTopics topics, String id) {
     Map<String, Object> c = new HashMap<>(ExperimentClient.clientProps(config));
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<Long> seqs = new ArrayList<>();
-    try (KafkaConsumer<String, RankPruneCommand> consumer = new KafkaConsumer<>(c, new StringDeserializer(),
-        EventSerdes.of(RankPruneCommand.class, config).deserializer())) {
+    try (KafkaConsumer<String, RankPruneCommand> consumer =
+        new KafkaConsumer<>(
+            c,
+            new StringDeserializer(),
+            EventSerdes.of(RankPruneCommand.class, config).deserializer())) {
       int partitions = consumer.partitionsFor(topics.rankCommands()).size();
-      TopicPartition tp = new TopicPartition(topics.rankCommands(), ExperimentClient.partitionFor(id, partitions));
+      TopicPartition tp =
+          new TopicPartition(topics.rankCommands(), ExperimentClient.partitionFor(id, partitions));
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));
       long end = consumer.endOffsets(List.of(tp)).get(tp);

@@ -39,11 +39,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One whole experiment driven from JavaScript with Confluent's official client ({@code registry/interop/experiment.js}):
- * its registration and 200 steps are serialized by the official {@code AvroSerializer} and sent with kafkajs; the
- * salience-analyzer and pruner accept them and answer with rank-pruning commands, which the official
- * {@code AvroDeserializer} decodes and the script checks (sequence, run and epoch, apply-at step, total rank). Here
- * the records the script wrote are read back with our deserializer and replayed through the in-process policy: the
+ * One whole experiment driven from JavaScript with Confluent's official client ({@code
+ * registry/interop/experiment.js}): its registration and 200 steps are serialized by the official
+ * {@code AvroSerializer} and sent with kafkajs; the salience-analyzer and pruner accept them and
+ * answer with rank-pruning commands, which the official {@code AvroDeserializer} decodes and the
+ * script checks (sequence, run and epoch, apply-at step, total rank). Here the records the script
+ * wrote are read back with our deserializer and replayed through the in-process policy: the
  * commands are exactly its decisions.
  */
 @WithSharedStack
@@ -55,8 +56,8 @@ class OfficialClientExperimentTest {
   private static final Map<String, String> PARAMS = Map.of("mode", "clean", "tFinal", "30");
 
   @Test
-  void anExperimentWrittenByTheOfficialJsClientGetsTheInProcessCommands(SharedStack stack, @TempDir Path state)
-      throws Exception {
+  void anExperimentWrittenByTheOfficialJsClientGetsTheInProcessCommands(
+      SharedStack stack, @TempDir Path state) throws Exception {
     Path work = JsInterop.install();
     String prefix = "js-exp-" + System.nanoTime() + ".";
     LoopTopics topics = LoopTopics.forPrefix(prefix);
@@ -66,12 +67,26 @@ class OfficialClientExperimentTest {
     Map<String, Object> config = stack.clientConfig();
     String id = "js-experiment";
     ExperimentSpec template = spec(id);
-    // the subjects the official serializer looks up (useLatestVersion): registered by our serializer
-    EventSerdes.of(ExperimentSpec.class, config).serializer().serialize(topics.experiments(), template);
-    EventSerdes.of(SingularValueStep.class, config).serializer().serialize(topics.singularValues(),
-        SingularValueStep.newBuilder().setExperimentId(id).setRunId("r").setEpoch(1).setStep(0)
-            .setWallClockMs(Instant.ofEpochMilli(0)).setOrthRegLoss(0).setTaskLoss(0).setLearningRate(0)
-            .setMatrices(List.of()).build());
+    // the subjects the official serializer looks up (useLatestVersion): registered by our
+    // serializer
+    EventSerdes.of(ExperimentSpec.class, config)
+        .serializer()
+        .serialize(topics.experiments(), template);
+    EventSerdes.of(SingularValueStep.class, config)
+        .serializer()
+        .serialize(
+            topics.singularValues(),
+            SingularValueStep.newBuilder()
+                .setExperimentId(id)
+                .setRunId("r")
+                .setEpoch(1)
+                .setStep(0)
+                .setWallClockMs(Instant.ofEpochMilli(0))
+                .setOrthRegLoss(0)
+                .setTaskLoss(0)
+                .setLearningRate(0)
+                .setMatrices(List.of())
+                .build());
     RankPolicy probe = PolicySpecs.create(template);
     int expected = 0;
     for (long s = 0; s < STEPS; s++) {
@@ -81,36 +96,56 @@ class OfficialClientExperimentTest {
 
     ObjectMapper json = new ObjectMapper();
     JsonNode result;
-    try (LoopServices services = LoopServices.start(config, topics, state, "-js-" + System.nanoTime(), "test")) {
-      ObjectNode input = json.createObjectNode().put("registryUrl", stack.registryUrl())
-          .put("bootstrap", stack.bootstrapServers()).put("experimentId", id).put("runId", "js-run").put("epoch", 1)
-          .put("matrices", MATRICES).put("rank", RANK).put("steps", STEPS).put("warmup", 12).put("finalSteps", 40)
-          .put("targetBudget", 8).put("expectedCommands", expected);
-      input.putObject("topics").put("experiments", topics.experiments())
-          .put("singularValues", topics.singularValues()).put("rankCommands", topics.rankCommands());
+    try (LoopServices services =
+        LoopServices.start(config, topics, state, "-js-" + System.nanoTime(), "test")) {
+      ObjectNode input =
+          json.createObjectNode()
+              .put("registryUrl", stack.registryUrl())
+              .put("bootstrap", stack.bootstrapServers())
+              .put("experimentId", id)
+              .put("runId", "js-run")
+              .put("epoch", 1)
+              .put("matrices", MATRICES)
+              .put("rank", RANK)
+              .put("steps", STEPS)
+              .put("warmup", 12)
+              .put("finalSteps", 40)
+              .put("targetBudget", 8)
+              .put("expectedCommands", expected);
+      input
+          .putObject("topics")
+          .put("experiments", topics.experiments())
+          .put("singularValues", topics.singularValues())
+          .put("rankCommands", topics.rankCommands());
       PARAMS.forEach(input.putObject("policyParams")::put);
       Path in = work.resolve("experiment-input.json");
       Path out = work.resolve("experiment-output.json");
       Files.writeString(in, input.toString());
       Files.deleteIfExists(out);
-      String log = JsInterop.run(work, 180, List.of("node", "experiment.js", in.toString(), out.toString()));
+      String log =
+          JsInterop.run(work, 180, List.of("node", "experiment.js", in.toString(), out.toString()));
       System.out.print(log);
       result = json.readTree(out.toFile());
       List<String> failed = new ArrayList<>();
-      result.get("cases").forEach(c -> {
-        if (!c.get("ok").asBoolean()) {
-          failed.add(c.get("name").asText() + ": " + c.path("error").asText());
-        }
-      });
+      result
+          .get("cases")
+          .forEach(
+              c -> {
+                if (!c.get("ok").asBoolean()) {
+                  failed.add(c.get("name").asText() + ": " + c.path("error").asText());
+                }
+              });
       assertThat(result.get("cases")).as(log).hasSize(2);
       assertThat(failed).as("cases of experiment.js that failed").isEmpty();
     }
 
-    // what the script wrote, read back with our deserializer and replayed through the in-process policy
+    // what the script wrote, read back with our deserializer and replayed through the in-process
+    // policy
     ExperimentSpec written = readAll(config, topics.experiments(), ExperimentSpec.class, 1).get(0);
     assertThat(written.getExperimentId()).isEqualTo(id);
     assertThat(written.getDescription()).isEqualTo("written by the official JavaScript client");
-    List<SingularValueStep> steps = readAll(config, topics.singularValues(), SingularValueStep.class, STEPS);
+    List<SingularValueStep> steps =
+        readAll(config, topics.singularValues(), SingularValueStep.class, STEPS);
     RankPolicy policy = PolicySpecs.create(written);
     List<Decision> decisions = new ArrayList<>();
     for (SingularValueStep s : steps) {
@@ -139,19 +174,30 @@ class OfficialClientExperimentTest {
     for (int k = 0; k < MATRICES; k++) {
       ms.add(new AdaptedMatrix("layer." + (k / 2) + ".m" + (k % 2), k / 2, 8, 8, RANK));
     }
-    return ExperimentSpec.newBuilder().setExperimentId(id).setCreatedAtMs(Instant.ofEpochMilli(1)).setModel("synthetic")
-        .setTask("js-interop").setMatrices(ms).setPolicy("salientlora").setPolicyParams(PARAMS)
-        .setSchedule(new BudgetSchedule((long) STEPS, 12L, 40L, MATRICES * RANK, 8)).build();
+    return ExperimentSpec.newBuilder()
+        .setExperimentId(id)
+        .setCreatedAtMs(Instant.ofEpochMilli(1))
+        .setModel("synthetic")
+        .setTask("js-interop")
+        .setMatrices(ms)
+        .setPolicy("salientlora")
+        .setPolicyParams(PARAMS)
+        .setSchedule(new BudgetSchedule((long) STEPS, 12L, 40L, MATRICES * RANK, 8))
+        .build();
   }
 
-  private static <T extends org.apache.avro.specific.SpecificRecord> List<T> readAll(Map<String, Object> config, String topic, Class<T> type, int n) {
+  private static <T extends org.apache.avro.specific.SpecificRecord> List<T> readAll(
+      Map<String, Object> config, String topic, Class<T> type, int n) {
     Map<String, Object> c = new HashMap<>(ExperimentClient.clientProps(config));
     c.put(ConsumerConfig.GROUP_ID_CONFIG, "read-back-" + System.nanoTime());
     c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     Deserializer<T> de = EventSerdes.of(type, config).deserializer();
     List<ConsumerRecord<String, byte[]>> got = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(),
-        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(
+            c,
+            new StringDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topic));
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (got.size() < n && System.nanoTime() < deadline) {

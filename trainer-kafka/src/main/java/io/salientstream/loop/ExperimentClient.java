@@ -31,22 +31,25 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
 
 /**
- * The Kafka side of one trainer run (experiment id, run id, epoch): registers the experiment, emits one
- * {@link SingularValueStep} per optimizer step, and receives the {@link RankPruneCommand}s addressed to this run.
+ * The Kafka side of one trainer run (experiment id, run id, epoch): registers the experiment, emits
+ * one {@link SingularValueStep} per optimizer step, and receives the {@link RankPruneCommand}s
+ * addressed to this run.
  *
  * <ul>
- *   <li>Events go through an idempotent producer ({@code acks=all}) whose buffer is bounded
- *       ({@code buffer.memory}, default 16 MiB): when the broker falls behind, {@link #emit} blocks instead of
- *       growing memory. Events are sent uncompressed by default ({@code compression.type} overrides): float32
- *       singular values barely compress, and lz4 on every 6 KB event cost the trainers and the broker CPU that the
- *       loop needed — on the 2-core benchmark machine p99 loop latency went from 141-144 ms to 113-114 ms without
- *       it (tools/BENCHMARKS.md).</li>
- *   <li>Commands are read with {@code read_committed} from the one partition that holds this experiment's key,
- *       starting at its end when the run starts (no command for a new run epoch can exist before its first event).
- *       Only commands with this experiment id and epoch and a sequence above the last one seen are delivered, so
- *       a replayed or duplicated command is never applied twice. Values are decoded only under this experiment's
- *       key (other experiments share the partition); a command of this experiment that cannot be decoded stops the
- *       run with its topic, partition and offset, since skipping it would train on a stale rank pattern.</li>
+ *   <li>Events go through an idempotent producer ({@code acks=all}) whose buffer is bounded ({@code
+ *       buffer.memory}, default 16 MiB): when the broker falls behind, {@link #emit} blocks instead
+ *       of growing memory. Events are sent uncompressed by default ({@code compression.type}
+ *       overrides): float32 singular values barely compress, and lz4 on every 6 KB event cost the
+ *       trainers and the broker CPU that the loop needed — on the 2-core benchmark machine p99 loop
+ *       latency went from 141-144 ms to 113-114 ms without it (tools/BENCHMARKS.md).
+ *   <li>Commands are read with {@code read_committed} from the one partition that holds this
+ *       experiment's key, starting at its end when the run starts (no command for a new run epoch
+ *       can exist before its first event). Only commands with this experiment id and epoch and a
+ *       sequence above the last one seen are delivered, so a replayed or duplicated command is
+ *       never applied twice. Values are decoded only under this experiment's key (other experiments
+ *       share the partition); a command of this experiment that cannot be decoded stops the run
+ *       with its topic, partition and offset, since skipping it would train on a stale rank
+ *       pattern.
  * </ul>
  */
 public final class ExperimentClient implements AutoCloseable {
@@ -63,11 +66,18 @@ public final class ExperimentClient implements AutoCloseable {
   private long lastSequence;
 
   /**
-   * @param kafka         Kafka client properties (bootstrap servers, security) plus {@code schema.registry.url}
-   * @param lastSequence  the last command sequence already applied (from a checkpoint; 0 for a fresh run)
+   * @param kafka Kafka client properties (bootstrap servers, security) plus {@code
+   *     schema.registry.url}
+   * @param lastSequence the last command sequence already applied (from a checkpoint; 0 for a fresh
+   *     run)
    */
-  public ExperimentClient(Map<String, Object> kafka, LoopTopics topics, String experimentId, String runId, int epoch,
-                          long lastSequence) {
+  public ExperimentClient(
+      Map<String, Object> kafka,
+      LoopTopics topics,
+      String experimentId,
+      String runId,
+      int epoch,
+      long lastSequence) {
     this.experimentId = experimentId;
     this.runId = runId;
     this.epoch = epoch;
@@ -81,31 +91,42 @@ public final class ExperimentClient implements AutoCloseable {
     p.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, 16 * 1024 * 1024);
     p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 120_000);
     p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none"); // see the class doc
-    this.producer = new KafkaProducer<>(clientProps(p), new StringSerializer(), EventSerdes.anyValue(kafka));
+    this.producer =
+        new KafkaProducer<>(clientProps(p), new StringSerializer(), EventSerdes.anyValue(kafka));
 
     Map<String, Object> c = new HashMap<>(kafka);
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    // fetch.max.wait.ms stays Kafka's default: the broker answers a waiting fetch as soon as the command's transaction
-    // marker lands, so a short wait only multiplies empty fetches (20 trainers x 100/s cost the broker real CPU)
+    // fetch.max.wait.ms stays Kafka's default: the broker answers a waiting fetch as soon as the
+    // command's transaction
+    // marker lands, so a short wait only multiplies empty fetches (20 trainers x 100/s cost the
+    // broker real CPU)
     c.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    // values stay bytes until the key says the command is ours: experiments share partitions, and a trainer would
+    // values stay bytes until the key says the command is ours: experiments share partitions, and a
+    // trainer would
     // otherwise decode every other experiment's commands (each with a keep flag per singular value)
-    this.consumer = new KafkaConsumer<>(clientProps(c), new StringDeserializer(), new ByteArrayDeserializer());
+    this.consumer =
+        new KafkaConsumer<>(clientProps(c), new StringDeserializer(), new ByteArrayDeserializer());
     this.commandDeserializer = EventSerdes.of(RankPruneCommand.class, kafka).deserializer();
     int partitions = consumer.partitionsFor(topics.rankCommands(), Duration.ofSeconds(30)).size();
-    TopicPartition tp = new TopicPartition(topics.rankCommands(), partitionFor(experimentId, partitions));
+    TopicPartition tp =
+        new TopicPartition(topics.rankCommands(), partitionFor(experimentId, partitions));
     consumer.assign(List.of(tp));
     consumer.seekToEnd(List.of(tp));
     consumer.position(tp, Duration.ofSeconds(30));
   }
 
-  /** Kafka client properties without the registry's and SalientStream's settings ({@link LayeredConfig}). */
+  /**
+   * Kafka client properties without the registry's and SalientStream's settings ({@link
+   * LayeredConfig}).
+   */
   static Map<String, Object> clientProps(Map<String, Object> p) {
     return new HashMap<>(LayeredConfig.kafkaClientProperties(p));
   }
 
-  /** The partition Kafka's default partitioner picks for a String key (murmur2 of its UTF-8 bytes). */
+  /**
+   * The partition Kafka's default partitioner picks for a String key (murmur2 of its UTF-8 bytes).
+   */
   public static int partitionFor(String key, int partitions) {
     return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
   }
@@ -126,7 +147,10 @@ public final class ExperimentClient implements AutoCloseable {
     return lastSequence;
   }
 
-  /** Never deliver commands with a sequence at or below {@code sequence} (already applied before a restart). */
+  /**
+   * Never deliver commands with a sequence at or below {@code sequence} (already applied before a
+   * restart).
+   */
   public void skipUpTo(long sequence) {
     lastSequence = Math.max(lastSequence, sequence);
   }
@@ -143,17 +167,25 @@ public final class ExperimentClient implements AutoCloseable {
   }
 
   /**
-   * A run resumed from a checkpoint of the run with epoch {@code previous} must have a higher epoch (the analyzer
-   * takes a higher epoch as a new run of the experiment, an equal one as the same run): raises this run's epoch
-   * above {@code previous} if it is not already. Only before the first event.
+   * A run resumed from a checkpoint of the run with epoch {@code previous} must have a higher epoch
+   * (the analyzer takes a higher epoch as a new run of the experiment, an equal one as the same
+   * run): raises this run's epoch above {@code previous} if it is not already. Only before the
+   * first event.
    */
   public void requireEpochAbove(int previous) {
     if (epoch > previous) {
       return;
     }
     if (emitted) {
-      throw new IllegalStateException("experiment '" + experimentId + "': epoch " + epoch + " is not above the"
-          + " checkpoint's epoch " + previous + ", and events were already sent under it");
+      throw new IllegalStateException(
+          "experiment '"
+              + experimentId
+              + "': epoch "
+              + epoch
+              + " is not above the"
+              + " checkpoint's epoch "
+              + previous
+              + ", and events were already sent under it");
     }
     epoch = previous + 1;
   }
@@ -181,7 +213,9 @@ public final class ExperimentClient implements AutoCloseable {
     }
   }
 
-  /** New commands for this run that arrived within {@code wait} (possibly none), in sequence order. */
+  /**
+   * New commands for this run that arrived within {@code wait} (possibly none), in sequence order.
+   */
   public List<RankPruneCommand> poll(Duration wait) {
     fetch(wait);
     List<RankPruneCommand> out = new ArrayList<>(pending);
@@ -190,8 +224,8 @@ public final class ExperimentClient implements AutoCloseable {
   }
 
   /**
-   * Waits for the command decided at {@code decidedAtStep} (sync mode). Commands that arrive before it are returned
-   * too, in order; the wanted one is last.
+   * Waits for the command decided at {@code decidedAtStep} (sync mode). Commands that arrive before
+   * it are returned too, in order; the wanted one is last.
    *
    * @throws IllegalStateException after {@code timeout}, naming the step and what to check
    */
@@ -206,15 +240,29 @@ public final class ExperimentClient implements AutoCloseable {
           return out;
         }
         if (c.getDecidedAtStep() > decidedAtStep) {
-          throw new IllegalStateException("experiment '" + experimentId + "': expected a command decided at step "
-              + decidedAtStep + " but received one decided at step " + c.getDecidedAtStep());
+          throw new IllegalStateException(
+              "experiment '"
+                  + experimentId
+                  + "': expected a command decided at step "
+                  + decidedAtStep
+                  + " but received one decided at step "
+                  + c.getDecidedAtStep());
         }
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new IllegalStateException("experiment '" + experimentId + "' epoch " + epoch + ": no rank-pruning command"
-            + " for the decision at step " + decidedAtStep + " within " + timeout.toSeconds() + " s (are the"
-            + " salience-analyzer and pruner running, and is the experiment free of dead letters?)");
+        throw new IllegalStateException(
+            "experiment '"
+                + experimentId
+                + "' epoch "
+                + epoch
+                + ": no rank-pruning command"
+                + " for the decision at step "
+                + decidedAtStep
+                + " within "
+                + timeout.toSeconds()
+                + " s (are the"
+                + " salience-analyzer and pruner running, and is the experiment free of dead letters?)");
       }
       fetch(Duration.ofNanos(Math.min(left, Duration.ofMillis(50).toNanos())));
     }
@@ -229,8 +277,18 @@ public final class ExperimentClient implements AutoCloseable {
       try {
         c = commandDeserializer.deserialize(r.topic(), r.headers(), r.value());
       } catch (RuntimeException e) {
-        throw new IllegalStateException("experiment '" + experimentId + "': cannot decode the command at "
-            + r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage(), e);
+        throw new IllegalStateException(
+            "experiment '"
+                + experimentId
+                + "': cannot decode the command at "
+                + r.topic()
+                + "-"
+                + r.partition()
+                + "@"
+                + r.offset()
+                + ": "
+                + e.getMessage(),
+            e);
       }
       if (c.getTargetEpoch() != epoch || !runId.equals(c.getTargetRunId())) {
         continue; // another run of this experiment

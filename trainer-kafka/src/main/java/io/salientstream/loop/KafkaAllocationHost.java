@@ -32,31 +32,39 @@ import java.util.Set;
 import java.util.function.LongPredicate;
 
 /**
- * {@code --allocation kafka}: the trainer's allocation host when the policy runs in the salience-analyzer and pruner.
- * After every optimizer step it publishes the {@link StepEvent} as a {@link SingularValueStep} and returns the
- * rank-pruning commands addressed to this run as {@link MaskCommand}s at the step they name.
+ * {@code --allocation kafka}: the trainer's allocation host when the policy runs in the
+ * salience-analyzer and pruner. After every optimizer step it publishes the {@link StepEvent} as a
+ * {@link SingularValueStep} and returns the rank-pruning commands addressed to this run as {@link
+ * MaskCommand}s at the step they name.
  *
  * <ul>
- *   <li><b>sync</b>: at a step where the experiment's policy decides (window end, mask step), the host waits for
- *       that decision's command before the next step begins. Every command is then applied at exactly the step the
- *       in-process run applies it, so final masks and adapters are identical bit for bit.</li>
- *   <li><b>async</b>: never waits; commands are returned at the first step boundary after they arrive (the trainer
- *       applies a command whose step has passed right away and counts it as late). The lag in steps is reported.</li>
+ *   <li><b>sync</b>: at a step where the experiment's policy decides (window end, mask step), the
+ *       host waits for that decision's command before the next step begins. Every command is then
+ *       applied at exactly the step the in-process run applies it, so final masks and adapters are
+ *       identical bit for bit.
+ *   <li><b>async</b>: never waits; commands are returned at the first step boundary after they
+ *       arrive (the trainer applies a command whose step has passed right away and counts it as
+ *       late). The lag in steps is reported.
  * </ul>
- * Replay safety: commands carry a per-experiment sequence; the client delivers each sequence at most once and the
- * last applied sequence is part of {@link #snapshot()} (trainer checkpoints).
  *
- * <p>What each event carries is asked of the policy the registration builds ({@link RankPolicy#inputsAt}): AdaLoRA's
- * triplet scores and PRILoRA's |A| and input-norm EMA travel only at the steps where the policy reads them (its mask
- * or pruning steps). PRILoRA's decisions read nothing else of the steps between them — the EMA is accumulated here,
- * in the trainer — so a MiniLM run (36 matrices, ranks up to 12, d_in up to 1536: up to ~0.8 MB of |A| floats) sends
- * that bulk only at its pruning steps and a few hundred bytes at every other step. A policy with entry masks
- * ({@link RankPolicy.MaskKind#ENTRY}) runs on plain LoRA adapters: its events carry no singular values, and its
- * commands carry packed entry masks.
+ * Replay safety: commands carry a per-experiment sequence; the client delivers each sequence at
+ * most once and the last applied sequence is part of {@link #snapshot()} (trainer checkpoints).
+ *
+ * <p>What each event carries is asked of the policy the registration builds ({@link
+ * RankPolicy#inputsAt}): AdaLoRA's triplet scores and PRILoRA's |A| and input-norm EMA travel only
+ * at the steps where the policy reads them (its mask or pruning steps). PRILoRA's decisions read
+ * nothing else of the steps between them — the EMA is accumulated here, in the trainer — so a
+ * MiniLM run (36 matrices, ranks up to 12, d_in up to 1536: up to ~0.8 MB of |A| floats) sends that
+ * bulk only at its pruning steps and a few hundred bytes at every other step. A policy with entry
+ * masks ({@link RankPolicy.MaskKind#ENTRY}) runs on plain LoRA adapters: its events carry no
+ * singular values, and its commands carry packed entry masks.
  */
 public final class KafkaAllocationHost implements AllocationHost {
 
-  public enum Mode { SYNC, ASYNC }
+  public enum Mode {
+    SYNC,
+    ASYNC
+  }
 
   private final ExperimentClient client;
   private final ExperimentSpec spec;
@@ -64,12 +72,19 @@ public final class KafkaAllocationHost implements AllocationHost {
   private final LongPredicate decidesAt;
   private final Duration syncTimeout;
   private final Set<Need> needs;
+
   /** The registration's policy, asked what it reads at each step and how it masks (never fed). */
   private final RankPolicy shape;
+
   private final boolean entryMasks;
   private final LoopLatency latency = new LoopLatency();
-  /** Emit times of the last {@value #EMIT_HISTORY} steps (ring buffer; a command decided earlier is not timed). */
+
+  /**
+   * Emit times of the last {@value #EMIT_HISTORY} steps (ring buffer; a command decided earlier is
+   * not timed).
+   */
   private static final int EMIT_HISTORY = 1 << 14;
+
   private final long[] emittedStep = new long[EMIT_HISTORY];
   private final long[] emittedNanos = new long[EMIT_HISTORY];
   private final int statusEvery;
@@ -83,11 +98,17 @@ public final class KafkaAllocationHost implements AllocationHost {
   private double lastLoss;
 
   /**
-   * @param decidesAt  the steps at which the policy decides (from the core's schedule); used in sync mode only
+   * @param decidesAt the steps at which the policy decides (from the core's schedule); used in sync
+   *     mode only
    * @param statusEvery publish a {@link TrainerStatus} every this many steps (0: never)
    */
-  public KafkaAllocationHost(ExperimentClient client, ExperimentSpec spec, Mode mode, LongPredicate decidesAt,
-                             Duration syncTimeout, int statusEvery) {
+  public KafkaAllocationHost(
+      ExperimentClient client,
+      ExperimentSpec spec,
+      Mode mode,
+      LongPredicate decidesAt,
+      Duration syncTimeout,
+      int statusEvery) {
     this.client = client;
     this.spec = spec;
     this.mode = mode;
@@ -150,7 +171,8 @@ public final class KafkaAllocationHost implements AllocationHost {
         latency.add((receivedAt - emittedNanos[at]) / 1e6);
         emittedStep[at] = -1;
       }
-      long lag = Math.max(0, e.step() - c.getApplyAtStep()); // steps the command arrived too late for
+      long lag =
+          Math.max(0, e.step() - c.getApplyAtStep()); // steps the command arrived too late for
       lagStepsTotal += lag;
       maxLagSteps = Math.max(maxLagSteps, lag);
       commandsApplied++;
@@ -173,12 +195,23 @@ public final class KafkaAllocationHost implements AllocationHost {
       PriLoraInputs pri = stats == null ? null : priLora(stats.get(k));
       if (sv == null) {
         if (!entryMasks) {
-          throw new IllegalStateException("matrix " + m.name() + " has no singular values: policy " + shape.name()
-              + " masks singular values and needs SVD adapters");
+          throw new IllegalStateException(
+              "matrix "
+                  + m.name()
+                  + " has no singular values: policy "
+                  + shape.name()
+                  + " masks singular values and needs SVD adapters");
         }
-        // plain LoRA: no singular values; the entry mask in force is the last command's (not sent every step)
-        ms.add(MatrixSingularValues.newBuilder().setName(m.name()).setLayer(m.layer()).setSingularValues(List.of())
-            .setMask(List.of()).setPriLora(pri).build());
+        // plain LoRA: no singular values; the entry mask in force is the last command's (not sent
+        // every step)
+        ms.add(
+            MatrixSingularValues.newBuilder()
+                .setName(m.name())
+                .setLayer(m.layer())
+                .setSingularValues(List.of())
+                .setMask(List.of())
+                .setPriLora(pri)
+                .build());
         continue;
       }
       List<Float> values = new ArrayList<>(sv.length);
@@ -195,14 +228,27 @@ public final class KafkaAllocationHost implements AllocationHost {
         }
       }
       offset += sv.length;
-      ms.add(MatrixSingularValues.newBuilder().setName(m.name()).setLayer(m.layer()).setSingularValues(values)
-          .setMask(mask).setImportance(importance).setPriLora(pri).build());
+      ms.add(
+          MatrixSingularValues.newBuilder()
+              .setName(m.name())
+              .setLayer(m.layer())
+              .setSingularValues(values)
+              .setMask(mask)
+              .setImportance(importance)
+              .setPriLora(pri)
+              .build());
     }
     return SingularValueStep.newBuilder()
-        .setExperimentId(client.experimentId()).setRunId(client.runId()).setEpoch(client.epoch())
-        .setStep(e.step()).setWallClockMs(Instant.now())
-        .setOrthRegLoss(e.orthRegLoss()).setTaskLoss(e.taskLoss()).setLearningRate(e.learningRate())
-        .setMatrices(ms).build();
+        .setExperimentId(client.experimentId())
+        .setRunId(client.runId())
+        .setEpoch(client.epoch())
+        .setStep(e.step())
+        .setWallClockMs(Instant.now())
+        .setOrthRegLoss(e.orthRegLoss())
+        .setTaskLoss(e.taskLoss())
+        .setLearningRate(e.learningRate())
+        .setMatrices(ms)
+        .build();
   }
 
   /** |A| as float32 (exact: the trainer's A is float32) and the EMA as double (as accumulated). */
@@ -219,10 +265,11 @@ public final class KafkaAllocationHost implements AllocationHost {
   }
 
   /**
-   * The trainer's form of a command: per matrix its keep bits, or its entry bits (r·d_in of the registration) when
-   * the command carries packed entry masks.
+   * The trainer's form of a command: per matrix its keep bits, or its entry bits (r·d_in of the
+   * registration) when the command carries packed entry masks.
    *
-   * @throws IllegalArgumentException when an entry mask does not fit its matrix (the run must not train on it)
+   * @throws IllegalArgumentException when an entry mask does not fit its matrix (the run must not
+   *     train on it)
    */
   static MaskCommand toMaskCommand(RankPruneCommand c, ExperimentSpec spec) {
     List<boolean[]> keep = new ArrayList<>(c.getMasks().size());
@@ -233,8 +280,20 @@ public final class KafkaAllocationHost implements AllocationHost {
         try {
           keep.add(PackedBits.unpack(m.getEntries(), a.getInitialRank() * a.getDIn()));
         } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException("command " + c.getCommandId() + ": entry mask of matrix " + j + " '"
-              + m.getName() + "' does not fit rank " + a.getInitialRank() + " x dIn " + a.getDIn() + ": " + e.getMessage(), e);
+          throw new IllegalArgumentException(
+              "command "
+                  + c.getCommandId()
+                  + ": entry mask of matrix "
+                  + j
+                  + " '"
+                  + m.getName()
+                  + "' does not fit rank "
+                  + a.getInitialRank()
+                  + " x dIn "
+                  + a.getDIn()
+                  + ": "
+                  + e.getMessage(),
+              e);
         }
         continue;
       }
@@ -244,11 +303,23 @@ public final class KafkaAllocationHost implements AllocationHost {
       }
       keep.add(k);
     }
-    return new MaskCommand(c.getApplyAtStep(), c.getPersistent(), keep, "command " + c.getCommandId()
-        + " (decided at step " + c.getDecidedAtStep() + ", total rank " + c.getTotalRank() + ")");
+    return new MaskCommand(
+        c.getApplyAtStep(),
+        c.getPersistent(),
+        keep,
+        "command "
+            + c.getCommandId()
+            + " (decided at step "
+            + c.getDecidedAtStep()
+            + ", total rank "
+            + c.getTotalRank()
+            + ")");
   }
 
-  /** Kept singular values; for entry masks the rows of A with a kept entry (the trainer's active rank). */
+  /**
+   * Kept singular values; for entry masks the rows of A with a kept entry (the trainer's active
+   * rank).
+   */
   private static int totalRank(StepEvent e, ExperimentSpec spec) {
     int r = 0;
     for (int k = 0; k < e.matrices().size(); k++) {
@@ -271,14 +342,26 @@ public final class KafkaAllocationHost implements AllocationHost {
     status(state, stepsPerSecond, Map.of(), null);
   }
 
-  public void status(TrainerState state, double stepsPerSecond, Map<String, Double> metrics, String message) {
-    client.status(TrainerStatus.newBuilder()
-        .setExperimentId(client.experimentId()).setRunId(client.runId()).setEpoch(client.epoch())
-        .setState(state).setStep(Math.max(0, lastStep)).setTotalSteps(spec.getSchedule().getTotalSteps())
-        .setWallClockMs(Instant.now()).setTaskLoss(Double.isFinite(lastLoss) ? lastLoss : 0.0)
-        .setStepsPerSecond(stepsPerSecond).setTotalRank(lastTotalRank)
-        .setCommandsApplied(commandsApplied).setLastAppliedSequence(client.lastSequence())
-        .setCommandLagSteps(maxLagSteps).setMetrics(metrics).setMessage(message).build());
+  public void status(
+      TrainerState state, double stepsPerSecond, Map<String, Double> metrics, String message) {
+    client.status(
+        TrainerStatus.newBuilder()
+            .setExperimentId(client.experimentId())
+            .setRunId(client.runId())
+            .setEpoch(client.epoch())
+            .setState(state)
+            .setStep(Math.max(0, lastStep))
+            .setTotalSteps(spec.getSchedule().getTotalSteps())
+            .setWallClockMs(Instant.now())
+            .setTaskLoss(Double.isFinite(lastLoss) ? lastLoss : 0.0)
+            .setStepsPerSecond(stepsPerSecond)
+            .setTotalRank(lastTotalRank)
+            .setCommandsApplied(commandsApplied)
+            .setLastAppliedSequence(client.lastSequence())
+            .setCommandLagSteps(maxLagSteps)
+            .setMetrics(metrics)
+            .setMessage(message)
+            .build());
   }
 
   /** Steps per second since the first step this host saw. */
@@ -300,7 +383,10 @@ public final class KafkaAllocationHost implements AllocationHost {
     return commandsApplied;
   }
 
-  /** Mean lag in steps between the step a command names and the step it was applied at (0 in sync mode). */
+  /**
+   * Mean lag in steps between the step a command names and the step it was applied at (0 in sync
+   * mode).
+   */
   public double meanLagSteps() {
     return commandsApplied == 0 ? 0 : (double) lagStepsTotal / commandsApplied;
   }
@@ -327,13 +413,14 @@ public final class KafkaAllocationHost implements AllocationHost {
   }
 
   /**
-   * Restores the count of applied commands and the last applied sequence from a trainer checkpoint, so a replayed
-   * command is never applied twice. The resumed run gets an epoch above the checkpoint's (a restart within the same
-   * second would otherwise reuse it). The analyzer accepts the resumed run at any step after the oldest policy
-   * snapshot it keeps (by default the last window end; {@code --resume-snapshots 4}: three window ends further
-   * back) up to the step after the last one it processed — steps the crashed
-   * run sent after the checkpoint are dropped and decided again, and the pruner rewinds its rank pattern — or a
-   * restart at step 0 (see {@code AnalyzerProcessor}).
+   * Restores the count of applied commands and the last applied sequence from a trainer checkpoint,
+   * so a replayed command is never applied twice. The resumed run gets an epoch above the
+   * checkpoint's (a restart within the same second would otherwise reuse it). The analyzer accepts
+   * the resumed run at any step after the oldest policy snapshot it keeps (by default the last
+   * window end; {@code --resume-snapshots 4}: three window ends further back) up to the step after
+   * the last one it processed — steps the crashed run sent after the checkpoint are dropped and
+   * decided again, and the pruner rewinds its rank pattern — or a restart at step 0 (see {@code
+   * AnalyzerProcessor}).
    */
   @Override
   public void restore(byte[] state) {
@@ -348,7 +435,10 @@ public final class KafkaAllocationHost implements AllocationHost {
     }
   }
 
-  /** Flushes outstanding events and closes the Kafka clients (the host owns its {@link ExperimentClient}). */
+  /**
+   * Flushes outstanding events and closes the Kafka clients (the host owns its {@link
+   * ExperimentClient}).
+   */
   @Override
   public void close() {
     try {

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code train --allocation kafka-sync|kafka-async}: the trainer publishes its steps and applies the commands of the
- * salience-analyzer and pruner. Settings: defaults &lt; {@code KAFKA_*} / {@code SALIENTSTREAM_*} environment &lt;
- * {@code --allocation-config key=value}.
+ * {@code train --allocation kafka-sync|kafka-async}: the trainer publishes its steps and applies
+ * the commands of the salience-analyzer and pruner. Settings: defaults &lt; {@code KAFKA_*} /
+ * {@code SALIENTSTREAM_*} environment &lt; {@code --allocation-config key=value}.
  */
 public final class KafkaAllocationProvider implements AllocationHostProvider {
 
@@ -22,21 +22,32 @@ public final class KafkaAllocationProvider implements AllocationHostProvider {
   }
 
   @Override
-  public Experiment.HostFactory factory(String allocation, String experimentId, Map<String, String> settings) {
+  public Experiment.HostFactory factory(
+      String allocation, String experimentId, Map<String, String> settings) {
     Map<String, String> flags = new HashMap<>();
     List<String> kv = new ArrayList<>();
-    settings.forEach((k, v) -> {
-      if (k.equals("schema.registry.url")) {
-        flags.put(LayeredConfig.REGISTRY_URL, v);
-      } else {
-        kv.add(k + "=" + v);
-      }
-    });
+    settings.forEach(
+        (k, v) -> {
+          if (k.equals("schema.registry.url")) {
+            flags.put(LayeredConfig.REGISTRY_URL, v);
+          } else {
+            kv.add(k + "=" + v);
+          }
+        });
     LayeredConfig cfg = LayeredConfig.resolve(null, System.getenv(), flags, kv);
     Map<String, Object> config = new HashMap<>(cfg.serdeProperties());
-    KafkaAllocationHost.Mode mode = allocation.equals("kafka-sync") ? KafkaAllocationHost.Mode.SYNC : KafkaAllocationHost.Mode.ASYNC;
+    KafkaAllocationHost.Mode mode =
+        allocation.equals("kafka-sync")
+            ? KafkaAllocationHost.Mode.SYNC
+            : KafkaAllocationHost.Mode.ASYNC;
     long timeoutSeconds = cfg.syncTimeoutSeconds();
-    return new KafkaHosts(config, LoopTopics.forPrefix(cfg.tenant()), experimentId, cfg.tenant(), mode,
-        Duration.ofSeconds(timeoutSeconds), h -> { });
+    return new KafkaHosts(
+        config,
+        LoopTopics.forPrefix(cfg.tenant()),
+        experimentId,
+        cfg.tenant(),
+        mode,
+        Duration.ofSeconds(timeoutSeconds),
+        h -> {});
   }
 }

@@ -16,8 +16,8 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * {@link Experiment.HostFactory} for {@code --allocation kafka}: turns a run's core policy into an experiment
- * registration, publishes it, and hosts the run through a {@link KafkaAllocationHost}.
+ * {@link Experiment.HostFactory} for {@code --allocation kafka}: turns a run's core policy into an
+ * experiment registration, publishes it, and hosts the run through a {@link KafkaAllocationHost}.
  */
 public final class KafkaHosts implements Experiment.HostFactory {
 
@@ -31,11 +31,17 @@ public final class KafkaHosts implements Experiment.HostFactory {
   private KafkaAllocationHost host;
 
   /**
-   * @param config   Kafka client properties plus {@code schema.registry.url}
+   * @param config Kafka client properties plus {@code schema.registry.url}
    * @param onCreate called with the host once it exists (to read its latency and lag after the run)
    */
-  public KafkaHosts(Map<String, Object> config, LoopTopics topics, String experimentId, String tenant,
-                    KafkaAllocationHost.Mode mode, Duration syncTimeout, Consumer<KafkaAllocationHost> onCreate) {
+  public KafkaHosts(
+      Map<String, Object> config,
+      LoopTopics topics,
+      String experimentId,
+      String tenant,
+      KafkaAllocationHost.Mode mode,
+      Duration syncTimeout,
+      Consumer<KafkaAllocationHost> onCreate) {
     this.config = config;
     this.topics = topics;
     this.experimentId = experimentId;
@@ -46,11 +52,22 @@ public final class KafkaHosts implements Experiment.HostFactory {
   }
 
   @Override
-  public KafkaAllocationHost create(RankPolicy policy, Map<String, String> params, Experiment.Spec spec) {
-    ExperimentSpec registration = registration(experimentId, tenant, policy, params, spec.task(),
-        spec.task().equals("wordnet") ? spec.model().cliName() : "synthetic", spec.train().steps(), spec.train().seed(),
-        "kafka-" + mode.name().toLowerCase(java.util.Locale.ROOT));
-    int epoch = (int) (System.currentTimeMillis() / 1000); // increases across runs of the same experiment id
+  public KafkaAllocationHost create(
+      RankPolicy policy, Map<String, String> params, Experiment.Spec spec) {
+    ExperimentSpec registration =
+        registration(
+            experimentId,
+            tenant,
+            policy,
+            params,
+            spec.task(),
+            spec.task().equals("wordnet") ? spec.model().cliName() : "synthetic",
+            spec.train().steps(),
+            spec.train().seed(),
+            "kafka-" + mode.name().toLowerCase(java.util.Locale.ROOT));
+    int epoch =
+        (int)
+            (System.currentTimeMillis() / 1000); // increases across runs of the same experiment id
     String runId = experimentId + "-" + Long.toHexString(System.nanoTime());
     ExperimentClient client = new ExperimentClient(config, topics, experimentId, runId, epoch, 0);
     host = new KafkaAllocationHost(client, registration, mode, policy::decidesAt, syncTimeout, 10);
@@ -60,29 +77,60 @@ public final class KafkaHosts implements Experiment.HostFactory {
   }
 
   /**
-   * The registration of a run whose policy was built from {@code params}: the streamed loop rebuilds exactly this
-   * policy from it ({@link PolicySpecs#create} gives back the same parameters and layout).
+   * The registration of a run whose policy was built from {@code params}: the streamed loop
+   * rebuilds exactly this policy from it ({@link PolicySpecs#create} gives back the same parameters
+   * and layout).
    */
-  public static ExperimentSpec registration(String id, String tenant, RankPolicy policy, Map<String, String> params,
-                                            String task, String model, long totalSteps, long seed, String allocation) {
+  public static ExperimentSpec registration(
+      String id,
+      String tenant,
+      RankPolicy policy,
+      Map<String, String> params,
+      String task,
+      String model,
+      long totalSteps,
+      long seed,
+      String allocation) {
     AdapterLayout layout = policy.layout();
     List<AdaptedMatrix> ms = new ArrayList<>();
     for (AdapterLayout.Matrix m : layout.matrices()) {
       ms.add(new AdaptedMatrix(m.name(), m.layer(), m.dOut(), m.dIn(), m.initialRank()));
     }
-    long warm = Long.parseLong(params.getOrDefault("initialWarmup", params.getOrDefault("tInit", "0")));
-    long fin = Long.parseLong(params.getOrDefault("finalSteps", params.getOrDefault("tFinal", "0")));
-    ExperimentSpec spec = ExperimentSpec.newBuilder().setExperimentId(id).setTenant(tenant.isEmpty() ? "default" : tenant)
-        .setCreatedAtMs(Instant.now()).setModel(model).setTask(task).setMatrices(ms).setPolicy(policy.name())
-        .setPolicyParams(new TreeMap<>(params)).setSeed(seed).setAllocation(allocation)
-        .setSchedule(new BudgetSchedule(totalSteps, warm, fin, layout.totalRank(), policy.budgetAt(totalSteps)))
-        .build();
+    long warm =
+        Long.parseLong(params.getOrDefault("initialWarmup", params.getOrDefault("tInit", "0")));
+    long fin =
+        Long.parseLong(params.getOrDefault("finalSteps", params.getOrDefault("tFinal", "0")));
+    ExperimentSpec spec =
+        ExperimentSpec.newBuilder()
+            .setExperimentId(id)
+            .setTenant(tenant.isEmpty() ? "default" : tenant)
+            .setCreatedAtMs(Instant.now())
+            .setModel(model)
+            .setTask(task)
+            .setMatrices(ms)
+            .setPolicy(policy.name())
+            .setPolicyParams(new TreeMap<>(params))
+            .setSeed(seed)
+            .setAllocation(allocation)
+            .setSchedule(
+                new BudgetSchedule(
+                    totalSteps, warm, fin, layout.totalRank(), policy.budgetAt(totalSteps)))
+            .build();
     Map<String, String> rebuilt = PolicySpecs.params(spec);
-    params.forEach((k, v) -> {
-      if (!v.equals(rebuilt.get(k))) {
-        throw new IllegalStateException("registration of " + id + " would rebuild " + k + "=" + rebuilt.get(k) + " instead of " + v);
-      }
-    });
+    params.forEach(
+        (k, v) -> {
+          if (!v.equals(rebuilt.get(k))) {
+            throw new IllegalStateException(
+                "registration of "
+                    + id
+                    + " would rebuild "
+                    + k
+                    + "="
+                    + rebuilt.get(k)
+                    + " instead of "
+                    + v);
+          }
+        });
     return spec;
   }
 
@@ -99,8 +147,15 @@ public final class KafkaHosts implements Experiment.HostFactory {
     Map<String, Object> m = new java.util.LinkedHashMap<>();
     m.put("experimentId", experimentId);
     m.put("commandsApplied", host.commandsApplied());
-    m.put("loopLatencyMs", Map.of("p50", host.latency().percentile(50), "p99", host.latency().percentile(99),
-        "samples", host.latency().count()));
+    m.put(
+        "loopLatencyMs",
+        Map.of(
+            "p50",
+            host.latency().percentile(50),
+            "p99",
+            host.latency().percentile(99),
+            "samples",
+            host.latency().count()));
     m.put("commandLagSteps", Map.of("mean", host.meanLagSteps(), "max", host.maxLagSteps()));
     m.put("loopLatencySamplesMs", host.latency().snapshot());
     return m;

@@ -3,8 +3,9 @@ package io.salientstream.loop;
 import java.util.Arrays;
 
 /**
- * Control-loop latency samples: from the moment the trainer handed the window-closing step event to the producer
- * to the moment the trainer received the resulting command (same JVM, monotonic clock). Thread-safe.
+ * Control-loop latency samples: from the moment the trainer handed the window-closing step event to
+ * the producer to the moment the trainer received the resulting command (same JVM, monotonic
+ * clock). Thread-safe.
  */
 public final class LoopLatency {
 

@@ -31,26 +31,45 @@ class ExperimentClientTest {
   private static final int PARTITIONS = 6;
 
   @Test
-  void decodesOnlyItsOwnCommandsAndRefusesACorruptOneWithItsOffset(SharedStack stack) throws Exception {
+  void decodesOnlyItsOwnCommandsAndRefusesACorruptOneWithItsOffset(SharedStack stack)
+      throws Exception {
     LoopTopics topics = LoopTopics.forPrefix("ec-" + System.nanoTime() + ".");
-    stack.admin().createTopics(List.of(new NewTopic(topics.rankCommands(), PARTITIONS, (short) 1))).all().get();
+    stack
+        .admin()
+        .createTopics(List.of(new NewTopic(topics.rankCommands(), PARTITIONS, (short) 1)))
+        .all()
+        .get();
     Map<String, Object> config = stack.clientConfig();
 
     String id = "exp-a";
     int partition = ExperimentClient.partitionFor(id, PARTITIONS);
-    Serializer<RankPruneCommand> serializer = EventSerdes.of(RankPruneCommand.class, config).serializer();
+    Serializer<RankPruneCommand> serializer =
+        EventSerdes.of(RankPruneCommand.class, config).serializer();
     Map<String, Object> p = new LinkedHashMap<>();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
     try (ExperimentClient client = new ExperimentClient(config, topics, id, "run-1", 1, 0);
-         KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+        KafkaProducer<String, byte[]> producer =
+            new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
       String t = topics.rankCommands();
-      List<ProducerRecord<String, byte[]>> records = List.of(
-          // another experiment on the same partition, with bytes no decoder accepts: not ours, never decoded
-          new ProducerRecord<>(t, partition, "exp-b", new byte[] {9, 9, 9}),
-          new ProducerRecord<>(t, partition, id, serializer.serialize(t, command(id, "run-0", 1, 1, 10))), // older run
-          new ProducerRecord<>(t, partition, id, serializer.serialize(t, command(id, "run-1", 1, 1, 10))),
-          new ProducerRecord<>(t, partition, id, serializer.serialize(t, command(id, "run-1", 1, 1, 10))), // replay
-          new ProducerRecord<>(t, partition, id, serializer.serialize(t, command(id, "run-1", 1, 2, 20))));
+      List<ProducerRecord<String, byte[]>> records =
+          List.of(
+              // another experiment on the same partition, with bytes no decoder accepts: not ours,
+              // never decoded
+              new ProducerRecord<>(t, partition, "exp-b", new byte[] {9, 9, 9}),
+              new ProducerRecord<>(
+                  t,
+                  partition,
+                  id,
+                  serializer.serialize(t, command(id, "run-0", 1, 1, 10))), // older run
+              new ProducerRecord<>(
+                  t, partition, id, serializer.serialize(t, command(id, "run-1", 1, 1, 10))),
+              new ProducerRecord<>(
+                  t,
+                  partition,
+                  id,
+                  serializer.serialize(t, command(id, "run-1", 1, 1, 10))), // replay
+              new ProducerRecord<>(
+                  t, partition, id, serializer.serialize(t, command(id, "run-1", 1, 2, 20))));
       for (ProducerRecord<String, byte[]> r : records) {
         producer.send(r).get();
       }
@@ -63,23 +82,38 @@ class ExperimentClientTest {
       assertThat(got).extracting(RankPruneCommand::getSequence).containsExactly(1L, 2L);
       assertThat(got).allSatisfy(c -> assertThat(c.getTargetRunId()).isEqualTo("run-1"));
 
-      long badOffset = producer.send(new ProducerRecord<>(t, partition, id, new byte[] {0, 0, 0, 0, 42, 1})).get().offset();
-      assertThatThrownBy(() -> {
-        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < until) {
-          client.poll(Duration.ofMillis(100));
-        }
-      }).isInstanceOf(IllegalStateException.class)
+      long badOffset =
+          producer
+              .send(new ProducerRecord<>(t, partition, id, new byte[] {0, 0, 0, 0, 42, 1}))
+              .get()
+              .offset();
+      assertThatThrownBy(
+              () -> {
+                long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (System.nanoTime() < until) {
+                  client.poll(Duration.ofMillis(100));
+                }
+              })
+          .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("experiment 'exp-a'")
           .hasMessageContaining(t + "-" + partition + "@" + badOffset);
     }
   }
 
-  private static RankPruneCommand command(String id, String runId, int epoch, long sequence, long decidedAt) {
-    return RankPruneCommand.newBuilder().setCommandId(id + "/" + epoch + "/" + sequence).setSequence(sequence)
-        .setExperimentId(id).setTargetRunId(runId).setTargetEpoch(epoch).setApplyAtStep(decidedAt + 1)
-        .setDecidedAtStep(decidedAt).setMasks(List.of(new MatrixMask("q", 0, List.of(true, false), null))).setTotalRank(1)
+  private static RankPruneCommand command(
+      String id, String runId, int epoch, long sequence, long decidedAt) {
+    return RankPruneCommand.newBuilder()
+        .setCommandId(id + "/" + epoch + "/" + sequence)
+        .setSequence(sequence)
+        .setExperimentId(id)
+        .setTargetRunId(runId)
+        .setTargetEpoch(epoch)
+        .setApplyAtStep(decidedAt + 1)
+        .setDecidedAtStep(decidedAt)
+        .setMasks(List.of(new MatrixMask("q", 0, List.of(true, false), null)))
+        .setTotalRank(1)
         .setProvenance(new Provenance("salientlora", Map.of(), 0L, decidedAt, 0.1, "test"))
-        .setCreatedAtMs(Instant.EPOCH).build();
+        .setCreatedAtMs(Instant.EPOCH)
+        .build();
   }
 }

@@ -18,103 +18,133 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code schedule --input FILE [--mode reference|clean]}: reads configurations in the
- * golden-vector format ({@code core/src/test/resources/golden/schedule-reference.json}) ({@code schedules.<name>} with {@code initialWarmupSteps},
- * {@code finalSteps}, {@code totalSteps}, {@code matrices}, {@code initialRankPerMatrix},
- * {@code targetRankPerMatrix}, optional {@code initialWindow}/{@code finalWindow} (10/200); any other fields such as
- * {@code windowEnds} are ignored) and prints
- * {@code {"schedules":{"<name>":{<its configuration>,"mode":"reference|clean","windowEnds":[[step,budget,nextWindow],...]}}}}:
- * the configuration is repeated, so the output reads back as an input and gives the same window ends.
+ * {@code schedule --input FILE [--mode reference|clean]}: reads configurations in the golden-vector
+ * format ({@code core/src/test/resources/golden/schedule-reference.json}) ({@code schedules.<name>}
+ * with {@code initialWarmupSteps}, {@code finalSteps}, {@code totalSteps}, {@code matrices}, {@code
+ * initialRankPerMatrix}, {@code targetRankPerMatrix}, optional {@code initialWindow}/{@code
+ * finalWindow} (10/200); any other fields such as {@code windowEnds} are ignored) and prints {@code
+ * {"schedules":{"<name>":{<its
+ * configuration>,"mode":"reference|clean","windowEnds":[[step,budget,nextWindow],...]}}}}: the
+ * configuration is repeated, so the output reads back as an input and gives the same window ends.
  */
-@Command(name = "schedule", mixinStandardHelpOptions = true,
-        description = "Print the SalientLoRA adaptive-window schedule (window ends) for each configuration in a file.")
+@Command(
+    name = "schedule",
+    mixinStandardHelpOptions = true,
+    description =
+        "Print the SalientLoRA adaptive-window schedule (window ends) for each configuration in a file.")
 public final class ScheduleCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+  @Spec CommandSpec spec;
 
-    @Option(names = "--input", required = true, paramLabel = "FILE", description = "configurations in the schedule-reference.json format")
-    Path input;
+  @Option(
+      names = "--input",
+      required = true,
+      paramLabel = "FILE",
+      description = "configurations in the schedule-reference.json format")
+  Path input;
 
-    @Option(names = "--mode", defaultValue = "reference", paramLabel = "reference|clean", description = "default: ${DEFAULT-VALUE}")
-    String mode;
+  @Option(
+      names = "--mode",
+      defaultValue = "reference",
+      paramLabel = "reference|clean",
+      description = "default: ${DEFAULT-VALUE}")
+  String mode;
 
-    @Override
-    public Integer call() {
-        SalienceMode m;
-        try {
-            m = SalienceMode.parse(mode);
-        } catch (IllegalArgumentException e) {
-            throw new InputException("--mode must be reference or clean, got '" + mode + "'");
-        }
-        JsonNode root;
-        try {
-            root = CliSupport.JSON.readTree(Files.readAllBytes(input));
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new InputException(input + ": file not found", e);
-        } catch (IOException e) {
-            throw new InputException(input + ": cannot read JSON: " + e.getMessage(), e);
-        }
-        if (root == null || !root.isObject()) throw new InputException(input + ": top level must be a JSON object");
-        JsonNode schedules = root.get("schedules");
-        if (schedules == null || !schedules.isObject()) throw new InputException(input + ": missing object field 'schedules'");
-        ObjectNode out = CliSupport.JSON.createObjectNode();
-        ObjectNode outSchedules = out.putObject("schedules");
-        for (Iterator<Map.Entry<String, JsonNode>> it = schedules.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String prefix = "schedules." + e.getKey() + ".";
-            if (!e.getValue().isObject()) throw new InputException(input + ": field 'schedules." + e.getKey() + "' must be an object");
-            SalienceInput.Json j = new SalienceInput.Json(input, e.getValue());
-            AdaptiveWindowSchedule.Config config;
-            try {
-                int matrices = positive(j, "matrices", prefix);
-                int n = Math.multiplyExact(matrices, positive(j, "initialRankPerMatrix", prefix));
-                int target = Math.multiplyExact(matrices, nonNegative(j, "targetRankPerMatrix", prefix));
-                config = new AdaptiveWindowSchedule.Config(m, longField(j, "totalSteps", prefix), longField(j, "initialWarmupSteps", prefix),
-                        longField(j, "finalSteps", prefix), n, target, optInt(j, "initialWindow", 10, prefix), optInt(j, "finalWindow", 200, prefix));
-            } catch (IllegalArgumentException ex) {
-                throw new InputException(input + ": schedules." + e.getKey() + ": " + ex.getMessage());
-            }
-            // the configuration is echoed, so the output is itself a valid input (its windowEnds are replaced)
-            ObjectNode outConfig = e.getValue().deepCopy();
-            outConfig.remove("windowEnds");
-            outConfig.put("mode", m.name().toLowerCase(java.util.Locale.ROOT));
-            outSchedules.set(e.getKey(), outConfig);
-            ArrayNode ends = outConfig.putArray("windowEnds");
-            for (AdaptiveWindowSchedule.Tick t : AdaptiveWindowSchedule.windowEnds(config)) {
-                ends.addArray().add(t.step()).add(t.budget()).add(t.nextWindow());
-            }
-        }
-        PrintWriter pw = spec.commandLine().getOut();
-        pw.println(out.toString());
-        pw.flush();
-        return 0;
+  @Override
+  public Integer call() {
+    SalienceMode m;
+    try {
+      m = SalienceMode.parse(mode);
+    } catch (IllegalArgumentException e) {
+      throw new InputException("--mode must be reference or clean, got '" + mode + "'");
     }
-
-    private int positive(SalienceInput.Json j, String name, String prefix) {
-        int v = nonNegative(j, name, prefix);
-        if (v == 0) throw new InputException(input + ": field '" + prefix + name + "' must be > 0");
-        return v;
+    JsonNode root;
+    try {
+      root = CliSupport.JSON.readTree(Files.readAllBytes(input));
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new InputException(input + ": file not found", e);
+    } catch (IOException e) {
+      throw new InputException(input + ": cannot read JSON: " + e.getMessage(), e);
     }
-
-    private int nonNegative(SalienceInput.Json j, String name, String prefix) {
-        long v = longField(j, name, prefix);
-        if (v < 0 || v > Integer.MAX_VALUE) throw new InputException(input + ": field '" + prefix + name + "' must be in [0, 2^31), got " + v);
-        return (int) v;
+    if (root == null || !root.isObject())
+      throw new InputException(input + ": top level must be a JSON object");
+    JsonNode schedules = root.get("schedules");
+    if (schedules == null || !schedules.isObject())
+      throw new InputException(input + ": missing object field 'schedules'");
+    ObjectNode out = CliSupport.JSON.createObjectNode();
+    ObjectNode outSchedules = out.putObject("schedules");
+    for (Iterator<Map.Entry<String, JsonNode>> it = schedules.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String prefix = "schedules." + e.getKey() + ".";
+      if (!e.getValue().isObject())
+        throw new InputException(
+            input + ": field 'schedules." + e.getKey() + "' must be an object");
+      SalienceInput.Json j = new SalienceInput.Json(input, e.getValue());
+      AdaptiveWindowSchedule.Config config;
+      try {
+        int matrices = positive(j, "matrices", prefix);
+        int n = Math.multiplyExact(matrices, positive(j, "initialRankPerMatrix", prefix));
+        int target = Math.multiplyExact(matrices, nonNegative(j, "targetRankPerMatrix", prefix));
+        config =
+            new AdaptiveWindowSchedule.Config(
+                m,
+                longField(j, "totalSteps", prefix),
+                longField(j, "initialWarmupSteps", prefix),
+                longField(j, "finalSteps", prefix),
+                n,
+                target,
+                optInt(j, "initialWindow", 10, prefix),
+                optInt(j, "finalWindow", 200, prefix));
+      } catch (IllegalArgumentException ex) {
+        throw new InputException(input + ": schedules." + e.getKey() + ": " + ex.getMessage());
+      }
+      // the configuration is echoed, so the output is itself a valid input (its windowEnds are
+      // replaced)
+      ObjectNode outConfig = e.getValue().deepCopy();
+      outConfig.remove("windowEnds");
+      outConfig.put("mode", m.name().toLowerCase(java.util.Locale.ROOT));
+      outSchedules.set(e.getKey(), outConfig);
+      ArrayNode ends = outConfig.putArray("windowEnds");
+      for (AdaptiveWindowSchedule.Tick t : AdaptiveWindowSchedule.windowEnds(config)) {
+        ends.addArray().add(t.step()).add(t.budget()).add(t.nextWindow());
+      }
     }
+    PrintWriter pw = spec.commandLine().getOut();
+    pw.println(out.toString());
+    pw.flush();
+    return 0;
+  }
 
-    private long longField(SalienceInput.Json j, String name, String prefix) {
-        JsonNode v = j.node().get(name);
-        if (v == null || v.isNull()) throw new InputException(input + ": missing field '" + prefix + name + "'");
-        if (!v.isIntegralNumber() || !v.canConvertToLong()) throw new InputException(input + ": field '" + prefix + name + "' must be an integer, got " + v);
-        return v.longValue();
-    }
+  private int positive(SalienceInput.Json j, String name, String prefix) {
+    int v = nonNegative(j, name, prefix);
+    if (v == 0) throw new InputException(input + ": field '" + prefix + name + "' must be > 0");
+    return v;
+  }
 
-    private int optInt(SalienceInput.Json j, String name, int def, String prefix) {
-        JsonNode v = j.node().get(name);
-        return v == null || v.isNull() ? def : positive(j, name, prefix);
-    }
+  private int nonNegative(SalienceInput.Json j, String name, String prefix) {
+    long v = longField(j, name, prefix);
+    if (v < 0 || v > Integer.MAX_VALUE)
+      throw new InputException(
+          input + ": field '" + prefix + name + "' must be in [0, 2^31), got " + v);
+    return (int) v;
+  }
 
-    public static void main(String[] args) {
-        System.exit(CliSupport.run(new ScheduleCommand(), args, CliSupport.stdout(), CliSupport.stderr()));
-    }
+  private long longField(SalienceInput.Json j, String name, String prefix) {
+    JsonNode v = j.node().get(name);
+    if (v == null || v.isNull())
+      throw new InputException(input + ": missing field '" + prefix + name + "'");
+    if (!v.isIntegralNumber() || !v.canConvertToLong())
+      throw new InputException(
+          input + ": field '" + prefix + name + "' must be an integer, got " + v);
+    return v.longValue();
+  }
+
+  private int optInt(SalienceInput.Json j, String name, int def, String prefix) {
+    JsonNode v = j.node().get(name);
+    return v == null || v.isNull() ? def : positive(j, name, prefix);
+  }
+
+  public static void main(String[] args) {
+    System.exit(
+        CliSupport.run(new ScheduleCommand(), args, CliSupport.stdout(), CliSupport.stderr()));
+  }
 }

@@ -5,33 +5,79 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.salientstream.core.policy.RankPolicy.Input;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@link RankPolicy#decidesAt} predicts exactly the steps at which {@link RankPolicy#onStep} decides;
- * {@link RankPolicy#inputsAt} names every input a step reads (a twin fed only those decides the same);
- * {@link RankPolicy#maskKind}, {@link RankPolicy#maskWidths} and {@link RankPolicy#mayRevive} describe the decisions.
+ * {@link RankPolicy#decidesAt} predicts exactly the steps at which {@link RankPolicy#onStep}
+ * decides; {@link RankPolicy#inputsAt} names every input a step reads (a twin fed only those
+ * decides the same); {@link RankPolicy#maskKind}, {@link RankPolicy#maskWidths} and {@link
+ * RankPolicy#mayRevive} describe the decisions.
  */
 class DecidesAtTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"salientlora:reference", "salientlora:clean", "adalora", "lora", "prilora", "prilora:permanent"})
+  @ValueSource(
+      strings = {
+        "salientlora:reference",
+        "salientlora:clean",
+        "adalora",
+        "lora",
+        "prilora",
+        "prilora:permanent"
+      })
   void decidesAtMatchesOnStep(String which) {
     String name = which.split(":")[0];
     AdapterLayout layout = AdapterLayout.uniform(6, 2, 8, 8, 4);
-    Map<String, String> params = switch (which) {
-      case "salientlora:reference" -> Map.of("mode", "reference", "totalSteps", "160", "initialWarmup", "10", "finalSteps", "20", "targetBudget", "8");
-      case "salientlora:clean" -> Map.of("mode", "clean", "totalSteps", "160", "initialWarmup", "10", "finalSteps", "20", "targetBudget", "8", "tFinal", "40");
-      case "adalora" -> Map.of("totalSteps", "160", "tInit", "10", "tFinal", "20", "targetBudget", "8", "deltaT", "3");
-      case "prilora" -> Map.of("pruneInterval", "7");
-      case "prilora:permanent" -> Map.of("pruneInterval", "7", "regrowth", "false", "pruneRatio", "0.05");
-      default -> Map.of();
-    };
+    Map<String, String> params =
+        switch (which) {
+          case "salientlora:reference" ->
+              Map.of(
+                  "mode",
+                  "reference",
+                  "totalSteps",
+                  "160",
+                  "initialWarmup",
+                  "10",
+                  "finalSteps",
+                  "20",
+                  "targetBudget",
+                  "8");
+          case "salientlora:clean" ->
+              Map.of(
+                  "mode",
+                  "clean",
+                  "totalSteps",
+                  "160",
+                  "initialWarmup",
+                  "10",
+                  "finalSteps",
+                  "20",
+                  "targetBudget",
+                  "8",
+                  "tFinal",
+                  "40");
+          case "adalora" ->
+              Map.of(
+                  "totalSteps",
+                  "160",
+                  "tInit",
+                  "10",
+                  "tFinal",
+                  "20",
+                  "targetBudget",
+                  "8",
+                  "deltaT",
+                  "3");
+          case "prilora" -> Map.of("pruneInterval", "7");
+          case "prilora:permanent" ->
+              Map.of("pruneInterval", "7", "regrowth", "false", "pruneRatio", "0.05");
+          default -> Map.of();
+        };
     RankPolicy policy = Policies.create(name, params, layout);
     RankPolicy twin = Policies.create(name, params, layout); // fed only what inputsAt names
     boolean[] previous = null;
@@ -70,9 +116,14 @@ class DecidesAtTest {
       Optional<Decision> d = policy.onStep(new StepInput(s, r, sv.clone(), scores, pri));
       Set<Input> at = twin.inputsAt(s);
       assertThat(twin.inputs()).containsAll(at);
-      Optional<Decision> t = twin.onStep(new StepInput(s, at.contains(Input.ORTH_REG_LOSS) ? r : Double.NaN,
-          at.contains(Input.SINGULAR_VALUES) ? sv.clone() : null, at.contains(Input.TRIPLET_SCORES) ? scores : null,
-          at.contains(Input.PRILORA) ? pri : null));
+      Optional<Decision> t =
+          twin.onStep(
+              new StepInput(
+                  s,
+                  at.contains(Input.ORTH_REG_LOSS) ? r : Double.NaN,
+                  at.contains(Input.SINGULAR_VALUES) ? sv.clone() : null,
+                  at.contains(Input.TRIPLET_SCORES) ? scores : null,
+                  at.contains(Input.PRILORA) ? pri : null));
       assertThat(t.isPresent()).as("twin decides at step %d", s).isEqualTo(d.isPresent());
       if (d.isPresent()) {
         decided.add(s);

@@ -10,8 +10,8 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * A Kafka {@link Serde} of Avro records in the Confluent wire format: for Kafka Streams ({@code Consumed.with},
- * {@code Produced.with}) and typed clients.
+ * A Kafka {@link Serde} of Avro records in the Confluent wire format: for Kafka Streams ({@code
+ * Consumed.with}, {@code Produced.with}) and typed clients.
  *
  * <pre>{@code
  * Serde<SingularValueStep> serde = AvroSerde.specific(SingularValueStep.class, registryClient);
@@ -19,71 +19,92 @@ import org.apache.kafka.common.serialization.Serializer;
  * }</pre>
  */
 public final class AvroSerde<T> implements Serde<T> {
-    private final KafkaAvroSerializer serializer;
-    private final KafkaAvroDeserializer deserializer;
-    private final Map<String, Object> defaults;
+  private final KafkaAvroSerializer serializer;
+  private final KafkaAvroDeserializer deserializer;
+  private final Map<String, Object> defaults;
 
-    private AvroSerde(KafkaAvroSerializer serializer, KafkaAvroDeserializer deserializer,
-                      Map<String, Object> defaults) {
-        this.serializer = serializer;
-        this.deserializer = deserializer;
-        this.defaults = defaults;
-    }
+  private AvroSerde(
+      KafkaAvroSerializer serializer,
+      KafkaAvroDeserializer deserializer,
+      Map<String, Object> defaults) {
+    this.serializer = serializer;
+    this.deserializer = deserializer;
+    this.defaults = defaults;
+  }
 
-    /** SpecificRecords of {@code type} through an existing client (auto-registering, TopicNameStrategy). */
-    public static <T extends SpecificRecord> AvroSerde<T> specific(Class<T> type, SchemaRegistryClient client) {
-        return new AvroSerde<>(new KafkaAvroSerializer(client), new KafkaAvroDeserializer(client, type),
-                Map.of(AvroSerdeConfig.SPECIFIC_AVRO_READER, "true"));
-    }
+  /**
+   * SpecificRecords of {@code type} through an existing client (auto-registering,
+   * TopicNameStrategy).
+   */
+  public static <T extends SpecificRecord> AvroSerde<T> specific(
+      Class<T> type, SchemaRegistryClient client) {
+    return new AvroSerde<>(
+        new KafkaAvroSerializer(client),
+        new KafkaAvroDeserializer(client, type),
+        Map.of(AvroSerdeConfig.SPECIFIC_AVRO_READER, "true"));
+  }
 
-    /** SpecificRecords of {@code type}; {@link #configure} supplies the registry URL and other settings. */
-    public static <T extends SpecificRecord> AvroSerde<T> specific(Class<T> type) {
-        return new AvroSerde<>(new KafkaAvroSerializer(), new KafkaAvroDeserializer(),
-                Map.of(AvroSerdeConfig.SPECIFIC_AVRO_READER, "true",
-                        AvroSerdeConfig.SPECIFIC_AVRO_VALUE_TYPE, type.getName(),
-                        AvroSerdeConfig.SPECIFIC_AVRO_KEY_TYPE, type.getName()));
-    }
+  /**
+   * SpecificRecords of {@code type}; {@link #configure} supplies the registry URL and other
+   * settings.
+   */
+  public static <T extends SpecificRecord> AvroSerde<T> specific(Class<T> type) {
+    return new AvroSerde<>(
+        new KafkaAvroSerializer(),
+        new KafkaAvroDeserializer(),
+        Map.of(
+            AvroSerdeConfig.SPECIFIC_AVRO_READER,
+            "true",
+            AvroSerdeConfig.SPECIFIC_AVRO_VALUE_TYPE,
+            type.getName(),
+            AvroSerdeConfig.SPECIFIC_AVRO_KEY_TYPE,
+            type.getName()));
+  }
 
-    /** GenericRecords through an existing client. */
-    public static AvroSerde<GenericRecord> generic(SchemaRegistryClient client) {
-        return new AvroSerde<>(new KafkaAvroSerializer(client), new KafkaAvroDeserializer(client), Map.of());
-    }
+  /** GenericRecords through an existing client. */
+  public static AvroSerde<GenericRecord> generic(SchemaRegistryClient client) {
+    return new AvroSerde<>(
+        new KafkaAvroSerializer(client), new KafkaAvroDeserializer(client), Map.of());
+  }
 
-    /** GenericRecords; {@link #configure} supplies the settings. */
-    public static AvroSerde<GenericRecord> generic() {
-        return new AvroSerde<>(new KafkaAvroSerializer(), new KafkaAvroDeserializer(), Map.of());
-    }
+  /** GenericRecords; {@link #configure} supplies the settings. */
+  public static AvroSerde<GenericRecord> generic() {
+    return new AvroSerde<>(new KafkaAvroSerializer(), new KafkaAvroDeserializer(), Map.of());
+  }
 
-    /** Configures both halves; the serde's own defaults (e.g. the specific reader) apply under {@code configs}. */
-    @Override
-    public void configure(Map<String, ?> configs, boolean isKey) {
-        Map<String, Object> merged = new HashMap<>(defaults);
-        merged.putAll(configs);
-        serializer.configure(merged, isKey);
-        deserializer.configure(merged, isKey);
-    }
+  /**
+   * Configures both halves; the serde's own defaults (e.g. the specific reader) apply under {@code
+   * configs}.
+   */
+  @Override
+  public void configure(Map<String, ?> configs, boolean isKey) {
+    Map<String, Object> merged = new HashMap<>(defaults);
+    merged.putAll(configs);
+    serializer.configure(merged, isKey);
+    deserializer.configure(merged, isKey);
+  }
 
-    /** Configures as a value serde and returns itself, for fluent set-up. */
-    public AvroSerde<T> configured(Map<String, ?> configs, boolean isKey) {
-        configure(configs, isKey);
-        return this;
-    }
+  /** Configures as a value serde and returns itself, for fluent set-up. */
+  public AvroSerde<T> configured(Map<String, ?> configs, boolean isKey) {
+    configure(configs, isKey);
+    return this;
+  }
 
-    @Override
-    @SuppressWarnings("unchecked")
-    public Serializer<T> serializer() {
-        return (Serializer<T>) (Serializer<?>) serializer;
-    }
+  @Override
+  @SuppressWarnings("unchecked")
+  public Serializer<T> serializer() {
+    return (Serializer<T>) (Serializer<?>) serializer;
+  }
 
-    @Override
-    @SuppressWarnings("unchecked")
-    public Deserializer<T> deserializer() {
-        return (Deserializer<T>) (Deserializer<?>) deserializer;
-    }
+  @Override
+  @SuppressWarnings("unchecked")
+  public Deserializer<T> deserializer() {
+    return (Deserializer<T>) (Deserializer<?>) deserializer;
+  }
 
-    @Override
-    public void close() {
-        serializer.close();
-        deserializer.close();
-    }
+  @Override
+  public void close() {
+    serializer.close();
+    deserializer.close();
+  }
 }

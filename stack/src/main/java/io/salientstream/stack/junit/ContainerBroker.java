@@ -2,34 +2,37 @@ package io.salientstream.stack.junit;
 
 import org.testcontainers.kafka.KafkaContainer;
 
-/** The Testcontainers broker; only loaded in container mode, so Testcontainers stays an optional dependency. */
+/**
+ * The Testcontainers broker; only loaded in container mode, so Testcontainers stays an optional
+ * dependency.
+ */
 final class ContainerBroker implements AutoCloseable {
-    private final KafkaContainer container;
+  private final KafkaContainer container;
 
-    private ContainerBroker(KafkaContainer container) {
-        this.container = container;
-    }
+  private ContainerBroker(KafkaContainer container) {
+    this.container = container;
+  }
 
-    static ContainerBroker start(String image) {
-        KafkaContainer c = new KafkaContainer(image);
-        c.start();
-        return new ContainerBroker(c);
-    }
+  static ContainerBroker start(String image) {
+    KafkaContainer c = new KafkaContainer(image);
+    c.start();
+    return new ContainerBroker(c);
+  }
 
-    String bootstrapServers() {
-        return container.getBootstrapServers();
-    }
+  String bootstrapServers() {
+    return container.getBootstrapServers();
+  }
 
-    static boolean dockerAvailable() {
-        try {
-            return org.testcontainers.DockerClientFactory.instance().isDockerAvailable();
-        } catch (RuntimeException | LinkageError e) {
-            return false;
-        }
+  static boolean dockerAvailable() {
+    try {
+      return org.testcontainers.DockerClientFactory.instance().isDockerAvailable();
+    } catch (RuntimeException | LinkageError e) {
+      return false;
     }
+  }
 
-    @Override
-    public void close() {
-        container.stop();
-    }
+  @Override
+  public void close() {
+    container.stop();
+  }
 }

@@ -8,15 +8,17 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A real schema registry server (HTTP on a free port) whose schemas live in memory, for tests that need Avro in the
- * registry wire format without a broker — e.g. topologies on Kafka Streams' test driver. One per test class:
+ * A real schema registry server (HTTP on a free port) whose schemas live in memory, for tests that
+ * need Avro in the registry wire format without a broker — e.g. topologies on Kafka Streams' test
+ * driver. One per test class:
  *
  * <pre>{@code
  * @RegisterExtension static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
  * ... EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()) ...
  * }</pre>
  *
- * Test engines without JUnit Jupiter's extensions (jqwik) call {@link #start()} and {@link #close()} themselves.
+ * Test engines without JUnit Jupiter's extensions (jqwik) call {@link #start()} and {@link
+ * #close()} themselves.
  */
 public final class InMemoryRegistry implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
 
@@ -33,8 +35,9 @@ public final class InMemoryRegistry implements BeforeAllCallback, AfterAllCallba
   /** The server's base URL. */
   public synchronized String url() {
     if (server == null) {
-      throw new IllegalStateException("the in-memory registry is not started (register it with @RegisterExtension"
-          + " on a static field, or call start())");
+      throw new IllegalStateException(
+          "the in-memory registry is not started (register it with @RegisterExtension"
+              + " on a static field, or call start())");
     }
     return server.url();
   }

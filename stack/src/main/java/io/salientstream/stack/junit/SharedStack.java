@@ -8,117 +8,132 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 
 /**
- * The broker and schema registry shared by every test class of a test JVM (see {@link SharedKafkaExtension}).
- * Inject it as a test or lifecycle method parameter, or call {@link SharedKafkaExtension#stack()}.
+ * The broker and schema registry shared by every test class of a test JVM (see {@link
+ * SharedKafkaExtension}). Inject it as a test or lifecycle method parameter, or call {@link
+ * SharedKafkaExtension#stack()}.
  */
 public final class SharedStack implements AutoCloseable {
 
-    /** Where the broker runs. */
-    public enum Mode { IN_PROCESS, CONTAINER }
+  /** Where the broker runs. */
+  public enum Mode {
+    IN_PROCESS,
+    CONTAINER
+  }
 
-    private final Mode mode;
-    private final LocalStack local;
-    private final AutoCloseable container;
-    private final String bootstrapServers;
-    private final RegistryService registry;
-    private final long readyMillis;
-    private boolean closed;
+  private final Mode mode;
+  private final LocalStack local;
+  private final AutoCloseable container;
+  private final String bootstrapServers;
+  private final RegistryService registry;
+  private final long readyMillis;
+  private boolean closed;
 
-    private SharedStack(Mode mode, LocalStack local, AutoCloseable container, String bootstrapServers,
-                        RegistryService registry, long readyMillis) {
-        this.mode = mode;
-        this.local = local;
-        this.container = container;
-        this.bootstrapServers = bootstrapServers;
-        this.registry = registry;
-        this.readyMillis = readyMillis;
+  private SharedStack(
+      Mode mode,
+      LocalStack local,
+      AutoCloseable container,
+      String bootstrapServers,
+      RegistryService registry,
+      long readyMillis) {
+    this.mode = mode;
+    this.local = local;
+    this.container = container;
+    this.bootstrapServers = bootstrapServers;
+    this.registry = registry;
+    this.readyMillis = readyMillis;
+  }
+
+  static SharedStack inProcess() {
+    LocalStack stack = LocalStack.ephemeral().start();
+    return new SharedStack(
+        Mode.IN_PROCESS, stack, null, stack.bootstrapServers(), null, stack.readyMillis());
+  }
+
+  static SharedStack container(String image) {
+    long t0 = System.nanoTime();
+    ContainerBroker broker = ContainerBroker.start(image);
+    RegistryService registry = new RegistryService();
+    try {
+      registry.start(broker.bootstrapServers(), null, new Properties());
+    } catch (RuntimeException e) {
+      broker.close();
+      throw e;
     }
+    return new SharedStack(
+        Mode.CONTAINER,
+        null,
+        broker,
+        broker.bootstrapServers(),
+        registry,
+        (System.nanoTime() - t0) / 1_000_000);
+  }
 
-    static SharedStack inProcess() {
-        LocalStack stack = LocalStack.ephemeral().start();
-        return new SharedStack(Mode.IN_PROCESS, stack, null, stack.bootstrapServers(), null, stack.readyMillis());
-    }
+  public Mode mode() {
+    return mode;
+  }
 
-    static SharedStack container(String image) {
-        long t0 = System.nanoTime();
-        ContainerBroker broker = ContainerBroker.start(image);
-        RegistryService registry = new RegistryService();
-        try {
-            registry.start(broker.bootstrapServers(), null, new Properties());
-        } catch (RuntimeException e) {
-            broker.close();
-            throw e;
-        }
-        return new SharedStack(Mode.CONTAINER, null, broker, broker.bootstrapServers(), registry,
-                (System.nanoTime() - t0) / 1_000_000);
-    }
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
 
-    public Mode mode() {
-        return mode;
-    }
+  public String registryUrl() {
+    return local != null ? local.registryUrl() : registry.url();
+  }
 
-    public String bootstrapServers() {
-        return bootstrapServers;
-    }
+  /**
+   * Client settings for this stack: {@code bootstrap.servers} and {@code schema.registry.url} (a
+   * new mutable map, so callers may add their own).
+   */
+  public java.util.Map<String, Object> clientConfig() {
+    java.util.Map<String, Object> c = new java.util.LinkedHashMap<>();
+    c.put("bootstrap.servers", bootstrapServers());
+    c.put("schema.registry.url", registryUrl());
+    return c;
+  }
 
-    public String registryUrl() {
-        return local != null ? local.registryUrl() : registry.url();
-    }
+  /** A new registry client (cheap; the caller may share it). */
+  public HttpSchemaRegistryClient registryClient() {
+    return new HttpSchemaRegistryClient(registryUrl());
+  }
 
-    /**
-     * Client settings for this stack: {@code bootstrap.servers} and {@code schema.registry.url} (a new mutable map,
-     * so callers may add their own).
-     */
-    public java.util.Map<String, Object> clientConfig() {
-        java.util.Map<String, Object> c = new java.util.LinkedHashMap<>();
-        c.put("bootstrap.servers", bootstrapServers());
-        c.put("schema.registry.url", registryUrl());
-        return c;
-    }
+  /** An admin client on the shared broker; the caller closes it. */
+  public Admin admin() {
+    Properties p = new Properties();
+    p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    return Admin.create(p);
+  }
 
-    /** A new registry client (cheap; the caller may share it). */
-    public HttpSchemaRegistryClient registryClient() {
-        return new HttpSchemaRegistryClient(registryUrl());
+  /** Stops and restarts the schema registry (it rebuilds its state from the schema topic). */
+  public void restartRegistry() {
+    if (local != null) {
+      local.restartRegistry();
+    } else {
+      registry.stop();
+      registry.start(bootstrapServers, null, new Properties());
     }
+  }
 
-    /** An admin client on the shared broker; the caller closes it. */
-    public Admin admin() {
-        Properties p = new Properties();
-        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        return Admin.create(p);
-    }
+  /** The in-process stack, or {@code null} in container mode. */
+  public LocalStack localStack() {
+    return local;
+  }
 
-    /** Stops and restarts the schema registry (it rebuilds its state from the schema topic). */
-    public void restartRegistry() {
-        if (local != null) {
-            local.restartRegistry();
-        } else {
-            registry.stop();
-            registry.start(bootstrapServers, null, new Properties());
-        }
-    }
+  /** Milliseconds it took to start. */
+  public long readyMillis() {
+    return readyMillis;
+  }
 
-    /** The in-process stack, or {@code null} in container mode. */
-    public LocalStack localStack() {
-        return local;
+  @Override
+  public synchronized void close() throws Exception {
+    if (closed) {
+      return;
     }
-
-    /** Milliseconds it took to start. */
-    public long readyMillis() {
-        return readyMillis;
+    closed = true;
+    if (local != null) {
+      local.close();
+    } else {
+      registry.stop();
+      container.close();
     }
-
-    @Override
-    public synchronized void close() throws Exception {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (local != null) {
-            local.close();
-        } else {
-            registry.stop();
-            container.close();
-        }
-    }
+  }
 }

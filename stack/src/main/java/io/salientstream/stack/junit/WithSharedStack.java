@@ -9,13 +9,12 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Runs the test class against the broker and schema registry shared by the whole test JVM. Parameters of type
- * {@link SharedStack} are injected.
+ * Runs the test class against the broker and schema registry shared by the whole test JVM.
+ * Parameters of type {@link SharedStack} are injected.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @Inherited
 @ExtendWith(SharedKafkaExtension.class)
-public @interface WithSharedStack {
-}
+public @interface WithSharedStack {}

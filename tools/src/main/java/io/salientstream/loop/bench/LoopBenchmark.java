@@ -63,35 +63,51 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 
 /**
- * The control-loop benchmark ({@code salientstream bench loop}). Two measurements in one run, each on its own fresh
- * set of topics (a per-run prefix), so neither sees the other's records:
+ * The control-loop benchmark ({@code salientstream bench loop}). Two measurements in one run, each
+ * on its own fresh set of topics (a per-run prefix), so neither sees the other's records:
  *
  * <ol>
- *   <li><b>Loop latency.</b> {@code experiments} synthetic trainers (threads of this JVM, no model) run SalientLoRA
- *       experiments through the real trainer-side host ({@link KafkaAllocationHost}, sync mode) against the
- *       salience-analyzer and pruner started in this JVM ({@link LoopServices}). Each trainer emits one
- *       {@link SingularValueStep} per step (singular values: a deterministic random walk per experiment, pruned
- *       values exactly 0), sleeps {@code stepIntervalMs} between steps, and at every window end waits for the
- *       pruner's command. A sample is the time from handing the window-closing event to the producer to receiving
- *       the command ({@link LoopLatency}: same JVM, monotonic clock).</li>
- *   <li><b>Analyzer throughput vs a pass-through.</b> {@code throughputRecords} singular-value events of
- *       {@code throughputExperiments} experiments (plus their registrations) are produced first; then a plain Kafka
- *       Streams app that copies the bytes of both source topics to an output topic and the real salience-analyzer
- *       run alternately (pass-through, analyzer, pass-through, analyzer, pass-through; the medians are compared),
- *       each reading them from the beginning under a fresh application id with the same
- *       {@link StreamsApp#config} (exactly-once v2, same commit interval). Rate = records processed between the first
- *       and the last observation of the app's processed-record counter (polled every 2 ms) divided by that time, so
- *       start-up and rebalancing are excluded for both alike.</li>
+ *   <li><b>Loop latency.</b> {@code experiments} synthetic trainers (threads of this JVM, no model)
+ *       run SalientLoRA experiments through the real trainer-side host ({@link
+ *       KafkaAllocationHost}, sync mode) against the salience-analyzer and pruner started in this
+ *       JVM ({@link LoopServices}). Each trainer emits one {@link SingularValueStep} per step
+ *       (singular values: a deterministic random walk per experiment, pruned values exactly 0),
+ *       sleeps {@code stepIntervalMs} between steps, and at every window end waits for the pruner's
+ *       command. A sample is the time from handing the window-closing event to the producer to
+ *       receiving the command ({@link LoopLatency}: same JVM, monotonic clock).
+ *   <li><b>Analyzer throughput vs a pass-through.</b> {@code throughputRecords} singular-value
+ *       events of {@code throughputExperiments} experiments (plus their registrations) are produced
+ *       first; then a plain Kafka Streams app that copies the bytes of both source topics to an
+ *       output topic and the real salience-analyzer run alternately (pass-through, analyzer,
+ *       pass-through, analyzer, pass-through; the medians are compared), each reading them from the
+ *       beginning under a fresh application id with the same {@link StreamsApp#config}
+ *       (exactly-once v2, same commit interval). Rate = records processed between the first and the
+ *       last observation of the app's processed-record counter (polled every 2 ms) divided by that
+ *       time, so start-up and rebalancing are excluded for both alike.
  * </ol>
  */
 public final class LoopBenchmark {
 
   /** Everything that configures a run (see {@code salientstream bench loop --help}). */
-  public record Settings(int experiments, int matrices, int perLayer, int rank, long steps, long warmup,
-                         long finalSteps, int tInit, int tFinal, long stepIntervalMs, long startSpreadMs,
-                         int throughputExperiments,
-                         int throughputRecords, int throughputTInit, int throughputTFinal, int warmupRounds,
-                         double warmupJitShare, Duration syncTimeout) {
+  public record Settings(
+      int experiments,
+      int matrices,
+      int perLayer,
+      int rank,
+      long steps,
+      long warmup,
+      long finalSteps,
+      int tInit,
+      int tFinal,
+      long stepIntervalMs,
+      long startSpreadMs,
+      int throughputExperiments,
+      int throughputRecords,
+      int throughputTInit,
+      int throughputTFinal,
+      int warmupRounds,
+      double warmupJitShare,
+      Duration syncTimeout) {
 
     public Settings {
       positive("experiments", experiments);
@@ -102,7 +118,8 @@ public final class LoopBenchmark {
       positive("throughput-experiments", throughputExperiments);
       positive("throughput-records", throughputRecords);
       if (matrices % perLayer != 0) {
-        throw new IllegalArgumentException("--matrices " + matrices + " is not a multiple of --per-layer " + perLayer);
+        throw new IllegalArgumentException(
+            "--matrices " + matrices + " is not a multiple of --per-layer " + perLayer);
       }
       if (warmupRounds < 0) {
         throw new IllegalArgumentException("--warmup-rounds must be >= 0, got " + warmupRounds);
@@ -114,15 +131,23 @@ public final class LoopBenchmark {
         throw new IllegalArgumentException("--start-spread-ms must be >= 0, got " + startSpreadMs);
       }
       if (stepIntervalMs < 0) {
-        throw new IllegalArgumentException("--step-interval-ms must be >= 0, got " + stepIntervalMs);
+        throw new IllegalArgumentException(
+            "--step-interval-ms must be >= 0, got " + stepIntervalMs);
       }
       if (warmup + finalSteps >= steps) {
-        throw new IllegalArgumentException("--warmup + --final-steps (" + (warmup + finalSteps)
-            + ") must be below --steps " + steps);
+        throw new IllegalArgumentException(
+            "--warmup + --final-steps ("
+                + (warmup + finalSteps)
+                + ") must be below --steps "
+                + steps);
       }
       if (throughputRecords < throughputExperiments) {
-        throw new IllegalArgumentException("--throughput-records " + throughputRecords
-            + " gives fewer than one step per throughput experiment (" + throughputExperiments + ")");
+        throw new IllegalArgumentException(
+            "--throughput-records "
+                + throughputRecords
+                + " gives fewer than one step per throughput experiment ("
+                + throughputExperiments
+                + ")");
       }
     }
 
@@ -133,11 +158,30 @@ public final class LoopBenchmark {
     }
 
     /**
-     * The issue's defaults: 20 experiments at N = 72 × 15 = 1080, 300 steps, windows of 5..20 steps, 30 ms pacing,
-     * starts spread over one step interval (all experiments reach each window end within ~30 ms of each other).
+     * The issue's defaults: 20 experiments at N = 72 × 15 = 1080, 300 steps, windows of 5..20
+     * steps, 30 ms pacing, starts spread over one step interval (all experiments reach each window
+     * end within ~30 ms of each other).
      */
     public static Settings defaults() {
-      return new Settings(20, 72, 6, 15, 300, 20, 40, 5, 20, 30, 30, 4, 120000, 10, 200, 3, 0.25, Duration.ofSeconds(60));
+      return new Settings(
+          20,
+          72,
+          6,
+          15,
+          300,
+          20,
+          40,
+          5,
+          20,
+          30,
+          30,
+          4,
+          120000,
+          10,
+          200,
+          3,
+          0.25,
+          Duration.ofSeconds(60));
     }
 
     public int n() {
@@ -146,30 +190,59 @@ public final class LoopBenchmark {
   }
 
   /** Latency phase outcome. */
-  /** Most unmeasured rounds the latency phase runs before measuring, however busy the JIT still is. */
+  /**
+   * Most unmeasured rounds the latency phase runs before measuring, however busy the JIT still is.
+   */
   public static final int MAX_WARMUP_ROUNDS = 8;
 
-  public record Latency(int samples, double p50, double p95, double p99, double max, double mean, long steps,
-                        double seconds, double stepsPerSecond, double computeP50, double computeP99,
-                        double computeMax, int reports, long deadLetters, double[] p50ByWindow,
-                        double[] maxByWindow, double[] jitMillisByRound, double[] gcMillisByRound) {}
+  public record Latency(
+      int samples,
+      double p50,
+      double p95,
+      double p99,
+      double max,
+      double mean,
+      long steps,
+      double seconds,
+      double stepsPerSecond,
+      double computeP50,
+      double computeP99,
+      double computeMax,
+      int reports,
+      long deadLetters,
+      double[] p50ByWindow,
+      double[] maxByWindow,
+      double[] jitMillisByRound,
+      double[] gcMillisByRound) {}
 
   /** One app's throughput. */
-  public record Pass(String app, long records, double seconds, double recordsPerSecond, double totalSeconds) {}
+  public record Pass(
+      String app, long records, double seconds, double recordsPerSecond, double totalSeconds) {}
 
   /** Throughput phase outcome. */
   /**
-   * Throughput phase outcome: analyzer and pass-through runs alternate (A P A P A P); the rates compared are the
-   * medians of each app's three runs, so neither app's cold first run nor a warm broker favours either.
+   * Throughput phase outcome: analyzer and pass-through runs alternate (A P A P A P); the rates
+   * compared are the medians of each app's three runs, so neither app's cold first run nor a warm
+   * broker favours either.
    *
    * @param analyzerComputeSeconds wall time of the last analyzer run's window-end computations
    */
-  public record Throughput(int records, int experiments, long eventBytes, double produceSeconds,
-                           double passThroughRate, double analyzerRate, double ratio, long analyzerDecisions,
-                           long analyzerDeadLetters, double analyzerComputeSeconds, List<Pass> passThroughRuns,
-                           List<Pass> analyzerRuns) {}
+  public record Throughput(
+      int records,
+      int experiments,
+      long eventBytes,
+      double produceSeconds,
+      double passThroughRate,
+      double analyzerRate,
+      double ratio,
+      long analyzerDecisions,
+      long analyzerDeadLetters,
+      double analyzerComputeSeconds,
+      List<Pass> passThroughRuns,
+      List<Pass> analyzerRuns) {}
 
-  public record Result(Settings settings, Latency latency, Throughput throughput, Map<String, Object> environment) {}
+  public record Result(
+      Settings settings, Latency latency, Throughput throughput, Map<String, Object> environment) {}
 
   private final Map<String, Object> config;
   private final Settings s;
@@ -178,10 +251,11 @@ public final class LoopBenchmark {
   private final String runTag = Long.toHexString(System.currentTimeMillis());
 
   /**
-   * @param config    Kafka client properties plus {@code schema.registry.url}
+   * @param config Kafka client properties plus {@code schema.registry.url}
    * @param stateRoot folder for the Streams apps' local state (the caller deletes it)
    */
-  public LoopBenchmark(Map<String, Object> config, Settings settings, Path stateRoot, PrintStream log) {
+  public LoopBenchmark(
+      Map<String, Object> config, Settings settings, Path stateRoot, PrintStream log) {
     this.config = config;
     this.s = settings;
     this.stateRoot = stateRoot;
@@ -198,9 +272,15 @@ public final class LoopBenchmark {
     Map<String, Object> env = new LinkedHashMap<>();
     env.put("availableProcessors", Runtime.getRuntime().availableProcessors());
     env.put("javaVersion", System.getProperty("java.version"));
-    env.put("commitIntervalMs", StreamsApp.config("x", stateRoot, config).get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
-    env.put("processingGuarantee", StreamsApp.config("x", stateRoot, config).get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
-    env.put("analyzerResumeSnapshots", config.getOrDefault(SalienceAnalyzer.RESUME_SNAPSHOTS_CONFIG, 1));
+    env.put(
+        "commitIntervalMs",
+        StreamsApp.config("x", stateRoot, config).get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    env.put(
+        "processingGuarantee",
+        StreamsApp.config("x", stateRoot, config).get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
+    env.put(
+        "analyzerResumeSnapshots",
+        config.getOrDefault(SalienceAnalyzer.RESUME_SNAPSHOTS_CONFIG, 1));
     env.put("loadAverageAtStart", loadAverage());
     Latency latency = runLatency ? latencyPhase() : null;
     env.put("loadAverageAfterLatency", loadAverage());
@@ -230,17 +310,24 @@ public final class LoopBenchmark {
       TopicInitializer.ensureTopics(admin, wanted).requireMatching();
       return LoopTopics.of(t);
     } catch (Exception e) {
-      throw new IllegalStateException("cannot create the benchmark topics with prefix '" + prefix + "': " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot create the benchmark topics with prefix '" + prefix + "': " + e.getMessage(), e);
     }
   }
 
   private void deleteTopics(String prefix) {
     try (Admin admin = admin()) {
-      List<String> names = admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
-          .filter(n -> n.startsWith(prefix)).toList();
+      List<String> names =
+          admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
+              .filter(n -> n.startsWith(prefix))
+              .toList();
       admin.deleteTopics(names).all().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
-      log.println("warning: could not delete the benchmark topics with prefix '" + prefix + "': " + e.getMessage());
+      log.println(
+          "warning: could not delete the benchmark topics with prefix '"
+              + prefix
+              + "': "
+              + e.getMessage());
     }
   }
 
@@ -276,9 +363,17 @@ public final class LoopBenchmark {
   Latency latencyPhase() throws Exception {
     String prefix = "bench-" + runTag + "-lat.";
     LoopTopics topics = createTopics(prefix);
-    log.printf("latency: %d synthetic SalientLoRA trainers, N = %d (%d matrices x rank %d), %d steps each,"
-        + " windows %d..%d steps, %d ms between steps, sync mode%n", s.experiments(), s.n(), s.matrices(), s.rank(),
-        s.steps(), s.tInit(), s.tFinal(), s.stepIntervalMs());
+    log.printf(
+        "latency: %d synthetic SalientLoRA trainers, N = %d (%d matrices x rank %d), %d steps each,"
+            + " windows %d..%d steps, %d ms between steps, sync mode%n",
+        s.experiments(),
+        s.n(),
+        s.matrices(),
+        s.rank(),
+        s.steps(),
+        s.tInit(),
+        s.tFinal(),
+        s.stepIntervalMs());
     LoopLatency all = new LoopLatency();
     List<Trainer> trainers = new ArrayList<>();
     long steps = 0;
@@ -287,8 +382,9 @@ public final class LoopBenchmark {
     String measuredIds = "bench-" + runTag + "-m";
     List<Double> jitByRound = new ArrayList<>();
     List<Double> gcByRound = new ArrayList<>();
-    try (LoopServices services = LoopServices.start(config, topics, stateRoot.resolve("latency"), "-bench-" + runTag,
-        "bench")) {
+    try (LoopServices services =
+        LoopServices.start(
+            config, topics, stateRoot.resolve("latency"), "-bench-" + runTag, "bench")) {
       double lastJitShare = 0;
       for (int round = 0; ; round++) {
         boolean measured = measureRound(round, s.warmupRounds(), lastJitShare, s.warmupJitShare());
@@ -300,12 +396,15 @@ public final class LoopBenchmark {
         for (int i = 0; i < s.experiments(); i++) {
           roundTrainers.add(new Trainer(topics, ids + "-" + i, i));
         }
-        ExecutorService pool = Executors.newFixedThreadPool(s.experiments(), r -> {
-          Thread t = new Thread(r);
-          t.setName("bench-trainer-" + t.getId());
-          t.setDaemon(true);
-          return t;
-        });
+        ExecutorService pool =
+            Executors.newFixedThreadPool(
+                s.experiments(),
+                r -> {
+                  Thread t = new Thread(r);
+                  t.setName("bench-trainer-" + t.getId());
+                  t.setDaemon(true);
+                  return t;
+                });
         long t0 = System.nanoTime();
         double jit0 = jitMillis();
         double gc0 = gcMillis();
@@ -326,7 +425,8 @@ public final class LoopBenchmark {
         jitByRound.add(jit);
         gcByRound.add(gcMillis() - gc0);
         lastJitShare = Double.isNaN(jit) ? 0 : jit / roundMillis;
-        log.printf("latency: round %d: %.1f s, JIT compilation %.0f ms (%.0f %% of the round), GC %.0f ms%n",
+        log.printf(
+            "latency: round %d: %.1f s, JIT compilation %.0f ms (%.0f %% of the round), GC %.0f ms%n",
             round + 1, roundMillis / 1e3, jit, 100 * lastJitShare, gcByRound.get(round));
         if (measured) {
           steps = roundSteps;
@@ -348,36 +448,58 @@ public final class LoopBenchmark {
     double[] maxByWindow = new double[windows];
     for (int w = 0; w < windows; w++) {
       final int at = w;
-      double[] col = trainers.stream().map(t -> t.latency.snapshot()).filter(a -> a.length > at)
-          .mapToDouble(a -> a[at]).toArray();
+      double[] col =
+          trainers.stream()
+              .map(t -> t.latency.snapshot())
+              .filter(a -> a.length > at)
+              .mapToDouble(a -> a[at])
+              .toArray();
       p50ByWindow[w] = percentile(col, 50);
       maxByWindow[w] = percentile(col, 100);
     }
-    return new Latency(v.length, all.percentile(50), all.percentile(95), all.percentile(99), all.percentile(100),
-        Arrays.stream(v).average().orElse(Double.NaN), steps, seconds, steps / seconds,
-        percentile(compute, 50), percentile(compute, 99), percentile(compute, 100), compute.length, deadLetters,
-        p50ByWindow, maxByWindow, jitByRound.stream().mapToDouble(Double::doubleValue).toArray(),
+    return new Latency(
+        v.length,
+        all.percentile(50),
+        all.percentile(95),
+        all.percentile(99),
+        all.percentile(100),
+        Arrays.stream(v).average().orElse(Double.NaN),
+        steps,
+        seconds,
+        steps / seconds,
+        percentile(compute, 50),
+        percentile(compute, 99),
+        percentile(compute, 100),
+        compute.length,
+        deadLetters,
+        p50ByWindow,
+        maxByWindow,
+        jitByRound.stream().mapToDouble(Double::doubleValue).toArray(),
         gcByRound.stream().mapToDouble(Double::doubleValue).toArray());
   }
 
   /**
-   * Whether round {@code round} (from 0) of the latency phase is the measured one: after at least {@code minWarmup}
-   * unmeasured rounds, warm-up goes on while the JIT compilers spent more than {@code maxJitShare} of the last
-   * round's wall time compiling, up to {@link #MAX_WARMUP_ROUNDS}.
+   * Whether round {@code round} (from 0) of the latency phase is the measured one: after at least
+   * {@code minWarmup} unmeasured rounds, warm-up goes on while the JIT compilers spent more than
+   * {@code maxJitShare} of the last round's wall time compiling, up to {@link #MAX_WARMUP_ROUNDS}.
    */
   static boolean measureRound(int round, int minWarmup, double lastJitShare, double maxJitShare) {
-    return round >= minWarmup && (round == 0 || lastJitShare <= maxJitShare || round >= MAX_WARMUP_ROUNDS);
+    return round >= minWarmup
+        && (round == 0 || lastJitShare <= maxJitShare || round >= MAX_WARMUP_ROUNDS);
   }
 
   /**
-   * Milliseconds this JVM's JIT compilers have spent so far (NaN where not supported). Measured per latency round:
-   * with one warm-up round the C2 compiler was still busy during the measured round — about a third of one of the
-   * 2 cores (compilations of 100-700 ms in the Kafka clients, the broker and the pruner, which runs only 360 times per
-   * round), and every stage of the loop waited for CPU.
+   * Milliseconds this JVM's JIT compilers have spent so far (NaN where not supported). Measured per
+   * latency round: with one warm-up round the C2 compiler was still busy during the measured round
+   * — about a third of one of the 2 cores (compilations of 100-700 ms in the Kafka clients, the
+   * broker and the pruner, which runs only 360 times per round), and every stage of the loop waited
+   * for CPU.
    */
   static double jitMillis() {
     var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-    return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : Double.NaN;
+    return jit != null && jit.isCompilationTimeMonitoringSupported()
+        ? jit.getTotalCompilationTime()
+        : Double.NaN;
   }
 
   /** Milliseconds of garbage collection so far (all collectors, as the JVM reports them). */
@@ -389,7 +511,10 @@ public final class LoopBenchmark {
     return sum;
   }
 
-  /** One synthetic trainer: emits a random walk of singular values, applies the commands it receives. */
+  /**
+   * One synthetic trainer: emits a random walk of singular values, applies the commands it
+   * receives.
+   */
   private final class Trainer {
     final LoopTopics topics;
     final String id;
@@ -404,17 +529,30 @@ public final class LoopBenchmark {
 
     long call() throws Exception {
       Map<String, String> params = latencyParams();
-      RankPolicy policy = Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
-      ExperimentSpec spec = KafkaHosts.registration(id, "bench", policy, params, "synthetic", "synthetic", s.steps(),
-          index, "kafka-sync");
+      RankPolicy policy =
+          Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
+      ExperimentSpec spec =
+          KafkaHosts.registration(
+              id,
+              "bench",
+              policy,
+              params,
+              "synthetic",
+              "synthetic",
+              s.steps(),
+              index,
+              "kafka-sync");
       ExperimentClient client = new ExperimentClient(config, topics, id, id + "-run", 1, 0);
       SyntheticWalk walk = new SyntheticWalk(layout(), index);
       long done = 0;
-      try (KafkaAllocationHost host = new KafkaAllocationHost(client, spec, KafkaAllocationHost.Mode.SYNC,
-          policy::decidesAt, s.syncTimeout(), 0)) {
+      try (KafkaAllocationHost host =
+          new KafkaAllocationHost(
+              client, spec, KafkaAllocationHost.Mode.SYNC, policy::decidesAt, s.syncTimeout(), 0)) {
         host.register();
-        // trainer i starts i/E of the start spread late: with identical schedules, a spread of one step interval
-        // makes every window end a burst of E decisions; a longer spread models experiments started independently
+        // trainer i starts i/E of the start spread late: with identical schedules, a spread of one
+        // step interval
+        // makes every window end a burst of E decisions; a longer spread models experiments started
+        // independently
         Thread.sleep(s.startSpreadMs() * index / Math.max(1, s.experiments()));
         for (long step = 0; step < s.steps(); step++) {
           for (MaskCommand c : host.afterStep(walk.next(step))) {
@@ -431,7 +569,9 @@ public final class LoopBenchmark {
     }
   }
 
-  /** Deterministic per-experiment random walk of the N singular values; pruned values are exactly 0. */
+  /**
+   * Deterministic per-experiment random walk of the N singular values; pruned values are exactly 0.
+   */
   static final class SyntheticWalk {
     private final AdapterLayout layout;
     private final Random random;
@@ -482,15 +622,21 @@ public final class LoopBenchmark {
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     List<Double> out = new ArrayList<>();
-    try (KafkaConsumer<String, SalienceReport> consumer = new KafkaConsumer<>(c, new StringDeserializer(),
-        EventSerdes.of(SalienceReport.class, config).deserializer())) {
-      List<TopicPartition> tps = consumer.partitionsFor(reportsTopic, Duration.ofSeconds(30)).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    try (KafkaConsumer<String, SalienceReport> consumer =
+        new KafkaConsumer<>(
+            c,
+            new StringDeserializer(),
+            EventSerdes.of(SalienceReport.class, config).deserializer())) {
+      List<TopicPartition> tps =
+          consumer.partitionsFor(reportsTopic, Duration.ofSeconds(30)).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
       consumer.assign(tps);
       consumer.seekToBeginning(tps);
       Map<TopicPartition, Long> end = consumer.endOffsets(tps);
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+      while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))
+          && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, SalienceReport> r : consumer.poll(Duration.ofMillis(200))) {
           if (r.key() != null && r.key().startsWith(keyPrefix)) {
             out.add(r.value().getComputeMillis());
@@ -515,7 +661,8 @@ public final class LoopBenchmark {
     return s[Math.max(0, Math.min(s.length - 1, rank - 1))];
   }
 
-  // ---------------------------------------------------------------------------------------------- throughput phase
+  // ----------------------------------------------------------------------------------------------
+  // throughput phase
 
   Throughput throughputPhase() throws Exception {
     String prefix = "bench-" + runTag + "-tp.";
@@ -523,16 +670,20 @@ public final class LoopBenchmark {
     int k = s.throughputExperiments();
     long perExperiment = s.throughputRecords() / k;
     int records = (int) (perExperiment * k);
-    log.printf("throughput: producing %d singular-value events (%d experiments x %d steps, N = %d)...%n", records, k,
-        perExperiment, s.n());
+    log.printf(
+        "throughput: producing %d singular-value events (%d experiments x %d steps, N = %d)...%n",
+        records, k, perExperiment, s.n());
     long t0 = System.nanoTime();
     long bytes = produce(topics, k, perExperiment);
     double produceSeconds = (System.nanoTime() - t0) / 1e9;
     log.printf("throughput: produced %.1f MB in %.1f s%n", bytes / 1e6, produceSeconds);
 
-    // Alternating runs A P A P A P (each from the beginning, fresh application id and state): each app's first run
-    // is slower (JIT; 11k against 17-20k records/s for the analyzer), later runs profit from a warm broker, and the
-    // machine's noise moves single runs by ±20%; medians of three alternating runs per app drop the cold run of
+    // Alternating runs A P A P A P (each from the beginning, fresh application id and state): each
+    // app's first run
+    // is slower (JIT; 11k against 17-20k records/s for the analyzer), later runs profit from a warm
+    // broker, and the
+    // machine's noise moves single runs by ±20%; medians of three alternating runs per app drop the
+    // cold run of
     // each. Ratio = median analyzer rate / median pass-through rate.
     List<Pass> passes = new ArrayList<>();
     List<Pass> analyses = new ArrayList<>();
@@ -540,17 +691,28 @@ public final class LoopBenchmark {
     long dead = 0;
     double computeSeconds = 0;
     for (int round = 0; round < THROUGHPUT_ROUNDS; round++) {
-      String analyzerId = SalienceAnalyzer.DEFAULT_APPLICATION_ID + "-bench-tp" + round + "-" + runTag;
+      String analyzerId =
+          SalienceAnalyzer.DEFAULT_APPLICATION_ID + "-bench-tp" + round + "-" + runTag;
       long start = System.nanoTime();
-      try (SalienceAnalyzer analyzer = SalienceAnalyzer.start(config, LoopServices.analyzerTopics(topics),
-          stateRoot.resolve("tp-analyzer-" + round), analyzerId)) {
+      try (SalienceAnalyzer analyzer =
+          SalienceAnalyzer.start(
+              config,
+              LoopServices.analyzerTopics(topics),
+              stateRoot.resolve("tp-analyzer-" + round),
+              analyzerId)) {
         var m = analyzer.metrics();
-        Pass a = measure("salience-analyzer", () -> m.steps.sum() + m.duplicates.sum() + m.deadLetters.sum(), records, start);
+        Pass a =
+            measure(
+                "salience-analyzer",
+                () -> m.steps.sum() + m.duplicates.sum() + m.deadLetters.sum(),
+                records,
+                start);
         analyses.add(a);
         decisions = m.decisions.sum();
         dead += m.deadLetters.sum();
         computeSeconds = m.decisionNanos.sum() / 1e9;
-        log.printf("throughput: salience-analyzer %.0f records/s (%d window ends, %.1f s of salience computation)%n",
+        log.printf(
+            "throughput: salience-analyzer %.0f records/s (%d window ends, %.1f s of salience computation)%n",
             a.recordsPerSecond(), decisions, computeSeconds);
       }
       Pass p = passThrough(topics, prefix, "run" + round, records);
@@ -560,8 +722,19 @@ public final class LoopBenchmark {
     deleteTopics(prefix);
     double passRate = median(passes);
     double analyzerRate = median(analyses);
-    return new Throughput(records, k, bytes, produceSeconds, passRate, analyzerRate, analyzerRate / passRate, decisions,
-        dead, computeSeconds, passes, analyses);
+    return new Throughput(
+        records,
+        k,
+        bytes,
+        produceSeconds,
+        passRate,
+        analyzerRate,
+        analyzerRate / passRate,
+        decisions,
+        dead,
+        computeSeconds,
+        passes,
+        analyses);
   }
 
   /** Runs of each app in the throughput phase (alternating, the analyzer first). */
@@ -572,34 +745,64 @@ public final class LoopBenchmark {
     return r.length % 2 == 1 ? r[r.length / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
   }
 
-  /** A plain Streams app copying the bytes of both input topics to one output topic, read from the beginning. */
-  private Pass passThrough(LoopTopics topics, String prefix, String run, int records) throws InterruptedException {
+  /**
+   * A plain Streams app copying the bytes of both input topics to one output topic, read from the
+   * beginning.
+   */
+  private Pass passThrough(LoopTopics topics, String prefix, String run, int records)
+      throws InterruptedException {
     LongAdder copied = new LongAdder();
     Topology topology = new Topology();
-    topology.addSource("experiments", Serdes.Bytes().deserializer(), Serdes.ByteArray().deserializer(), topics.experiments());
-    topology.addSource("singular-values", Serdes.Bytes().deserializer(), Serdes.ByteArray().deserializer(), topics.singularValues());
-    topology.addProcessor("copy", () -> new CountingCopy(topics.singularValues(), copied), "experiments", "singular-values");
-    topology.addSink("out", passThroughTopic(prefix), Serdes.Bytes().serializer(), Serdes.ByteArray().serializer(), "copy");
+    topology.addSource(
+        "experiments",
+        Serdes.Bytes().deserializer(),
+        Serdes.ByteArray().deserializer(),
+        topics.experiments());
+    topology.addSource(
+        "singular-values",
+        Serdes.Bytes().deserializer(),
+        Serdes.ByteArray().deserializer(),
+        topics.singularValues());
+    topology.addProcessor(
+        "copy",
+        () -> new CountingCopy(topics.singularValues(), copied),
+        "experiments",
+        "singular-values");
+    topology.addSink(
+        "out",
+        passThroughTopic(prefix),
+        Serdes.Bytes().serializer(),
+        Serdes.ByteArray().serializer(),
+        "copy");
     String passId = "salientstream-bench-pass-through-" + run + "-" + runTag;
     long start = System.nanoTime();
-    try (StreamsApp app = StreamsApp.start(passId, topology, StreamsApp.config(passId, stateRoot.resolve("pass-" + run), config),
-        Duration.ofSeconds(60))) {
+    try (StreamsApp app =
+        StreamsApp.start(
+            passId,
+            topology,
+            StreamsApp.config(passId, stateRoot.resolve("pass-" + run), config),
+            Duration.ofSeconds(60))) {
       return measure("pass-through (" + run + ")", copied::sum, records, start);
     }
   }
 
-  /** Registrations, then the events of all experiments interleaved step by step; returns the value bytes sent. */
+  /**
+   * Registrations, then the events of all experiments interleaved step by step; returns the value
+   * bytes sent.
+   */
   private long produce(LoopTopics topics, int k, long perExperiment) throws Exception {
     Map<String, Object> p = new HashMap<>(clientProps());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none"); // as the trainers' producers (ExperimentClient)
+    p.put(
+        ProducerConfig.COMPRESSION_TYPE_CONFIG,
+        "none"); // as the trainers' producers (ExperimentClient)
     LongAdder bytes = new LongAdder();
     var serializer = EventSerdes.anyValue(config);
-    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
-        Serdes.ByteArray().serializer())) {
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(p, new StringSerializer(), Serdes.ByteArray().serializer())) {
       Map<String, String> params = new LinkedHashMap<>();
       params.put("mode", "clean");
       params.put("totalSteps", Long.toString(perExperiment));
@@ -612,10 +815,24 @@ public final class LoopBenchmark {
       List<SyntheticWalk> walks = new ArrayList<>();
       for (int e = 0; e < k; e++) {
         String id = "bench-" + runTag + "-tp-" + e;
-        RankPolicy policy = Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
-        ExperimentSpec spec = KafkaHosts.registration(id, "bench", policy, params, "synthetic", "synthetic",
-            perExperiment, e, "kafka-async");
-        producer.send(new ProducerRecord<>(topics.experiments(), id, serializer.serialize(topics.experiments(), spec))).get();
+        RankPolicy policy =
+            Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
+        ExperimentSpec spec =
+            KafkaHosts.registration(
+                id,
+                "bench",
+                policy,
+                params,
+                "synthetic",
+                "synthetic",
+                perExperiment,
+                e,
+                "kafka-async");
+        producer
+            .send(
+                new ProducerRecord<>(
+                    topics.experiments(), id, serializer.serialize(topics.experiments(), spec)))
+            .get();
         ids.add(id);
         walks.add(new SyntheticWalk(layout(), 1000 + e));
       }
@@ -632,7 +849,9 @@ public final class LoopBenchmark {
     return bytes.sum();
   }
 
-  /** The event a trainer emits for {@code e} (asynchronous mode: no masks are ever applied here). */
+  /**
+   * The event a trainer emits for {@code e} (asynchronous mode: no masks are ever applied here).
+   */
   static SingularValueStep toEvent(String id, StepEvent e) {
     List<MatrixSingularValues> ms = new ArrayList<>(e.matrices().size());
     for (MatrixStep m : e.matrices()) {
@@ -642,12 +861,26 @@ public final class LoopBenchmark {
         values.add((float) m.singularValues()[i]);
         mask.add(m.keep()[i]);
       }
-      ms.add(MatrixSingularValues.newBuilder().setName(m.name()).setLayer(m.layer()).setSingularValues(values)
-          .setMask(mask).setImportance(null).build());
+      ms.add(
+          MatrixSingularValues.newBuilder()
+              .setName(m.name())
+              .setLayer(m.layer())
+              .setSingularValues(values)
+              .setMask(mask)
+              .setImportance(null)
+              .build());
     }
-    return SingularValueStep.newBuilder().setExperimentId(id).setRunId(id + "-run").setEpoch(1).setStep(e.step())
-        .setWallClockMs(Instant.now()).setOrthRegLoss(e.orthRegLoss()).setTaskLoss(e.taskLoss())
-        .setLearningRate(e.learningRate()).setMatrices(ms).build();
+    return SingularValueStep.newBuilder()
+        .setExperimentId(id)
+        .setRunId(id + "-run")
+        .setEpoch(1)
+        .setStep(e.step())
+        .setWallClockMs(Instant.now())
+        .setOrthRegLoss(e.orthRegLoss())
+        .setTaskLoss(e.taskLoss())
+        .setLearningRate(e.learningRate())
+        .setMatrices(ms)
+        .build();
   }
 
   /** Copies every record to the output topic and counts the singular-value records. */
@@ -675,8 +908,12 @@ public final class LoopBenchmark {
     }
   }
 
-  /** Polls {@code processed} until it reaches {@code target}; the rate covers first to last observed progress. */
-  private Pass measure(String app, LongSupplier processed, long target, long startNanos) throws InterruptedException {
+  /**
+   * Polls {@code processed} until it reaches {@code target}; the rate covers first to last observed
+   * progress.
+   */
+  private Pass measure(String app, LongSupplier processed, long target, long startNanos)
+      throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
     long firstCount = -1;
     long firstAt = 0;
@@ -691,13 +928,16 @@ public final class LoopBenchmark {
       if (c >= target) {
         double seconds = (now - firstAt) / 1e9;
         double total = (now - startNanos) / 1e9;
-        if (firstCount >= target) { // everything in one observation (tiny runs): only the time since start is known
+        if (firstCount
+            >= target) { // everything in one observation (tiny runs): only the time since start is
+          // known
           return new Pass(app, target, total, target / total, total);
         }
         return new Pass(app, target, seconds, (target - firstCount) / seconds, total);
       }
       if (now > deadline) {
-        throw new IllegalStateException(app + " processed " + c + " of " + target + " records within 10 minutes");
+        throw new IllegalStateException(
+            app + " processed " + c + " of " + target + " records within 10 minutes");
       }
       if (now > nextLog) {
         log.printf("  %s: %d / %d records%n", app, c, target);
@@ -710,7 +950,9 @@ public final class LoopBenchmark {
   // -------------------------------------------------------------------------------------------------------- report
 
   private static String rates(List<Pass> runs) {
-    return runs.stream().map(p -> String.format("%.0f", p.recordsPerSecond())).collect(java.util.stream.Collectors.joining(" / "));
+    return runs.stream()
+        .map(p -> String.format("%.0f", p.recordsPerSecond()))
+        .collect(java.util.stream.Collectors.joining(" / "));
   }
 
   /** The human-readable table. */
@@ -719,47 +961,83 @@ public final class LoopBenchmark {
     Latency l = r.latency();
     Throughput t = r.throughput();
     StringBuilder b = new StringBuilder();
-    b.append(String.format("Control-loop benchmark (%d cores, commit.interval.ms %s, %s, analyzer resume snapshots %s)%n",
-        r.environment().get("availableProcessors"), r.environment().get("commitIntervalMs"),
-        r.environment().get("processingGuarantee"), r.environment().get("analyzerResumeSnapshots")));
+    b.append(
+        String.format(
+            "Control-loop benchmark (%d cores, commit.interval.ms %s, %s, analyzer resume snapshots %s)%n",
+            r.environment().get("availableProcessors"),
+            r.environment().get("commitIntervalMs"),
+            r.environment().get("processingGuarantee"),
+            r.environment().get("analyzerResumeSnapshots")));
     if (l != null) {
-    b.append(String.format("Loop latency: %d synthetic SalientLoRA experiments, N = %d, %d steps, windows %d..%d,"
-        + " %d ms between steps, starts spread over %d ms, sync mode, %d warm-up round(s) not measured%n", s.experiments(),
-        s.n(), s.steps(), s.tInit(), s.tFinal(), s.stepIntervalMs(), s.startSpreadMs(), l.jitMillisByRound().length - 1));
-    b.append(String.format("  %-34s %10s%n", "metric", "value"));
-    b.append(String.format("  %-34s %10d%n", "window ends (samples)", l.samples()));
-    b.append(String.format("  %-34s %10.1f%n", "latency p50 (ms)", l.p50()));
-    b.append(String.format("  %-34s %10.1f%n", "latency p95 (ms)", l.p95()));
-    b.append(String.format("  %-34s %10.1f   target <= 100: %s%n", "latency p99 (ms)", l.p99(), l.p99() <= 100 ? "met" : "MISSED"));
-    b.append(String.format("  %-34s %10.1f%n", "latency max (ms)", l.max()));
-    b.append(String.format("  %-34s %10.1f%n", "steps/s (all experiments)", l.stepsPerSecond()));
-    b.append(String.format("  %-34s %10.1f%n", "window-end compute p50 (ms)", l.computeP50()));
-    b.append(String.format("  %-34s %10.1f%n", "window-end compute p99 (ms)", l.computeP99()));
-    b.append(String.format("  %-34s %10d%n", "dead letters", l.deadLetters()));
-    StringBuilder byWindow = new StringBuilder();
-    for (int w = 0; w < l.p50ByWindow().length; w++) {
-      byWindow.append(String.format(" %.0f/%.0f", l.p50ByWindow()[w], l.maxByWindow()[w]));
-    }
-    b.append("  p50/max (ms) by window end:").append(byWindow).append(String.format("%n"));
-    StringBuilder rounds = new StringBuilder();
-    for (int i = 0; i < l.jitMillisByRound().length; i++) {
-      rounds.append(String.format(" %.0f/%.0f", l.jitMillisByRound()[i], l.gcMillisByRound()[i]));
-    }
-    b.append("  JIT/GC ms by round (last measured):").append(rounds).append(String.format("%n"));
+      b.append(
+          String.format(
+              "Loop latency: %d synthetic SalientLoRA experiments, N = %d, %d steps, windows %d..%d,"
+                  + " %d ms between steps, starts spread over %d ms, sync mode, %d warm-up round(s) not measured%n",
+              s.experiments(),
+              s.n(),
+              s.steps(),
+              s.tInit(),
+              s.tFinal(),
+              s.stepIntervalMs(),
+              s.startSpreadMs(),
+              l.jitMillisByRound().length - 1));
+      b.append(String.format("  %-34s %10s%n", "metric", "value"));
+      b.append(String.format("  %-34s %10d%n", "window ends (samples)", l.samples()));
+      b.append(String.format("  %-34s %10.1f%n", "latency p50 (ms)", l.p50()));
+      b.append(String.format("  %-34s %10.1f%n", "latency p95 (ms)", l.p95()));
+      b.append(
+          String.format(
+              "  %-34s %10.1f   target <= 100: %s%n",
+              "latency p99 (ms)", l.p99(), l.p99() <= 100 ? "met" : "MISSED"));
+      b.append(String.format("  %-34s %10.1f%n", "latency max (ms)", l.max()));
+      b.append(String.format("  %-34s %10.1f%n", "steps/s (all experiments)", l.stepsPerSecond()));
+      b.append(String.format("  %-34s %10.1f%n", "window-end compute p50 (ms)", l.computeP50()));
+      b.append(String.format("  %-34s %10.1f%n", "window-end compute p99 (ms)", l.computeP99()));
+      b.append(String.format("  %-34s %10d%n", "dead letters", l.deadLetters()));
+      StringBuilder byWindow = new StringBuilder();
+      for (int w = 0; w < l.p50ByWindow().length; w++) {
+        byWindow.append(String.format(" %.0f/%.0f", l.p50ByWindow()[w], l.maxByWindow()[w]));
+      }
+      b.append("  p50/max (ms) by window end:").append(byWindow).append(String.format("%n"));
+      StringBuilder rounds = new StringBuilder();
+      for (int i = 0; i < l.jitMillisByRound().length; i++) {
+        rounds.append(String.format(" %.0f/%.0f", l.jitMillisByRound()[i], l.gcMillisByRound()[i]));
+      }
+      b.append("  JIT/GC ms by round (last measured):").append(rounds).append(String.format("%n"));
     }
     if (t != null) {
-    b.append(String.format("Analyzer throughput: %d events of %d experiments (N = %d, %.1f KB each), windows %d..%d%n",
-        t.records(), t.experiments(), s.n(), t.eventBytes() / 1e3 / t.records(), s.throughputTInit(), s.throughputTFinal()));
-    b.append(String.format("  %-34s %10.0f   (median of runs: %s)%n", "pass-through (records/s)", t.passThroughRate(),
-        rates(t.passThroughRuns())));
-    b.append(String.format("  %-34s %10.0f   (median of runs: %s; %d window ends, %.1f s of salience computation)%n",
-        "salience-analyzer (records/s)", t.analyzerRate(), rates(t.analyzerRuns()), t.analyzerDecisions(),
-        t.analyzerComputeSeconds()));
-    b.append(String.format("  %-34s %9.0f%%   target >= 70%%: %s%n", "analyzer / pass-through", 100 * t.ratio(), t.ratio() >= 0.7 ? "met" : "MISSED"));
+      b.append(
+          String.format(
+              "Analyzer throughput: %d events of %d experiments (N = %d, %.1f KB each), windows %d..%d%n",
+              t.records(),
+              t.experiments(),
+              s.n(),
+              t.eventBytes() / 1e3 / t.records(),
+              s.throughputTInit(),
+              s.throughputTFinal()));
+      b.append(
+          String.format(
+              "  %-34s %10.0f   (median of runs: %s)%n",
+              "pass-through (records/s)", t.passThroughRate(), rates(t.passThroughRuns())));
+      b.append(
+          String.format(
+              "  %-34s %10.0f   (median of runs: %s; %d window ends, %.1f s of salience computation)%n",
+              "salience-analyzer (records/s)",
+              t.analyzerRate(),
+              rates(t.analyzerRuns()),
+              t.analyzerDecisions(),
+              t.analyzerComputeSeconds()));
+      b.append(
+          String.format(
+              "  %-34s %9.0f%%   target >= 70%%: %s%n",
+              "analyzer / pass-through", 100 * t.ratio(), t.ratio() >= 0.7 ? "met" : "MISSED"));
     }
-    b.append(String.format("Load average: %.2f at start, %.2f after latency, %.2f after throughput%n",
-        r.environment().get("loadAverageAtStart"), r.environment().get("loadAverageAfterLatency"),
-        r.environment().get("loadAverageAfterThroughput")));
+    b.append(
+        String.format(
+            "Load average: %.2f at start, %.2f after latency, %.2f after throughput%n",
+            r.environment().get("loadAverageAtStart"),
+            r.environment().get("loadAverageAfterLatency"),
+            r.environment().get("loadAverageAfterThroughput")));
     return b.toString();
   }
 
@@ -770,7 +1048,8 @@ public final class LoopBenchmark {
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      io.salientstream.core.json.JsonNumbers.mapper().writerWithDefaultPrettyPrinter()
+      io.salientstream.core.json.JsonNumbers.mapper()
+          .writerWithDefaultPrettyPrinter()
           .without(com.fasterxml.jackson.databind.SerializationFeature.FAIL_ON_EMPTY_BEANS)
           .writeValue(file.toFile(), toMap(r));
     } catch (IOException e) {

@@ -12,15 +12,17 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * A frozen linear layer {@code h = W0·x + b} plus an optional trainable low-rank update, as a DJL block. The base weight
- * and bias never get {@code setRequiresGradient}, so backward produces no gradients for them.
+ * A frozen linear layer {@code h = W0·x + b} plus an optional trainable low-rank update, as a DJL
+ * block. The base weight and bias never get {@code setRequiresGradient}, so backward produces no
+ * gradients for them.
  *
- * <p>The arrays are held directly rather than as registered DJL {@code Parameter}s: with parameters registered on the
- * block, gradients of Λ read back after backward were intermittently garbage (values ~1e19, a different matrix each
- * run) in DJL 0.35.1 / libtorch 2.7.1; with plain arrays the same computation is stable and deterministic.
+ * <p>The arrays are held directly rather than as registered DJL {@code Parameter}s: with parameters
+ * registered on the block, gradients of Λ read back after backward were intermittently garbage
+ * (values ~1e19, a different matrix each run) in DJL 0.35.1 / libtorch 2.7.1; with plain arrays the
+ * same computation is stable and deterministic.
  *
- * <p>Subclasses add the update and declare the trainable parameters; the trainer re-applies the mask after every
- * optimizer step via {@link #applyMask()}.
+ * <p>Subclasses add the update and declare the trainable parameters; the trainer re-applies the
+ * mask after every optimizer step via {@link #applyMask()}.
  */
 public abstract class AdaptedLinear extends AbstractBlock {
 
@@ -34,9 +36,9 @@ public abstract class AdaptedLinear extends AbstractBlock {
 
   /**
    * @param module HuggingFace module path, e.g. {@code encoder.layer.0.attention.self.query}
-   * @param layer  transformer layer index (0-based)
-   * @param w0     frozen weight [d_out, d_in]
-   * @param b0     frozen bias [d_out], or null
+   * @param layer transformer layer index (0-based)
+   * @param w0 frozen weight [d_out, d_in]
+   * @param b0 frozen bias [d_out], or null
    */
   protected AdaptedLinear(String module, int layer, NDArray w0, NDArray b0) {
     this.module = module;
@@ -74,12 +76,15 @@ public abstract class AdaptedLinear extends AbstractBlock {
   /** Multiplies the masked parameter (Λ for SVD, A for LoRA) by the current keep mask, in place. */
   public abstract void applyMask();
 
-  /** Number of trainable entries currently kept by the mask (used for parameter budgets and reports). */
+  /**
+   * Number of trainable entries currently kept by the mask (used for parameter budgets and
+   * reports).
+   */
   public abstract long activeParameterCount();
 
   /**
-   * The keep bits of the masked parameter (one per triplet for SVD adapters, one per entry of A, row-major, for B·A
-   * adapters), a copy; null without an adapter.
+   * The keep bits of the masked parameter (one per triplet for SVD adapters, one per entry of A,
+   * row-major, for B·A adapters), a copy; null without an adapter.
    */
   public boolean[] keep() {
     return null;
@@ -90,7 +95,9 @@ public abstract class AdaptedLinear extends AbstractBlock {
     throw new IllegalStateException(module + " has no adapter to mask");
   }
 
-  /** The rank the mask leaves (kept triplets, or rows of A with a kept entry); 0 without an adapter. */
+  /**
+   * The rank the mask leaves (kept triplets, or rows of A with a kept entry); 0 without an adapter.
+   */
   public int activeRank() {
     return 0;
   }
@@ -100,25 +107,33 @@ public abstract class AdaptedLinear extends AbstractBlock {
     return null;
   }
 
-  /** |A| entry by entry, row-major [r, d_in] (B·A adapters: PRILoRA's weight statistic), or null. */
+  /**
+   * |A| entry by entry, row-major [r, d_in] (B·A adapters: PRILoRA's weight statistic), or null.
+   */
   public double[] entryMagnitudes() {
     return null;
   }
 
-  /** Whether the adapter has orthogonal factors P and Q, and so a term in the orthogonal regulariser. */
+  /**
+   * Whether the adapter has orthogonal factors P and Q, and so a term in the orthogonal
+   * regulariser.
+   */
   public boolean hasOrthogonalFactors() {
     return false;
   }
 
   /**
-   * This adapter's term of the orthogonal regulariser, ‖QQᵀ − I‖_F + ‖PᵀP − I‖_F; only for adapters with
-   * {@link #hasOrthogonalFactors()}.
+   * This adapter's term of the orthogonal regulariser, ‖QQᵀ − I‖_F + ‖PᵀP − I‖_F; only for adapters
+   * with {@link #hasOrthogonalFactors()}.
    */
   public NDArray orthogonalPenalty(NDArray eye) {
     throw new IllegalStateException(module + " has no orthogonal factors");
   }
 
-  /** The arrays whose |w·∂L/∂w| feed AdaLoRA's importance, in the order P, Λ, Q; empty when there are none. */
+  /**
+   * The arrays whose |w·∂L/∂w| feed AdaLoRA's importance, in the order P, Λ, Q; empty when there
+   * are none.
+   */
   public List<NDArray> sensitivityFactors() {
     return List.of();
   }
@@ -133,8 +148,9 @@ public abstract class AdaptedLinear extends AbstractBlock {
   }
 
   /**
-   * Registers a forward hook that receives, for every training forward pass, the ℓ2 norm of each input feature over
-   * all tokens of the batch (length d_in). Used for PRILoRA's input statistics; null removes it.
+   * Registers a forward hook that receives, for every training forward pass, the ℓ2 norm of each
+   * input feature over all tokens of the batch (length d_in). Used for PRILoRA's input statistics;
+   * null removes it.
    */
   public void setInputStatsHook(Consumer<float[]> hook) {
     this.inputStatsHook = hook;
@@ -149,7 +165,8 @@ public abstract class AdaptedLinear extends AbstractBlock {
   }
 
   @Override
-  protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+  protected NDList forwardInternal(
+      ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.singletonOrThrow();
     NDArray h = Linear.linear(x, weight, bias).singletonOrThrow();
     if (training && inputStatsHook != null) {
@@ -160,7 +177,9 @@ public abstract class AdaptedLinear extends AbstractBlock {
     return new NDList(delta == null ? h : h.add(delta));
   }
 
-  /** The low-rank update for input x (same leading shape as x, last dim d_out), or null for none. */
+  /**
+   * The low-rank update for input x (same leading shape as x, last dim d_out), or null for none.
+   */
   protected abstract NDArray delta(ParameterStore ps, NDArray x, boolean training);
 
   @Override
@@ -170,7 +189,8 @@ public abstract class AdaptedLinear extends AbstractBlock {
   }
 
   @Override
-  protected void initializeChildBlocks(ai.djl.ndarray.NDManager manager, DataType dataType, Shape... inputShapes) {
+  protected void initializeChildBlocks(
+      ai.djl.ndarray.NDManager manager, DataType dataType, Shape... inputShapes) {
     // parameters are created with their arrays; nothing to initialize
   }
 

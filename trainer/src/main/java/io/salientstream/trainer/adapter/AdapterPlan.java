@@ -5,9 +5,10 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * How to adapt each linear layer of a model: the adapter kind, the rank per module (from the policy's layout; PRILoRA
- * ranks differ per layer), α, and the seed of the initialisation. Adapters are created in model order from one seeded
- * generator, so the same plan always gives the same initial weights.
+ * How to adapt each linear layer of a model: the adapter kind, the rank per module (from the
+ * policy's layout; PRILoRA ranks differ per layer), α, and the seed of the initialisation. Adapters
+ * are created in model order from one seeded generator, so the same plan always gives the same
+ * initial weights.
  */
 public final class AdapterPlan {
 
@@ -17,7 +18,8 @@ public final class AdapterPlan {
   private final float alpha;
   private final Random rng;
 
-  public AdapterPlan(AdapterKind kind, Map<String, Integer> ranks, int defaultRank, float alpha, long seed) {
+  public AdapterPlan(
+      AdapterKind kind, Map<String, Integer> ranks, int defaultRank, float alpha, long seed) {
     this.kind = kind;
     this.ranks = ranks;
     this.defaultRank = defaultRank;

@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Plain LoRA: {@code h = W0·x + b + (α/r)·B·A·x} with A [r, d_in] ~ U(−1/√d_in, 1/√d_in) and B [d_out, r] = 0, plus an
- * entry mask on A (PRILoRA prunes individual entries of A; fixed-rank LoRA keeps all).
+ * Plain LoRA: {@code h = W0·x + b + (α/r)·B·A·x} with A [r, d_in] ~ U(−1/√d_in, 1/√d_in) and B
+ * [d_out, r] = 0, plus an entry mask on A (PRILoRA prunes individual entries of A; fixed-rank LoRA
+ * keeps all).
  */
 public final class LoraLinear extends AdaptedLinear {
 
@@ -22,10 +23,12 @@ public final class LoraLinear extends AdaptedLinear {
   private NDArray maskArray;
   private final NDArray scaleArray;
 
-  public LoraLinear(String module, int layer, NDArray w0, NDArray b0, int rank, float alpha, Random rng) {
+  public LoraLinear(
+      String module, int layer, NDArray w0, NDArray b0, int rank, float alpha, Random rng) {
     super(module, layer, w0, b0);
     if (rank <= 0) {
-      throw new IllegalArgumentException("LoRA rank must be positive, got " + rank + " for " + module);
+      throw new IllegalArgumentException(
+          "LoRA rank must be positive, got " + rank + " for " + module);
     }
     this.rank = rank;
     this.scale = alpha / rank;
@@ -86,7 +89,8 @@ public final class LoraLinear extends AdaptedLinear {
   @Override
   public void setKeep(boolean[] bits) {
     if (bits.length != keepA.length) {
-      throw new IllegalArgumentException(module() + ": A mask has " + bits.length + " bits, expected " + keepA.length);
+      throw new IllegalArgumentException(
+          module() + ": A mask has " + bits.length + " bits, expected " + keepA.length);
     }
     System.arraycopy(bits, 0, keepA, 0, bits.length);
     float[] f = new float[bits.length];
@@ -94,7 +98,9 @@ public final class LoraLinear extends AdaptedLinear {
       f[i] = bits[i] ? 1f : 0f;
     }
     NDArray old = maskArray;
-    maskArray = OwnedArrays.create(old.getManager(), f, new Shape(rank, dIn)).toDevice(a().getDevice(), false);
+    maskArray =
+        OwnedArrays.create(old.getManager(), f, new Shape(rank, dIn))
+            .toDevice(a().getDevice(), false);
     old.close();
   }
 

@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * SVD-form adapter (spec §1): {@code h = W0·x + b + (α/(r+1e-5))·P·(Λ⊙Q)·x} with P [d_out, r], Λ [r, 1] (init 0) and
- * Q [r, d_in]; P and Q are i.i.d. N(0, 0.02²). The rank counter r stays the initial rank for the whole run, as in the
- * reference. Pruning a triplet i masks λ_i to 0 (shapes never change); P[:, i] and Q[i, :] stay trainable.
+ * SVD-form adapter (spec §1): {@code h = W0·x + b + (α/(r+1e-5))·P·(Λ⊙Q)·x} with P [d_out, r], Λ
+ * [r, 1] (init 0) and Q [r, d_in]; P and Q are i.i.d. N(0, 0.02²). The rank counter r stays the
+ * initial rank for the whole run, as in the reference. Pruning a triplet i masks λ_i to 0 (shapes
+ * never change); P[:, i] and Q[i, :] stay trainable.
  */
 public final class SvdAdapterLinear extends AdaptedLinear {
 
@@ -25,10 +26,12 @@ public final class SvdAdapterLinear extends AdaptedLinear {
   private final NDArray scaleArray;
   private final NDArray epsArray;
 
-  public SvdAdapterLinear(String module, int layer, NDArray w0, NDArray b0, int rank, float alpha, Random rng) {
+  public SvdAdapterLinear(
+      String module, int layer, NDArray w0, NDArray b0, int rank, float alpha, Random rng) {
     super(module, layer, w0, b0);
     if (rank <= 0) {
-      throw new IllegalArgumentException("SVD adapter rank must be positive, got " + rank + " for " + module);
+      throw new IllegalArgumentException(
+          "SVD adapter rank must be positive, got " + rank + " for " + module);
     }
     this.rank = rank;
     this.scale = (float) ((alpha > 0 ? alpha : rank) / (rank + 1e-5));
@@ -118,7 +121,8 @@ public final class SvdAdapterLinear extends AdaptedLinear {
   @Override
   public void setKeep(boolean[] bits) {
     if (bits.length != rank) {
-      throw new IllegalArgumentException(module() + ": mask has " + bits.length + " bits, rank is " + rank);
+      throw new IllegalArgumentException(
+          module() + ": mask has " + bits.length + " bits, rank is " + rank);
     }
     System.arraycopy(bits, 0, keep, 0, rank);
     float[] f = new float[rank];
@@ -126,7 +130,9 @@ public final class SvdAdapterLinear extends AdaptedLinear {
       f[i] = bits[i] ? 1f : 0f;
     }
     NDArray old = maskArray;
-    maskArray = OwnedArrays.create(old.getManager(), f, new Shape(rank, 1)).toDevice(lambda().getDevice(), false);
+    maskArray =
+        OwnedArrays.create(old.getManager(), f, new Shape(rank, 1))
+            .toDevice(lambda().getDevice(), false);
     old.close();
   }
 
@@ -155,14 +161,18 @@ public final class SvdAdapterLinear extends AdaptedLinear {
     return List.of(p(), lambda(), q());
   }
 
-  /** ‖QQᵀ − I‖_F + ‖PᵀP − I‖_F (unsquared, all r rows/columns, masked ones too; √(x+1e-12) for each norm). */
+  /**
+   * ‖QQᵀ − I‖_F + ‖PᵀP − I‖_F (unsquared, all r rows/columns, masked ones too; √(x+1e-12) for each
+   * norm).
+   */
   @Override
   public NDArray orthogonalPenalty(NDArray eye) {
     NDArray qv = q();
     NDArray pv = p();
     NDArray a = qv.matMul(qv.transpose()).sub(eye);
     NDArray b = pv.transpose().matMul(pv).sub(eye);
-    // ε inside the root keeps the gradient finite at an exactly orthonormal P or Q (d√x/dx is infinite at 0)
+    // ε inside the root keeps the gradient finite at an exactly orthonormal P or Q (d√x/dx is
+    // infinite at 0)
     return a.square().sum().add(epsArray).sqrt().add(b.square().sum().add(epsArray).sqrt());
   }
 }

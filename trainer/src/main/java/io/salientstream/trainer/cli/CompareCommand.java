@@ -18,23 +18,31 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code compare}: the same task, data order and step budget for several policies, one table. Equal final parameter
- * budget: SalientLoRA and AdaLoRA prune from {@code --rank} to {@code --target-rank} on average; fixed-rank LoRA trains
- * at rank {@code --target-rank}; PRILoRA uses its per-layer schedule (see its parameters); the probe trains the head.
+ * {@code compare}: the same task, data order and step budget for several policies, one table. Equal
+ * final parameter budget: SalientLoRA and AdaLoRA prune from {@code --rank} to {@code
+ * --target-rank} on average; fixed-rank LoRA trains at rank {@code --target-rank}; PRILoRA uses its
+ * per-layer schedule (see its parameters); the probe trains the head.
  */
-@Command(name = "compare", mixinStandardHelpOptions = true,
+@Command(
+    name = "compare",
+    mixinStandardHelpOptions = true,
     description = "Run several policies on one task at an equal final budget and print one table.",
-    footer = {"", TrainCommand.PRESETS_HELP + " compare resolves the preset of each policy (steps and batch are per "
-        + "task, so the step budget stays equal)."})
+    footer = {
+      "",
+      TrainCommand.PRESETS_HELP
+          + " compare resolves the preset of each policy (steps and batch are per "
+          + "task, so the step budget stays equal)."
+    })
 public final class CompareCommand implements Callable<Integer> {
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Mixin
-  RunOptions run;
+  @Mixin RunOptions run;
 
-  @Option(names = "--policies", split = ",", defaultValue = "salientlora,adalora,lora",
+  @Option(
+      names = "--policies",
+      split = ",",
+      defaultValue = "salientlora,adalora,lora",
       description = "comma-separated policies (default: ${DEFAULT-VALUE})")
   List<String> policies;
 
@@ -46,7 +54,8 @@ public final class CompareCommand implements Callable<Integer> {
     List<Experiment.Spec> specs = new ArrayList<>();
     PrintWriter out = spec.commandLine().getOut();
     for (String p : policies) {
-      RunOptions.Resolved r = run.resolve(p, null, 0, false); // validates every policy name before any run starts
+      RunOptions.Resolved r =
+          run.resolve(p, null, 0, false); // validates every policy name before any run starts
       out.print(r.settings());
       Experiment.Spec s = r.spec();
       // a fixed-rank baseline trains at the target rank itself: the same final budget
@@ -71,9 +80,23 @@ public final class CompareCommand implements Callable<Integer> {
   }
 
   private static Experiment.Spec withRank(Experiment.Spec s, int rank) {
-    return new Experiment.Spec(s.task(), s.model(), s.policy(), s.train(), rank, Math.min(s.targetRank(), rank),
-        s.alpha(), s.seq(), s.padToMax(), s.evalLimit(), s.testLimit(), s.matrices(), s.dim(), s.maxTrueRank(),
-        s.policyParams(), s.device());
+    return new Experiment.Spec(
+        s.task(),
+        s.model(),
+        s.policy(),
+        s.train(),
+        rank,
+        Math.min(s.targetRank(), rank),
+        s.alpha(),
+        s.seq(),
+        s.padToMax(),
+        s.evalLimit(),
+        s.testLimit(),
+        s.matrices(),
+        s.dim(),
+        s.maxTrueRank(),
+        s.policyParams(),
+        s.device());
   }
 
   public static void main(String[] args) {

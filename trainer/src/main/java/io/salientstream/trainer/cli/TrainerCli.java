@@ -5,11 +5,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * Stand-alone entry point for the trainer commands ({@code train}, {@code compare}); the project launcher registers the
- * same command classes as subcommands. Bad arguments (unknown options, invalid values) exit with code 2 and a message
- * that names the option.
+ * Stand-alone entry point for the trainer commands ({@code train}, {@code compare}); the project
+ * launcher registers the same command classes as subcommands. Bad arguments (unknown options,
+ * invalid values) exit with code 2 and a message that names the option.
  */
-@Command(name = "salientstream-trainer", mixinStandardHelpOptions = true,
+@Command(
+    name = "salientstream-trainer",
+    mixinStandardHelpOptions = true,
     subcommands = {TrainCommand.class, CompareCommand.class},
     description = "DJL trainer with SVD-form / plain LoRA adapters and in-process rank allocation.")
 public final class TrainerCli implements Runnable {
@@ -23,7 +25,10 @@ public final class TrainerCli implements Runnable {
     System.exit(execute(new TrainerCli(), args));
   }
 
-  /** Runs a command with the trainer's error handling (usage errors and invalid values → exit code 2). */
+  /**
+   * Runs a command with the trainer's error handling (usage errors and invalid values → exit code
+   * 2).
+   */
   public static int execute(Object command, String... args) {
     return configure(new CommandLine(command)).execute(args);
   }
@@ -32,15 +37,16 @@ public final class TrainerCli implements Runnable {
     if (System.getProperty("ai.djl.offline") == null) {
       System.setProperty("ai.djl.offline", "true"); // never download anything at run time
     }
-    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      if (ex instanceof IllegalArgumentException) {
-        PrintWriter err = cmd.getErr();
-        err.println("error: " + ex.getMessage());
-        err.flush();
-        return CommandLine.ExitCode.USAGE;
-      }
-      throw ex;
-    });
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parsed) -> {
+          if (ex instanceof IllegalArgumentException) {
+            PrintWriter err = cmd.getErr();
+            err.println("error: " + ex.getMessage());
+            err.flush();
+            return CommandLine.ExitCode.USAGE;
+          }
+          throw ex;
+        });
     return cl;
   }
 }

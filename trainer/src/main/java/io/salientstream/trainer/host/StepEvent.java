@@ -3,23 +3,31 @@ package io.salientstream.trainer.host;
 import java.util.List;
 
 /**
- * Everything a rank-allocation host may need after optimizer step {@code step} — the in-process host feeds it to a core
- * policy; a Kafka host serialises it as the per-step singular-value event.
+ * Everything a rank-allocation host may need after optimizer step {@code step} — the in-process
+ * host feeds it to a core policy; a Kafka host serialises it as the per-step singular-value event.
  *
- * <p>Produced by the trainer once per optimizer step, after the update, after {@code zero-grad} and after the masks in
- * force have been applied (spec §2.2 step 4a), so masked singular values are exactly 0.
+ * <p>Produced by the trainer once per optimizer step, after the update, after {@code zero-grad} and
+ * after the masks in force have been applied (spec §2.2 step 4a), so masked singular values are
+ * exactly 0.
  *
- * @param step              optimizer step index, from 0 (the global step before its increment)
- * @param taskLoss          task loss of this step's batch
- * @param orthRegLoss       the orthogonal regulariser R_s computed on the parameters before the update (NaN without SVD
- *                          adapters)
- * @param learningRate      the learning rate used for this step's update
- * @param matrices          all adapted matrices in layout (global) order
- * @param tripletImportance AdaLoRA: N per-triplet scores from the |w·grad| EMAs, or null when not requested
- * @param inputStats        PRILoRA: per matrix |A| and input-norm EMA, or null when not requested
+ * @param step optimizer step index, from 0 (the global step before its increment)
+ * @param taskLoss task loss of this step's batch
+ * @param orthRegLoss the orthogonal regulariser R_s computed on the parameters before the update
+ *     (NaN without SVD adapters)
+ * @param learningRate the learning rate used for this step's update
+ * @param matrices all adapted matrices in layout (global) order
+ * @param tripletImportance AdaLoRA: N per-triplet scores from the |w·grad| EMAs, or null when not
+ *     requested
+ * @param inputStats PRILoRA: per matrix |A| and input-norm EMA, or null when not requested
  */
-public record StepEvent(long step, double taskLoss, double orthRegLoss, double learningRate, List<MatrixStep> matrices,
-    double[] tripletImportance, List<InputStats> inputStats) {
+public record StepEvent(
+    long step,
+    double taskLoss,
+    double orthRegLoss,
+    double learningRate,
+    List<MatrixStep> matrices,
+    double[] tripletImportance,
+    List<InputStats> inputStats) {
 
   /** The N singular values of all SVD matrices concatenated in global order. */
   public double[] concatenatedSingularValues() {

@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * DJL's HuggingFace tokenizer over the model jar's {@code tokenizer.json}, with explicit padding and truncation (the
- * file's own "Fixed 128" padding is not applied by DJL): truncate to {@code maxLength}; pad to the longest sequence of
- * the batch, or to exactly {@code maxLength} when {@code padToMax}.
+ * DJL's HuggingFace tokenizer over the model jar's {@code tokenizer.json}, with explicit padding
+ * and truncation (the file's own "Fixed 128" padding is not applied by DJL): truncate to {@code
+ * maxLength}; pad to the longest sequence of the batch, or to exactly {@code maxLength} when {@code
+ * padToMax}.
  */
 public final class BatchTokenizer implements AutoCloseable {
 
@@ -25,12 +26,19 @@ public final class BatchTokenizer implements AutoCloseable {
     this.maxLength = maxLength;
     try (InputStream in = BatchTokenizer.class.getResourceAsStream(model.tokenizerResource())) {
       if (in == null) {
-        throw new IllegalStateException("tokenizer " + model.tokenizerResource() + " not on the classpath");
+        throw new IllegalStateException(
+            "tokenizer " + model.tokenizerResource() + " not on the classpath");
       }
-      tokenizer = HuggingFaceTokenizer.newInstance(in, Map.of(
-          "padding", padToMax ? "max_length" : "true",
-          "truncation", "true",
-          "maxLength", Integer.toString(maxLength)));
+      tokenizer =
+          HuggingFaceTokenizer.newInstance(
+              in,
+              Map.of(
+                  "padding",
+                  padToMax ? "max_length" : "true",
+                  "truncation",
+                  "true",
+                  "maxLength",
+                  Integer.toString(maxLength)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

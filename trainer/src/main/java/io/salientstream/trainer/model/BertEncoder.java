@@ -17,14 +17,24 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A BERT encoder (post-LayerNorm, ε = 1e-12, exact-erf GELU, no pooler) over frozen pretrained weights, built from DJL
- * operators, with every one of the six linear layers per transformer layer an {@link AdaptedLinear} block.
+ * A BERT encoder (post-LayerNorm, ε = 1e-12, exact-erf GELU, no pooler) over frozen pretrained
+ * weights, built from DJL operators, with every one of the six linear layers per transformer layer
+ * an {@link AdaptedLinear} block.
  */
 public final class BertEncoder {
 
-  /** The six adapted modules per layer, in PEFT/HF naming and in the order used everywhere (masks, reports). */
-  public static final List<String> MODULES = List.of("attention.self.query", "attention.self.key",
-      "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense");
+  /**
+   * The six adapted modules per layer, in PEFT/HF naming and in the order used everywhere (masks,
+   * reports).
+   */
+  public static final List<String> MODULES =
+      List.of(
+          "attention.self.query",
+          "attention.self.key",
+          "attention.self.value",
+          "attention.output.dense",
+          "intermediate.dense",
+          "output.dense");
 
   /** Creates the adapted layer for one frozen linear layer. */
   @FunctionalInterface
@@ -49,7 +59,8 @@ public final class BertEncoder {
   private final NDArray[] outLnG;
   private final NDArray[] outLnB;
 
-  public BertEncoder(NDManager manager, Map<String, OnnxWeights.Tensor> w, int layers, AdapterFactory factory) {
+  public BertEncoder(
+      NDManager manager, Map<String, OnnxWeights.Tensor> w, int layers, AdapterFactory factory) {
     this.layers = layers;
     this.hidden = EncoderModel.HIDDEN;
     this.heads = EncoderModel.HEADS;
@@ -67,7 +78,12 @@ public final class BertEncoder {
       String p = "encoder.layer." + l + ".";
       for (String m : MODULES) {
         String module = p + m;
-        adapted.add(factory.create(module, l, array(manager, w, module + ".weight"), array(manager, w, module + ".bias")));
+        adapted.add(
+            factory.create(
+                module,
+                l,
+                array(manager, w, module + ".weight"),
+                array(manager, w, module + ".bias")));
       }
       attnLnG[l] = array(manager, w, p + "attention.output.LayerNorm.weight");
       attnLnB[l] = array(manager, w, p + "attention.output.LayerNorm.bias");
@@ -93,7 +109,10 @@ public final class BertEncoder {
     return adapted;
   }
 
-  /** Frozen arrays outside the adapted layers (embeddings, LayerNorms), to move along with the per-step manager. */
+  /**
+   * Frozen arrays outside the adapted layers (embeddings, LayerNorms), to move along with the
+   * per-step manager.
+   */
   public List<NDArray> frozenArrays() {
     List<NDArray> out = new ArrayList<>(List.of(wordEmb, posEmb, typeRow, embLnG, embLnB));
     for (int l = 0; l < layers; l++) {
@@ -105,7 +124,7 @@ public final class BertEncoder {
   /**
    * Encodes a batch.
    *
-   * @param ids  int64 [B, T] token ids
+   * @param ids int64 [B, T] token ids
    * @param mask int64 or float [B, T], 1 for real tokens
    * @return last hidden state [B, T, hidden]
    */
@@ -114,9 +133,11 @@ public final class BertEncoder {
     long t = ids.getShape().get(1);
     NDManager m = ids.getManager();
     NDArray positions = m.arange(0, (int) t, 1, DataType.INT64);
-    NDArray x = Embedding.embedding(ids, wordEmb, SparseFormat.DENSE).singletonOrThrow()
-        .add(Embedding.embedding(positions, posEmb, SparseFormat.DENSE).singletonOrThrow())
-        .add(typeRow); // single-segment input: token type 0 everywhere
+    NDArray x =
+        Embedding.embedding(ids, wordEmb, SparseFormat.DENSE)
+            .singletonOrThrow()
+            .add(Embedding.embedding(positions, posEmb, SparseFormat.DENSE).singletonOrThrow())
+            .add(typeRow); // single-segment input: token type 0 everywhere
     x = layerNorm(x, embLnG, embLnB);
     NDArray maskF = mask.toType(DataType.FLOAT32, false);
     NDArray bias = maskF.neg().add(1f).mul(-1e9f).reshape(b, 1, 1, t);

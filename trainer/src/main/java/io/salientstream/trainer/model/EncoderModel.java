@@ -2,11 +2,22 @@ package io.salientstream.trainer.model;
 
 import java.util.Locale;
 
-/** The pretrained encoders available offline as Maven jars (float32 ONNX + tokenizer.json at the jar root). */
+/**
+ * The pretrained encoders available offline as Maven jars (float32 ONNX + tokenizer.json at the jar
+ * root).
+ */
 public enum EncoderModel {
-  MINILM("minilm", "/all-minilm-l6-v2.onnx", "/all-minilm-l6-v2-tokenizer.json", 6,
+  MINILM(
+      "minilm",
+      "/all-minilm-l6-v2.onnx",
+      "/all-minilm-l6-v2-tokenizer.json",
+      6,
       "sentence-transformers/all-MiniLM-L6-v2"),
-  BGE_SMALL("bge-small", "/bge-small-en-v1.5.onnx", "/bge-small-en-v1.5-tokenizer.json", 12,
+  BGE_SMALL(
+      "bge-small",
+      "/bge-small-en-v1.5.onnx",
+      "/bge-small-en-v1.5-tokenizer.json",
+      12,
       "BAAI/bge-small-en-v1.5");
 
   public static final int HIDDEN = 384;

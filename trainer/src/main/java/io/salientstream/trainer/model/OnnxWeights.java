@@ -12,14 +12,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the float32 initializers of a BERT ONNX export with a minimal protobuf wire-format reader (JDK only) and gives
- * them their HuggingFace names.
+ * Reads the float32 initializers of a BERT ONNX export with a minimal protobuf wire-format reader
+ * (JDK only) and gives them their HuggingFace names.
  *
- * <p>Fields used: ModelProto.graph = 7; GraphProto.node = 1, initializer = 5; NodeProto.input = 1, name = 3,
- * op_type = 4; TensorProto.dims = 1, data_type = 2, float_data = 4, name = 8, raw_data = 9. Linear weights are exported
- * as anonymous {@code onnx::MatMul_NNN} tensors stored [in, out]; each is named after the MatMul node that consumes it
- * ({@code /encoder/layer.0/attention/self/query/MatMul} → {@code encoder.layer.0.attention.self.query.weight}) and
- * transposed to PyTorch's [out, in].
+ * <p>Fields used: ModelProto.graph = 7; GraphProto.node = 1, initializer = 5; NodeProto.input = 1,
+ * name = 3, op_type = 4; TensorProto.dims = 1, data_type = 2, float_data = 4, name = 8, raw_data =
+ * 9. Linear weights are exported as anonymous {@code onnx::MatMul_NNN} tensors stored [in, out];
+ * each is named after the MatMul node that consumes it ({@code
+ * /encoder/layer.0/attention/self/query/MatMul} → {@code
+ * encoder.layer.0.attention.self.query.weight}) and transposed to PyTorch's [out, in].
  */
 public final class OnnxWeights {
 
@@ -54,13 +55,19 @@ public final class OnnxWeights {
   public static Map<String, Tensor> readResource(String resource) throws IOException {
     try (InputStream in = OnnxWeights.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IOException("ONNX model " + resource + " not found on the classpath (is the model jar a dependency?)");
+        throw new IOException(
+            "ONNX model "
+                + resource
+                + " not found on the classpath (is the model jar a dependency?)");
       }
       return parse(in.readAllBytes());
     }
   }
 
-  /** Parses a serialized ModelProto and returns the float initializers keyed by HuggingFace parameter name. */
+  /**
+   * Parses a serialized ModelProto and returns the float initializers keyed by HuggingFace
+   * parameter name.
+   */
   public static Map<String, Tensor> parse(byte[] model) {
     ByteBuffer graph = null;
     Reader top = new Reader(ByteBuffer.wrap(model));
@@ -173,8 +180,12 @@ public final class OnnxWeights {
         default -> r.skip(tag);
       }
     }
-    if ("MatMul".equals(op) && name != null && inputs.size() == 2 && inputs.get(1).startsWith("onnx::MatMul")) {
-      // "/encoder/layer.0/attention/self/query/MatMul" -> "encoder.layer.0.attention.self.query.weight"
+    if ("MatMul".equals(op)
+        && name != null
+        && inputs.size() == 2
+        && inputs.get(1).startsWith("onnx::MatMul")) {
+      // "/encoder/layer.0/attention/self/query/MatMul" ->
+      // "encoder.layer.0.attention.self.query.weight"
       String path = name.startsWith("/") ? name.substring(1) : name;
       path = path.substring(0, path.lastIndexOf('/'));
       matmulOwner.put(inputs.get(1), path.replace('/', '.') + ".weight");
@@ -226,7 +237,8 @@ public final class OnnxWeights {
         case 1 -> buf.position(buf.position() + 8);
         case 2 -> bytes();
         case 5 -> buf.position(buf.position() + 4);
-        default -> throw new IllegalArgumentException("unsupported protobuf wire type " + (tag & 7));
+        default ->
+            throw new IllegalArgumentException("unsupported protobuf wire type " + (tag & 7));
       }
     }
   }

@@ -6,8 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * AdamW (decoupled weight decay, bias-corrected moments) over raw NDArrays, updated in place. Written here rather than
- * using DJL's {@code Adam} because checkpoint/resume needs the moments and the step count, which DJL keeps private.
+ * AdamW (decoupled weight decay, bias-corrected moments) over raw NDArrays, updated in place.
+ * Written here rather than using DJL's {@code Adam} because checkpoint/resume needs the moments and
+ * the step count, which DJL keeps private.
  */
 public final class AdamW {
 
@@ -19,7 +20,13 @@ public final class AdamW {
   private final List<NDArray> v = new ArrayList<>();
   private long t;
 
-  public AdamW(NDManager home, List<NDArray> params, float beta1, float beta2, float eps, float weightDecay) {
+  public AdamW(
+      NDManager home,
+      List<NDArray> params,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay) {
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
@@ -30,7 +37,10 @@ public final class AdamW {
     }
   }
 
-  /** Moment arrays (first moments then second moments), e.g. to checkpoint or to move between managers. */
+  /**
+   * Moment arrays (first moments then second moments), e.g. to checkpoint or to move between
+   * managers.
+   */
   public List<NDArray> state() {
     List<NDArray> all = new ArrayList<>(m);
     all.addAll(v);

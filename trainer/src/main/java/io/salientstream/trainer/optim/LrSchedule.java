@@ -1,6 +1,9 @@
 package io.salientstream.trainer.optim;
 
-/** Linear warm-up from 0 to the peak over {@code warmup} steps, then linear decay to 0 at {@code total} steps. */
+/**
+ * Linear warm-up from 0 to the peak over {@code warmup} steps, then linear decay to 0 at {@code
+ * total} steps.
+ */
 public record LrSchedule(double peak, int warmup, int total) {
 
   public double at(long step) {

@@ -1,6 +1,9 @@
 package io.salientstream.trainer.task;
 
-/** Accuracy and macro-F1 (mean F1 over the classes that occur in the gold labels or the predictions). */
+/**
+ * Accuracy and macro-F1 (mean F1 over the classes that occur in the gold labels or the
+ * predictions).
+ */
 public final class ClassificationMetrics {
 
   private ClassificationMetrics() {}

@@ -1,6 +1,9 @@
 package io.salientstream.trainer.task;
 
-/** Agreement between recovered and true ranks: Spearman correlation (average ranks for ties) and exact matches. */
+/**
+ * Agreement between recovered and true ranks: Spearman correlation (average ranks for ties) and
+ * exact matches.
+ */
 public final class RankMetrics {
 
   private RankMetrics() {}

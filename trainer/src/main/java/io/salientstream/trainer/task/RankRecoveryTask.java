@@ -17,11 +17,13 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Rank recovery with a known answer. A frozen base network of M parallel maps {@code y_k = tanh(W0_k·x)} (d×d, W0 ~
- * N(0, 1/d)); the teacher uses {@code W0_k + Δ_k} where Δ_k = U_k·diag(σ)·V_kᵀ has a known rank r_k ∈ {1..maxRank}
- * (each value used equally often, shuffled by the seed; σ ~ U[0.5, 1.0]; U, V orthonormal). The student adapts every
- * W0_k with the policy's adapters (rank 12 by default) and learns from teacher outputs on Gaussian inputs; afterwards
- * each policy's final rank pattern is compared with the true ranks (Spearman, exact-match rate, mean |error|).
+ * Rank recovery with a known answer. A frozen base network of M parallel maps {@code y_k =
+ * tanh(W0_k·x)} (d×d, W0 ~ N(0, 1/d)); the teacher uses {@code W0_k + Δ_k} where Δ_k =
+ * U_k·diag(σ)·V_kᵀ has a known rank r_k ∈ {1..maxRank} (each value used equally often, shuffled by
+ * the seed; σ ~ U[0.5, 1.0]; U, V orthonormal). The student adapts every W0_k with the policy's
+ * adapters (rank 12 by default) and learns from teacher outputs on Gaussian inputs; afterwards each
+ * policy's final rank pattern is compared with the true ranks (Spearman, exact-match rate, mean
+ * |error|).
  */
 public final class RankRecoveryTask implements Task {
 
@@ -37,7 +39,10 @@ public final class RankRecoveryTask implements Task {
   private final int trainSize;
   private final NDArray invM;
 
-  /** Names of the M matrices: {@code layer.L.mJ}, 6 per "layer" (so PRILoRA's per-layer ranks apply). */
+  /**
+   * Names of the M matrices: {@code layer.L.mJ}, 6 per "layer" (so PRILoRA's per-layer ranks
+   * apply).
+   */
   public static List<String> matrixNames(int m) {
     List<String> names = new ArrayList<>();
     for (int k = 0; k < m; k++) {
@@ -46,10 +51,16 @@ public final class RankRecoveryTask implements Task {
     return names;
   }
 
-  public RankRecoveryTask(NDManager home, int m, int d, int maxRank, int trainSize, long seed, AdapterPlan plan) {
+  public RankRecoveryTask(
+      NDManager home, int m, int d, int maxRank, int trainSize, long seed, AdapterPlan plan) {
     if (m <= 0 || d <= 0 || maxRank <= 0 || maxRank > d) {
-      throw new IllegalArgumentException("rank-recovery: need matrices > 0, 0 < max true rank <= d; got m=" + m
-          + " d=" + d + " maxRank=" + maxRank);
+      throw new IllegalArgumentException(
+          "rank-recovery: need matrices > 0, 0 < max true rank <= d; got m="
+              + m
+              + " d="
+              + d
+              + " maxRank="
+              + maxRank);
     }
     this.m = m;
     this.d = d;
@@ -73,7 +84,9 @@ public final class RankRecoveryTask implements Task {
           }
         }
       }
-      adapted.add(plan.create(names.get(k), k / PER_LAYER, OwnedArrays.create(home, w0, new Shape(d, d)), null));
+      adapted.add(
+          plan.create(
+              names.get(k), k / PER_LAYER, OwnedArrays.create(home, w0, new Shape(d, d)), null));
       teacher.add(OwnedArrays.create(home, wt, new Shape(d, d)));
     }
     invM = OwnedArrays.scalar(home, 1f / m);
@@ -82,13 +95,16 @@ public final class RankRecoveryTask implements Task {
   }
 
   /**
-   * The true ranks of a task built with these settings, without building it (the same draws as the constructor): the
-   * target budget that recovers them is their sum (presets use it).
+   * The true ranks of a task built with these settings, without building it (the same draws as the
+   * constructor): the target budget that recovers them is their sum (presets use it).
    */
   public static int[] trueRanks(int m, int maxRank, long seed) {
     if (m <= 0 || maxRank <= 0) {
-      throw new IllegalArgumentException("rank-recovery: need matrices > 0 and max true rank > 0; got m=" + m
-          + " maxRank=" + maxRank);
+      throw new IllegalArgumentException(
+          "rank-recovery: need matrices > 0 and max true rank > 0; got m="
+              + m
+              + " maxRank="
+              + maxRank);
     }
     return drawTrueRanks(new Random(seed ^ 0x5EEDL), m, maxRank);
   }
@@ -182,14 +198,16 @@ public final class RankRecoveryTask implements Task {
     for (int i = 0; i < idx.length; i++) {
       idx[i] = examples[i];
     }
-    NDArray x = Embedding.embedding(step.create(idx), inputs, SparseFormat.DENSE).singletonOrThrow();
+    NDArray x =
+        Embedding.embedding(step.create(idx), inputs, SparseFormat.DENSE).singletonOrThrow();
     return mse(ps, x, true);
   }
 
   private NDArray mse(ParameterStore ps, NDArray x, boolean training) {
     NDArray sum = null;
     for (int k = 0; k < m; k++) {
-      NDArray student = adapted.get(k).forward(ps, new NDList(x), training).singletonOrThrow().tanh();
+      NDArray student =
+          adapted.get(k).forward(ps, new NDList(x), training).singletonOrThrow().tanh();
       NDArray target = x.matMul(teacher.get(k).transpose()).tanh();
       NDArray err = student.sub(target).square().mean();
       sum = sum == null ? err : sum.add(err);

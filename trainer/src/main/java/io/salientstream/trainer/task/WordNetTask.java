@@ -20,8 +20,9 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * WordNet supersense classification: gloss → one of 45 lexicographer files, with a pretrained encoder (adapted by the
- * policy's adapters, or frozen for the linear probe), mean pooling over real tokens, and a trainable linear head.
+ * WordNet supersense classification: gloss → one of 45 lexicographer files, with a pretrained
+ * encoder (adapted by the policy's adapters, or frozen for the linear probe), mean pooling over
+ * real tokens, and a trainable linear head.
  */
 public final class WordNetTask implements Task {
 
@@ -38,14 +39,25 @@ public final class WordNetTask implements Task {
    * @param evalLimit validation examples used by periodic evaluation (first N of the split)
    * @param testLimit test examples used by the final evaluation (first N of the split; ≤ 0: all)
    */
-  public WordNetTask(NDManager home, EncoderModel model, AdapterPlan plan, WordNetSupersenses.Splits data, int seq,
-      boolean padToMax, int evalLimit, int testLimit, long seed) throws IOException {
+  public WordNetTask(
+      NDManager home,
+      EncoderModel model,
+      AdapterPlan plan,
+      WordNetSupersenses.Splits data,
+      int seq,
+      boolean padToMax,
+      int evalLimit,
+      int testLimit,
+      long seed)
+      throws IOException {
     this.data = data;
     this.classes = data.classes().size();
     this.evalLimit = evalLimit;
     this.testLimit = testLimit;
     this.tokenizer = new BatchTokenizer(model, seq, padToMax);
-    this.encoder = new BertEncoder(home, OnnxWeights.readResource(model.onnxResource()), model.layers(), plan::create);
+    this.encoder =
+        new BertEncoder(
+            home, OnnxWeights.readResource(model.onnxResource()), model.layers(), plan::create);
     Random rng = new Random(seed ^ 0x4EADL);
     float[] w = new float[classes * EncoderModel.HIDDEN];
     for (int i = 0; i < w.length; i++) {
@@ -86,7 +98,8 @@ public final class WordNetTask implements Task {
     return data.train().size();
   }
 
-  private NDArray logits(ParameterStore ps, NDManager step, List<WordNetSupersenses.Example> batch, boolean training) {
+  private NDArray logits(
+      ParameterStore ps, NDManager step, List<WordNetSupersenses.Example> batch, boolean training) {
     List<String> texts = new ArrayList<>(batch.size());
     for (WordNetSupersenses.Example e : batch) {
       texts.add(e.text());
@@ -108,7 +121,10 @@ public final class WordNetTask implements Task {
       onehot[i * classes + e.label()] = 1f;
     }
     NDArray logp = logits(ps, step, batch, true).logSoftmax(-1);
-    return logp.mul(step.create(onehot, new Shape(examples.length, classes))).sum(new int[] {1}).neg().mean();
+    return logp.mul(step.create(onehot, new Shape(examples.length, classes)))
+        .sum(new int[] {1})
+        .neg()
+        .mean();
   }
 
   @Override
@@ -123,7 +139,8 @@ public final class WordNetTask implements Task {
       List<WordNetSupersenses.Example> batch = split.subList(start, Math.min(n, start + bs));
       try (NDManager sub = home.newSubManager()) {
         attachAll(sub);
-        long[] p = logits(new ParameterStore(sub, false), sub, batch, false).argMax(-1).toLongArray();
+        long[] p =
+            logits(new ParameterStore(sub, false), sub, batch, false).argMax(-1).toLongArray();
         for (int i = 0; i < batch.size(); i++) {
           gold[start + i] = batch.get(i).label();
           pred[start + i] = (int) p[i];

@@ -33,45 +33,75 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * One training run from command-line-level settings: builds the layout, the core policy (hosted in-process), the
- * adapters the policy's layout prescribes, the task and the {@link Trainer}; runs; evaluates; exports; reports.
+ * One training run from command-line-level settings: builds the layout, the core policy (hosted
+ * in-process), the adapters the policy's layout prescribes, the task and the {@link Trainer}; runs;
+ * evaluates; exports; reports.
  */
 public final class Experiment {
 
   /** Everything that defines a run. */
-  public record Spec(String task, EncoderModel model, String policy, TrainConfig train, int initRank,
-      double targetRank, float alpha, int seq, boolean padToMax, int evalLimit, int testLimit, int matrices, int dim,
-      int maxTrueRank, Map<String, String> policyParams, Device device) {}
+  public record Spec(
+      String task,
+      EncoderModel model,
+      String policy,
+      TrainConfig train,
+      int initRank,
+      double targetRank,
+      float alpha,
+      int seq,
+      boolean padToMax,
+      int evalLimit,
+      int testLimit,
+      int matrices,
+      int dim,
+      int maxTrueRank,
+      Map<String, String> policyParams,
+      Device device) {}
 
   /** The frozen-encoder baseline: trains the head only, with no adapters and no policy. */
   public static final String PROBE = "probe";
 
   /** What {@code --policy} accepts: every registered core policy, and the probe. */
-  public static final List<String> POLICIES = java.util.stream.Stream.concat(Policies.NAMES.stream(),
-      java.util.stream.Stream.of(PROBE)).toList();
+  public static final List<String> POLICIES =
+      java.util.stream.Stream.concat(Policies.NAMES.stream(), java.util.stream.Stream.of(PROBE))
+          .toList();
 
-  /** Module name of the classification head in the exported model (PEFT {@code modules_to_save}). */
+  /**
+   * Module name of the classification head in the exported model (PEFT {@code modules_to_save}).
+   */
   public static final String HEAD_MODULE = "classifier";
 
   private Experiment() {}
 
-  /** The adapters a policy trains: what it says of itself ({@link PolicyKind#adapterForm()}); none for the probe. */
+  /**
+   * The adapters a policy trains: what it says of itself ({@link PolicyKind#adapterForm()}); none
+   * for the probe.
+   */
   public static AdapterKind kindOf(String policy) {
     if (policy.equals(PROBE)) {
       return AdapterKind.NONE;
     }
-    PolicyKind kind = Policies.find(policy).orElseThrow(() -> new IllegalArgumentException("unknown policy '"
-        + policy + "' (one of " + POLICIES + ")"));
+    PolicyKind kind =
+        Policies.find(policy)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "unknown policy '" + policy + "' (one of " + POLICIES + ")"));
     return kind.adapterForm() == PolicyKind.AdapterForm.SVD ? AdapterKind.SVD : AdapterKind.LORA;
   }
 
-  /** The adapted matrices of a task before any policy reshapes the ranks (initial rank {@code rank} each). */
+  /**
+   * The adapted matrices of a task before any policy reshapes the ranks (initial rank {@code rank}
+   * each).
+   */
   static AdapterLayout baseLayout(Spec s, int rank) {
     List<AdapterLayout.Matrix> ms = new ArrayList<>();
     if (s.task().equals("rank-recovery")) {
       List<String> names = RankRecoveryTask.matrixNames(s.matrices());
       for (int k = 0; k < names.size(); k++) {
-        ms.add(new AdapterLayout.Matrix(names.get(k), k / RankRecoveryTask.PER_LAYER, s.dim(), s.dim(), rank));
+        ms.add(
+            new AdapterLayout.Matrix(
+                names.get(k), k / RankRecoveryTask.PER_LAYER, s.dim(), s.dim(), rank));
       }
     } else {
       int h = EncoderModel.HIDDEN;
@@ -88,35 +118,47 @@ public final class Experiment {
   }
 
   /**
-   * Parameters the trainer derives from the run for its core policy — what the policy derives from the run's shape
-   * ({@link PolicyKind#derivedParams}: schedule lengths from the step count, target budget = round(target rank × M));
-   * explicit {@code --policy-param key=value} entries override them.
+   * Parameters the trainer derives from the run for its core policy — what the policy derives from
+   * the run's shape ({@link PolicyKind#derivedParams}: schedule lengths from the step count, target
+   * budget = round(target rank × M)); explicit {@code --policy-param key=value} entries override
+   * them.
    */
   static Map<String, String> derivedPolicyParams(Spec s, AdapterLayout layout) {
     Map<String, String> p = new LinkedHashMap<>();
-    Policies.find(s.policy()).ifPresent(kind -> p.putAll(kind.derivedParams(
-        new PolicyKind.RunShape(s.train().steps(), layout.size(), s.targetRank()))));
-    // "key=value" applies to every policy; "policy.key=value" only to that policy (useful in compare)
-    s.policyParams().forEach((k, v) -> {
-      int dot = k.indexOf('.');
-      if (dot < 0) {
-        p.put(k, v);
-      } else if (k.substring(0, dot).equals(s.policy())) {
-        p.put(k.substring(dot + 1), v);
-      } else if (!POLICIES.contains(k.substring(0, dot))) {
-        throw new IllegalArgumentException("--policy-param " + k + ": prefix must be a policy name " + POLICIES);
-      }
-    });
+    Policies.find(s.policy())
+        .ifPresent(
+            kind ->
+                p.putAll(
+                    kind.derivedParams(
+                        new PolicyKind.RunShape(
+                            s.train().steps(), layout.size(), s.targetRank()))));
+    // "key=value" applies to every policy; "policy.key=value" only to that policy (useful in
+    // compare)
+    s.policyParams()
+        .forEach(
+            (k, v) -> {
+              int dot = k.indexOf('.');
+              if (dot < 0) {
+                p.put(k, v);
+              } else if (k.substring(0, dot).equals(s.policy())) {
+                p.put(k.substring(dot + 1), v);
+              } else if (!POLICIES.contains(k.substring(0, dot))) {
+                throw new IllegalArgumentException(
+                    "--policy-param " + k + ": prefix must be a policy name " + POLICIES);
+              }
+            });
     return p;
   }
 
   /**
-   * Creates a run's allocation host for its core policy: in-process by default; the Kafka control loop supplies a
-   * host that publishes the steps and applies the commands of the salience-analyzer and pruner instead.
+   * Creates a run's allocation host for its core policy: in-process by default; the Kafka control
+   * loop supplies a host that publishes the steps and applies the commands of the salience-analyzer
+   * and pruner instead.
    */
   @FunctionalInterface
   public interface HostFactory {
-    AllocationHost create(RankPolicy policy, Map<String, String> params, Spec spec) throws IOException;
+    AllocationHost create(RankPolicy policy, Map<String, String> params, Spec spec)
+        throws IOException;
 
     /** Host-specific figures added to the run report after the run (e.g. control-loop latency). */
     default Map<String, Object> reportExtras() {
@@ -125,21 +167,28 @@ public final class Experiment {
   }
 
   /** The policy runs in the trainer's JVM ({@code --allocation in-process}). */
-  public static final HostFactory IN_PROCESS = (policy, params, spec) -> new InProcessAllocationHost(policy);
+  public static final HostFactory IN_PROCESS =
+      (policy, params, spec) -> new InProcessAllocationHost(policy);
 
   /** Runs one experiment; returns the report (also written to {@code report} when given). */
-  public static Map<String, Object> run(Spec s, Path report, Path export, long stopAfter) throws IOException {
+  public static Map<String, Object> run(Spec s, Path report, Path export, long stopAfter)
+      throws IOException {
     return run(s, report, export, stopAfter, IN_PROCESS, "in-process");
   }
 
-  /** Runs one experiment with the allocation host from {@code hosts}; {@code allocation} names it in the report. */
-  public static Map<String, Object> run(Spec s, Path report, Path export, long stopAfter, HostFactory hosts,
-      String allocation) throws IOException {
+  /**
+   * Runs one experiment with the allocation host from {@code hosts}; {@code allocation} names it in
+   * the report.
+   */
+  public static Map<String, Object> run(
+      Spec s, Path report, Path export, long stopAfter, HostFactory hosts, String allocation)
+      throws IOException {
     String policyName = s.policy().toLowerCase(Locale.ROOT);
     AdapterKind kind = kindOf(policyName);
     if (s.device().isGpu() && Engine.getInstance().getGpuCount() == 0) {
-      throw new IllegalArgumentException("--device gpu: no CUDA device is visible to the PyTorch engine "
-          + "(build with -Pcuda on a machine with an NVIDIA GPU, or use --device cpu)");
+      throw new IllegalArgumentException(
+          "--device gpu: no CUDA device is visible to the PyTorch engine "
+              + "(build with -Pcuda on a machine with an NVIDIA GPU, or use --device cpu)");
     }
     AdapterLayout layout = baseLayout(s, s.initRank());
     RankPolicy policy = null;
@@ -158,14 +207,27 @@ public final class Experiment {
     try (NDManager home = NDManager.newBaseManager(s.device())) {
       Task task;
       if (s.task().equals("rank-recovery")) {
-        task = new RankRecoveryTask(home, s.matrices(), s.dim(), s.maxTrueRank(), 8192, s.train().seed(), plan);
+        task =
+            new RankRecoveryTask(
+                home, s.matrices(), s.dim(), s.maxTrueRank(), 8192, s.train().seed(), plan);
       } else if (s.task().equals("wordnet")) {
-        task = new WordNetTask(home, s.model(), plan, WordNetSupersenses.load(), s.seq(), s.padToMax(), s.evalLimit(),
-            s.testLimit(), s.train().seed());
+        task =
+            new WordNetTask(
+                home,
+                s.model(),
+                plan,
+                WordNetSupersenses.load(),
+                s.seq(),
+                s.padToMax(),
+                s.evalLimit(),
+                s.testLimit(),
+                s.train().seed());
       } else {
-        throw new IllegalArgumentException("unknown task '" + s.task() + "' (wordnet or rank-recovery)");
+        throw new IllegalArgumentException(
+            "unknown task '" + s.task() + "' (wordnet or rank-recovery)");
       }
-      try (task; AllocationHost host = policy == null ? null : hosts.create(policy, params, s)) {
+      try (task;
+          AllocationHost host = policy == null ? null : hosts.create(policy, params, s)) {
         Trainer trainer = new Trainer(task, host, s.train(), home);
         long setupNanos = System.nanoTime() - t0;
         Trainer.RunResult r = trainer.run(stopAfter);
@@ -213,7 +275,8 @@ public final class Experiment {
           prov.put("seed", Long.toString(s.train().seed()));
           prov.put("steps", Long.toString(r.finalStep()));
           prov.put("producer", "salientstream-trainer");
-          String base = s.task().equals("wordnet") ? s.model().hubName() : "synthetic-rank-recovery";
+          String base =
+              s.task().equals("wordnet") ? s.model().hubName() : "synthetic-rank-recovery";
           exportPeft(export, task, policy, s.train(), base, s.alpha(), prov);
           rep.put("export", export.toString());
         }
@@ -226,12 +289,19 @@ public final class Experiment {
   }
 
   /**
-   * Writes a finished run's PEFT adapter folder ({@link PeftExporter}): the adapters, the task's head under
-   * {@code modules_to_save} (as {@code classifier}), and for SVD adapters the AdaLoRA config fields of the run
-   * ({@link #adaLoraFields}).
+   * Writes a finished run's PEFT adapter folder ({@link PeftExporter}): the adapters, the task's
+   * head under {@code modules_to_save} (as {@code classifier}), and for SVD adapters the AdaLoRA
+   * config fields of the run ({@link #adaLoraFields}).
    */
-  public static void exportPeft(Path dir, Task task, RankPolicy policy, TrainConfig train, String baseModel,
-      float alpha, Map<String, String> provenance) throws IOException {
+  public static void exportPeft(
+      Path dir,
+      Task task,
+      RankPolicy policy,
+      TrainConfig train,
+      String baseModel,
+      float alpha,
+      Map<String, String> provenance)
+      throws IOException {
     List<AdaptedLinear> adapters = task.adaptedLayers();
     boolean svd = adapters.stream().anyMatch(a -> a.kind() == AdapterKind.SVD);
     PeftExporter.AdaLoraFields fields = svd ? adaLoraFields(policy, train, adapters.size()) : null;
@@ -239,34 +309,57 @@ public final class Experiment {
     List<NDArray> hp = task.headParameters();
     if (!hp.isEmpty()) {
       if (hp.size() != 2 || hp.get(0).getShape().dimension() != 2) {
-        throw new IllegalStateException(task.name() + ": cannot export a head that is not one linear layer");
+        throw new IllegalStateException(
+            task.name() + ": cannot export a head that is not one linear layer");
       }
       Shape w = hp.get(0).getShape();
-      head = new PeftExporter.Head(HEAD_MODULE, Math.toIntExact(w.get(0)), Math.toIntExact(w.get(1)),
-          hp.get(0).toFloatArray(), hp.get(1).toFloatArray());
+      head =
+          new PeftExporter.Head(
+              HEAD_MODULE,
+              Math.toIntExact(w.get(0)),
+              Math.toIntExact(w.get(1)),
+              hp.get(0).toFloatArray(),
+              hp.get(1).toFloatArray());
     }
     PeftExporter.export(dir, adapters, head, baseModel, alpha, fields, provenance);
   }
 
   /**
-   * PEFT's AdaLoRA config fields for a run with SVD adapters, from the policy that ran. AdaLoRA: its own schedule.
-   * SalientLoRA: warm-up steps → {@code tinit}, final steps → {@code tfinal}, its first (shortest) window T_init →
-   * {@code deltaT}. {@code beta1}/{@code beta2} are the EMA factors of our AdaLoRA importance (0.85, PEFT's defaults;
-   * SalientLoRA uses no such EMA). {@code target_r} = round(target budget / matrices).
+   * PEFT's AdaLoRA config fields for a run with SVD adapters, from the policy that ran. AdaLoRA:
+   * its own schedule. SalientLoRA: warm-up steps → {@code tinit}, final steps → {@code tfinal}, its
+   * first (shortest) window T_init → {@code deltaT}. {@code beta1}/{@code beta2} are the EMA
+   * factors of our AdaLoRA importance (0.85, PEFT's defaults; SalientLoRA uses no such EMA). {@code
+   * target_r} = round(target budget / matrices).
    */
-  static PeftExporter.AdaLoraFields adaLoraFields(RankPolicy policy, TrainConfig train, int matrices) {
+  static PeftExporter.AdaLoraFields adaLoraFields(
+      RankPolicy policy, TrainConfig train, int matrices) {
     double beta = 0.85; // AdaLoraImportance(layout), as the Trainer builds it
     if (policy instanceof AdaLoraPolicy a) {
       CubicBudgetSchedule c = a.schedule();
-      return new PeftExporter.AdaLoraFields((int) Math.round((double) c.targetBudget() / matrices), c.totalSteps(),
-          c.initialSteps(), c.finalSteps(), c.deltaT(), beta, beta, train.orthCoef());
+      return new PeftExporter.AdaLoraFields(
+          (int) Math.round((double) c.targetBudget() / matrices),
+          c.totalSteps(),
+          c.initialSteps(),
+          c.finalSteps(),
+          c.deltaT(),
+          beta,
+          beta,
+          train.orthCoef());
     }
     if (policy instanceof SalientLoraPolicy sl) {
       SalientLoraPolicy.Config c = sl.config();
-      return new PeftExporter.AdaLoraFields((int) Math.round((double) c.targetBudget() / matrices), c.totalSteps(),
-          c.initialWarmup(), c.finalSteps(), c.tInit(), beta, beta, train.orthCoef());
+      return new PeftExporter.AdaLoraFields(
+          (int) Math.round((double) c.targetBudget() / matrices),
+          c.totalSteps(),
+          c.initialWarmup(),
+          c.finalSteps(),
+          c.tInit(),
+          beta,
+          beta,
+          train.orthCoef());
     }
-    throw new IllegalArgumentException("no AdaLoRA schedule for SVD adapters trained by "
-        + (policy == null ? "no policy" : policy.name()));
+    throw new IllegalArgumentException(
+        "no AdaLoRA schedule for SVD adapters trained by "
+            + (policy == null ? "no policy" : policy.name()));
   }
 }

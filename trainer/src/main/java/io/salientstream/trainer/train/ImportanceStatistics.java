@@ -9,9 +9,10 @@ import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
- * AdaLoRA's importance (spec §3.2): after every optimizer update, |w·∂L/∂w| of each adapter's P, Λ and Q goes into
- * the sensitivity and uncertainty averages of {@link AdaLoraImportance}; every event carries the triplet scores; after
- * AdaLoRA's forced final mask (a persistent command) the averages are cleared, as PEFT does (spec §3.4).
+ * AdaLoRA's importance (spec §3.2): after every optimizer update, |w·∂L/∂w| of each adapter's P, Λ
+ * and Q goes into the sensitivity and uncertainty averages of {@link AdaLoraImportance}; every
+ * event carries the triplet scores; after AdaLoRA's forced final mask (a persistent command) the
+ * averages are cleared, as PEFT does (spec §3.4).
  */
 final class ImportanceStatistics implements StepStatistics {
 
@@ -25,7 +26,8 @@ final class ImportanceStatistics implements StepStatistics {
 
   /** Over the adapters with sensitivity factors (SVD adapters), or empty when there are none. */
   static Optional<ImportanceStatistics> of(List<AdaptedLinear> all) {
-    List<AdaptedLinear> factored = all.stream().filter(a -> !a.sensitivityFactors().isEmpty()).toList();
+    List<AdaptedLinear> factored =
+        all.stream().filter(a -> !a.sensitivityFactors().isEmpty()).toList();
     return factored.isEmpty() ? Optional.empty() : Optional.of(new ImportanceStatistics(factored));
   }
 
@@ -33,7 +35,10 @@ final class ImportanceStatistics implements StepStatistics {
   public void afterUpdate(UnaryOperator<NDArray> gradientOf) {
     for (int k = 0; k < adapters.size(); k++) {
       List<NDArray> f = adapters.get(k).sensitivityFactors();
-      importance.update(k, sensitivity(f.get(0), gradientOf), sensitivity(f.get(1), gradientOf),
+      importance.update(
+          k,
+          sensitivity(f.get(0), gradientOf),
+          sensitivity(f.get(1), gradientOf),
           sensitivity(f.get(2), gradientOf));
     }
   }

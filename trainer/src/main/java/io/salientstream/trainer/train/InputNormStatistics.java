@@ -7,14 +7,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * PRILoRA's input statistic (spec §4 item 2): a forward hook on every adapted layer gives the ℓ2 norm of each input
- * feature over all tokens of the training batch; after the step's masks, an exponential moving average with factor β
- * folds it in. The events of the steps where the policy reads it carry, per B·A adapter, |A| and the average.
+ * PRILoRA's input statistic (spec §4 item 2): a forward hook on every adapted layer gives the ℓ2
+ * norm of each input feature over all tokens of the training batch; after the step's masks, an
+ * exponential moving average with factor β folds it in. The events of the steps where the policy
+ * reads it carry, per B·A adapter, |A| and the average.
  */
 final class InputNormStatistics implements StepStatistics {
 
   /** The checkpoint layout (type {@code INE}, version 1): the averages of every adapted layer. */
-  static final BinaryState.Format FORMAT = new BinaryState.Format("INE", 1, "trainer input-norm averages");
+  static final BinaryState.Format FORMAT =
+      new BinaryState.Format("INE", 1, "trainer input-norm averages");
 
   private final List<AdaptedLinear> adapters;
   private final double beta;
@@ -85,7 +87,8 @@ final class InputNormStatistics implements StepStatistics {
     for (int k = 0; k < ema.length; k++) {
       read[k] = r.getDoubles();
       if (read[k] == null || read[k].length != ema[k].length) {
-        throw new IllegalArgumentException(FORMAT.what() + ": layer " + k + " has another input width");
+        throw new IllegalArgumentException(
+            FORMAT.what() + ": layer " + k + " has another input width");
       }
     }
     r.requireEnd();

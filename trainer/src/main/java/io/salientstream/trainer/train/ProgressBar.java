@@ -3,7 +3,9 @@ package io.salientstream.trainer.train;
 import java.io.PrintStream;
 import java.util.Locale;
 
-/** A one-line console progress bar on stderr: step, loss, steps/s, ETA and the current total rank. */
+/**
+ * A one-line console progress bar on stderr: step, loss, steps/s, ETA and the current total rank.
+ */
 final class ProgressBar {
 
   private static final int WIDTH = 28;
@@ -29,8 +31,18 @@ final class ProgressBar {
     long eta = rate > 0 ? Math.round((total - step) / rate) : 0;
     int filled = (int) (WIDTH * step / Math.max(1, total));
     String bar = "#".repeat(filled) + ".".repeat(WIDTH - filled);
-    out.print(String.format(Locale.ROOT, "\r[%s] %d/%d loss %.4f %.2f steps/s ETA %dm%02ds rank %d   ", bar, step,
-        total, loss, rate, eta / 60, eta % 60, totalRank));
+    out.print(
+        String.format(
+            Locale.ROOT,
+            "\r[%s] %d/%d loss %.4f %.2f steps/s ETA %dm%02ds rank %d   ",
+            bar,
+            step,
+            total,
+            loss,
+            rate,
+            eta / 60,
+            eta % 60,
+            totalRank));
     out.flush();
   }
 

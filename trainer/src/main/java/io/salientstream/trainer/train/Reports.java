@@ -10,8 +10,12 @@ import java.nio.file.Path;
 /** JSON run reports. */
 public final class Reports {
 
-  /** NaN metrics (e.g. a rank correlation of constant ranks) are written as null ({@link JsonNumbers}). */
-  private static final ObjectMapper JSON = JsonNumbers.mapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /**
+   * NaN metrics (e.g. a rank correlation of constant ranks) are written as null ({@link
+   * JsonNumbers}).
+   */
+  private static final ObjectMapper JSON =
+      JsonNumbers.mapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private Reports() {}
 

@@ -8,14 +8,17 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * A statistic the trainer keeps beside the adapters because the run's policy asks for it ({@link AllocationHost.Need}):
- * AdaLoRA's importance averages ({@link ImportanceStatistics}), PRILoRA's input norms ({@link InputNormStatistics}).
- * The trainer calls every listener at fixed points of each step (see {@link Trainer}) and knows none of them by name.
+ * A statistic the trainer keeps beside the adapters because the run's policy asks for it ({@link
+ * AllocationHost.Need}): AdaLoRA's importance averages ({@link ImportanceStatistics}), PRILoRA's
+ * input norms ({@link InputNormStatistics}). The trainer calls every listener at fixed points of
+ * each step (see {@link Trainer}) and knows none of them by name.
  */
 interface StepStatistics {
 
   /** Chooses the listeners for what the host needs, in a fixed order. */
-  static List<StepStatistics> forNeeds(AllocationHost host, List<io.salientstream.trainer.adapter.AdaptedLinear> adapters,
+  static List<StepStatistics> forNeeds(
+      AllocationHost host,
+      List<io.salientstream.trainer.adapter.AdaptedLinear> adapters,
       double inputEmaBeta) {
     if (host == null) {
       return List.of();
@@ -30,7 +33,10 @@ interface StepStatistics {
     return out;
   }
 
-  /** After the optimizer update of a step, while its gradients are readable ({@code gradientOf}, before zero-grad). */
+  /**
+   * After the optimizer update of a step, while its gradients are readable ({@code gradientOf},
+   * before zero-grad).
+   */
   default void afterUpdate(UnaryOperator<NDArray> gradientOf) {}
 
   /** After the masks in force at {@code step} are applied, before the step's event is built. */

@@ -30,22 +30,25 @@ import java.util.Random;
  * The training loop. Per optimizer step s, in this order (spec §2.2, §3.4):
  *
  * <ol>
- *   <li>forward on the step's batch; R_s, the orthogonal regulariser, is computed on the parameters before the update;
- *       loss = task loss + c_orth·R_s;</li>
- *   <li>backward, global gradient-norm clipping, AdamW update with the scheduled learning rate;</li>
- *   <li>the policy's statistics see the update ({@link StepStatistics#afterUpdate}: AdaLoRA's |w·∂L/∂w| of P, Λ and
- *       Q into its importance averages), before zero-grad;</li>
- *   <li>zero-grad;</li>
- *   <li>mask commands due at s are activated and the masks in force are applied (λ·mask, A·mask); the statistics
- *       fold in what the step saw ({@link StepStatistics#afterMasks}: PRILoRA's input-norm averages);</li>
- *   <li>one {@link StepEvent} goes to the {@link AllocationHost}; commands it returns are queued, and those due at s
- *       (AdaLoRA/PRILoRA decide masks effective at once) are applied immediately.</li>
+ *   <li>forward on the step's batch; R_s, the orthogonal regulariser, is computed on the parameters
+ *       before the update; loss = task loss + c_orth·R_s;
+ *   <li>backward, global gradient-norm clipping, AdamW update with the scheduled learning rate;
+ *   <li>the policy's statistics see the update ({@link StepStatistics#afterUpdate}: AdaLoRA's
+ *       |w·∂L/∂w| of P, Λ and Q into its importance averages), before zero-grad;
+ *   <li>zero-grad;
+ *   <li>mask commands due at s are activated and the masks in force are applied (λ·mask, A·mask);
+ *       the statistics fold in what the step saw ({@link StepStatistics#afterMasks}: PRILoRA's
+ *       input-norm averages);
+ *   <li>one {@link StepEvent} goes to the {@link AllocationHost}; commands it returns are queued,
+ *       and those due at s (AdaLoRA/PRILoRA decide masks effective at once) are applied
+ *       immediately.
  * </ol>
  *
- * <p>Every batch lives in a per-step sub-manager (parameters are temporarily attached to it), so no activation survives
- * a step. Initialisation and data order come from the seed only, so a run is deterministic on CPU and a resumed run
- * (adapters, masks, Adam moments and step, policy and importance state, input EMAs, pending commands; the data
- * position is a function of seed and step) ends bit-identical to an uninterrupted one.
+ * <p>Every batch lives in a per-step sub-manager (parameters are temporarily attached to it), so no
+ * activation survives a step. Initialisation and data order come from the seed only, so a run is
+ * deterministic on CPU and a resumed run (adapters, masks, Adam moments and step, policy and
+ * importance state, input EMAs, pending commands; the data position is a function of seed and step)
+ * ends bit-identical to an uninterrupted one.
  */
 public final class Trainer {
 
@@ -54,8 +57,10 @@ public final class Trainer {
   private final TrainConfig cfg;
   private final NDManager home;
   private final List<AdaptedLinear> adapters;
+
   /** The adapters with orthogonal factors: the terms of the orthogonal regulariser. */
   private final List<AdaptedLinear> orthogonal = new ArrayList<>();
+
   private final List<NDArray> params = new ArrayList<>();
   private final List<NDArray> eyes = new ArrayList<>();
   private final AdamW optimizer;
@@ -64,8 +69,13 @@ public final class Trainer {
   private final NDArray invTwoM;
   private final LrSchedule schedule;
   private final AdapterLayout layout;
-  /** What the policy asks the trainer to keep beside the adapters (importance averages, input norms). */
+
+  /**
+   * What the policy asks the trainer to keep beside the adapters (importance averages, input
+   * norms).
+   */
   private final List<StepStatistics> statistics;
+
   private final List<MaskCommand> pending = new ArrayList<>();
   private boolean stickyMask;
   private long nextStep;
@@ -94,7 +104,8 @@ public final class Trainer {
     this.gradCache = new NDArray[params.size()];
     // scalars in the autograd graph are arrays we own (see OwnedArrays.scalar)
     this.orthCoefArray = OwnedArrays.scalar(home, (float) cfg.orthCoef());
-    this.invTwoM = OwnedArrays.scalar(home, orthogonal.isEmpty() ? 0f : 1f / (2f * orthogonal.size()));
+    this.invTwoM =
+        OwnedArrays.scalar(home, orthogonal.isEmpty() ? 0f : 1f / (2f * orthogonal.size()));
     this.optimizer = new AdamW(home, params, 0.9f, 0.999f, 1e-8f, (float) cfg.weightDecay());
     this.schedule = new LrSchedule(cfg.lr(), cfg.warmup(), cfg.steps());
     this.layout = layoutOf(adapters);
@@ -116,7 +127,10 @@ public final class Trainer {
     return nextStep;
   }
 
-  /** Runs until {@code cfg.steps()} (or {@code stopAfter} steps in total, for interrupted-run tests). */
+  /**
+   * Runs until {@code cfg.steps()} (or {@code stopAfter} steps in total, for interrupted-run
+   * tests).
+   */
   public RunResult run(long stopAfter) throws IOException {
     if (cfg.resume()) {
       restoreCheckpoint(cfg.checkpointDir());
@@ -142,7 +156,9 @@ public final class Trainer {
           bar.message("eval @" + nextStep + " " + m);
         }
       }
-      if (cfg.checkpointDir() != null && cfg.checkpointEvery() > 0 && nextStep % cfg.checkpointEvery() == 0) {
+      if (cfg.checkpointDir() != null
+          && cfg.checkpointEvery() > 0
+          && nextStep % cfg.checkpointEvery() == 0) {
         saveCheckpoint(cfg.checkpointDir());
       }
     }
@@ -152,18 +168,28 @@ public final class Trainer {
     if (cfg.checkpointDir() != null) {
       saveCheckpoint(cfg.checkpointDir());
     }
-    return new RunResult(nextStep, stepsRun, trainNanos, allocNanos, policyNanos, lateCommands, evalHistory);
+    return new RunResult(
+        nextStep, stepsRun, trainNanos, allocNanos, policyNanos, lateCommands, evalHistory);
   }
 
   /** Timings and history of one {@link #run}. */
-  public record RunResult(long finalStep, long stepsRun, long trainNanos, long allocNanos, long policyNanos,
-      int lateCommands, List<Map<String, Object>> evalHistory) {
+  public record RunResult(
+      long finalStep,
+      long stepsRun,
+      long trainNanos,
+      long allocNanos,
+      long policyNanos,
+      int lateCommands,
+      List<Map<String, Object>> evalHistory) {
 
     public double stepsPerSecond() {
       return stepsRun == 0 ? 0 : stepsRun / (trainNanos / 1e9);
     }
 
-    /** Mean time per step spent on allocation (importance/statistics, event, policy call, masks), in ms. */
+    /**
+     * Mean time per step spent on allocation (importance/statistics, event, policy call, masks), in
+     * ms.
+     */
     public double allocationMsPerStep() {
       return stepsRun == 0 ? 0 : allocNanos / 1e6 / stepsRun;
     }
@@ -174,7 +200,10 @@ public final class Trainer {
     }
   }
 
-  /** The examples of step s: a seeded permutation per epoch, so the data position is a function of (seed, step). */
+  /**
+   * The examples of step s: a seeded permutation per epoch, so the data position is a function of
+   * (seed, step).
+   */
   int[] batchIndices(long step) {
     int n = task.trainSize();
     int[] out = new int[cfg.batch()];
@@ -234,8 +263,8 @@ public final class Trainer {
         }
         taskLossValue = taskLoss.getFloat();
         if (!Double.isFinite(taskLossValue)) {
-          throw new IllegalStateException("step " + s + ": task loss is " + taskLossValue
-              + " (lower --lr or enable --clip)");
+          throw new IllegalStateException(
+              "step " + s + ": task loss is " + taskLossValue + " (lower --lr or enable --clip)");
         }
         gc.backward(loss);
       }
@@ -247,9 +276,20 @@ public final class Trainer {
       for (int i = 0; i < grads.size(); i++) {
         double gi = grads.get(i).square().sum().getFloat();
         if (!Double.isFinite(gi)) {
-          throw new IllegalStateException("step " + s + ": gradient of trainable array " + i + " " + params.get(i)
-              .getShape() + " has squared norm " + gi + " (task loss " + taskLossValue + ", regulariser " + regValue
-              + ")");
+          throw new IllegalStateException(
+              "step "
+                  + s
+                  + ": gradient of trainable array "
+                  + i
+                  + " "
+                  + params.get(i).getShape()
+                  + " has squared norm "
+                  + gi
+                  + " (task loss "
+                  + taskLossValue
+                  + ", regulariser "
+                  + regValue
+                  + ")");
         }
         sq += gi;
       }
@@ -290,7 +330,9 @@ public final class Trainer {
       policyNanos += System.nanoTime() - p0;
       pending.addAll(cmds);
       for (StepStatistics st : statistics) {
-        st.onCommands(cmds); // e.g. AdaLoRA's forced final mask clears the importance EMAs, as peft does (spec §3.4)
+        st.onCommands(
+            cmds); // e.g. AdaLoRA's forced final mask clears the importance EMAs, as peft does
+        // (spec §3.4)
       }
       activateDue(s);
     }
@@ -298,10 +340,11 @@ public final class Trainer {
   }
 
   /**
-   * The gradient of trainable array i. DJL's PyTorch engine hands out a wrapper of the parameter's own grad tensor;
-   * closing that wrapper (as a per-step manager would) corrupts later gradients, so each wrapper is fetched once,
-   * detached from every manager, and only temporarily attached to the step's manager. Zero-grad is in place, so the
-   * grad tensor (and the wrapper) stays the same for the whole run.
+   * The gradient of trainable array i. DJL's PyTorch engine hands out a wrapper of the parameter's
+   * own grad tensor; closing that wrapper (as a per-step manager would) corrupts later gradients,
+   * so each wrapper is fetched once, detached from every manager, and only temporarily attached to
+   * the step's manager. Zero-grad is in place, so the grad tensor (and the wrapper) stays the same
+   * for the whole run.
    */
   private NDArray gradient(int i, NDManager sub) {
     if (gradCache[i] == null) {
@@ -358,7 +401,9 @@ public final class Trainer {
     return new StepEvent(s, taskLoss, reg, lr, ms, trip, stats);
   }
 
-  /** Activates queued commands due at or before step s, in step order; a late command is counted. */
+  /**
+   * Activates queued commands due at or before step s, in step order; a late command is counted.
+   */
   private void activateDue(long s) {
     pending.sort(Comparator.comparingLong(MaskCommand::applyAtStep));
     while (!pending.isEmpty() && pending.get(0).applyAtStep() <= s) {
@@ -372,10 +417,16 @@ public final class Trainer {
 
   /** Sets the keep bits of every adapted matrix from the command and applies them once. */
   public void apply(MaskCommand c) {
-    List<AdaptedLinear> masked = adapters.stream().filter(a -> a.kind() != AdapterKind.NONE).toList();
+    List<AdaptedLinear> masked =
+        adapters.stream().filter(a -> a.kind() != AdapterKind.NONE).toList();
     if (c.keep().size() != masked.size()) {
-      throw new IllegalArgumentException("mask command (" + c.origin() + ") covers " + c.keep().size()
-          + " matrices, the model has " + masked.size());
+      throw new IllegalArgumentException(
+          "mask command ("
+              + c.origin()
+              + ") covers "
+              + c.keep().size()
+              + " matrices, the model has "
+              + masked.size());
     }
     for (int k = 0; k < masked.size(); k++) {
       AdaptedLinear a = masked.get(k);
@@ -385,7 +436,10 @@ public final class Trainer {
     stickyMask = c.persistent();
   }
 
-  /** The keep bits in force per adapted matrix ("1" kept, "0" pruned), for reports and loop comparisons. */
+  /**
+   * The keep bits in force per adapted matrix ("1" kept, "0" pruned), for reports and loop
+   * comparisons.
+   */
   public Map<String, String> keepMasks() {
     Map<String, String> out = new java.util.LinkedHashMap<>();
     for (AdaptedLinear a : adapters) {
@@ -402,8 +456,9 @@ public final class Trainer {
   }
 
   /**
-   * A CRC-32 over the exact bit patterns of every trainable array (adapters and head), in order: equal checksums
-   * mean bit-identical adapters (used to show the Kafka loop reproduces the in-process run).
+   * A CRC-32 over the exact bit patterns of every trainable array (adapters and head), in order:
+   * equal checksums mean bit-identical adapters (used to show the Kafka loop reproduces the
+   * in-process run).
    */
   public String adapterChecksum() {
     java.util.zip.CRC32 crc = new java.util.zip.CRC32();
@@ -465,19 +520,38 @@ public final class Trainer {
 
   // ------------------------------------------------------------------ checkpoints
 
-  /** Writes a {@link TrainerCheckpoint}: arrays, Adam moments and step, masks, pending commands, policy and statistics. */
+  /**
+   * Writes a {@link TrainerCheckpoint}: arrays, Adam moments and step, masks, pending commands,
+   * policy and statistics.
+   */
   public void saveCheckpoint(Path dir) throws IOException {
     List<boolean[]> keeps = new ArrayList<>();
     adapters.forEach(a -> keeps.add(a.keep()));
     Map<String, byte[]> stats = new LinkedHashMap<>();
     statistics.forEach(st -> stats.put(st.checkpointKey(), st.snapshot()));
-    TrainerCheckpoint.save(dir, params, optimizer.state(), new TrainerCheckpoint.State(nextStep, cfg.seed(),
-        optimizer.stepCount(), stickyMask, policyName(), keeps, pending, host == null ? null : host.snapshot(), stats));
+    TrainerCheckpoint.save(
+        dir,
+        params,
+        optimizer.state(),
+        new TrainerCheckpoint.State(
+            nextStep,
+            cfg.seed(),
+            optimizer.stepCount(),
+            stickyMask,
+            policyName(),
+            keeps,
+            pending,
+            host == null ? null : host.snapshot(),
+            stats));
   }
 
-  /** Restores what {@link #saveCheckpoint} wrote; the trainer must have been built with the same task and seed. */
+  /**
+   * Restores what {@link #saveCheckpoint} wrote; the trainer must have been built with the same
+   * task and seed.
+   */
   public void restoreCheckpoint(Path dir) throws IOException {
-    TrainerCheckpoint.State s = TrainerCheckpoint.restore(dir, params, optimizer.state(), cfg.seed(), policyName());
+    TrainerCheckpoint.State s =
+        TrainerCheckpoint.restore(dir, params, optimizer.state(), cfg.seed(), policyName());
     optimizer.setStepCount(s.adamStep());
     nextStep = s.nextStep();
     for (int k = 0; k < adapters.size(); k++) {

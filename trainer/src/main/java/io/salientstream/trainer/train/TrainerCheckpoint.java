@@ -19,15 +19,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A trainer checkpoint in a folder: {@value #ARRAYS} (every trainable array, then the Adam moments, float32) and
- * {@value #STATE} (step, Adam step, masks, pending commands, the host's policy state and the policy statistics, with
- * the layout version {@value #VERSION}). Arrays are written first and moved into place, then the state file, so a
- * checkpoint is never half new.
+ * A trainer checkpoint in a folder: {@value #ARRAYS} (every trainable array, then the Adam moments,
+ * float32) and {@value #STATE} (step, Adam step, masks, pending commands, the host's policy state
+ * and the policy statistics, with the layout version {@value #VERSION}). Arrays are written first
+ * and moved into place, then the state file, so a checkpoint is never half new.
  */
 final class TrainerCheckpoint {
 
   static final String ARRAYS = "arrays.safetensors";
   static final String STATE = "trainer-state.json";
+
   /** Layout version of {@value #STATE}; another version is refused by name. */
   static final int VERSION = 2;
 
@@ -36,12 +37,21 @@ final class TrainerCheckpoint {
   /**
    * Everything but the arrays.
    *
-   * @param keeps      keep bits per adapted layer, in adapter order (null for a layer without an adapter)
-   * @param host       the allocation host's snapshot (null without a host)
+   * @param keeps keep bits per adapted layer, in adapter order (null for a layer without an
+   *     adapter)
+   * @param host the allocation host's snapshot (null without a host)
    * @param statistics each policy statistic's snapshot by its checkpoint key
    */
-  record State(long nextStep, long seed, long adamStep, boolean stickyMask, String policy, List<boolean[]> keeps,
-      List<MaskCommand> pending, byte[] host, Map<String, byte[]> statistics) {}
+  record State(
+      long nextStep,
+      long seed,
+      long adamStep,
+      boolean stickyMask,
+      String policy,
+      List<boolean[]> keeps,
+      List<MaskCommand> pending,
+      byte[] host,
+      Map<String, byte[]> statistics) {}
 
   private TrainerCheckpoint() {}
 
@@ -87,10 +97,11 @@ final class TrainerCheckpoint {
   }
 
   /**
-   * Overwrites {@code params} and {@code adam} from the checkpoint in {@code dir} and returns the rest.
+   * Overwrites {@code params} and {@code adam} from the checkpoint in {@code dir} and returns the
+   * rest.
    *
-   * @throws IOException naming the folder when there is no checkpoint, or it is of another version, model, seed or
-   *                     policy
+   * @throws IOException naming the folder when there is no checkpoint, or it is of another version,
+   *     model, seed or policy
    */
   static State restore(Path dir, List<NDArray> params, List<NDArray> adam, long seed, String policy)
       throws IOException {
@@ -101,15 +112,28 @@ final class TrainerCheckpoint {
     JsonNode s = JSON.readTree(stateFile.toFile());
     int version = s.path("version").asInt(1);
     if (version != VERSION) {
-      throw new IOException("checkpoint in " + dir + " has layout version " + version + ", this build reads version "
-          + VERSION + " (resume it with the build that wrote it, or start again)");
+      throw new IOException(
+          "checkpoint in "
+              + dir
+              + " has layout version "
+              + version
+              + ", this build reads version "
+              + VERSION
+              + " (resume it with the build that wrote it, or start again)");
     }
     if (s.get("params").asInt() != params.size() || s.get("seed").asLong() != seed) {
-      throw new IOException("checkpoint in " + dir + " is for a different model or seed (" + s.get("params")
-          + " arrays, seed " + s.get("seed") + ")");
+      throw new IOException(
+          "checkpoint in "
+              + dir
+              + " is for a different model or seed ("
+              + s.get("params")
+              + " arrays, seed "
+              + s.get("seed")
+              + ")");
     }
     if (!policy.equals(s.get("policy").asText())) {
-      throw new IOException("checkpoint in " + dir + " was written by policy " + s.get("policy") + ", not " + policy);
+      throw new IOException(
+          "checkpoint in " + dir + " was written by policy " + s.get("policy") + ", not " + policy);
     }
     Map<String, SafeTensors.Tensor> arrays = SafeTensors.read(dir.resolve(ARRAYS));
     for (int i = 0; i < params.size(); i++) {
@@ -126,14 +150,28 @@ final class TrainerCheckpoint {
     for (JsonNode p : s.get("pending")) {
       List<boolean[]> keep = new ArrayList<>();
       p.get("keep").forEach(k -> keep.add(unbits(k.asText())));
-      pending.add(new MaskCommand(p.get("applyAtStep").asLong(), p.get("persistent").asBoolean(), keep,
-          p.get("origin").asText()));
+      pending.add(
+          new MaskCommand(
+              p.get("applyAtStep").asLong(),
+              p.get("persistent").asBoolean(),
+              keep,
+              p.get("origin").asText()));
     }
     Map<String, byte[]> statistics = new LinkedHashMap<>();
-    s.get("statistics").fields().forEachRemaining(e -> statistics.put(e.getKey(),
-        Base64.getDecoder().decode(e.getValue().asText())));
-    return new State(s.get("nextStep").asLong(), seed, s.get("adamStep").asLong(), s.get("stickyMask").asBoolean(),
-        policy, keeps, pending, s.has("host") ? Base64.getDecoder().decode(s.get("host").asText()) : null, statistics);
+    s.get("statistics")
+        .fields()
+        .forEachRemaining(
+            e -> statistics.put(e.getKey(), Base64.getDecoder().decode(e.getValue().asText())));
+    return new State(
+        s.get("nextStep").asLong(),
+        seed,
+        s.get("adamStep").asLong(),
+        s.get("stickyMask").asBoolean(),
+        policy,
+        keeps,
+        pending,
+        s.has("host") ? Base64.getDecoder().decode(s.get("host").asText()) : null,
+        statistics);
   }
 
   private static SafeTensors.Tensor tensor(NDArray a) {
@@ -142,7 +180,8 @@ final class TrainerCheckpoint {
 
   private static void overwrite(NDArray target, SafeTensors.Tensor t) throws IOException {
     if (t == null || !new Shape(t.shape()).equals(target.getShape())) {
-      throw new IOException("checkpoint array does not match the model (shape " + target.getShape() + ")");
+      throw new IOException(
+          "checkpoint array does not match the model (shape " + target.getShape() + ")");
     }
     target.set(t.data());
   }

@@ -46,8 +46,8 @@ class AdapterMathTest {
   }
 
   /** W0·x + b + s·P·(Λ⊙Q)·x in double, skipping triplets with keep[i] false. */
-  private static double[] expectedSvd(float[] w0, float[] b, float[] p, float[] e, float[] q, boolean[] keep,
-      double s, float[] x) {
+  private static double[] expectedSvd(
+      float[] w0, float[] b, float[] p, float[] e, float[] q, boolean[] keep, double s, float[] x) {
     double[] y = new double[D_OUT];
     for (int o = 0; o < D_OUT; o++) {
       double acc = b[o];
@@ -73,19 +73,30 @@ class AdapterMathTest {
   void svdAdapterComputesBasePlusScaledPLambdaQ() {
     float[] w0 = random(D_OUT * D_IN);
     float[] b = random(D_OUT);
-    SvdAdapterLinear a = new SvdAdapterLinear("t", 0, m.create(w0, new Shape(D_OUT, D_IN)), m.create(b), R, 6f, rng);
+    SvdAdapterLinear a =
+        new SvdAdapterLinear("t", 0, m.create(w0, new Shape(D_OUT, D_IN)), m.create(b), R, 6f, rng);
     assertThat(a.scale()).isCloseTo((float) (6 / (R + 1e-5)), within(1e-6f));
     float[] x = random(D_IN);
     // Λ = 0 at initialisation: exactly the frozen layer
-    double[] base = expectedSvd(w0, b, new float[D_OUT * R], new float[R], new float[R * D_IN], new boolean[R], 0, x);
+    double[] base =
+        expectedSvd(
+            w0, b, new float[D_OUT * R], new float[R], new float[R * D_IN], new boolean[R], 0, x);
     float[] y0 = out(a, m.create(x, new Shape(1, D_IN))).toFloatArray();
     for (int o = 0; o < D_OUT; o++) {
       assertThat((double) y0[o]).isCloseTo(base[o], within(1e-5));
     }
     float[] e = random(R);
     a.lambda().set(e);
-    double[] want = expectedSvd(w0, b, a.p().toFloatArray(), e, a.q().toFloatArray(), new boolean[] {true, true, true},
-        a.scale(), x);
+    double[] want =
+        expectedSvd(
+            w0,
+            b,
+            a.p().toFloatArray(),
+            e,
+            a.q().toFloatArray(),
+            new boolean[] {true, true, true},
+            a.scale(),
+            x);
     float[] y = out(a, m.create(x, new Shape(1, D_IN))).toFloatArray();
     for (int o = 0; o < D_OUT; o++) {
       assertThat((double) y[o]).isCloseTo(want[o], within(1e-5));
@@ -97,7 +108,8 @@ class AdapterMathTest {
   void maskedTripletsContributeNothing() {
     float[] w0 = random(D_OUT * D_IN);
     float[] b = random(D_OUT);
-    SvdAdapterLinear a = new SvdAdapterLinear("t", 0, m.create(w0, new Shape(D_OUT, D_IN)), m.create(b), R, 6f, rng);
+    SvdAdapterLinear a =
+        new SvdAdapterLinear("t", 0, m.create(w0, new Shape(D_OUT, D_IN)), m.create(b), R, 6f, rng);
     float[] e = random(R);
     a.lambda().set(e);
     boolean[] keep = {true, false, true};
@@ -106,7 +118,8 @@ class AdapterMathTest {
     assertThat(a.lambda().toFloatArray()[1]).isZero();
     assertThat(a.activeRank()).isEqualTo(2);
     float[] x = random(D_IN);
-    double[] want = expectedSvd(w0, b, a.p().toFloatArray(), e, a.q().toFloatArray(), keep, a.scale(), x);
+    double[] want =
+        expectedSvd(w0, b, a.p().toFloatArray(), e, a.q().toFloatArray(), keep, a.scale(), x);
     float[] y = out(a, m.create(x, new Shape(1, D_IN))).toFloatArray();
     for (int o = 0; o < D_OUT; o++) {
       assertThat((double) y[o]).isCloseTo(want[o], within(1e-5));
@@ -115,8 +128,15 @@ class AdapterMathTest {
 
   @Test
   void onlyAdapterParametersReceiveGradients() {
-    SvdAdapterLinear a = new SvdAdapterLinear("t", 0, m.create(random(D_OUT * D_IN), new Shape(D_OUT, D_IN)),
-        m.create(random(D_OUT)), R, 6f, rng);
+    SvdAdapterLinear a =
+        new SvdAdapterLinear(
+            "t",
+            0,
+            m.create(random(D_OUT * D_IN), new Shape(D_OUT, D_IN)),
+            m.create(random(D_OUT)),
+            R,
+            6f,
+            rng);
     a.lambda().set(random(R));
     NDArray x = m.create(random(2 * D_IN), new Shape(2, D_IN));
     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -166,8 +186,9 @@ class AdapterMathTest {
 
   @Test
   void orthogonalPenaltyIsUnsquaredFrobenius() {
-    SvdAdapterLinear a = new SvdAdapterLinear("t", 0, m.create(random(D_OUT * D_IN), new Shape(D_OUT, D_IN)), null,
-        R, 6f, rng);
+    SvdAdapterLinear a =
+        new SvdAdapterLinear(
+            "t", 0, m.create(random(D_OUT * D_IN), new Shape(D_OUT, D_IN)), null, R, 6f, rng);
     float[] p = a.p().toFloatArray();
     float[] q = a.q().toFloatArray();
     double qq = 0;

@@ -45,7 +45,8 @@ class TrainerCliTest {
 
   @Test
   void badNumbersAndMissingOptionsAreUsageErrors() {
-    assertThat(run("train", "--task", "rank-recovery", "--policy", "lora", "--steps", "ten").code()).isEqualTo(2);
+    assertThat(run("train", "--task", "rank-recovery", "--policy", "lora", "--steps", "ten").code())
+        .isEqualTo(2);
     assertThat(run("train", "--policy", "lora").err()).contains("--task");
     Result r = run("train", "--task", "rank-recovery", "--policy", "lora", "--steps", "0");
     assertThat(r.code()).isEqualTo(2);
@@ -54,9 +55,12 @@ class TrainerCliTest {
         .contains("unknown model 'gpt9'");
     assertThat(run("train", "--task", "rank-recovery", "--policy", "lora", "--device", "tpu").err())
         .contains("--device must be cpu or gpu");
-    assertThat(run("train", "--task", "rank-recovery", "--policy", "lora", "--allocation", "kafka").err())
+    assertThat(
+            run("train", "--task", "rank-recovery", "--policy", "lora", "--allocation", "kafka")
+                .err())
         .contains("--allocation");
-    assertThat(run("compare", "--task", "rank-recovery", "--policies", "lora,nope").code()).isEqualTo(2);
+    assertThat(run("compare", "--task", "rank-recovery", "--policies", "lora,nope").code())
+        .isEqualTo(2);
   }
 
   @Test
@@ -72,13 +76,15 @@ class TrainerCliTest {
         .containsEntry("tInit", "360");
 
     Experiment.Spec w = trainSpec("--task", "wordnet", "--policy", "salientlora");
-    assertThat(List.of(w.train().steps(), w.train().batch(), w.seq(), w.initRank())).containsExactly(120, 16, 32, 12);
+    assertThat(List.of(w.train().steps(), w.train().batch(), w.seq(), w.initRank()))
+        .containsExactly(120, 16, 32, 12);
     assertThat(w.train().lr()).isEqualTo(3e-3);
     assertThat(w.train().orthCoef()).isEqualTo(0.1);
     assertThat(w.targetRank()).isEqualTo(4.0);
     assertThat(trainSpec("--task", "wordnet", "--policy", "probe").train().lr()).isEqualTo(1e-2);
 
-    Experiment.Spec plain = trainSpec("--task", "rank-recovery", "--policy", "salientlora", "--no-preset");
+    Experiment.Spec plain =
+        trainSpec("--task", "rank-recovery", "--policy", "salientlora", "--no-preset");
     assertThat(plain.train().steps()).isEqualTo(300);
     assertThat(plain.train().lr()).isEqualTo(1e-3);
     assertThat(plain.policyParams()).isEmpty();
@@ -86,42 +92,102 @@ class TrainerCliTest {
 
   @Test
   void flagsGivenWinOverThePreset() {
-    Experiment.Spec s = trainSpec("--task", "rank-recovery", "--policy", "salientlora", "--steps", "100", "--lr",
-        "0.01", "--orth-coef", "0.5", "--batch", "8", "--target-rank", "3", "--rank", "6");
+    Experiment.Spec s =
+        trainSpec(
+            "--task",
+            "rank-recovery",
+            "--policy",
+            "salientlora",
+            "--steps",
+            "100",
+            "--lr",
+            "0.01",
+            "--orth-coef",
+            "0.5",
+            "--batch",
+            "8",
+            "--target-rank",
+            "3",
+            "--rank",
+            "6");
     assertThat(s.train().steps()).isEqualTo(100);
     assertThat(s.train().batch()).isEqualTo(8);
     assertThat(s.train().lr()).isEqualTo(0.01);
     assertThat(s.train().orthCoef()).isEqualTo(0.5);
     assertThat(s.initRank()).isEqualTo(6);
     assertThat(s.targetRank()).isEqualTo(3.0);
-    assertThat(s.policyParams()).containsEntry("initialWarmup", "30"); // the preset's 30 % of the steps given
-    assertThat(trainSpec("--task", "rank-recovery", "--policy", "adalora", "--policy-param", "tInit=5").policyParams())
+    assertThat(s.policyParams())
+        .containsEntry("initialWarmup", "30"); // the preset's 30 % of the steps given
+    assertThat(
+            trainSpec("--task", "rank-recovery", "--policy", "adalora", "--policy-param", "tInit=5")
+                .policyParams())
         .containsEntry("tInit", "5");
   }
 
   @Test
   void rankRecoveryBudgetIsTheSumOfTheTrueRanks() {
-    assertThat(trainSpec("--task", "rank-recovery", "--policy", "salientlora").targetRank() * 48).isEqualTo(216.0);
-    for (String[] sizes : List.of(new String[] {"20", "6", "3"}, new String[] {"7", "5", "42"},
-        new String[] {"48", "8", "1"})) {
+    assertThat(trainSpec("--task", "rank-recovery", "--policy", "salientlora").targetRank() * 48)
+        .isEqualTo(216.0);
+    for (String[] sizes :
+        List.of(
+            new String[] {"20", "6", "3"},
+            new String[] {"7", "5", "42"},
+            new String[] {"48", "8", "1"})) {
       int m = Integer.parseInt(sizes[0]);
-      Experiment.Spec s = trainSpec("--task", "rank-recovery", "--policy", "adalora", "--matrices", sizes[0],
-          "--max-true-rank", sizes[1], "--seed", sizes[2]);
-      int sum = Arrays.stream(RankRecoveryTask.trueRanks(m, Integer.parseInt(sizes[1]), Long.parseLong(sizes[2])))
-          .sum();
-      assertThat(Math.round(s.targetRank() * m)).as("budget for %s", Arrays.toString(sizes)).isEqualTo(sum);
+      Experiment.Spec s =
+          trainSpec(
+              "--task",
+              "rank-recovery",
+              "--policy",
+              "adalora",
+              "--matrices",
+              sizes[0],
+              "--max-true-rank",
+              sizes[1],
+              "--seed",
+              sizes[2]);
+      int sum =
+          Arrays.stream(
+                  RankRecoveryTask.trueRanks(
+                      m, Integer.parseInt(sizes[1]), Long.parseLong(sizes[2])))
+              .sum();
+      assertThat(Math.round(s.targetRank() * m))
+          .as("budget for %s", Arrays.toString(sizes))
+          .isEqualTo(sum);
     }
   }
 
   @Test
   void theRunPrintsItsSettingsAndTheBudgetMatchesTheTask(@TempDir Path dir) throws Exception {
     Path report = dir.resolve("r.json");
-    Result r = run("train", "--task", "rank-recovery", "--policy", "salientlora", "--matrices", "10", "--dim", "8",
-        "--max-true-rank", "4", "--steps", "40", "--batch", "16", "--no-progress", "--policy-param",
-        "salientlora.finalSteps=10", "--report", report.toString());
+    Result r =
+        run(
+            "train",
+            "--task",
+            "rank-recovery",
+            "--policy",
+            "salientlora",
+            "--matrices",
+            "10",
+            "--dim",
+            "8",
+            "--max-true-rank",
+            "4",
+            "--steps",
+            "40",
+            "--batch",
+            "16",
+            "--no-progress",
+            "--policy-param",
+            "salientlora.finalSteps=10",
+            "--report",
+            report.toString());
     assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.out()).contains("settings of rank-recovery/salientlora").containsPattern("--steps +40 +given")
-        .containsPattern("--lr +3e-2 +preset").contains("Σ true ranks")
+    assertThat(r.out())
+        .contains("settings of rank-recovery/salientlora")
+        .containsPattern("--steps +40 +given")
+        .containsPattern("--lr +3e-2 +preset")
+        .contains("Σ true ranks")
         .containsPattern("--policy-param +initialWarmup=12 +preset")
         .containsPattern("--policy-param +salientlora.finalSteps=10 +given");
     @SuppressWarnings("unchecked")
@@ -129,11 +195,14 @@ class TrainerCliTest {
     @SuppressWarnings("unchecked")
     List<Integer> truth = (List<Integer>) rep.get("trueRanks");
     int sum = truth.stream().mapToInt(Integer::intValue).sum();
-    assertThat(truth).containsExactlyElementsOf(
-        Arrays.stream(RankRecoveryTask.trueRanks(10, 4, 42)).boxed().toList());
+    assertThat(truth)
+        .containsExactlyElementsOf(
+            Arrays.stream(RankRecoveryTask.trueRanks(10, 4, 42)).boxed().toList());
     @SuppressWarnings("unchecked")
     Map<String, String> params = (Map<String, String>) rep.get("policyParams");
-    assertThat(params).containsEntry("targetBudget", Integer.toString(sum)).containsEntry("initialWarmup", "12")
+    assertThat(params)
+        .containsEntry("targetBudget", Integer.toString(sum))
+        .containsEntry("initialWarmup", "12")
         .containsEntry("finalSteps", "10");
     assertThat(rep.get("lr")).isEqualTo(3e-2);
     assertThat(rep.get("finalTotalRank")).isEqualTo(sum);
@@ -141,14 +210,30 @@ class TrainerCliTest {
 
   @Test
   void showPresetPrintsTheSettingsAndExits() {
-    Result r = run("train", "--task", "wordnet", "--policy", "probe", "--show-preset", "--steps", "7");
+    Result r =
+        run("train", "--task", "wordnet", "--policy", "probe", "--show-preset", "--steps", "7");
     assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("settings of wordnet/probe").containsPattern("--lr +1e-2 +preset")
-        .containsPattern("--steps +7 +given").containsPattern("--batch +16 +preset");
-    Result c = run("compare", "--task", "rank-recovery", "--policies", "salientlora,adalora,lora", "--show-preset");
+    assertThat(r.out())
+        .contains("settings of wordnet/probe")
+        .containsPattern("--lr +1e-2 +preset")
+        .containsPattern("--steps +7 +given")
+        .containsPattern("--batch +16 +preset");
+    Result c =
+        run(
+            "compare",
+            "--task",
+            "rank-recovery",
+            "--policies",
+            "salientlora,adalora,lora",
+            "--show-preset");
     assertThat(c.code()).isZero();
-    assertThat(c.out()).contains("settings of rank-recovery/salientlora", "settings of rank-recovery/adalora",
-        "settings of rank-recovery/lora", "initialWarmup=360", "tInit=360");
+    assertThat(c.out())
+        .contains(
+            "settings of rank-recovery/salientlora",
+            "settings of rank-recovery/adalora",
+            "settings of rank-recovery/lora",
+            "initialWarmup=360",
+            "tInit=360");
   }
 
   @Test

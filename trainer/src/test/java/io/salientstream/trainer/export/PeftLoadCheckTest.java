@@ -41,10 +41,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Trains tiny runs, exports them the way {@code Experiment.run} does, loads the folder with {@link PeftReference} (PEFT's
- * loading rules, no exporter code), rebuilds the model and compares its logits with the trained model's, to 1e-4.
- * Also checks that the old exporter's mistakes (λ rescaled to the new rank, a [1, …] triplet for a rank-0 module, no
- * {@code total_step}, an extra config key, no head) are refused or visibly change the logits.
+ * Trains tiny runs, exports them the way {@code Experiment.run} does, loads the folder with {@link
+ * PeftReference} (PEFT's loading rules, no exporter code), rebuilds the model and compares its
+ * logits with the trained model's, to 1e-4. Also checks that the old exporter's mistakes (λ
+ * rescaled to the new rank, a [1, …] triplet for a rank-0 module, no {@code total_step}, an extra
+ * config key, no head) are refused or visibly change the logits.
  */
 class PeftLoadCheckTest {
 
@@ -54,11 +55,21 @@ class PeftLoadCheckTest {
   private static final int D = 16;
   private static final long SEED = 7L;
 
-  /** A trained rank-recovery run: its export, the trained outputs on {@code x}, and the base weights W0. */
-  record RrRun(Path dir, float[] x, int n, float[] trained, List<float[]> w0, int totalRank, List<Integer> ranks) {}
+  /**
+   * A trained rank-recovery run: its export, the trained outputs on {@code x}, and the base weights
+   * W0.
+   */
+  record RrRun(
+      Path dir,
+      float[] x,
+      int n,
+      float[] trained,
+      List<float[]> w0,
+      int totalRank,
+      List<Integer> ranks) {}
 
-  static RrRun trainRankRecovery(String policy, Map<String, String> params, int rank, int steps, Path dir)
-      throws Exception {
+  static RrRun trainRankRecovery(
+      String policy, Map<String, String> params, int rank, int steps, Path dir) throws Exception {
     List<AdapterLayout.Matrix> ms = new ArrayList<>();
     List<String> names = RankRecoveryTask.matrixNames(M);
     for (int k = 0; k < M; k++) {
@@ -67,7 +78,8 @@ class PeftLoadCheckTest {
     RankPolicy pol = Policies.create(policy, params, new AdapterLayout(ms));
     Map<String, Integer> ranks = new LinkedHashMap<>();
     pol.layout().matrices().forEach(mx -> ranks.put(mx.name(), mx.initialRank()));
-    TrainConfig cfg = new TrainConfig(steps, 32, 3e-2, 2, 1.0, 0.1, 0.0, 0, SEED, 0.9, null, 0, false, false);
+    TrainConfig cfg =
+        new TrainConfig(steps, 32, 3e-2, 2, 1.0, 0.1, 0.0, 0, SEED, 0.9, null, 0, false, false);
     int n = 64;
     float[] x = new float[n * D];
     Random rng = new Random(99);
@@ -75,31 +87,47 @@ class PeftLoadCheckTest {
       x[i] = (float) rng.nextGaussian();
     }
     try (NDManager home = NDManager.newBaseManager();
-        RankRecoveryTask task = new RankRecoveryTask(home, M, D, 4, 256, SEED,
-            new AdapterPlan(Experiment.kindOf(policy), ranks, rank, 8f, SEED));
+        RankRecoveryTask task =
+            new RankRecoveryTask(
+                home,
+                M,
+                D,
+                4,
+                256,
+                SEED,
+                new AdapterPlan(Experiment.kindOf(policy), ranks, rank, 8f, SEED));
         InProcessAllocationHost host = new InProcessAllocationHost(pol)) {
       Trainer t = new Trainer(task, host, cfg, home);
       t.run(Long.MAX_VALUE);
-      Experiment.exportPeft(dir, task, pol, cfg, "synthetic-rank-recovery", 8f, Map.of("policy", policy));
+      Experiment.exportPeft(
+          dir, task, pol, cfg, "synthetic-rank-recovery", 8f, Map.of("policy", policy));
       float[] trained = new float[n * D * M];
       List<float[]> w0 = new ArrayList<>();
       NDArray xa = home.create(x, new Shape(n, D));
       for (int k = 0; k < M; k++) {
         AdaptedLinear a = task.adaptedLayers().get(k);
-        float[] y = a.forward(new ParameterStore(home, false), new NDList(xa), false).singletonOrThrow().tanh()
-            .toFloatArray();
+        float[] y =
+            a.forward(new ParameterStore(home, false), new NDList(xa), false)
+                .singletonOrThrow()
+                .tanh()
+                .toFloatArray();
         System.arraycopy(y, 0, trained, k * n * D, n * D);
       }
       // the base network as it is "from_pretrained": W0 from the task's generator, no adapters
-      try (RankRecoveryTask base = new RankRecoveryTask(home, M, D, 4, 256, SEED,
-          new AdapterPlan(AdapterKind.NONE, null, 0, 8f, SEED))) {
+      try (RankRecoveryTask base =
+          new RankRecoveryTask(
+              home, M, D, 4, 256, SEED, new AdapterPlan(AdapterKind.NONE, null, 0, 8f, SEED))) {
         base.adaptedLayers().forEach(a -> w0.add(a.baseWeight().toFloatArray()));
       }
-      return new RrRun(dir, x, n, trained, w0, t.totalActiveRank(), new ArrayList<>(t.activeRanks().values()));
+      return new RrRun(
+          dir, x, n, trained, w0, t.totalActiveRank(), new ArrayList<>(t.activeRanks().values()));
     }
   }
 
-  /** Loads {@code dir} as PEFT would on the rank-recovery base network and returns the outputs tanh((W0+ΔW)·x). */
+  /**
+   * Loads {@code dir} as PEFT would on the rank-recovery base network and returns the outputs
+   * tanh((W0+ΔW)·x).
+   */
   static float[] rebuiltRankRecovery(RrRun run, Path dir) throws Exception {
     List<PeftReference.Linear> linears = new ArrayList<>();
     RankRecoveryTask.matrixNames(M).forEach(nm -> linears.add(new PeftReference.Linear(nm, D, D)));
@@ -122,23 +150,40 @@ class PeftLoadCheckTest {
     return out;
   }
 
-  /** The frozen MiniLM (project encoder code) with W0 + s·ΔW per PEFT's rules, mean pooling, and the saved head. */
-  static float[] rebuiltMiniLm(NDManager home, EncoderModel model, PeftReference.Loaded loaded, double s, NDArray ids,
-      NDArray mask, int n, int classes) throws Exception {
-    BertEncoder rebuilt = new BertEncoder(home, OnnxWeights.readResource(model.onnxResource()), model.layers(),
-        (module, layer, w0, b0) -> {
-          double[] d = loaded.delta().get(module);
-          if (d == null) {
-            return new FrozenLinear(module, layer, w0, b0);
-          }
-          float[] w = w0.toFloatArray();
-          for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (w[i] + s * d[i]);
-          }
-          return new FrozenLinear(module, layer, home.create(w, w0.getShape()), b0);
-        });
-    float[] pooled = BertEncoder.meanPool(rebuilt.forward(new ParameterStore(home, false), ids, mask, false), mask)
-        .toFloatArray();
+  /**
+   * The frozen MiniLM (project encoder code) with W0 + s·ΔW per PEFT's rules, mean pooling, and the
+   * saved head.
+   */
+  static float[] rebuiltMiniLm(
+      NDManager home,
+      EncoderModel model,
+      PeftReference.Loaded loaded,
+      double s,
+      NDArray ids,
+      NDArray mask,
+      int n,
+      int classes)
+      throws Exception {
+    BertEncoder rebuilt =
+        new BertEncoder(
+            home,
+            OnnxWeights.readResource(model.onnxResource()),
+            model.layers(),
+            (module, layer, w0, b0) -> {
+              double[] d = loaded.delta().get(module);
+              if (d == null) {
+                return new FrozenLinear(module, layer, w0, b0);
+              }
+              float[] w = w0.toFloatArray();
+              for (int i = 0; i < w.length; i++) {
+                w[i] = (float) (w[i] + s * d[i]);
+              }
+              return new FrozenLinear(module, layer, home.create(w, w0.getShape()), b0);
+            });
+    float[] pooled =
+        BertEncoder.meanPool(
+                rebuilt.forward(new ParameterStore(home, false), ids, mask, false), mask)
+            .toFloatArray();
     float[] hw = loaded.saved().get("classifier").get("weight").data();
     float[] hb = loaded.saved().get("classifier").get("bias").data();
     int h = EncoderModel.HIDDEN;
@@ -190,8 +235,7 @@ class PeftLoadCheckTest {
         p.put("pruneStart", "5");
         p.put("pruneEnd", "25");
       }
-      default -> {
-      }
+      default -> {}
     }
     return p;
   }
@@ -215,7 +259,8 @@ class PeftLoadCheckTest {
     RrRun run = trainRankRecovery("adalora", params("adalora", 30), 6, 30, tmp.resolve("adalora"));
     assertThat(run.totalRank()).as("the policy pruned").isLessThan(M * 6);
     double diff = maxAbsDiff(run.trained(), rebuiltRankRecovery(run, run.dir()));
-    System.out.printf("PeftLoadCheck adalora: max |Δlogit| = %.3g, total rank %d%n", diff, run.totalRank());
+    System.out.printf(
+        "PeftLoadCheck adalora: max |Δlogit| = %.3g, total rank %d%n", diff, run.totalRank());
     assertThat(diff).isLessThanOrEqualTo(TOL);
 
     ObjectNode cfg = config(run.dir());
@@ -228,24 +273,28 @@ class PeftLoadCheckTest {
     assertThat(cfg.get("init_r").asInt()).isEqualTo(6);
     assertThat(cfg.get("orth_reg_weight").asDouble()).isEqualTo(0.1);
 
-    // old bug 3: λ multiplied by (r'+1e-5)/(init_r+1e-5); PEFT keeps ranknum = init_r, so that shrinks ΔW
+    // old bug 3: λ multiplied by (r'+1e-5)/(init_r+1e-5); PEFT keeps ranknum = init_r, so that
+    // shrinks ΔW
     Path rescaled = copyOf(run.dir(), tmp.resolve("rescaled"));
-    Map<String, PeftReference.Tensor> t = PeftReference.readSafetensors(run.dir().resolve("adapter_model.safetensors"));
+    Map<String, PeftReference.Tensor> t =
+        PeftReference.readSafetensors(run.dir().resolve("adapter_model.safetensors"));
     Map<String, PeftReference.Tensor> bad = new LinkedHashMap<>();
-    t.forEach((k, v) -> {
-      if (k.endsWith(".lora_E")) {
-        float[] e = v.data().clone();
-        for (int i = 0; i < e.length; i++) {
-          e[i] *= (float) ((e.length + 1e-5) / (6 + 1e-5));
-        }
-        bad.put(k, new PeftReference.Tensor(v.shape(), e));
-      } else {
-        bad.put(k, v);
-      }
-    });
+    t.forEach(
+        (k, v) -> {
+          if (k.endsWith(".lora_E")) {
+            float[] e = v.data().clone();
+            for (int i = 0; i < e.length; i++) {
+              e[i] *= (float) ((e.length + 1e-5) / (6 + 1e-5));
+            }
+            bad.put(k, new PeftReference.Tensor(v.shape(), e));
+          } else {
+            bad.put(k, v);
+          }
+        });
     PeftReference.writeSafetensors(rescaled.resolve("adapter_model.safetensors"), bad);
     double badDiff = maxAbsDiff(run.trained(), rebuiltRankRecovery(run, rescaled));
-    System.out.printf("PeftLoadCheck adalora with the old λ rescale: max |Δlogit| = %.3g%n", badDiff);
+    System.out.printf(
+        "PeftLoadCheck adalora with the old λ rescale: max |Δlogit| = %.3g%n", badDiff);
     assertThat(badDiff).isGreaterThan(100 * TOL);
 
     // old bugs 1 and 2: no total_step; an extra top-level key
@@ -253,18 +302,21 @@ class PeftLoadCheckTest {
     ObjectNode c1 = config(noTotal);
     c1.remove("total_step");
     JSON.writeValue(noTotal.resolve("adapter_config.json").toFile(), c1);
-    assertThatThrownBy(() -> rebuiltRankRecovery(run, noTotal)).isInstanceOf(PeftReference.Refused.class)
+    assertThatThrownBy(() -> rebuiltRankRecovery(run, noTotal))
+        .isInstanceOf(PeftReference.Refused.class)
         .hasMessageContaining("total_step");
     Path extra = copyOf(run.dir(), tmp.resolve("extra"));
     ObjectNode c2 = config(extra);
     c2.putObject("salientstream").put("policy", "adalora");
     JSON.writeValue(extra.resolve("adapter_config.json").toFile(), c2);
-    assertThatThrownBy(() -> rebuiltRankRecovery(run, extra)).isInstanceOf(PeftReference.Refused.class)
+    assertThatThrownBy(() -> rebuiltRankRecovery(run, extra))
+        .isInstanceOf(PeftReference.Refused.class)
         .hasMessageContaining("unknown key 'salientstream'");
   }
 
   @Test
-  void fullyPrunedMatrixLoadsAtRankZeroAndTheOldLambdaZeroTripletIsRefused(@TempDir Path tmp) throws Exception {
+  void fullyPrunedMatrixLoadsAtRankZeroAndTheOldLambdaZeroTripletIsRefused(@TempDir Path tmp)
+      throws Exception {
     Map<String, String> p = params("salientlora", 30);
     p.remove("targetRank");
     p.put("targetBudget", "8"); // 8 triplets over 12 matrices: some end at rank 0
@@ -272,7 +324,8 @@ class PeftLoadCheckTest {
     int zero = run.ranks().indexOf(0);
     assertThat(zero).as("a matrix was fully pruned").isGreaterThanOrEqualTo(0);
     double diff = maxAbsDiff(run.trained(), rebuiltRankRecovery(run, run.dir()));
-    System.out.printf("PeftLoadCheck salientlora rank-recovery with rank-0 matrices: max |Δlogit| = %.3g, ranks %s%n",
+    System.out.printf(
+        "PeftLoadCheck salientlora rank-recovery with rank-0 matrices: max |Δlogit| = %.3g, ranks %s%n",
         diff, run.ranks());
     assertThat(diff).isLessThanOrEqualTo(TOL);
     ObjectNode cfg = config(run.dir());
@@ -283,13 +336,15 @@ class PeftLoadCheckTest {
     // old bug 4: a rank-0 module written as one λ = 0 triplet
     String key = PeftReference.PREFIX + RankRecoveryTask.matrixNames(M).get(zero);
     Path old = copyOf(run.dir(), tmp.resolve("old"));
-    Map<String, PeftReference.Tensor> t = new LinkedHashMap<>(
-        PeftReference.readSafetensors(run.dir().resolve("adapter_model.safetensors")));
+    Map<String, PeftReference.Tensor> t =
+        new LinkedHashMap<>(
+            PeftReference.readSafetensors(run.dir().resolve("adapter_model.safetensors")));
     t.put(key + ".lora_A", new PeftReference.Tensor(new long[] {1, D}, new float[D]));
     t.put(key + ".lora_B", new PeftReference.Tensor(new long[] {D, 1}, new float[D]));
     t.put(key + ".lora_E", new PeftReference.Tensor(new long[] {1, 1}, new float[1]));
     PeftReference.writeSafetensors(old.resolve("adapter_model.safetensors"), t);
-    assertThatThrownBy(() -> rebuiltRankRecovery(run, old)).isInstanceOf(PeftReference.Refused.class)
+    assertThatThrownBy(() -> rebuiltRankRecovery(run, old))
+        .isInstanceOf(PeftReference.Refused.class)
         .hasMessageContaining("size mismatch for " + key + ".lora_A");
   }
 
@@ -298,12 +353,14 @@ class PeftLoadCheckTest {
     for (String policy : List.of("prilora", "lora")) {
       RrRun run = trainRankRecovery(policy, params(policy, 30), 4, 30, tmp.resolve(policy));
       double diff = maxAbsDiff(run.trained(), rebuiltRankRecovery(run, run.dir()));
-      System.out.printf("PeftLoadCheck %s: max |Δlogit| = %.3g, ranks %s%n", policy, diff, run.ranks());
+      System.out.printf(
+          "PeftLoadCheck %s: max |Δlogit| = %.3g, ranks %s%n", policy, diff, run.ranks());
       assertThat(diff).isLessThanOrEqualTo(TOL);
       ObjectNode cfg = config(run.dir());
       assertThat(cfg.get("peft_type").asText()).isEqualTo("LORA");
       if (policy.equals("prilora")) {
-        // PRILoRA ranks grow with depth: layer 0 and layer 1 differ, and PEFT must give each its own α/r
+        // PRILoRA ranks grow with depth: layer 0 and layer 1 differ, and PEFT must give each its
+        // own α/r
         assertThat(cfg.get("rank_pattern").get("layer.0.m0").asInt())
             .isLessThan(cfg.get("rank_pattern").get("layer.1.m0").asInt());
       }
@@ -311,7 +368,8 @@ class PeftLoadCheckTest {
   }
 
   @Test
-  void salientLoraOnMiniLmWithHeadReproducesLogitsOnRealGlosses(@TempDir Path tmp) throws Exception {
+  void salientLoraOnMiniLmWithHeadReproducesLogitsOnRealGlosses(@TempDir Path tmp)
+      throws Exception {
     EncoderModel model = EncoderModel.MINILM;
     int rank = 4;
     int steps = 6;
@@ -334,42 +392,70 @@ class PeftLoadCheckTest {
     p.put("targetRank", "2");
     p.put("threads", "1");
     RankPolicy pol = Policies.create("salientlora", p, new AdapterLayout(ms));
-    TrainConfig cfg = new TrainConfig(steps, 4, 2e-2, 1, 1.0, 0.1, 0.0, 0, SEED, 0.9, null, 0, false, false);
+    TrainConfig cfg =
+        new TrainConfig(steps, 4, 2e-2, 1, 1.0, 0.1, 0.0, 0, SEED, 0.9, null, 0, false, false);
     WordNetSupersenses.Splits data = WordNetSupersenses.load();
-    List<String> texts = data.test().subList(0, 8).stream().map(WordNetSupersenses.Example::text).toList();
+    List<String> texts =
+        data.test().subList(0, 8).stream().map(WordNetSupersenses.Example::text).toList();
     Path dir = tmp.resolve("wordnet");
     int classes = data.classes().size();
     float[] trained;
     try (NDManager home = NDManager.newBaseManager();
-        WordNetTask task = new WordNetTask(home, model, new AdapterPlan(AdapterKind.SVD, null, rank, 16f, SEED), data,
-            16, false, 8, 8, SEED);
+        WordNetTask task =
+            new WordNetTask(
+                home,
+                model,
+                new AdapterPlan(AdapterKind.SVD, null, rank, 16f, SEED),
+                data,
+                16,
+                false,
+                8,
+                8,
+                SEED);
         InProcessAllocationHost host = new InProcessAllocationHost(pol);
         BatchTokenizer tok = new BatchTokenizer(model, 16, false)) {
       Trainer t = new Trainer(task, host, cfg, home);
       t.run(Long.MAX_VALUE);
       assertThat(t.totalActiveRank()).as("SalientLoRA pruned").isLessThan(36 * rank);
-      Experiment.exportPeft(dir, task, pol, cfg, model.hubName(), 16f, Map.of("policy", "salientlora"));
+      Experiment.exportPeft(
+          dir, task, pol, cfg, model.hubName(), 16f, Map.of("policy", "salientlora"));
       BatchTokenizer.Batch b = tok.encode(texts);
       NDArray ids = home.create(b.ids(), new Shape(b.size(), b.length()));
       NDArray mask = home.create(b.mask(), new Shape(b.size(), b.length()));
-      NDArray pooled = BertEncoder.meanPool(task.encoder().forward(new ParameterStore(home, false), ids, mask, false),
-          mask);
+      NDArray pooled =
+          BertEncoder.meanPool(
+              task.encoder().forward(new ParameterStore(home, false), ids, mask, false), mask);
       List<NDArray> head = task.headParameters();
       trained = pooled.matMul(head.get(0).transpose()).add(head.get(1)).toFloatArray();
 
-      // rebuild: the frozen MiniLM (project encoder code) with W0 + ΔW from PEFT's rules, and the saved head
-      PeftReference.Loaded loaded = PeftReference.load(dir, linears,
-          Map.of("classifier", Map.of("weight", new long[] {classes, EncoderModel.HIDDEN}, "bias",
-              new long[] {classes})));
-      assertThat(loaded.ranks().values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(t.totalActiveRank());
+      // rebuild: the frozen MiniLM (project encoder code) with W0 + ΔW from PEFT's rules, and the
+      // saved head
+      PeftReference.Loaded loaded =
+          PeftReference.load(
+              dir,
+              linears,
+              Map.of(
+                  "classifier",
+                  Map.of(
+                      "weight",
+                      new long[] {classes, EncoderModel.HIDDEN},
+                      "bias",
+                      new long[] {classes})));
+      assertThat(loaded.ranks().values().stream().mapToInt(Integer::intValue).sum())
+          .isEqualTo(t.totalActiveRank());
       float[] logits = rebuiltMiniLm(home, model, loaded, 1.0, ids, mask, texts.size(), classes);
       double diff = maxAbsDiff(trained, logits);
-      System.out.printf("PeftLoadCheck salientlora WordNet/MiniLM: max |Δlogit| = %.3g over %d glosses x %d classes,"
-          + " total rank %d%n", diff, texts.size(), classes, t.totalActiveRank());
+      System.out.printf(
+          "PeftLoadCheck salientlora WordNet/MiniLM: max |Δlogit| = %.3g over %d glosses x %d classes,"
+              + " total rank %d%n",
+          diff, texts.size(), classes, t.totalActiveRank());
       assertThat(diff).isLessThanOrEqualTo(TOL);
       // the adapters matter: without ΔW (head only) the logits are far off
-      double headOnly = maxAbsDiff(trained, rebuiltMiniLm(home, model, loaded, 0.0, ids, mask, texts.size(), classes));
-      System.out.printf("PeftLoadCheck salientlora WordNet/MiniLM without the adapters: max |Δlogit| = %.3g%n",
+      double headOnly =
+          maxAbsDiff(
+              trained, rebuiltMiniLm(home, model, loaded, 0.0, ids, mask, texts.size(), classes));
+      System.out.printf(
+          "PeftLoadCheck salientlora WordNet/MiniLM without the adapters: max |Δlogit| = %.3g%n",
           headOnly);
       assertThat(headOnly).isGreaterThan(100 * TOL);
     }
@@ -381,12 +467,24 @@ class PeftLoadCheckTest {
     assertThat(c.get("total_step").asInt()).isEqualTo(steps);
     // old bug 5: no head in the file while PEFT is told to restore it
     Path noHead = copyOf(dir, tmp.resolve("no-head"));
-    Map<String, PeftReference.Tensor> t = new LinkedHashMap<>(
-        PeftReference.readSafetensors(dir.resolve("adapter_model.safetensors")));
+    Map<String, PeftReference.Tensor> t =
+        new LinkedHashMap<>(
+            PeftReference.readSafetensors(dir.resolve("adapter_model.safetensors")));
     t.keySet().removeIf(k -> k.startsWith(PeftReference.PREFIX + "classifier."));
     PeftReference.writeSafetensors(noHead.resolve("adapter_model.safetensors"), t);
-    assertThatThrownBy(() -> PeftReference.load(noHead, linears, Map.of("classifier",
-        Map.of("weight", new long[] {classes, EncoderModel.HIDDEN}, "bias", new long[] {classes}))))
-        .isInstanceOf(PeftReference.Refused.class).hasMessageContaining("KeyError");
+    assertThatThrownBy(
+            () ->
+                PeftReference.load(
+                    noHead,
+                    linears,
+                    Map.of(
+                        "classifier",
+                        Map.of(
+                            "weight",
+                            new long[] {classes, EncoderModel.HIDDEN},
+                            "bias",
+                            new long[] {classes}))))
+        .isInstanceOf(PeftReference.Refused.class)
+        .hasMessageContaining("KeyError");
   }
 }

@@ -21,18 +21,21 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * What Hugging Face PEFT makes of an adapter folder, written from PEFT's loading code and sharing nothing with
- * {@link PeftExporter} or {@link SafeTensors} (it has its own safetensors reader). It follows
- * {@code PeftConfig.from_pretrained} / {@code AdaLoraConfig.__post_init__} (config/keys), {@code check_target_module_exists}
- * (which modules are adapted), {@code AdaLoraModel._create_and_replace} (modules created at {@code init_r}),
- * {@code AdaLoraModel.resize_modules_by_rank_pattern} (resize; {@code ranknum} kept at init_r when the new rank is
- * above 0, 0 otherwise), {@code LoraModel._create_and_replace} + {@code get_pattern_key} (LoRA per-module ranks),
- * {@code set_peft_model_state_dict} + {@code ModulesToSaveWrapper.adapter_state_dict_load_map} (names, the head) and
- * {@code torch.nn.Module.load_state_dict} (a shape that does not fit raises). It is stricter than PEFT in one way:
- * unexpected or missing adapter keys, which PEFT only warns about, are errors here.
+ * What Hugging Face PEFT makes of an adapter folder, written from PEFT's loading code and sharing
+ * nothing with {@link PeftExporter} or {@link SafeTensors} (it has its own safetensors reader). It
+ * follows {@code PeftConfig.from_pretrained} / {@code AdaLoraConfig.__post_init__} (config/keys),
+ * {@code check_target_module_exists} (which modules are adapted), {@code
+ * AdaLoraModel._create_and_replace} (modules created at {@code init_r}), {@code
+ * AdaLoraModel.resize_modules_by_rank_pattern} (resize; {@code ranknum} kept at init_r when the new
+ * rank is above 0, 0 otherwise), {@code LoraModel._create_and_replace} + {@code get_pattern_key}
+ * (LoRA per-module ranks), {@code set_peft_model_state_dict} + {@code
+ * ModulesToSaveWrapper.adapter_state_dict_load_map} (names, the head) and {@code
+ * torch.nn.Module.load_state_dict} (a shape that does not fit raises). It is stricter than PEFT in
+ * one way: unexpected or missing adapter keys, which PEFT only warns about, are errors here.
  *
- * <p>The result is each adapted module's ΔW as PEFT's {@code get_delta_weight} computes it (what {@code merge}
- * adds to the base weight) and the replacement parameters of every {@code modules_to_save} module.
+ * <p>The result is each adapted module's ΔW as PEFT's {@code get_delta_weight} computes it (what
+ * {@code merge} adds to the base weight) and the replacement parameters of every {@code
+ * modules_to_save} module.
  */
 final class PeftReference {
 
@@ -49,22 +52,59 @@ final class PeftReference {
   /** A linear layer of the base model: its module path and weight shape [out, in]. */
   record Linear(String module, int out, int in) {}
 
-  /** The loaded adapter: per adapted module ΔW [out, in] and rank; per {@code modules_to_save} module its tensors. */
-  record Loaded(String peftType, Map<String, double[]> delta, Map<String, Integer> ranks,
+  /**
+   * The loaded adapter: per adapted module ΔW [out, in] and rank; per {@code modules_to_save}
+   * module its tensors.
+   */
+  record Loaded(
+      String peftType,
+      Map<String, double[]> delta,
+      Map<String, Integer> ranks,
       Map<String, Map<String, Tensor>> saved) {}
 
   static final String PREFIX = "base_model.model.";
   static final String ADAPTER = "default";
 
   /**
-   * Config fields every PEFT version from 0.10.0 to 0.13.2 knows (PeftConfig, LoraConfig, AdaLoraConfig); those
-   * versions pass the JSON to the dataclass constructor, so any other key is a TypeError there.
+   * Config fields every PEFT version from 0.10.0 to 0.13.2 knows (PeftConfig, LoraConfig,
+   * AdaLoraConfig); those versions pass the JSON to the dataclass constructor, so any other key is
+   * a TypeError there.
    */
-  static final Set<String> KNOWN_FIELDS = Set.of("peft_type", "auto_mapping", "base_model_name_or_path", "revision",
-      "task_type", "inference_mode", "r", "target_modules", "lora_alpha", "lora_dropout", "fan_in_fan_out", "bias",
-      "use_rslora", "modules_to_save", "init_lora_weights", "layers_to_transform", "layers_pattern", "rank_pattern",
-      "alpha_pattern", "megatron_config", "megatron_core", "loftq_config", "use_dora", "layer_replication",
-      "target_r", "init_r", "tinit", "tfinal", "deltaT", "beta1", "beta2", "orth_reg_weight", "total_step");
+  static final Set<String> KNOWN_FIELDS =
+      Set.of(
+          "peft_type",
+          "auto_mapping",
+          "base_model_name_or_path",
+          "revision",
+          "task_type",
+          "inference_mode",
+          "r",
+          "target_modules",
+          "lora_alpha",
+          "lora_dropout",
+          "fan_in_fan_out",
+          "bias",
+          "use_rslora",
+          "modules_to_save",
+          "init_lora_weights",
+          "layers_to_transform",
+          "layers_pattern",
+          "rank_pattern",
+          "alpha_pattern",
+          "megatron_config",
+          "megatron_core",
+          "loftq_config",
+          "use_dora",
+          "layer_replication",
+          "target_r",
+          "init_r",
+          "tinit",
+          "tfinal",
+          "deltaT",
+          "beta1",
+          "beta2",
+          "orth_reg_weight",
+          "total_step");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -94,7 +134,8 @@ final class PeftReference {
     for (Iterator<String> it = cfg.fieldNames(); it.hasNext(); ) {
       String k = it.next();
       if (!KNOWN_FIELDS.contains(k)) {
-        throw new Refused("adapter_config.json: unknown key '" + k + "' (TypeError before PEFT 0.14)");
+        throw new Refused(
+            "adapter_config.json: unknown key '" + k + "' (TypeError before PEFT 0.14)");
       }
     }
     String type = cfg.path("peft_type").asText();
@@ -172,14 +213,21 @@ final class PeftReference {
         String key = String.join(".", Arrays.copyOf(parts, parts.length - drop));
         Module m = modules.get(key);
         if (m == null) {
-          throw new Refused("rank_pattern key " + name + ": no AdaLoRA module " + key + " (AttributeError)");
+          throw new Refused(
+              "rank_pattern key " + name + ": no AdaLoRA module " + key + " (AttributeError)");
         }
         if (!e.getValue().isArray()) {
           throw new Refused("rank_pattern " + name + ": Unexpected type of rank_idx");
         }
         if (e.getValue().size() != m.r) {
-          throw new Refused("rank_pattern " + name + ": mask of length " + e.getValue().size() + " for a module of rank "
-              + m.r + " (IndexError)");
+          throw new Refused(
+              "rank_pattern "
+                  + name
+                  + ": mask of length "
+                  + e.getValue().size()
+                  + " for a module of rank "
+                  + m.r
+                  + " (IndexError)");
         }
         int rank = 0;
         for (JsonNode b : e.getValue()) {
@@ -205,7 +253,8 @@ final class PeftReference {
         String lookup = PREFIX + w.getKey() + "." + p.getKey();
         Tensor t = file.get(lookup);
         if (t == null) {
-          throw new Refused("KeyError: '" + lookup + "' (modules_to_save entry without its weights)");
+          throw new Refused(
+              "KeyError: '" + lookup + "' (modules_to_save entry without its weights)");
         }
         checkShape(lookup, t, p.getValue());
         params.put(p.getKey(), t);
@@ -263,7 +312,8 @@ final class PeftReference {
     m.shapeE = ada ? new long[] {m.r, 1} : null;
   }
 
-  private static float[] take(Map<String, Tensor> file, String key, long[] shape, Set<String> used) {
+  private static float[] take(
+      Map<String, Tensor> file, String key, long[] shape, Set<String> used) {
     Tensor t = file.get(key);
     long n = Arrays.stream(shape).reduce(1, (x, y) -> x * y);
     if (t == null) {
@@ -279,12 +329,20 @@ final class PeftReference {
 
   private static void checkShape(String key, Tensor t, long[] want) {
     if (!Arrays.equals(t.shape(), want)) {
-      throw new Refused("size mismatch for " + key + ": copying a param with shape " + Arrays.toString(t.shape())
-          + " from checkpoint, the shape in current model is " + Arrays.toString(want));
+      throw new Refused(
+          "size mismatch for "
+              + key
+              + ": copying a param with shape "
+              + Arrays.toString(t.shape())
+              + " from checkpoint, the shape in current model is "
+              + Arrays.toString(want));
     }
   }
 
-  /** check_target_module_exists: a string is a full regex match; a list matches exactly or as a dotted suffix. */
+  /**
+   * check_target_module_exists: a string is a full regex match; a list matches exactly or as a
+   * dotted suffix.
+   */
   private static boolean isTarget(JsonNode targets, String key, List<String> toSave) {
     for (String m : toSave) {
       if (Pattern.matches("(^|.*\\.)" + m + "($|\\..*)", key)) {
@@ -305,7 +363,10 @@ final class PeftReference {
     return false;
   }
 
-  /** get_pattern_key: the first pattern key k with re.match(rf"(.*\.)?({k})$", key), else the key itself. */
+  /**
+   * get_pattern_key: the first pattern key k with re.match(rf"(.*\.)?({k})$", key), else the key
+   * itself.
+   */
   private static String patternKey(JsonNode pattern, String key) {
     if (pattern.isObject()) {
       for (Iterator<String> it = pattern.fieldNames(); it.hasNext(); ) {
@@ -318,7 +379,10 @@ final class PeftReference {
     return key;
   }
 
-  /** safetensors: u64 LE header length, JSON header, then the data buffer that the offsets cover without gaps. */
+  /**
+   * safetensors: u64 LE header length, JSON header, then the data buffer that the offsets cover
+   * without gaps.
+   */
   static Map<String, Tensor> readSafetensors(Path f) throws IOException {
     byte[] all = Files.readAllBytes(f);
     if (all.length < 8) {
@@ -335,16 +399,20 @@ final class PeftReference {
     for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       if (e.getKey().equals("__metadata__")) {
-        e.getValue().fields().forEachRemaining(m -> {
-          if (!m.getValue().isTextual()) {
-            throw new Refused("__metadata__ values must be strings: " + m.getKey());
-          }
-        });
+        e.getValue()
+            .fields()
+            .forEachRemaining(
+                m -> {
+                  if (!m.getValue().isTextual()) {
+                    throw new Refused("__metadata__ values must be strings: " + m.getKey());
+                  }
+                });
         continue;
       }
       JsonNode t = e.getValue();
       if (!"F32".equals(t.path("dtype").asText())) {
-        throw new Refused(e.getKey() + ": dtype " + t.path("dtype") + " (this check reads F32 only)");
+        throw new Refused(
+            e.getKey() + ": dtype " + t.path("dtype") + " (this check reads F32 only)");
       }
       long[] shape = new long[t.get("shape").size()];
       long count = 1;
@@ -355,16 +423,26 @@ final class PeftReference {
       long begin = t.get("data_offsets").get(0).asLong();
       long end = t.get("data_offsets").get(1).asLong();
       if (end - begin != 4 * count || begin < 0 || base + end > all.length) {
-        throw new Refused(e.getKey() + ": offsets [" + begin + ", " + end + ") do not fit shape "
-            + Arrays.toString(shape));
+        throw new Refused(
+            e.getKey()
+                + ": offsets ["
+                + begin
+                + ", "
+                + end
+                + ") do not fit shape "
+                + Arrays.toString(shape));
       }
       float[] data = new float[(int) count];
-      ByteBuffer.wrap(all, (int) (base + begin), (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+      ByteBuffer.wrap(all, (int) (base + begin), (int) (end - begin))
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .asFloatBuffer()
           .get(data);
       out.put(e.getKey(), new Tensor(shape, data));
       spans.add(new long[] {begin, end});
     }
-    spans.sort((x, y) -> Long.compare(x[0], y[0]) != 0 ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
+    spans.sort(
+        (x, y) ->
+            Long.compare(x[0], y[0]) != 0 ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
     long at = 0;
     for (long[] s : spans) {
       if (s[0] != at) {
@@ -373,12 +451,16 @@ final class PeftReference {
       at = s[1];
     }
     if (base + at != all.length) {
-      throw new Refused(f + ": " + (all.length - base - at) + " trailing bytes after the last tensor");
+      throw new Refused(
+          f + ": " + (all.length - base - at) + " trailing bytes after the last tensor");
     }
     return out;
   }
 
-  /** Writes a safetensors file (used by the test to build broken folders, e.g. the old exporter's output). */
+  /**
+   * Writes a safetensors file (used by the test to build broken folders, e.g. the old exporter's
+   * output).
+   */
   static void writeSafetensors(Path f, Map<String, Tensor> tensors) throws IOException {
     ObjectNode header = JSON.createObjectNode();
     long off = 0;

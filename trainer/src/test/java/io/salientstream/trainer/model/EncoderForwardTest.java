@@ -18,9 +18,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The DJL encoder, fed the jar's ONNX weights and DJL's tokenizer, reproduces an independent numpy implementation
- * (trainer/src/test/python/bert_reference.py, float64, own protobuf reader and own WordPiece) to 1e-4. The adapters are
- * SVD adapters at initialisation (Λ = 0), so this also shows that ΔW = 0 at step 0.
+ * The DJL encoder, fed the jar's ONNX weights and DJL's tokenizer, reproduces an independent numpy
+ * implementation (trainer/src/test/python/bert_reference.py, float64, own protobuf reader and own
+ * WordPiece) to 1e-4. The adapters are SVD adapters at initialisation (Λ = 0), so this also shows
+ * that ΔW = 0 at step 0.
  */
 class EncoderForwardTest {
 
@@ -39,8 +40,12 @@ class EncoderForwardTest {
     try (NDManager manager = NDManager.newBaseManager();
         BatchTokenizer tok = new BatchTokenizer(model, 64, false)) {
       Random rng = new Random(1);
-      BertEncoder enc = new BertEncoder(manager, OnnxWeights.readResource(model.onnxResource()), model.layers(),
-          (module, layer, w, b) -> new SvdAdapterLinear(module, layer, w, b, 4, 8f, rng));
+      BertEncoder enc =
+          new BertEncoder(
+              manager,
+              OnnxWeights.readResource(model.onnxResource()),
+              model.layers(),
+              (module, layer, w, b) -> new SvdAdapterLinear(module, layer, w, b, 4, 8f, rng));
       assertThat(enc.adaptedLayers()).hasSize(6 * model.layers());
       BatchTokenizer.Batch batch = tok.encode(texts);
       try (NDManager step = manager.newSubManager()) {
@@ -54,16 +59,19 @@ class EncoderForwardTest {
           JsonNode s = ref.get("sentences").get(i);
           int n = s.get("ids").size();
           for (int j = 0; j < n; j++) {
-            assertThat(batch.ids()[i * batch.length() + j]).as("token %d of '%s'", j, texts.get(i))
+            assertThat(batch.ids()[i * batch.length() + j])
+                .as("token %d of '%s'", j, texts.get(i))
                 .isEqualTo(s.get("ids").get(j).asLong());
           }
           for (int j = n; j < batch.length(); j++) {
             assertThat(batch.mask()[i * batch.length() + j]).isZero();
           }
           for (int d = 0; d < 8; d++) {
-            assertThat((double) pooled[i * hiddenSize + d]).as("pooled[%d] of '%s'", d, texts.get(i))
+            assertThat((double) pooled[i * hiddenSize + d])
+                .as("pooled[%d] of '%s'", d, texts.get(i))
                 .isCloseTo(s.get("meanPooled").get(d).asDouble(), within(1e-4));
-            assertThat((double) h[i * batch.length() * hiddenSize + d]).as("CLS[%d] of '%s'", d, texts.get(i))
+            assertThat((double) h[i * batch.length() * hiddenSize + d])
+                .as("CLS[%d] of '%s'", d, texts.get(i))
                 .isCloseTo(s.get("cls").get(d).asDouble(), within(1e-4));
           }
         }

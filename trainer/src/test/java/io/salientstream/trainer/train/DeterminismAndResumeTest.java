@@ -23,7 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Two runs with one seed end bit-identical; a run interrupted and resumed from its checkpoint ends identical too. */
+/**
+ * Two runs with one seed end bit-identical; a run interrupted and resumed from its checkpoint ends
+ * identical too.
+ */
 class DeterminismAndResumeTest {
 
   static final int M = 12;
@@ -52,8 +55,8 @@ class DeterminismAndResumeTest {
     policyImpl.layout().matrices().forEach(mx -> ranks.put(mx.name(), mx.initialRank()));
     AdapterKind kind = Experiment.kindOf(policy);
     try (NDManager home = NDManager.newBaseManager();
-        RankRecoveryTask task = new RankRecoveryTask(home, M, D, 4, 256, 3L,
-            new AdapterPlan(kind, ranks, 6, 8f, 3L));
+        RankRecoveryTask task =
+            new RankRecoveryTask(home, M, D, 4, 256, 3L, new AdapterPlan(kind, ranks, 6, 8f, 3L));
         InProcessAllocationHost host = new InProcessAllocationHost(policyImpl)) {
       Trainer t = new Trainer(task, host, cfg, home);
       t.run(stopAfter);
@@ -82,7 +85,8 @@ class DeterminismAndResumeTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"salientlora", "adalora", "prilora"})
-  void sameSeedSameResultAndResumeEqualsUninterrupted(String policy, @TempDir Path dir) throws Exception {
+  void sameSeedSameResultAndResumeEqualsUninterrupted(String policy, @TempDir Path dir)
+      throws Exception {
     Final a = run(policy, null, Long.MAX_VALUE, false);
     Final b = run(policy, null, Long.MAX_VALUE, false);
     assertIdentical(a, b);

@@ -32,8 +32,7 @@ final class PolicyTestParams {
         p.put("pruneStart", "5");
         p.put("regrowth", "true");
       }
-      default -> {
-      }
+      default -> {}
     }
     return p;
   }
