@@ -32,10 +32,10 @@ import java.util.Set;
 import java.util.function.LongPredicate;
 
 /**
- * {@code --allocation kafka}: the trainer's allocation host when the policy runs in the
- * salience-analyzer and pruner. After every optimizer step it publishes the {@link StepEvent} as a
- * {@link SingularValueStep} and returns the rank-pruning commands addressed to this run as {@link
- * MaskCommand}s at the step they name.
+ * {@code --allocation kafka-sync|kafka-async}: the trainer's allocation host when the policy runs
+ * in the salience-analyzer and pruner. After every optimizer step it publishes the {@link
+ * StepEvent} as a {@link SingularValueStep} and returns the rank-pruning commands addressed to this
+ * run as {@link MaskCommand}s at the step they name.
  *
  * <ul>
  *   <li><b>sync</b>: at a step where the experiment's policy decides (window end, mask step), the

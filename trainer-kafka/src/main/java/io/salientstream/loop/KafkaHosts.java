@@ -16,8 +16,9 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * {@link Experiment.HostFactory} for {@code --allocation kafka}: turns a run's core policy into an
- * experiment registration, publishes it, and hosts the run through a {@link KafkaAllocationHost}.
+ * {@link Experiment.HostFactory} for {@code --allocation kafka-sync|kafka-async}: turns a run's
+ * core policy into an experiment registration, publishes it, and hosts the run through a {@link
+ * KafkaAllocationHost}.
  */
 public final class KafkaHosts implements Experiment.HostFactory {
 
