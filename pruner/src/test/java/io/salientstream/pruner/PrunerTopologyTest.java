@@ -219,17 +219,7 @@ class PrunerTopologyTest {
    */
   @Test
   void aResumedRunReDecidesWindowEndsAgainstThePatternBeforeThem() {
-    List<AdaptedMatrix> ms =
-        List.of(new AdaptedMatrix("q", 0, 8, 8, 6), new AdaptedMatrix("v", 0, 8, 8, 6));
-    ExperimentSpec spec =
-        ExperimentSpec.newBuilder()
-            .setExperimentId("s1")
-            .setCreatedAtMs(Instant.ofEpochMilli(1))
-            .setModel("synthetic")
-            .setMatrices(ms)
-            .setPolicy("salientlora")
-            .setSchedule(new BudgetSchedule(100L, 10L, 10L, 12, 4))
-            .build();
+    ExperimentSpec spec = salientSpec();
     var schedule = io.salientstream.schemas.PolicySpecs.create(spec);
     assertThat(schedule.budgetAt(30))
         .as("the budget shrinks between window ends 30 and 40")
@@ -275,17 +265,7 @@ class PrunerTopologyTest {
   void thePatternHistoryFollowsTheAnalyzersResumeSetting() {
     driver.close();
     startDriver(PrunerTopology.Config.patternHistoryFor(6));
-    List<AdaptedMatrix> ms =
-        List.of(new AdaptedMatrix("q", 0, 8, 8, 6), new AdaptedMatrix("v", 0, 8, 8, 6));
-    ExperimentSpec spec =
-        ExperimentSpec.newBuilder()
-            .setExperimentId("s1")
-            .setCreatedAtMs(Instant.ofEpochMilli(1))
-            .setModel("synthetic")
-            .setMatrices(ms)
-            .setPolicy("salientlora")
-            .setSchedule(new BudgetSchedule(100L, 10L, 10L, 12, 4))
-            .build();
+    ExperimentSpec spec = salientSpec();
     var schedule = io.salientstream.schemas.PolicySpecs.create(spec);
     experiments.pipeInput("s1", avro.serialize("exp", spec));
     for (long end = 20; end <= 40; end += 10) {
@@ -422,6 +402,20 @@ class PrunerTopologyTest {
                 io.salientstream.schemas.PackedBits.pack(java.util.Arrays.copyOfRange(keep, 0, 8)),
                 io.salientstream.schemas.PackedBits.pack(
                     java.util.Arrays.copyOfRange(keep, 8, 24))))
+        .build();
+  }
+
+  /** Experiment s1: SalientLoRA on two matrices of rank 6, budget 12 → 4 over 100 steps. */
+  private static ExperimentSpec salientSpec() {
+    List<AdaptedMatrix> ms =
+        List.of(new AdaptedMatrix("q", 0, 8, 8, 6), new AdaptedMatrix("v", 0, 8, 8, 6));
+    return ExperimentSpec.newBuilder()
+        .setExperimentId("s1")
+        .setCreatedAtMs(Instant.ofEpochMilli(1))
+        .setModel("synthetic")
+        .setMatrices(ms)
+        .setPolicy("salientlora")
+        .setSchedule(new BudgetSchedule(100L, 10L, 10L, 12, 4))
         .build();
   }
 
