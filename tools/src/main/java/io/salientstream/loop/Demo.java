@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.salientstream.core.adalora.AdaLoraPolicy;
 import io.salientstream.core.json.JsonNumbers;
 import io.salientstream.core.policy.Policies;
+import io.salientstream.core.policy.PolicyKind;
 import io.salientstream.core.prilora.PriLoraPolicy;
 import io.salientstream.core.salient.SalientLoraPolicy;
 import io.salientstream.stack.LocalStack;
@@ -96,15 +97,17 @@ public final class Demo {
                     "demo-salientlora-recovery-" + tag,
                     "SalientLoRA, rank recovery",
                     SalientLoraPolicy.NAME,
-                    "kafka-sync",
                     settings),
                 recovery(
                     "demo-adalora-recovery-" + tag,
                     "AdaLoRA, rank recovery",
                     AdaLoraPolicy.NAME,
-                    "kafka-sync",
                     settings),
-                priLora("demo-prilora-recovery-" + tag, settings),
+                recovery(
+                    "demo-prilora-recovery-" + tag,
+                    "PRILoRA, rank recovery (entry masks of A)",
+                    PriLoraPolicy.NAME,
+                    settings),
                 wordnet("demo-minilm-wordnet-" + tag, settings));
         out.println(
             "== running " + runs.size() + " experiments concurrently, one trainer process each:");
@@ -198,16 +201,19 @@ public final class Demo {
   }
 
   /**
-   * Rank recovery with the settings that recover the true ranks (trainer/README.md): learning rate
-   * 3e-2, orthogonal coefficient 0.1, allocation from 30 % of the steps, target budget = Σ true
-   * ranks (4.5 per matrix on average).
+   * Rank recovery at the demo's size (steps, batch, matrices, dimension); everything else comes
+   * from the task's preset (trainer/README.md: budget = Σ true ranks, learning rate 3e-2,
+   * orthogonal coefficient 0.1, allocation from 30 % of the steps for SVD policies), which the
+   * trainer prints at the start of its log. PRILoRA runs its derived schedule: per-layer ranks
+   * around the target rank, a pruning step every 10 % of the steps from 10 % to 80 %.
    */
-  static Run recovery(String id, String label, String policy, String allocation, Settings s) {
-    String warmup = Integer.toString(s.recoverySteps() * 3 / 10);
+  static Run recovery(String id, String label, String policy, Settings s) {
+    boolean entryMasks =
+        Policies.kind(policy).adapterForm() == PolicyKind.AdapterForm.LOW_RANK_PRODUCT;
     return new Run(
         id,
         label,
-        allocation,
+        "kafka-sync",
         List.of(
             "--task",
             "rank-recovery",
@@ -217,57 +223,11 @@ public final class Demo {
             Integer.toString(s.recoverySteps()),
             "--batch",
             s.quick() ? "64" : "128",
-            "--lr",
-            "3e-2",
-            "--orth-coef",
-            "0.1",
             "--matrices",
             Integer.toString(s.recoveryMatrices()),
             "--dim",
-            Integer.toString(s.recoveryDim()),
-            "--rank",
-            "12",
-            "--target-rank",
-            "4.5",
-            "--max-true-rank",
-            "8",
-            "--policy-param",
-            Policies.kind(policy).allocationStart() + "=" + warmup));
-  }
-
-  /**
-   * PRILoRA on the same rank-recovery task and size: plain LoRA adapters whose per-layer ranks grow
-   * linearly from 2 to 8 (the trainer derives rLow/rHigh from the target rank 4.5), 10 % of every
-   * row of A pruned by |A|·x̄ at each pruning step (every 10 % of the steps from 10 % to 80 %, the
-   * trainer's derived schedule; regrowth on).
-   */
-  static Run priLora(String id, Settings s) {
-    return new Run(
-        id,
-        "PRILoRA, rank recovery (entry masks of A)",
-        "kafka-sync",
-        List.of(
-            "--task",
-            "rank-recovery",
-            "--policy",
-            PriLoraPolicy.NAME,
-            "--steps",
-            Integer.toString(s.recoverySteps()),
-            "--batch",
-            s.quick() ? "64" : "128",
-            "--lr",
-            "3e-2",
-            "--matrices",
-            Integer.toString(s.recoveryMatrices()),
-            "--dim",
-            Integer.toString(s.recoveryDim()),
-            "--rank",
-            "12",
-            "--target-rank",
-            "4.5",
-            "--max-true-rank",
-            "8"),
-        true);
+            Integer.toString(s.recoveryDim())),
+        entryMasks);
   }
 
   /** WordNet with the settings of the trainer's SalientLoRA-vs-probe table (trainer/README.md). */
