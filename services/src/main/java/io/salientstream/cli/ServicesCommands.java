@@ -7,6 +7,7 @@ import io.salientstream.loop.LoopTopics;
 import io.salientstream.pruner.Pruner;
 import io.salientstream.pruner.PrunerHttp;
 import io.salientstream.streams.LayeredConfig;
+import io.salientstream.streams.OpsHttp;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -107,11 +108,14 @@ final class ServicesCommands {
               LoopServices.analyzerTopics(LoopTopics.forPrefix(cfg.tenant())),
               stateDir,
               applicationId);
-      AnalyzerHttp http = new AnalyzerHttp(analyzer, httpPort);
+      OpsHttp.Settings httpSettings = cfg.httpSettings(httpPort);
+      AnalyzerHttp http = new AnalyzerHttp(analyzer, httpSettings);
       System.out.println(
           "salience-analyzer running against "
               + cfg.bootstrapServers()
-              + "; http://localhost:"
+              + "; http://"
+              + httpSettings.host()
+              + ":"
               + http.port()
               + "/health, /metrics; Ctrl-C stops it");
       runUntilStopped(analyzer, http);
@@ -170,11 +174,14 @@ final class ServicesCommands {
       Pruner pruner =
           Pruner.start(
               config, LoopServices.prunerTopics(topics), stateDir, applicationId, Versions.code());
-      PrunerHttp http = new PrunerHttp(pruner, httpPort, config, topics.experiments());
+      OpsHttp.Settings httpSettings = cfg.httpSettings(httpPort);
+      PrunerHttp http = new PrunerHttp(pruner, httpSettings, config, topics.experiments());
       System.out.println(
           "pruner running against "
               + cfg.bootstrapServers()
-              + "; http://localhost:"
+              + "; http://"
+              + httpSettings.host()
+              + ":"
               + http.port()
               + "/experiments/{id}/ranks, /health, /metrics; Ctrl-C stops it");
       runUntilStopped(pruner, http);
