@@ -128,6 +128,19 @@ class PrunerTopologyTest {
   }
 
   @Test
+  void aRegistrationWhoseKeyIsNotItsExperimentIdIsRefused() {
+    experiments.pipeInput("victim", avro.serialize("exp", spec("someone-else")));
+    List<DeadLetter> dls = deadLetters.readValuesToList();
+    assertThat(dls).hasSize(1);
+    assertThat(dls.get(0).getReason()).isEqualTo(DeadLetterReason.INVALID_VALUE);
+    assertThat(dls.get(0).getErrorMessage())
+        .contains("under key 'victim' names experimentId 'someone-else'");
+    // nothing was registered under the key: a report for it waits for a registration
+    send(report("victim", 1, 20, true, true, false, true, true, true));
+    assertThat(commands.readValuesToList()).isEmpty();
+  }
+
+  @Test
   void lengthBombsOnEveryInputAreDeadLetteredWithoutAllocatingForThem() {
     experiments.pipeInput("e1", avro.serialize("exp", spec("e1")));
     byte[] goodReport =
