@@ -80,10 +80,15 @@ public final class HardenedHttpServer implements AutoCloseable {
    * message that may quote what a client sent.
    */
   public static String clip(String s) {
-    if (s == null || s.length() <= MAX_ECHO) {
+    return clip(s, MAX_ECHO);
+  }
+
+  /** {@code s}, or its first {@code max} characters and a note of how long it was. */
+  public static String clip(String s, int max) {
+    if (s == null || s.length() <= max) {
       return s;
     }
-    return s.substring(0, MAX_ECHO) + "… (" + s.length() + " characters)";
+    return s.substring(0, max) + "… (" + s.length() + " characters)";
   }
 
   /**

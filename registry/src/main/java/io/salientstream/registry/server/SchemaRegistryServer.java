@@ -44,6 +44,9 @@ public final class SchemaRegistryServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SchemaRegistryServer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Error messages of the registry's own failures are clipped to this many characters. */
+  static final int MAX_MESSAGE_CHARS = 4096;
+
   /** What a registry user may do; each role includes the ones before it. */
   public enum Role {
     /** GET requests, subject look-ups and compatibility checks. */
@@ -204,7 +207,12 @@ public final class SchemaRegistryServer implements AutoCloseable {
     try {
       r = route(ex);
     } catch (SchemaRegistryException e) {
-      r = error(e.httpStatus(), e.errorCode(), HardenedHttpServer.clip(e.serverMessage()));
+      // compatibility reports run long, but never past what a request can hold
+      r =
+          error(
+              e.httpStatus(),
+              e.errorCode(),
+              HardenedHttpServer.clip(e.serverMessage(), MAX_MESSAGE_CHARS));
     } catch (HttpError e) {
       throw e;
     } catch (IOException | RuntimeException | StackOverflowError e) {
