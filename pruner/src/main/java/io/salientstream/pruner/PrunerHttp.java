@@ -19,7 +19,7 @@ import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
- * The pruner's HTTP endpoint (JDK {@code HttpServer}):
+ * The pruner's HTTP endpoint (on {@link OpsHttp}: localhost by default, optional bearer token):
  *
  * <ul>
  *   <li>{@code GET /experiments/{id}/ranks} — the experiment's current rank pattern: 200 with JSON,
@@ -36,7 +36,14 @@ public final class PrunerHttp implements AutoCloseable {
   private final Deserializer<ExperimentSpec> specs;
   private final String specTopic;
 
+  /** On {@code localhost:port}, without authentication. */
   public PrunerHttp(Pruner pruner, int port, Map<String, Object> serdeConfig, String specTopic)
+      throws IOException {
+    this(pruner, OpsHttp.Settings.local(port), serdeConfig, specTopic);
+  }
+
+  public PrunerHttp(
+      Pruner pruner, OpsHttp.Settings settings, Map<String, Object> serdeConfig, String specTopic)
       throws IOException {
     this.pruner = pruner;
     this.specTopic = specTopic;
@@ -46,7 +53,7 @@ public final class PrunerHttp implements AutoCloseable {
         new OpsHttp(
             "pruner-http",
             pruner.app(),
-            port,
+            settings,
             registry -> {
               FunctionCounter.builder("salientstream_pruner_commands", m, x -> x.commands.sum())
                   .description("rank-pruning commands issued")

@@ -10,6 +10,7 @@ import io.salientstream.avro.SalienceReport;
 import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.PolicyKind;
 import io.salientstream.core.policy.RankPolicy;
+import io.salientstream.http.HardenedHttpServer;
 import io.salientstream.schemas.PackedBits;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.streams.DeadLetters;
@@ -115,6 +116,15 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
       return;
     }
     ExperimentSpec spec = DeadLetters.decode(specDeserializer, meta, record.value());
+    if (!key.equals(spec.getExperimentId())) { // as the analyzer: one key, one experiment
+      throw new RejectedRecord(
+          DeadLetterReason.INVALID_VALUE,
+          "experiment registration under key '"
+              + HardenedHttpServer.clip(key)
+              + "' names experimentId '"
+              + HardenedHttpServer.clip(spec.getExperimentId())
+              + "'");
+    }
     PolicySpecs.validate(spec);
     specs.put(key, record.value());
     byte[] p = patterns.get(key);

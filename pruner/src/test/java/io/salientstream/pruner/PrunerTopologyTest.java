@@ -38,6 +38,7 @@ class PrunerTopologyTest {
 
   PrunerMetrics metrics;
   TopologyTestDriver driver;
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
   TestInputTopic<String, byte[]> experiments;
   TestInputTopic<String, byte[]> reports;
   TestOutputTopic<String, RankPruneCommand> commands;
@@ -64,6 +65,8 @@ class PrunerTopologyTest {
     metrics = new PrunerMetrics();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "pruner-test");
+    // a folder of its own: several checkouts may run this test at once on one machine
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     driver = new TopologyTestDriver(PrunerTopology.build(config, metrics), props);
     experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
@@ -123,6 +126,69 @@ class PrunerTopologyTest {
   private void send(SalienceReport r) {
     reports.pipeInput(r.getExperimentId(), avro.serialize("reports", r));
   }
+
+  @Test
+  void aRegistrationWhoseKeyIsNotItsExperimentIdIsRefused() {
+    experiments.pipeInput("victim", avro.serialize("exp", spec("someone-else")));
+    List<DeadLetter> dls = deadLetters.readValuesToList();
+    assertThat(dls).hasSize(1);
+    assertThat(dls.get(0).getReason()).isEqualTo(DeadLetterReason.INVALID_VALUE);
+    assertThat(dls.get(0).getErrorMessage())
+        .contains("under key 'victim' names experimentId 'someone-else'");
+    // nothing was registered under the key: a report for it waits for a registration
+    send(report("victim", 1, 20, true, true, false, true, true, true));
+    assertThat(commands.readValuesToList()).isEmpty();
+  }
+
+  @Test
+  void lengthBombsOnEveryInputAreDeadLetteredWithoutAllocatingForThem() {
+    experiments.pipeInput("e1", avro.serialize("exp", spec("e1")));
+    byte[] goodReport =
+        avro.serialize("reports", report("e1", 1, 20, true, true, false, true, true, true));
+    reports.pipeInput("e1", new byte[] {7}); // warm: the dead-letter path registered and cached
+    deadLetters.readValuesToList();
+    for (TestInputTopic<String, byte[]> topic : List.of(experiments, reports)) {
+      byte[] bomb = lengthBomb(topic == reports ? goodReport : avro.serialize("exp", spec("e1")));
+      long before = allocatedBytes();
+      topic.pipeInput("e1", bomb);
+      assertThat(allocatedBytes() - before).isLessThan(BOMB_ALLOCATION_BOUND);
+      List<DeadLetter> dls = deadLetters.readValuesToList();
+      assertThat(dls).hasSize(1);
+      assertThat(dls.get(0).getReason()).isEqualTo(DeadLetterReason.DESERIALIZATION);
+      assertThat(dls.get(0).getErrorMessage())
+          .contains("TRUNCATED")
+          .contains("experimentId announces 2000000000 bytes");
+    }
+    reports.pipeInput("e1", goodReport);
+    assertThat(commands.readValuesToList()).as("the good report after the bombs").hasSize(1);
+  }
+
+  /** Bytes allocated by this thread so far (HotSpot's per-thread counter). */
+  static long allocatedBytes() {
+    return ((com.sun.management.ThreadMXBean)
+            java.lang.management.ManagementFactory.getThreadMXBean())
+        .getCurrentThreadAllocatedBytes();
+  }
+
+  /**
+   * A length bomb (issue 15): {@code good}'s wire-format header (magic byte, schema id), then a
+   * first string field announcing 2,000,000,000 bytes — 10 bytes in all.
+   */
+  static byte[] lengthBomb(byte[] good) {
+    byte[] b = java.util.Arrays.copyOf(good, 10);
+    long zigzag = 2 * 2_000_000_000L;
+    for (int i = 5; i < 10; i++) {
+      b[i] = (byte) ((zigzag & 0x7f) | (i < 9 ? 0x80 : 0));
+      zigzag >>>= 7;
+    }
+    return b;
+  }
+
+  /**
+   * Heap a length bomb may cost the app, dead letter included: {@value} bytes (the bomb itself
+   * announces 2 GB).
+   */
+  static final long BOMB_ALLOCATION_BOUND = 4L << 20;
 
   @Test
   void reportsBecomeSequencedCommandsWithPerMatrixMasksAndProvenance() {

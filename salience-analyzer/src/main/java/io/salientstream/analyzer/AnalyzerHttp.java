@@ -19,13 +19,18 @@ public final class AnalyzerHttp implements AutoCloseable {
 
   private final OpsHttp http;
 
+  /** On {@code localhost:port}, without authentication. */
   public AnalyzerHttp(SalienceAnalyzer analyzer, int port) throws IOException {
+    this(analyzer, OpsHttp.Settings.local(port));
+  }
+
+  public AnalyzerHttp(SalienceAnalyzer analyzer, OpsHttp.Settings settings) throws IOException {
     AnalyzerMetrics m = analyzer.metrics();
     this.http =
         new OpsHttp(
             "analyzer-http",
             analyzer.app(),
-            port,
+            settings,
             registry -> {
               counter(registry, "steps", "singular-value events fed to a policy", m, x -> x.steps);
               counter(

@@ -89,9 +89,22 @@ public final class SingularValueStepReader implements DatumReader<SingularValueS
   }
 
   private final byte[] scratch = new byte[4096];
-  private final Utf8 text = new Utf8();
+
+  /**
+   * A string longer than this is decoded into a fresh buffer that is dropped afterwards: the reused
+   * buffer never grows beyond it, so one long string does not stay on the heap for the reader's
+   * life.
+   */
+  static final int REUSED_TEXT_BYTES = 4096;
+
+  private Utf8 text = new Utf8();
   private byte[][] lastBytes = new byte[16][];
   private String[] lastStrings = new String[16];
+
+  /** The capacity of the reused string buffer (for tests: it must not keep a long string). */
+  int reusedTextCapacity() {
+    return text.getBytes().length;
+  }
 
   /**
    * Reads a string, returning the String read at the same position of an earlier event when the
@@ -107,14 +120,20 @@ public final class SingularValueStepReader implements DatumReader<SingularValueS
     }
     byte[] previous = lastBytes[slot];
     int len = text.getByteLength();
+    String s;
     if (previous != null
         && previous.length == len
         && Arrays.equals(previous, 0, len, text.getBytes(), 0, len)) {
-      return lastStrings[slot];
+      s = lastStrings[slot];
+    } else {
+      s = text.toString();
+      boolean keep = len <= REUSED_TEXT_BYTES; // names are short; a long string is not kept
+      lastBytes[slot] = keep ? Arrays.copyOf(text.getBytes(), len) : null;
+      lastStrings[slot] = keep ? s : null;
     }
-    String s = text.toString();
-    lastBytes[slot] = Arrays.copyOf(text.getBytes(), len);
-    lastStrings[slot] = s;
+    if (text.getBytes().length > REUSED_TEXT_BYTES) {
+      text = new Utf8();
+    }
     return s;
   }
 

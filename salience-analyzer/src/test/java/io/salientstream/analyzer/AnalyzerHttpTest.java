@@ -8,12 +8,15 @@ import io.salientstream.stack.junit.SharedStack;
 import io.salientstream.stack.junit.WithSharedStack;
 import io.salientstream.stack.topics.Topics;
 import io.salientstream.streams.EventSerdes;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -100,6 +103,31 @@ class AnalyzerHttpTest {
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(post.statusCode()).isEqualTo(405);
+
+      // hardening (issue 15): exact paths; 50 half-open connections block neither /health nor
+      // /metrics (on the JDK server two blocked both for over 90 s)
+      assertThat(get(http, base + "/healthXYZ").statusCode()).isEqualTo(404);
+      List<Socket> slow = new ArrayList<>();
+      try {
+        for (int i = 0; i < 50; i++) {
+          Socket s = new Socket("localhost", server.port());
+          s.getOutputStream()
+              .write("GET /health HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+          slow.add(s);
+        }
+        for (String path : List.of("/health", "/metrics")) {
+          long t0 = System.nanoTime();
+          assertThat(get(http, base + path).statusCode()).as(path).isEqualTo(200);
+          assertThat(Duration.ofNanos(System.nanoTime() - t0))
+              .as(path)
+              .isLessThan(Duration.ofSeconds(1));
+        }
+      } finally {
+        for (Socket s : slow) {
+          s.close();
+        }
+      }
     }
   }
 

@@ -40,6 +40,7 @@ class AnalyzerTopologyTest {
 
   AnalyzerMetrics metrics;
   TopologyTestDriver driver;
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
   TestInputTopic<String, byte[]> experiments;
   TestInputTopic<String, byte[]> steps;
   TestOutputTopic<String, SalienceReport> reports;
@@ -60,6 +61,8 @@ class AnalyzerTopologyTest {
     metrics = new AnalyzerMetrics();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "analyzer-test");
+    // a folder of its own: several checkouts may run this test at once on one machine
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props);
     experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
@@ -92,6 +95,33 @@ class AnalyzerTopologyTest {
     steps.pipeInput(e.getExperimentId(), avro.serialize("sv", e));
   }
 
+  /** Bytes allocated by this thread so far (HotSpot's per-thread counter). */
+  static long allocatedBytes() {
+    return ((com.sun.management.ThreadMXBean)
+            java.lang.management.ManagementFactory.getThreadMXBean())
+        .getCurrentThreadAllocatedBytes();
+  }
+
+  /**
+   * A length bomb (issue 15): {@code good}'s wire-format header (magic byte, schema id), then a
+   * first string field announcing 2,000,000,000 bytes — 10 bytes in all.
+   */
+  static byte[] lengthBomb(byte[] good) {
+    byte[] b = java.util.Arrays.copyOf(good, 10);
+    long zigzag = 2 * 2_000_000_000L;
+    for (int i = 5; i < 10; i++) {
+      b[i] = (byte) ((zigzag & 0x7f) | (i < 9 ? 0x80 : 0));
+      zigzag >>>= 7;
+    }
+    return b;
+  }
+
+  /**
+   * Heap a length bomb may cost the app, dead letter included: {@value} bytes (the bomb itself
+   * announces 2 GB).
+   */
+  static final long BOMB_ALLOCATION_BOUND = 4L << 20;
+
   private DeadLetter onlyDeadLetter() {
     List<DeadLetter> all = deadLetters.readValuesToList();
     assertThat(all).hasSize(1);
@@ -116,6 +146,28 @@ class AnalyzerTopologyTest {
     assertThat(dl.getErrorMessage()).contains("topic sv").contains("offset 1");
     assertThat(toBytes(dl.getOriginalValue())).isEqualTo(junk);
     assertThat(metrics.steps.sum()).as("good records before and after are processed").isEqualTo(2);
+  }
+
+  @Test
+  void lengthBombsOnEveryInputAreDeadLetteredWithoutAllocatingForThem() {
+    ExperimentSpec spec = register("e1");
+    byte[] goodStep = avro.serialize("sv", Fixtures.step(spec, "r", 1, 0, 1));
+    steps.pipeInput("e1", new byte[] {7}); // warm: the dead-letter path registered and cached
+    deadLetters.readValuesToList();
+    for (TestInputTopic<String, byte[]> topic : List.of(experiments, steps)) {
+      byte[] bomb = lengthBomb(topic == steps ? goodStep : avro.serialize("exp", spec));
+      long before = allocatedBytes();
+      topic.pipeInput("e1", bomb);
+      assertThat(allocatedBytes() - before).isLessThan(BOMB_ALLOCATION_BOUND);
+      DeadLetter dl = onlyDeadLetter();
+      assertThat(dl.getReason()).isEqualTo(DeadLetterReason.DESERIALIZATION);
+      assertThat(dl.getErrorMessage())
+          .contains("TRUNCATED")
+          .contains("experimentId announces 2000000000 bytes");
+      assertThat(toBytes(dl.getOriginalValue())).isEqualTo(bomb);
+    }
+    steps.pipeInput("e1", goodStep);
+    assertThat(metrics.steps.sum()).as("the good record after the bombs").isEqualTo(1);
   }
 
   @Test

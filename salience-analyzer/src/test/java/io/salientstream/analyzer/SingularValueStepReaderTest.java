@@ -134,6 +134,102 @@ class SingularValueStepReaderTest {
         .hasMessageContaining("announces 300000000 values");
   }
 
+  /** Bytes allocated by this thread so far (HotSpot's per-thread allocation counter). */
+  static long allocatedBytes() {
+    return ((com.sun.management.ThreadMXBean)
+            java.lang.management.ManagementFactory.getThreadMXBean())
+        .getCurrentThreadAllocatedBytes();
+  }
+
+  /**
+   * Length bombs: a 13-byte record announcing a 2,000,000,000-byte string (issue 15: it took 2 GB
+   * of analyzer heap and kept it), and the same lie in every length and count further in. Each is a
+   * wire-format error naming what announced too much, and decoding it allocates under 1 MB.
+   */
+  @Property(tries = 1)
+  void lengthBombsAreRefusedBeforeAnythingIsAllocated() throws IOException {
+    Deserializer<StepEvent> deserializer = StepEventReader.deserializer(REGISTRY.serdeConfig());
+    byte[] good =
+        EventSerdes.anyValue(REGISTRY.serdeConfig()).serialize("sv", randomStep(new Random(3), 2));
+    deserializer.deserialize("sv", good); // warm: registry look-up and reader cached
+    byte[] header = Arrays.copyOf(good, 5);
+
+    List<byte[]> bombs = new ArrayList<>();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(header);
+    BinaryEncoder enc = EncoderFactory.get().directBinaryEncoder(out, null);
+    enc.writeLong(2_000_000_000L); // experimentId's length, then nothing
+    enc.flush();
+    assertThat(out.size()).isEqualTo(10);
+    bombs.add(out.toByteArray());
+    for (String field : List.of("name", "singularValues", "mask", "importance", "priLora")) {
+      out = new ByteArrayOutputStream();
+      out.write(header);
+      enc = EncoderFactory.get().directBinaryEncoder(out, null);
+      enc.writeString("e1");
+      enc.writeString("run");
+      enc.writeInt(1);
+      enc.writeLong(7);
+      enc.writeLong(1000);
+      enc.writeDouble(0.5);
+      enc.writeDouble(1.0);
+      enc.writeDouble(1e-3);
+      enc.writeLong(1); // one matrix
+      if (field.equals("name")) {
+        enc.writeLong(2_000_000_000L);
+      } else {
+        enc.writeString("layer.0.q");
+        enc.writeInt(0);
+        enc.writeLong(field.equals("singularValues") ? 500_000_000L : 1);
+        enc.writeFloat(1f);
+        enc.writeLong(0);
+        enc.writeLong(field.equals("mask") ? 2_000_000_000L : 1);
+        enc.writeBoolean(true);
+        enc.writeLong(0);
+        enc.writeIndex(1); // importance present
+        enc.writeLong(field.equals("importance") ? 250_000_000L : 1);
+        enc.writeDouble(0.1);
+        enc.writeLong(0);
+        enc.writeIndex(0); // no input summary
+        enc.writeIndex(1); // PRILoRA inputs
+        enc.writeLong(field.equals("priLora") ? 500_000_000L : 0);
+      }
+      enc.flush();
+      bombs.add(out.toByteArray());
+    }
+    for (byte[] bomb : bombs) {
+      long before = allocatedBytes();
+      RuntimeException thrown = null;
+      try {
+        deserializer.deserialize("sv", bomb);
+      } catch (RuntimeException e) {
+        thrown = e;
+      }
+      assertThat(allocatedBytes() - before).as("bytes allocated").isLessThan(1 << 20);
+      assertThat(thrown)
+          .isInstanceOf(WireFormatException.class)
+          .hasMessageContaining("announces")
+          .satisfies(
+              e ->
+                  assertThat(((WireFormatException) e).reason())
+                      .isEqualTo(WireFormatException.Reason.TRUNCATED));
+    }
+    // and the next good record still decodes
+    assertSameEvent(
+        deserializer.deserialize("sv", good), StepEvent.of(randomStep(new Random(3), 2)));
+  }
+
+  @Property(tries = 1)
+  void aLongStringDoesNotStayInTheReusedBuffer() throws IOException {
+    StepEventReader reader = new StepEventReader();
+    SingularValueStep record = randomStep(new Random(5), 2);
+    record.setExperimentId("x".repeat(1 << 20));
+    StepEvent read =
+        reader.read(null, DecoderFactory.get().binaryDecoder(encode(record, false), null));
+    assertThat(read.experimentId()).hasSize(1 << 20);
+    assertThat(reader.reusedTextCapacity()).isLessThanOrEqualTo(StepEventReader.REUSED_TEXT_BYTES);
+  }
+
   @Property(tries = 1)
   void throughTheRegistryBothWriterSchemasGiveTheSameEvent() {
     Random rnd = new Random(7);

@@ -7,6 +7,8 @@ import io.salientstream.loop.LoopTopics;
 import io.salientstream.pruner.Pruner;
 import io.salientstream.pruner.PrunerHttp;
 import io.salientstream.streams.LayeredConfig;
+import io.salientstream.streams.OpsHttp;
+import io.salientstream.streams.StreamsApp;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -71,8 +73,10 @@ final class ServicesCommands {
 
     @Option(
         names = "--application-id",
-        defaultValue = SalienceAnalyzer.DEFAULT_APPLICATION_ID,
-        description = "Streams application id (default: ${DEFAULT-VALUE}).")
+        description =
+            "Streams application id (default: the tenant prefix + "
+                + SalienceAnalyzer.DEFAULT_APPLICATION_ID
+                + ", so tenants never share a consumer group).")
     String applicationId;
 
     @Option(
@@ -92,6 +96,15 @@ final class ServicesCommands {
                 + " (default 1); give the pruner the same value.")
     Integer resumeSnapshots;
 
+    /**
+     * {@code --application-id}, else the tenant's own ({@link StreamsApp#defaultApplicationId}).
+     */
+    String applicationId(LayeredConfig cfg) {
+      return applicationId != null
+          ? applicationId
+          : StreamsApp.defaultApplicationId(cfg.tenant(), SalienceAnalyzer.DEFAULT_APPLICATION_ID);
+    }
+
     /** The resolved settings: defaults < file < environment < flags. */
     LayeredConfig settings(Map<String, String> env) {
       return connection.resolve(env, resumeSnapshotsFlag(resumeSnapshots));
@@ -106,12 +119,15 @@ final class ServicesCommands {
               config,
               LoopServices.analyzerTopics(LoopTopics.forPrefix(cfg.tenant())),
               stateDir,
-              applicationId);
-      AnalyzerHttp http = new AnalyzerHttp(analyzer, httpPort);
+              applicationId(cfg));
+      OpsHttp.Settings httpSettings = cfg.httpSettings(httpPort);
+      AnalyzerHttp http = new AnalyzerHttp(analyzer, httpSettings);
       System.out.println(
           "salience-analyzer running against "
               + cfg.bootstrapServers()
-              + "; http://localhost:"
+              + "; http://"
+              + httpSettings.host()
+              + ":"
               + http.port()
               + "/health, /metrics; Ctrl-C stops it");
       runUntilStopped(analyzer, http);
@@ -135,8 +151,10 @@ final class ServicesCommands {
 
     @Option(
         names = "--application-id",
-        defaultValue = Pruner.DEFAULT_APPLICATION_ID,
-        description = "Streams application id (default: ${DEFAULT-VALUE}).")
+        description =
+            "Streams application id (default: the tenant prefix + "
+                + Pruner.DEFAULT_APPLICATION_ID
+                + ", so tenants never share a consumer group).")
     String applicationId;
 
     @Option(
@@ -156,6 +174,15 @@ final class ServicesCommands {
                 + " least 4), so it accepts every resume the analyzer accepts.")
     Integer resumeSnapshots;
 
+    /**
+     * {@code --application-id}, else the tenant's own ({@link StreamsApp#defaultApplicationId}).
+     */
+    String applicationId(LayeredConfig cfg) {
+      return applicationId != null
+          ? applicationId
+          : StreamsApp.defaultApplicationId(cfg.tenant(), Pruner.DEFAULT_APPLICATION_ID);
+    }
+
     /** The resolved settings: defaults < file < environment < flags. */
     LayeredConfig settings(Map<String, String> env) {
       return connection.resolve(env, resumeSnapshotsFlag(resumeSnapshots));
@@ -169,12 +196,19 @@ final class ServicesCommands {
       config.putIfAbsent("application.server", "localhost:" + httpPort);
       Pruner pruner =
           Pruner.start(
-              config, LoopServices.prunerTopics(topics), stateDir, applicationId, Versions.code());
-      PrunerHttp http = new PrunerHttp(pruner, httpPort, config, topics.experiments());
+              config,
+              LoopServices.prunerTopics(topics),
+              stateDir,
+              applicationId(cfg),
+              Versions.code());
+      OpsHttp.Settings httpSettings = cfg.httpSettings(httpPort);
+      PrunerHttp http = new PrunerHttp(pruner, httpSettings, config, topics.experiments());
       System.out.println(
           "pruner running against "
               + cfg.bootstrapServers()
-              + "; http://localhost:"
+              + "; http://"
+              + httpSettings.host()
+              + ":"
               + http.port()
               + "/experiments/{id}/ranks, /health, /metrics; Ctrl-C stops it");
       runUntilStopped(pruner, http);

@@ -70,6 +70,27 @@ class ServiceSettingsTest {
         .isEqualTo(PrunerTopology.Config.MIN_PATTERN_HISTORY);
   }
 
+  /**
+   * Issue 15: {@code analyzer --tenant b.} without {@code --application-id} joined the default
+   * tenant's consumer group, took 3 of its 6 tasks and restored its state. Application ids now
+   * derive from the tenant, from whichever layer the tenant comes.
+   */
+  @Test
+  void applicationIdsDeriveFromTheTenantSoTenantsNeverShareAGroup() {
+    ServicesCommands.Analyzer plain = analyzer();
+    ServicesCommands.Analyzer b = analyzer("--tenant", "b.");
+    String plainId = plain.applicationId(plain.settings(Map.of()));
+    String bId = b.applicationId(b.settings(Map.of()));
+    assertThat(plainId).isEqualTo("salientstream-salience-analyzer");
+    assertThat(bId).isEqualTo("b.salientstream-salience-analyzer");
+    assertThat(plain.applicationId(plain.settings(Map.of("SALIENTSTREAM_TENANT", "c."))))
+        .isEqualTo("c.salientstream-salience-analyzer");
+    ServicesCommands.PrunerCmd pb = pruner("--tenant", "b.");
+    assertThat(pb.applicationId(pb.settings(Map.of()))).isEqualTo("b.salientstream-pruner");
+    ServicesCommands.PrunerCmd explicit = pruner("--tenant", "b.", "--application-id", "mine");
+    assertThat(explicit.applicationId(explicit.settings(Map.of()))).isEqualTo("mine");
+  }
+
   @Test
   void aBadValueIsRefusedOnceNamingWhereItCameFrom() throws Exception {
     Path file = tmp.resolve("bad.properties");

@@ -46,6 +46,15 @@ public final class LayeredConfig {
    */
   public static final String LIVE_POLICIES = PREFIX + "analyzer.live-policies";
 
+  /** Interface the services' HTTP endpoints bind to ({@code localhost} unless told otherwise). */
+  public static final String HTTP_HOST = PREFIX + "http.host";
+
+  /**
+   * A file holding the bearer token the services' HTTP endpoints require on every path but {@code
+   * /health}; empty: no authentication. A file, so the token is never a process argument.
+   */
+  public static final String HTTP_TOKEN_FILE = PREFIX + "http.token-file";
+
   /** How long a {@code kafka-sync} trainer waits for a command before it gives up. */
   public static final String SYNC_TIMEOUT_SECONDS = PREFIX + "sync.timeout.seconds";
 
@@ -120,7 +129,22 @@ public final class LayeredConfig {
               "--allocation-config salientstream.sync.timeout.seconds=S",
               "how long a kafka-sync trainer waits for a command",
               LayeredConfig::positiveInt,
-              "an integer >= 1"));
+              "an integer >= 1"),
+          new Setting(
+              HTTP_HOST,
+              "localhost",
+              "(properties file or environment)",
+              "interface the analyzer's and pruner's HTTP endpoints bind to (0.0.0.0: all)",
+              v -> !v.isBlank(),
+              "a host name or address"),
+          new Setting(
+              HTTP_TOKEN_FILE,
+              "",
+              "(properties file or environment)",
+              "file holding the bearer token the analyzer's and pruner's HTTP endpoints require on every path but"
+                  + " /health (empty: none)",
+              v -> true,
+              "a file name"));
 
   /** Built-in defaults; the local stack listens on these. */
   public static final Map<String, String> DEFAULTS =
@@ -312,6 +336,37 @@ public final class LayeredConfig {
           LIVE_POLICIES + " must be an integer >= 0, got '" + v + "'");
     }
     return Integer.parseInt(text.trim());
+  }
+
+  /**
+   * The services' HTTP settings: {@link #HTTP_HOST}, and the bearer token read from {@link
+   * #HTTP_TOKEN_FILE} (absent when none is set).
+   */
+  public OpsHttp.Settings httpSettings(int port) {
+    String file = values.getOrDefault(HTTP_TOKEN_FILE, "");
+    io.salientstream.http.HttpAuth auth = null;
+    if (!file.isBlank()) {
+      String token;
+      try {
+        token = Files.readString(Path.of(file.trim())).trim();
+      } catch (IOException e) {
+        throw new IllegalArgumentException(
+            HTTP_TOKEN_FILE
+                + " (from "
+                + origin.get(HTTP_TOKEN_FILE)
+                + "): cannot read "
+                + file
+                + ": "
+                + e.getMessage(),
+            e);
+      }
+      if (token.isEmpty()) {
+        throw new IllegalArgumentException(
+            HTTP_TOKEN_FILE + " (from " + origin.get(HTTP_TOKEN_FILE) + "): " + file + " is empty");
+      }
+      auth = io.salientstream.http.HttpAuth.bearer("ops", token);
+    }
+    return new OpsHttp.Settings(values.getOrDefault(HTTP_HOST, "localhost").trim(), port, auth);
   }
 
   /** {@link #SYNC_TIMEOUT_SECONDS}, checked when resolved. */

@@ -2,36 +2,47 @@ package io.salientstream.streams;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.salientstream.http.HardenedHttpServer;
+import io.salientstream.http.HardenedHttpServer.Reply;
+import io.salientstream.http.HttpAuth;
+import io.salientstream.http.HttpExchange;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * The operations endpoint of one Streams application (JDK {@code HttpServer}, GET only):
+ * The operations endpoint of one Streams application, on the {@link HardenedHttpServer} (GET only):
  *
  * <ul>
  *   <li>{@code GET /health} — 200 while the app is RUNNING or REBALANCING, else 503, with the
  *       Streams state;
  *   <li>{@code GET /metrics} — Prometheus text format: the app's own counters and the Kafka Streams
  *       client metrics;
- *   <li>any further routes the app adds (by path prefix).
+ *   <li>any further routes the app adds: a key ending in {@code /} matches the paths under it, any
+ *       other key exactly that path ({@code /healthXYZ} is not {@code /health}).
  * </ul>
+ *
+ * Binds to {@link Settings#host} ({@code localhost} by default) and, with {@link Settings#auth},
+ * requires it on every path but {@code /health}.
  */
 public final class OpsHttp implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Where to listen and whom to let in ({@code auth} null: everyone). */
+  public record Settings(String host, int port, HttpAuth auth) {
+
+    /** {@code localhost:port}, no authentication (tests, the local stack). */
+    public static Settings local(int port) {
+      return new Settings("localhost", port, null);
+    }
+  }
 
   /** An HTTP response. */
   public record Response(int status, String contentType, String body) {
@@ -45,22 +56,20 @@ public final class OpsHttp implements AutoCloseable {
       }
     }
 
-    /** {@code {"error": message}}. */
+    /**
+     * {@code {"error": message}}, the message clipped to {@link HardenedHttpServer#MAX_ECHO}
+     * characters (it may quote what a client sent).
+     */
     public static Response error(int status, String message) {
-      return json(status, Map.of("error", String.valueOf(message)));
+      return json(status, Map.of("error", String.valueOf(HardenedHttpServer.clip(message))));
     }
   }
 
-  private final HttpServer server;
+  private final HardenedHttpServer server;
   private final PrometheusMeterRegistry registry;
   private final KafkaStreamsMetrics streamsMetrics;
 
-  /**
-   * @param name thread name of the server's executor
-   * @param port port to listen on (0: any free port)
-   * @param meters registers the app's own meters
-   * @param routes extra routes: path prefix → handler of the request path
-   */
+  /** On {@code localhost:port}, without authentication. */
   public OpsHttp(
       String name,
       StreamsApp app,
@@ -68,19 +77,27 @@ public final class OpsHttp implements AutoCloseable {
       Consumer<MeterRegistry> meters,
       Map<String, Function<String, Response>> routes)
       throws IOException {
+    this(name, app, Settings.local(port), meters, routes);
+  }
+
+  /**
+   * @param name thread name of the server's workers
+   * @param settings interface, port (0: any free port) and authentication
+   * @param meters registers the app's own meters
+   * @param routes extra routes: path (or path prefix ending in {@code /}) → handler of the request
+   *     path
+   */
+  public OpsHttp(
+      String name,
+      StreamsApp app,
+      Settings settings,
+      Consumer<MeterRegistry> meters,
+      Map<String, Function<String, Response>> routes)
+      throws IOException {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     meters.accept(registry);
     this.streamsMetrics = new KafkaStreamsMetrics(app.streams());
     streamsMetrics.bindTo(registry);
-    server = HttpServer.create(new InetSocketAddress(port), 0);
-    server.setExecutor(
-        Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, name);
-              t.setDaemon(true);
-              return t;
-            }));
     Map<String, Function<String, Response>> all = new LinkedHashMap<>(routes);
     all.put(
         "/health",
@@ -96,36 +113,56 @@ public final class OpsHttp implements AutoCloseable {
     all.put(
         "/metrics",
         path -> new Response(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
-    all.forEach((prefix, route) -> server.createContext(prefix, ex -> handle(ex, route)));
-    server.start();
+    try {
+      server =
+          HardenedHttpServer.builder(name, ex -> handle(ex, all))
+              .host(settings.host())
+              .port(settings.port())
+              .auth(settings.auth())
+              .maxBodyBytes(0)
+              .start();
+    } catch (IOException | RuntimeException e) {
+      streamsMetrics.close();
+      registry.close();
+      throw e;
+    }
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return server.port();
   }
 
-  private static void handle(HttpExchange ex, Function<String, Response> route) throws IOException {
+  private static Reply handle(HttpExchange ex, Map<String, Function<String, Response>> routes) {
     Response r;
-    if (!ex.getRequestMethod().equals("GET")) {
+    if (!ex.method().equals("GET")) {
       r = Response.error(405, "only GET is supported");
     } else {
-      try {
-        r = route.apply(ex.getRequestURI().getPath());
-      } catch (RuntimeException e) {
-        r = Response.error(500, e.getMessage());
+      String path = ex.rawPath();
+      Function<String, Response> route = routes.get(path);
+      if (route == null) {
+        for (Map.Entry<String, Function<String, Response>> e : routes.entrySet()) {
+          if (e.getKey().endsWith("/") && path.startsWith(e.getKey())) {
+            route = e.getValue();
+            break;
+          }
+        }
+      }
+      if (route == null) {
+        r = Response.error(404, "no such resource: " + path);
+      } else {
+        try {
+          r = route.apply(path);
+        } catch (RuntimeException e) {
+          r = Response.error(500, e.getMessage());
+        }
       }
     }
-    byte[] body = r.body().getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", r.contentType());
-    ex.sendResponseHeaders(r.status(), body.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(body);
-    }
+    return Reply.text(r.status(), r.contentType(), r.body());
   }
 
   @Override
   public void close() {
-    server.stop(0);
+    server.close();
     streamsMetrics.close();
     registry.close();
   }

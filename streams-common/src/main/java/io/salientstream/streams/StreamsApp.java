@@ -31,6 +31,17 @@ public final class StreamsApp implements AutoCloseable {
     this.streams = streams;
   }
 
+  /**
+   * The application id an app of {@code tenant} gets unless told otherwise: the tenant prefix
+   * before {@code base} ({@code acme.} + {@code salientstream-pruner}). The application id names
+   * the consumer group, the internal topics and the transactional ids, so two tenants' apps started
+   * with default settings never join one group or restore each other's state; the default tenant
+   * ("") keeps the plain ids.
+   */
+  public static String defaultApplicationId(String tenant, String base) {
+    return (tenant == null ? "" : tenant) + base;
+  }
+
   /** The Streams configuration used by {@link #start}: defaults, then the caller's properties. */
   public static Properties config(
       String applicationId, Path stateDir, Map<String, ?> kafkaProperties) {

@@ -4,6 +4,7 @@ import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.avro.TrainerStatus;
+import io.salientstream.http.HardenedHttpServer;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.LayeredConfig;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +30,8 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Kafka side of one trainer run (experiment id, run id, epoch): registers the experiment, emits
@@ -46,13 +49,19 @@ import org.apache.kafka.common.utils.Utils;
  *       experiment's key, starting at its end when the run starts (no command for a new run epoch
  *       can exist before its first event). Only commands with this experiment id and epoch and a
  *       sequence above the last one seen are delivered, so a replayed or duplicated command is
- *       never applied twice. Values are decoded only under this experiment's key (other experiments
- *       share the partition); a command of this experiment that cannot be decoded stops the run
- *       with its topic, partition and offset, since skipping it would train on a stale rank
- *       pattern.
+ *       never applied twice; once the run has applied a command, only the next sequence is accepted
+ *       (no jumps). Values are decoded only under this experiment's key (other experiments share
+ *       the partition).
+ *   <li>Every command of this run is also checked against what the trainer knows ({@link
+ *       CommandCheck}, when set). A command that cannot be decoded or fails a check is
+ *       <b>refused</b>: logged with its topic, partition and offset, counted ({@link #refused()}),
+ *       never delivered, and it changes nothing later commands are checked against — so a forged
+ *       record on the commands topic can neither steer the run nor stop it.
  * </ul>
  */
 public final class ExperimentClient implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ExperimentClient.class);
 
   private final String experimentId;
   private final String runId;
@@ -64,6 +73,11 @@ public final class ExperimentClient implements AutoCloseable {
   private final Deserializer<RankPruneCommand> commandDeserializer;
   private final Deque<RankPruneCommand> pending = new ArrayDeque<>();
   private long lastSequence;
+  private boolean appliedInRun;
+  private long lastEmittedStep = -1;
+  private CommandCheck check;
+  private long refused;
+  private String lastRefusal;
 
   /**
    * @param kafka Kafka client properties (bootstrap servers, security) plus {@code
@@ -160,9 +174,25 @@ public final class ExperimentClient implements AutoCloseable {
     send(topics.experiments(), spec, true);
   }
 
+  /** Checks every command of this run with {@code check} before delivering it. */
+  public void checkCommandsWith(CommandCheck check) {
+    this.check = check;
+  }
+
+  /** Commands of this run refused so far (undecodable, or failing a check). */
+  public long refused() {
+    return refused;
+  }
+
+  /** Why the last command was refused, or null. */
+  public String lastRefusal() {
+    return lastRefusal;
+  }
+
   /** Publishes one step event (asynchronously; blocks only when the bounded buffer is full). */
   public void emit(SingularValueStep step) {
     emitted = true;
+    lastEmittedStep = Math.max(lastEmittedStep, step.getStep());
     send(topics.singularValues(), step, false);
   }
 
@@ -277,18 +307,8 @@ public final class ExperimentClient implements AutoCloseable {
       try {
         c = commandDeserializer.deserialize(r.topic(), r.headers(), r.value());
       } catch (RuntimeException e) {
-        throw new IllegalStateException(
-            "experiment '"
-                + experimentId
-                + "': cannot decode the command at "
-                + r.topic()
-                + "-"
-                + r.partition()
-                + "@"
-                + r.offset()
-                + ": "
-                + e.getMessage(),
-            e);
+        refuse(r, "cannot be decoded: " + e.getMessage());
+        continue;
       }
       if (c.getTargetEpoch() != epoch || !runId.equals(c.getTargetRunId())) {
         continue; // another run of this experiment
@@ -296,9 +316,43 @@ public final class ExperimentClient implements AutoCloseable {
       if (c.getSequence() <= lastSequence) {
         continue; // already seen: replays never apply twice
       }
+      String why = null;
+      if (appliedInRun && c.getSequence() != lastSequence + 1) {
+        why =
+            "command "
+                + HardenedHttpServer.clip(c.getCommandId())
+                + ": sequence "
+                + c.getSequence()
+                + " skips ahead of the next one, "
+                + (lastSequence + 1);
+      } else if (check != null) {
+        why = check.refusal(c, lastEmittedStep).orElse(null);
+      }
+      if (why != null) {
+        refuse(r, why);
+        continue;
+      }
+      if (check != null) {
+        check.applied(c);
+      }
+      appliedInRun = true;
       lastSequence = c.getSequence();
       pending.add(c);
     }
+  }
+
+  private void refuse(ConsumerRecord<String, byte[]> r, String why) {
+    refused++;
+    lastRefusal =
+        "refused the record at "
+            + r.topic()
+            + "-"
+            + r.partition()
+            + "@"
+            + r.offset()
+            + ": "
+            + HardenedHttpServer.clip(why);
+    LOG.warn("experiment '{}' run {}: {}", experimentId, runId, lastRefusal);
   }
 
   @Override

@@ -61,6 +61,9 @@ import java.util.function.LongPredicate;
  */
 public final class KafkaAllocationHost implements AllocationHost {
 
+  /** The status metric counting this run's refused commands ({@link CommandCheck}). */
+  public static final String COMMANDS_REFUSED = "commands_refused";
+
   public enum Mode {
     SYNC,
     ASYNC
@@ -119,6 +122,7 @@ public final class KafkaAllocationHost implements AllocationHost {
     this.shape = PolicySpecs.create(spec);
     this.needs = AllocationHost.needsOf(shape);
     this.entryMasks = shape.maskKind() == RankPolicy.MaskKind.ENTRY;
+    client.checkCommandsWith(new CommandCheck(spec, decidesAt));
   }
 
   @Override
@@ -344,6 +348,13 @@ public final class KafkaAllocationHost implements AllocationHost {
 
   public void status(
       TrainerState state, double stepsPerSecond, Map<String, Double> metrics, String message) {
+    if (client.refused() > 0) {
+      // refused commands are reported with every status (the watch monitor and dashboard show them)
+      Map<String, Double> withRefusals = new java.util.TreeMap<>(metrics);
+      withRefusals.put(COMMANDS_REFUSED, (double) client.refused());
+      metrics = withRefusals;
+      message = message == null ? client.lastRefusal() : message + "; " + client.lastRefusal();
+    }
     client.status(
         TrainerStatus.newBuilder()
             .setExperimentId(client.experimentId())
@@ -381,6 +392,11 @@ public final class KafkaAllocationHost implements AllocationHost {
 
   public long commandsApplied() {
     return commandsApplied;
+  }
+
+  /** Commands addressed to this run that were refused (see {@link CommandCheck}). */
+  public long commandsRefused() {
+    return client.refused();
   }
 
   /**

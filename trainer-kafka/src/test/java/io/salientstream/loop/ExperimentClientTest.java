@@ -1,7 +1,6 @@
 package io.salientstream.loop;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.salientstream.avro.MatrixMask;
 import io.salientstream.avro.Provenance;
@@ -31,7 +30,7 @@ class ExperimentClientTest {
   private static final int PARTITIONS = 6;
 
   @Test
-  void decodesOnlyItsOwnCommandsAndRefusesACorruptOneWithItsOffset(SharedStack stack)
+  void decodesOnlyItsOwnCommandsAndRefusesCorruptAndForgedOnesWithoutStopping(SharedStack stack)
       throws Exception {
     LoopTopics topics = LoopTopics.forPrefix("ec-" + System.nanoTime() + ".");
     stack
@@ -82,21 +81,52 @@ class ExperimentClientTest {
       assertThat(got).extracting(RankPruneCommand::getSequence).containsExactly(1L, 2L);
       assertThat(got).allSatisfy(c -> assertThat(c.getTargetRunId()).isEqualTo("run-1"));
 
+      // forged or corrupt records of this run are refused, counted, and block nothing: an
+      // undecodable one (a length bomb among them), a sequence jump (issue 15: sequence 1000 made
+      // the trainer ignore every real command after it), and then the real next command arrives
       long badOffset =
           producer
               .send(new ProducerRecord<>(t, partition, id, new byte[] {0, 0, 0, 0, 42, 1}))
               .get()
               .offset();
-      assertThatThrownBy(
-              () -> {
-                long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-                while (System.nanoTime() < until) {
-                  client.poll(Duration.ofMillis(100));
-                }
-              })
-          .isInstanceOf(IllegalStateException.class)
-          .hasMessageContaining("experiment 'exp-a'")
-          .hasMessageContaining(t + "-" + partition + "@" + badOffset);
+      deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (client.refused() == 0 && System.nanoTime() < deadline) {
+        assertThat(client.poll(Duration.ofMillis(100))).isEmpty();
+      }
+      assertThat(client.refused()).isEqualTo(1);
+      assertThat(client.lastRefusal())
+          .contains(t + "-" + partition + "@" + badOffset)
+          .contains("cannot be decoded");
+
+      // a length bomb, a sequence jump (issue 15: a forged sequence 1000 made the trainer ignore
+      // every real command after it): refused, and the real next command still arrives
+      byte[] header =
+          java.util.Arrays.copyOf(serializer.serialize(t, command(id, "run-1", 1, 3, 30)), 5);
+      byte[] bomb = java.util.Arrays.copyOf(header, 10);
+      long zigzag = 4_000_000_000L; // a commandId of 2,000,000,000 bytes
+      for (int i = 5; i < 10; i++, zigzag >>>= 7) {
+        bomb[i] = (byte) ((zigzag & 0x7f) | (i < 9 ? 0x80 : 0));
+      }
+      producer.send(new ProducerRecord<>(t, partition, id, bomb)).get();
+      producer
+          .send(
+              new ProducerRecord<>(
+                  t, partition, id, serializer.serialize(t, command(id, "run-1", 1, 1000, 30))))
+          .get();
+      producer
+          .send(
+              new ProducerRecord<>(
+                  t, partition, id, serializer.serialize(t, command(id, "run-1", 1, 3, 30))))
+          .get();
+      List<RankPruneCommand> after = new ArrayList<>();
+      deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (after.isEmpty() && System.nanoTime() < deadline) {
+        after.addAll(client.poll(Duration.ofMillis(100)));
+      }
+      assertThat(after).extracting(RankPruneCommand::getSequence).containsExactly(3L);
+      assertThat(client.refused()).isEqualTo(3);
+      assertThat(client.lastRefusal()).contains("sequence 1000 skips ahead of the next one, 3");
+      assertThat(client.lastSequence()).isEqualTo(3);
     }
   }
 

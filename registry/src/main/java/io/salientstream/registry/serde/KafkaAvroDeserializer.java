@@ -34,6 +34,10 @@ import org.apache.kafka.common.serialization.Deserializer;
  * wraps it in a {@link org.apache.kafka.common.errors.RecordDeserializationException} carrying both
  * (see {@link WireFormatException#of}); {@link #deserialize(String, int, long, byte[])} names them
  * directly. Never returns a silent {@code null}.
+ *
+ * <p>Before any decoder runs, every length and count in the body is checked against the bytes that
+ * remain ({@link AvroBodyBounds}): a record cannot make this deserializer allocate more than a
+ * small multiple of its own size, whatever lengths it announces.
  */
 public class KafkaAvroDeserializer implements Deserializer<Object> {
   private SchemaRegistryClient client;
@@ -153,6 +157,27 @@ public class KafkaAvroDeserializer implements Deserializer<Object> {
           e);
     }
     DatumReader<Object> reader = readerFor(id, writer, topic, partition, offset);
+    try {
+      AvroBodyBounds.check(writer, data, WireFormat.HEADER_SIZE, data.length);
+    } catch (AvroBodyBounds.Violation v) {
+      throw new WireFormatException(
+          v.pastTheEnd
+              ? WireFormatException.Reason.TRUNCATED
+              : WireFormatException.Reason.MALFORMED_BODY,
+          topic,
+          partition,
+          offset,
+          id,
+          (v.pastTheEnd
+                  ? "the Avro body ("
+                      + (data.length - WireFormat.HEADER_SIZE)
+                      + " bytes) ends before the "
+                      + writer.getFullName()
+                      + " it should hold: "
+                  : "malformed Avro body for " + writer.getFullName() + ": ")
+              + v.getMessage(),
+          null);
+    }
     BinaryDecoder decoder =
         DecoderFactory.get()
             .binaryDecoder(

@@ -4,32 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.BasicAuthenticator;
-import com.sun.net.httpserver.HttpContext;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
+import io.salientstream.http.HardenedHttpServer;
+import io.salientstream.http.HttpAuth;
+import io.salientstream.http.HttpError;
+import io.salientstream.http.HttpExchange;
 import io.salientstream.registry.CompatibilityLevel;
 import io.salientstream.registry.ErrorCodes;
 import io.salientstream.registry.SchemaRegistryException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +27,14 @@ import org.slf4j.LoggerFactory;
 /**
  * An embedded schema registry speaking the subset of Confluent's REST API that serializers,
  * deserializers and operators use (see {@code registry/README.md}), over a {@link SchemaLog} (a
- * compacted Kafka topic in production). Built on the JDK's {@code com.sun.net.httpserver}.
+ * compacted Kafka topic in production), on the {@link HardenedHttpServer} (localhost by default,
+ * idle timeouts, request bodies at most {@link Builder#maxBodyBytes} bytes).
+ *
+ * <p>With users ({@link Builder#user}) every request needs HTTP basic authentication, and each user
+ * has a {@link Role} and a subject prefix: readers read, writers also register schemas, admins also
+ * change configuration and modes and delete; a user with a prefix (a tenant's) names only subjects
+ * under it and lists only those. Schemas by id stay readable to every user (deserializers fetch
+ * writer schemas by id).
  *
  * <p>Single writer: run one server per schema log. Ids are assigned in registration order (max id +
  * 1, or the existing id when the same schema is already registered under any subject).
@@ -47,23 +44,43 @@ public final class SchemaRegistryServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SchemaRegistryServer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Error messages of the registry's own failures are clipped to this many characters. */
+  static final int MAX_MESSAGE_CHARS = 4096;
+
+  /** What a registry user may do; each role includes the ones before it. */
+  public enum Role {
+    /** GET requests, subject look-ups and compatibility checks. */
+    READ,
+    /** Also registers schemas. */
+    WRITE,
+    /** Also changes configuration and modes, and deletes subjects and versions. */
+    ADMIN
+  }
+
+  /** A registry user: role and the subject prefix it is confined to ("" for all). */
+  public record User(String password, Role role, String subjectPrefix) {
+    @Override
+    public String toString() {
+      return "User[role=" + role + ", subjectPrefix=" + subjectPrefix + "]"; // never the password
+    }
+  }
+
   private final SchemaLog log;
   private final String host;
   private final int requestedPort;
-  private final String basicAuthUser;
-  private final String basicAuthPassword;
+  private final Map<String, User> users;
   private final SSLContext sslContext;
+  private final int maxBodyBytes;
   private RegistryState state;
-  private HttpServer server;
-  private ExecutorService executor;
+  private HardenedHttpServer server;
 
   private SchemaRegistryServer(Builder b) {
     this.log = Objects.requireNonNull(b.log, "schema log");
     this.host = b.host;
     this.requestedPort = b.port;
-    this.basicAuthUser = b.basicAuthUser;
-    this.basicAuthPassword = b.basicAuthPassword;
+    this.users = Map.copyOf(b.users);
     this.sslContext = b.sslContext;
+    this.maxBodyBytes = b.maxBodyBytes;
   }
 
   public static Builder builder(SchemaLog log) {
@@ -75,9 +92,9 @@ public final class SchemaRegistryServer implements AutoCloseable {
     private final SchemaLog log;
     private String host = "localhost";
     private int port;
-    private String basicAuthUser;
-    private String basicAuthPassword;
+    private final Map<String, User> users = new LinkedHashMap<>();
     private SSLContext sslContext;
+    private int maxBodyBytes = 1 << 20;
 
     private Builder(SchemaLog log) {
       this.log = log;
@@ -93,16 +110,34 @@ public final class SchemaRegistryServer implements AutoCloseable {
       return this;
     }
 
-    /** Requires HTTP basic auth with this user and password on every request. */
+    /** Requires HTTP basic auth; this user may do everything ({@link Role#ADMIN}, all subjects). */
     public Builder basicAuth(String user, String password) {
-      this.basicAuthUser = user;
-      this.basicAuthPassword = password;
+      return user(user, password, Role.ADMIN, "");
+    }
+
+    /**
+     * Requires HTTP basic auth; adds a user with {@code role} over the subjects starting with
+     * {@code subjectPrefix} ("" for all).
+     */
+    public Builder user(String name, String password, Role role, String subjectPrefix) {
+      users.put(
+          Objects.requireNonNull(name, "user"),
+          new User(
+              Objects.requireNonNull(password, "password"),
+              Objects.requireNonNull(role, "role"),
+              Objects.requireNonNull(subjectPrefix, "subjectPrefix")));
       return this;
     }
 
     /** Serves HTTPS with this context instead of HTTP. */
     public Builder tls(SSLContext context) {
       this.sslContext = context;
+      return this;
+    }
+
+    /** Request bodies over this many bytes are refused with 413 (default 1 MiB). */
+    public Builder maxBodyBytes(int bytes) {
+      this.maxBodyBytes = bytes;
       return this;
     }
 
@@ -118,43 +153,23 @@ public final class SchemaRegistryServer implements AutoCloseable {
     }
     long t0 = System.nanoTime();
     state = new RegistryState(log);
+    Map<String, String> passwords = new LinkedHashMap<>();
+    users.forEach((name, u) -> passwords.put(name, u.password()));
     try {
-      InetSocketAddress addr = new InetSocketAddress(host, requestedPort);
-      if (sslContext != null) {
-        HttpsServer https = HttpsServer.create(addr, 64);
-        https.setHttpsConfigurator(new HttpsConfigurator(sslContext));
-        server = https;
-      } else {
-        server = HttpServer.create(addr, 64);
-      }
+      server =
+          HardenedHttpServer.builder("schema-registry-http", this::handle)
+              .host(host)
+              .port(requestedPort)
+              .tls(sslContext)
+              .auth(users.isEmpty() ? null : HttpAuth.basic("SchemaRegistry", passwords))
+              .openPaths(java.util.Set.of())
+              .maxBodyBytes(maxBodyBytes)
+              .errorBody((status, message) -> reply(error(status, status, message)))
+              .start();
     } catch (IOException e) {
       throw new IllegalStateException(
           "cannot bind the schema registry to " + host + ":" + requestedPort, e);
     }
-    HttpContext ctx = server.createContext("/", this::handle);
-    if (basicAuthUser != null) {
-      byte[] expectedUser = basicAuthUser.getBytes(StandardCharsets.UTF_8);
-      byte[] expectedPw = basicAuthPassword.getBytes(StandardCharsets.UTF_8);
-      ctx.setAuthenticator(
-          new BasicAuthenticator("SchemaRegistry") {
-            @Override
-            public boolean checkCredentials(String user, String password) {
-              return MessageDigest.isEqual(expectedUser, user.getBytes(StandardCharsets.UTF_8))
-                  & MessageDigest.isEqual(expectedPw, password.getBytes(StandardCharsets.UTF_8));
-            }
-          });
-    }
-    AtomicInteger n = new AtomicInteger();
-    executor =
-        Executors.newFixedThreadPool(
-            4,
-            r -> {
-              Thread t = new Thread(r, "schema-registry-http-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-    server.setExecutor(executor);
-    server.start();
     LOG.info(
         "schema registry at {} over {} ready in {} ms",
         url(),
@@ -168,28 +183,18 @@ public final class SchemaRegistryServer implements AutoCloseable {
     if (server == null) {
       throw new IllegalStateException("schema registry not started");
     }
-    return (sslContext != null ? "https" : "http")
-        + "://"
-        + host
-        + ":"
-        + server.getAddress().getPort();
+    return server.url();
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return server.port();
   }
 
   /** Stops serving; does not close the log (its owner does). */
   @Override
   public synchronized void close() {
     if (server != null) {
-      server.stop(0);
-      executor.shutdownNow();
-      try {
-        executor.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      server.close();
       server = null;
     }
   }
@@ -197,29 +202,76 @@ public final class SchemaRegistryServer implements AutoCloseable {
   // -------------------------------------------------------------------------------------------
   // routing
 
-  private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      Response r;
-      try {
-        r = route(ex);
-      } catch (SchemaRegistryException e) {
-        r = error(e.httpStatus(), e.errorCode(), e.serverMessage());
-      } catch (RuntimeException | StackOverflowError e) {
-        LOG.error(
-            "schema registry request {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
-        r =
-            error(
-                500, ErrorCodes.STORE_ERROR, "Error in the backend data store: " + e.getMessage());
-      }
-      byte[] body = r.body.getBytes(StandardCharsets.UTF_8);
-      ex.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
-      ex.sendResponseHeaders(r.status, body.length == 0 ? -1 : body.length);
-      if (body.length > 0) {
-        try (OutputStream out = ex.getResponseBody()) {
-          out.write(body);
-        }
-      }
+  private HardenedHttpServer.Reply handle(HttpExchange ex) {
+    Response r;
+    try {
+      r = route(ex);
+    } catch (SchemaRegistryException e) {
+      // compatibility reports run long, but never past what a request can hold
+      r =
+          error(
+              e.httpStatus(),
+              e.errorCode(),
+              HardenedHttpServer.clip(e.serverMessage(), MAX_MESSAGE_CHARS));
+    } catch (HttpError e) {
+      throw e;
+    } catch (IOException | RuntimeException | StackOverflowError e) {
+      LOG.error(
+          "schema registry request {} {} failed",
+          ex.method(),
+          HardenedHttpServer.clip(ex.rawPath()),
+          e);
+      r =
+          error(
+              500,
+              ErrorCodes.STORE_ERROR,
+              HardenedHttpServer.clip("Error in the backend data store: " + e.getMessage()));
     }
+    return reply(r);
+  }
+
+  private static HardenedHttpServer.Reply reply(Response r) {
+    return HardenedHttpServer.Reply.text(r.status, CONTENT_TYPE, r.body);
+  }
+
+  /**
+   * Refuses with 403 what {@code ex}'s user may not do: {@code needed} beyond its role, or a
+   * subject outside its prefix. Without users, everyone may do everything.
+   */
+  private void authorize(HttpExchange ex, Role needed, String subject) {
+    if (users.isEmpty()) {
+      return;
+    }
+    String name = ex.principal().orElseThrow(() -> new HttpError(401, "authentication required"));
+    User u = users.get(name);
+    if (u.role().compareTo(needed) < 0) {
+      throw new HttpError(403, "user " + name + " (" + u.role() + ") may not " + needed);
+    }
+    if (subject != null && !subject.startsWith(u.subjectPrefix())) {
+      throw new HttpError(
+          403,
+          "user " + name + " may name only subjects starting with '" + u.subjectPrefix() + "'");
+    }
+    if (subject == null && !u.subjectPrefix().isEmpty() && needed == Role.ADMIN) {
+      throw new HttpError(403, "user " + name + " may not change registry-wide settings");
+    }
+  }
+
+  /** The subject prefix {@code ex}'s user is confined to ("" when none). */
+  private String prefixOf(HttpExchange ex) {
+    return ex.principal().map(users::get).map(User::subjectPrefix).orElse("");
+  }
+
+  /** The role a request needs. */
+  private static Role needed(String method, String head, int n, List<String> p) {
+    if (method.equals("GET")) {
+      return Role.READ;
+    }
+    if (method.equals("POST")) {
+      boolean register = head.equals("subjects") && n == 3 && p.get(2).equals("versions");
+      return register ? Role.WRITE : Role.READ; // look-ups and compatibility checks read
+    }
+    return Role.ADMIN; // PUT, DELETE
   }
 
   private record Response(int status, String body) {}
@@ -238,12 +290,27 @@ public final class SchemaRegistryServer implements AutoCloseable {
   }
 
   private Response route(HttpExchange ex) throws IOException {
-    String method = ex.getRequestMethod();
-    List<String> p = segments(ex.getRequestURI().getRawPath());
-    Map<String, List<String>> q = query(ex.getRequestURI().getRawQuery());
+    String method = ex.method();
+    List<String> p = segments(ex.rawPath());
+    Map<String, List<String>> q = query(ex.rawQuery());
     boolean deleted = flag(q, "deleted");
     int n = p.size();
     String head = n == 0 ? "" : p.get(0);
+    String named =
+        switch (head) {
+          case "subjects", "config", "mode" -> n >= 2 ? p.get(1) : null;
+          case "compatibility" -> n >= 3 ? p.get(2) : null;
+          default -> null;
+        };
+    authorize(ex, needed(method, head, n, p), named);
+    String confined = prefixOf(ex);
+    if (!confined.isEmpty()) {
+      // a tenant's user lists only its own subjects
+      String asked = param(q, "subjectPrefix");
+      if (asked == null || !asked.startsWith(confined)) {
+        q.put("subjectPrefix", new ArrayList<>(List.of(confined)));
+      }
+    }
     switch (head) {
       case "" -> {
         if (n == 0 && method.equals("GET")) {
@@ -596,12 +663,12 @@ public final class SchemaRegistryServer implements AutoCloseable {
   }
 
   private static JsonNode body(HttpExchange ex) throws IOException {
-    String type = ex.getRequestHeaders().getFirst("Content-Type");
+    String type = ex.header("Content-Type");
     if (type != null && !type.contains("json") && !type.startsWith("application/octet-stream")) {
       throw SchemaRegistryException.of(415, 415, "HTTP 415 Unsupported Media Type: " + type);
     }
-    try (InputStream in = ex.getRequestBody()) {
-      byte[] bytes = in.readAllBytes();
+    try {
+      byte[] bytes = ex.body(); // at most maxBodyBytes, else 413
       JsonNode n = bytes.length == 0 ? null : JSON.readTree(bytes);
       if (n == null || !n.isObject()) {
         throw SchemaRegistryException.of(422, 422, "Request body must be a JSON object");
