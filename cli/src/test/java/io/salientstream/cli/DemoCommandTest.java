@@ -23,6 +23,9 @@ class DemoCommandTest {
             .execute(
                 "demo",
                 "--quick",
+                "--exit-at-end",
+                "--dashboard-port",
+                "0",
                 "--report",
                 report.toString(),
                 "--work-dir",
