@@ -206,7 +206,7 @@ final class ExperimentView {
     stepsPerSecond = s.getStepsPerSecond();
     commandsApplied = s.getCommandsApplied();
     lagSteps = s.getCommandLagSteps();
-    if (s.getTotalRank() >= 0) {
+    if (s.getTotalRank() > 0) {
       totalRank = s.getTotalRank();
       // policies whose events carry no keep masks (plain LoRA adapters) get their rank curve here
       if (!hasStepMasks) {
