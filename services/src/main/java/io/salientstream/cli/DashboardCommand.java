@@ -14,8 +14,8 @@ import picocli.CommandLine.Option;
     name = "dashboard",
     mixinStandardHelpOptions = true,
     description = {
-      "Serve the live dashboard of every experiment of a tenant: a web page (curves, rank heatmaps, commands,",
-      "dead letters, comparison) and a JSON API, fed by a read_committed Kafka consumer of the tenant's topics.",
+      "Serve the live dashboard of every experiment of a tenant: a web page (curves, rank heatmaps, commands,"
+          + " dead letters, comparison) and a JSON API, fed by a read_committed Kafka consumer of the tenant's topics.",
       "Binds to localhost unless --bind says otherwise; GET /health and /metrics like the other services."
     })
 final class DashboardCommand implements Callable<Integer> {
