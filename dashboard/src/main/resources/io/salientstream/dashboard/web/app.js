@@ -32,6 +32,7 @@
     filter: "",
     selected: null,
     detail: null,             // the selected experiment's view
+    pending: [],
     compare: new Set(),
     compareData: new Map(),   // id -> {curves, layout, heatmaps}
     deadLetters: [],
@@ -192,6 +193,8 @@
 
   async function select(id) {
     state.selected = id;
+    state.detail = null;
+    state.pending = [];   // deltas that arrive while the view loads, applied after it
     state.trs.forEach((tr, k) => tr.classList.toggle("selected", k === id));
     const res = await fetch("/api/experiments/" + encodeURIComponent(id));
     if (!res.ok) {
@@ -229,6 +232,9 @@
     const dtb = document.querySelector("#detail-deadletters tbody");
     dtb.textContent = "";
     view.deadLetters.forEach((d) => dtb.prepend(deadLetterRow(d, false)));
+    const pending = state.pending;
+    state.pending = [];
+    pending.forEach(applyDetail);
   }
 
   function drawCurves() {
@@ -243,9 +249,18 @@
     }
   }
 
+  /** Applies a delta to the selected view; what the view already holds (from its snapshot) is skipped. */
   function applyDetail(e) {
     const d = state.detail;
     d.summary = e.summary;
+    const lastSeq = (list) => (list.length ? list[list.length - 1].sequence : -1);
+    if (e.heatmaps) e = Object.assign({}, e, { heatmaps: e.heatmaps.filter((h) => h.sequence > lastSeq(d.heatmaps) || (d.heatmaps.length === 0)) });
+    if (e.commands) e = Object.assign({}, e, { commands: e.commands.filter((c) => c.sequence > lastSeq(d.commands)) });
+    if (e.deadLetters) {
+      const seen = new Set(d.deadLetters.map((x) => x.sourceTopic + "/" + x.sourcePartition + "/" + x.sourceOffset + "/" + x.failedAtMs));
+      e = Object.assign({}, e, { deadLetters: e.deadLetters.filter((x) => !seen.has(x.sourceTopic + "/" + x.sourcePartition + "/" + x.sourceOffset + "/" + x.failedAtMs)) });
+      pushBounded(d.deadLetters, e.deadLetters, MAX_DEAD_LETTERS);
+    }
     if (e.points) {
       let newMetric = false;
       Object.entries(e.points).forEach(([k, cols]) => {
@@ -263,7 +278,7 @@
       drawCurves();
     }
     if (e.layout) d.layout = e.layout;
-    if (e.heatmaps) {
+    if (e.heatmaps && e.heatmaps.length) {
       pushBounded(d.heatmaps, e.heatmaps, MAX_HEATMAPS);
       drawHeatmapSlider(false);
     }
@@ -275,7 +290,7 @@
       pushBounded(d.latenciesMs, e.latenciesMs, MAX_LATENCIES);
       drawLatency();
     }
-    if (e.commands) {
+    if (e.commands && e.commands.length) {
       pushBounded(d.commands, e.commands, MAX_COMMANDS);
       e.commands.forEach(addCommandRow);
       const rows = document.querySelectorAll("#commands tbody tr");
@@ -350,6 +365,7 @@
 
   function drawHeatmap() {
     const d = state.detail;
+    if (!d) return;
     const box = $("heatmap");
     box.textContent = "";
     if (!d.layout || d.heatmaps.length === 0) {
@@ -526,7 +542,10 @@
     const dls = [];
     delta.experiments.forEach((e) => {
       upsertRow(e.summary);
-      if (state.selected === e.id && state.detail) applyDetail(e);
+      if (state.selected === e.id) {
+        if (state.detail) applyDetail(e);
+        else if (state.pending.length < 500) state.pending.push(e);
+      }
       if (state.compareData.has(e.id)) applyCompare(e);
       if (e.deadLetters) e.deadLetters.forEach((d) => dls.push(d));
     });
