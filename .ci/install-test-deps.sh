@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Java and Maven: Debian's headless Chromium and its ChromeDriver, used by the
-# dashboard's real-browser test (dashboard/src/test/.../DashboardBrowserTest). Does nothing when both are present.
+# dashboard's real-browser test (cli/src/test/.../DemoCommandTest). Does nothing when both are present.
 # Needs root (or sudo) and Debian's package repositories. `.ci/run` calls it before the test command.
 set -euo pipefail
 if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
