@@ -1,5 +1,6 @@
 package io.salientstream.cli;
 
+import io.salientstream.loop.Demo;
 import io.salientstream.loop.bench.LoopBenchmark;
 import io.salientstream.stack.LocalStack;
 import io.salientstream.streams.LayeredConfig;
@@ -20,12 +21,12 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks (numbers, not tests).",
-    subcommands = {BenchCommand.Loop.class})
+    subcommands = {BenchCommand.Loop.class, BenchCommand.DashboardBench.class})
 final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    System.err.println("name a benchmark: salientstream bench loop (see --help)");
+    System.err.println("name a benchmark: salientstream bench loop|dashboard (see --help)");
     return 2;
   }
 
@@ -256,6 +257,112 @@ final class BenchCommand implements Callable<Integer> {
         Utils.delete(root.toFile());
       } catch (IOException e) {
         System.err.println("could not delete " + root + ": " + e.getMessage());
+      }
+    }
+  }
+
+  @Command(
+      name = "dashboard",
+      mixinStandardHelpOptions = true,
+      sortOptions = false,
+      description = {
+        "Dashboard benchmark: synthetic experiments write steps (plus a report and a command per window and a status"
+            + " every 10 steps) at a fixed rate while the dashboard follows them; reports its ingest rate, whether it fell"
+            + " behind, and the delay from a step event to a live-stream client (as the page) receiving it.",
+        "Without --bootstrap-servers (or a config file / KAFKA_BOOTSTRAP_SERVERS) it starts an in-process broker and"
+            + " registry; topics get a per-run prefix."
+      })
+  static final class DashboardBench implements Callable<Integer> {
+    @Mixin ConnectionOptions connection;
+
+    @Option(
+        names = "--experiments",
+        defaultValue = "100",
+        description = "Concurrent synthetic experiments (default: ${DEFAULT-VALUE}).")
+    int experiments;
+
+    @Option(
+        names = "--steps-per-second",
+        defaultValue = "10",
+        description = "Steps per second of each experiment (default: ${DEFAULT-VALUE}).")
+    double stepsPerSecond;
+
+    @Option(
+        names = "--seconds",
+        defaultValue = "60",
+        description = "How long the experiments write (default: ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(
+        names = "--layers",
+        defaultValue = "4",
+        description = "Layers of six adapted matrices per experiment (default: ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(
+        names = "--rank",
+        defaultValue = "8",
+        description = "Initial rank per matrix (default: ${DEFAULT-VALUE}).")
+    int rank;
+
+    @Option(
+        names = "--window",
+        defaultValue = "20",
+        description = "Steps between window ends (default: ${DEFAULT-VALUE}).")
+    int window;
+
+    @Option(
+        names = "--report",
+        paramLabel = "FILE",
+        description = "Also write the numbers as JSON.")
+    Path report;
+
+    @Override
+    public Integer call() throws Exception {
+      if (experiments < 1
+          || stepsPerSecond <= 0
+          || seconds < 1
+          || layers < 1
+          || rank < 1
+          || window < 2) {
+        throw new IllegalArgumentException(
+            "--experiments, --seconds, --layers, --rank must be >= 1, --steps-per-second > 0,"
+                + " --window >= 2");
+      }
+      LayeredConfig cfg = connection.resolve();
+      boolean local = "default".equals(cfg.originOf("bootstrap.servers"));
+      LocalStack stack = null;
+      try {
+        Map<String, Object> config = new TreeMap<>(ServicesCommands.serdeConfig(cfg));
+        if (local) {
+          stack = LocalStack.ephemeral().start();
+          System.out.println(
+              "in-process broker "
+                  + stack.bootstrapServers()
+                  + " and registry "
+                  + stack.registryUrl()
+                  + " ready in "
+                  + stack.readyMillis()
+                  + " ms");
+          config.putAll(stack.clientConfig());
+        }
+        Map<String, Object> result =
+            io.salientstream.dashboard.DashboardBenchmark.run(
+                config,
+                new io.salientstream.dashboard.DashboardBenchmark.Settings(
+                    experiments, stepsPerSecond, seconds, layers, rank, window),
+                System.out);
+        System.out.println();
+        System.out.print(io.salientstream.dashboard.DashboardBenchmark.table(result));
+        if (report != null) {
+          Demo.writeReport(report, result);
+          System.out.println("report: " + report);
+        }
+        return 0;
+      } finally {
+        if (stack != null) {
+          stack.close();
+        }
       }
     }
   }

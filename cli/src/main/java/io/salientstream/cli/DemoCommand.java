@@ -3,7 +3,6 @@ package io.salientstream.cli;
 import io.salientstream.loop.Demo;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,7 +17,8 @@ import picocli.CommandLine.Option;
     description = {
       "Start broker + registry + salience-analyzer + pruner in this process and run four experiments",
       "concurrently over Kafka (SalientLoRA, AdaLoRA and PRILoRA on rank recovery, MiniLM + SalientLoRA on WordNet);",
-      "print each one's final rank pattern, metrics and the control-loop latency."
+      "print each one's final rank pattern, metrics and the control-loop latency. A live dashboard follows them",
+      "(its URL is printed) and stays up after they finish until Ctrl-C, unless --exit-at-end."
     })
 final class DemoCommand implements Callable<Integer> {
 
@@ -36,14 +36,46 @@ final class DemoCommand implements Callable<Integer> {
       description = "Folder for the Streams state (default: a temporary folder).")
   Path workDir;
 
+  @Option(
+      names = "--dashboard-port",
+      defaultValue = "8092",
+      paramLabel = "PORT",
+      description =
+          "Port of the live dashboard on localhost (default: ${DEFAULT-VALUE}; when taken, any free port;"
+              + " 0: any free port). Its URL is printed at the start.")
+  int dashboardPort;
+
+  @Option(
+      names = "--exit-at-end",
+      description =
+          "Exit when the experiments are done (for scripts and tests); without it the dashboard stays up"
+              + " until Ctrl-C.")
+  boolean exitAtEnd;
+
   @Override
   public Integer call() throws Exception {
-    Path dir = workDir != null ? workDir : Files.createTempDirectory("salientstream-demo");
-    Map<String, Object> summary = Demo.run(Demo.Settings.of(quick), dir, System.out);
-    if (report != null) {
-      Demo.writeReport(report, summary);
-      System.out.println("report written to " + report);
+    if (dashboardPort < 0 || dashboardPort > 65535) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--dashboard-port must be in 0..65535, got " + dashboardPort);
     }
+    Path dir = workDir != null ? workDir : Files.createTempDirectory("salientstream-demo");
+    Demo.run(
+        Demo.Settings.of(quick),
+        dir,
+        System.out,
+        new Demo.Serving(dashboardPort, !exitAtEnd),
+        summary -> {
+          if (report != null) {
+            try {
+              Demo.writeReport(report, summary);
+            } catch (java.io.IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+            System.out.println("report written to " + report);
+          }
+        });
     return 0;
   }
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 }

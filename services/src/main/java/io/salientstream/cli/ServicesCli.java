@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = ServicesCli.Version.class,
     description =
-        "The control loop's Kafka Streams services (salience-analyzer, pruner) and topic/platform commands.",
+        "The control loop's Kafka Streams services (salience-analyzer, pruner), the dashboard and topic/platform commands.",
     subcommands = {CommandLine.HelpCommand.class})
 public final class ServicesCli {
 
@@ -38,6 +38,7 @@ public final class ServicesCli {
     cl.addSubcommand(new TopicsCommand());
     cl.addSubcommand(new ServicesCommands.Analyzer());
     cl.addSubcommand(new ServicesCommands.PrunerCmd());
+    cl.addSubcommand(new DashboardCommand());
   }
 
   /** Version from the jar manifest when packaged. */

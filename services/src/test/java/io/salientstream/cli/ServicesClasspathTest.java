@@ -53,6 +53,8 @@ class ServicesClasspathTest {
     assertThat(jars).anyMatch(j -> j.contains("kafka-streams"));
     assertThat(jars).anyMatch(j -> j.contains("salientstream-salience-analyzer"));
     assertThat(jars).anyMatch(j -> j.contains("salientstream-pruner"));
+    assertThat(jars).anyMatch(j -> j.contains("salientstream-dashboard"));
+    assertThat(jars).anyMatch(j -> j.contains("uplot"));
     for (String jar : jars) {
       String lower = jar.toLowerCase(Locale.ROOT);
       assertThat(FORBIDDEN).as("services classpath entry %s", jar).noneMatch(lower::contains);
@@ -65,7 +67,7 @@ class ServicesClasspathTest {
     StringWriter out = new StringWriter();
     cl.setOut(new PrintWriter(out));
     assertThat(cl.execute("--help")).isZero();
-    for (String cmd : new String[] {"local", "topics", "analyzer", "pruner"}) {
+    for (String cmd : new String[] {"local", "topics", "analyzer", "pruner", "dashboard"}) {
       assertThat(out.toString()).contains("  " + cmd + " ");
     }
     assertThat(out.toString()).doesNotContain("  demo ").doesNotContain("  train ");

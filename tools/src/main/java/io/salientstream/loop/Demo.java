@@ -8,9 +8,11 @@ import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.PolicyKind;
 import io.salientstream.core.prilora.PriLoraPolicy;
 import io.salientstream.core.salient.SalientLoraPolicy;
+import io.salientstream.dashboard.Dashboard;
 import io.salientstream.stack.LocalStack;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 
 /**
  * {@code salientstream demo}: the whole system on one machine. Starts an in-process broker and
@@ -72,7 +76,32 @@ public final class Demo {
     }
   }
 
+  /**
+   * The dashboard of a demo run: its port (0: any free one; a taken port falls back to a free one)
+   * and whether the demo keeps serving it after the experiments end, until interrupted (Ctrl-C).
+   */
+  public record Serving(int dashboardPort, boolean stayUp) {
+    /** A dashboard on any free port, closed with the demo. */
+    public static Serving exitAtEnd() {
+      return new Serving(0, false);
+    }
+  }
+
   public static Map<String, Object> run(Settings settings, Path workDir, PrintStream out)
+      throws Exception {
+    return run(settings, workDir, out, Serving.exitAtEnd(), summary -> {});
+  }
+
+  /**
+   * Runs the demo; {@code atEnd} gets the summary once the experiments are done (before the demo
+   * keeps serving the dashboard, when {@code serving.stayUp()}).
+   */
+  public static Map<String, Object> run(
+      Settings settings,
+      Path workDir,
+      PrintStream out,
+      Serving serving,
+      Consumer<Map<String, Object>> atEnd)
       throws Exception {
     long t0 = System.nanoTime();
     Files.createDirectories(workDir.resolve("logs"));
@@ -89,7 +118,12 @@ public final class Demo {
       out.println("== starting salience-analyzer and pruner (Kafka Streams, exactly-once)");
       try (LoopServices services =
               LoopServices.start(config, topics, workDir.resolve("state"), "-demo", "demo");
-          Watcher watcher = new Watcher(config, topics, true)) {
+          Watcher watcher = new Watcher(config, topics, true);
+          Dashboard dashboard = startDashboard(config, topics, serving.dashboardPort())) {
+        out.println(
+            "== dashboard: "
+                + dashboard.url()
+                + " (live curves, rank heatmaps, commands and dead letters)");
         String tag = Long.toString(System.currentTimeMillis(), 36);
         List<Run> runs =
             List.of(
@@ -165,8 +199,27 @@ public final class Demo {
                 "sync-mode experiments"));
         summary.put("analyzer", services.analyzer().metrics().toString());
         printSummary(out, experiments, all, summary);
+        atEnd.accept(summary);
+        if (serving.stayUp()) {
+          out.println(
+              "== the experiments are done; the dashboard stays up at "
+                  + dashboard.url()
+                  + " (Ctrl-C stops it; --exit-at-end does not wait)");
+          out.flush();
+          new CountDownLatch(1).await();
+        }
         return summary;
       }
+    }
+  }
+
+  private static Dashboard startDashboard(Map<String, Object> config, LoopTopics topics, int port)
+      throws IOException {
+    try {
+      return Dashboard.start(config, topics, "", Dashboard.Settings.local(port));
+    } catch (BindException e) {
+      // the port is taken (another demo or dashboard): any free one will do for a demo
+      return Dashboard.start(config, topics, "", Dashboard.Settings.local(0));
     }
   }
 
