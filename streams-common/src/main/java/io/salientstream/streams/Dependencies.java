@@ -1,0 +1,221 @@
+package io.salientstream.streams;
+
+import io.salientstream.core.cli.UnavailableException;
+import io.salientstream.registry.SchemaRegistryException;
+import io.salientstream.registry.client.HttpSchemaRegistryClient;
+import io.salientstream.registry.client.RegistryClientConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.KafkaException;
+
+/**
+ * Checks, before a command starts work, that what it needs is there: the Kafka broker answers, the
+ * schema registry answers, the tenant's topics exist. Each failure is one {@link
+ * UnavailableException} line naming the dependency, where it was looked for, and what to do (exit
+ * code 3), instead of minutes of client retries and stack traces.
+ */
+public final class Dependencies {
+
+  /** How long a command waits for the broker or the registry to answer before it gives up. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
+  private Dependencies() {}
+
+  /**
+   * Waits up to {@code timeout} for the broker to describe its cluster.
+   *
+   * @param config Kafka client properties (other keys are dropped)
+   * @throws UnavailableException naming the bootstrap servers when no broker answers
+   */
+  public static void requireBroker(Map<String, ?> config, Duration timeout) {
+    try (Admin admin = admin(config, timeout)) {
+      requireBroker(admin, bootstrap(config), timeout);
+    }
+  }
+
+  /** The same with an admin client the caller owns. */
+  public static void requireBroker(Admin admin, String bootstrap, Duration timeout) {
+    try {
+      admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UnavailableException("interrupted while contacting the Kafka broker", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw brokerDown(bootstrap, timeout, e);
+    }
+  }
+
+  /**
+   * Checks that every topic in {@code names} exists.
+   *
+   * @param tenant the tenant whose topics these are ({@code ""}: none), for the advice
+   * @throws UnavailableException listing the missing topics and the command that creates them
+   */
+  public static void requireTopics(
+      Map<String, ?> config, Collection<String> names, String tenant, Duration timeout) {
+    try (Admin admin = admin(config, timeout)) {
+      Set<String> existing;
+      try {
+        existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new UnavailableException("interrupted while listing topics", e);
+      } catch (ExecutionException | TimeoutException e) {
+        throw brokerDown(bootstrap(config), timeout, e);
+      }
+      List<String> missing = new ArrayList<>();
+      for (String n : names) {
+        if (!existing.contains(n)) {
+          missing.add(n);
+        }
+      }
+      if (!missing.isEmpty()) {
+        throw new UnavailableException(missingTopics(missing, tenant, bootstrap(config)));
+      }
+    }
+  }
+
+  /** The message for topics that do not exist (one line). */
+  public static String missingTopics(List<String> missing, String tenant, String bootstrap) {
+    return "topics missing on the Kafka broker at "
+        + bootstrap
+        + ": "
+        + String.join(", ", missing)
+        + " (create them: salientstream topics create"
+        + (tenant == null || tenant.isEmpty() ? "" : " --tenant " + tenant)
+        + " --bootstrap-servers "
+        + bootstrap
+        + ")";
+  }
+
+  /**
+   * Asks the schema registry for its subjects, waiting at most {@code timeout}.
+   *
+   * @param config registry client settings ({@code schema.registry.url} and friends)
+   * @throws UnavailableException naming the URL when the registry does not answer
+   */
+  public static void requireRegistry(Map<String, ?> config, Duration timeout) {
+    Map<String, Object> c = new HashMap<>(config);
+    c.put(RegistryClientConfig.REQUEST_TIMEOUT_MS, String.valueOf(timeout.toMillis()));
+    Object url = c.get("schema.registry.url");
+    if (url == null || url.toString().isBlank()) {
+      throw new UnavailableException(
+          "no schema registry URL: set --registry-url or SALIENTSTREAM_REGISTRY_URL");
+    }
+    try (HttpSchemaRegistryClient client =
+        new HttpSchemaRegistryClient(RegistryClientConfig.from(c))) {
+      client.getAllSubjects();
+    } catch (SchemaRegistryException e) {
+      if (e.httpStatus() == 401 || e.httpStatus() == 403) {
+        throw new UnavailableException(
+            "schema registry at "
+                + url
+                + " refused the credentials (HTTP "
+                + e.httpStatus()
+                + "): check basic.auth.user.info",
+            e);
+      }
+      if (e.httpStatus() == 0 || e.httpStatus() >= 500) {
+        throw registryDown(url.toString(), e);
+      }
+      // any other answer: a registry is there
+    } catch (RuntimeException e) {
+      throw registryDown(url.toString(), e);
+    }
+  }
+
+  /** The one line for a registry that does not answer. */
+  public static UnavailableException registryDown(String url, Throwable cause) {
+    return new UnavailableException(
+        "schema registry at "
+            + url
+            + " does not answer ("
+            + oneLine(cause)
+            + "): start it (salientstream local) or set --registry-url / SALIENTSTREAM_REGISTRY_URL",
+        cause);
+  }
+
+  private static UnavailableException brokerDown(String bootstrap, Duration timeout, Throwable e) {
+    Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    return new UnavailableException(
+        "Kafka broker at "
+            + bootstrap
+            + " does not answer within "
+            + timeout.toSeconds()
+            + " s ("
+            + oneLine(cause)
+            + "): start it (salientstream local) or set --bootstrap-servers /"
+            + " KAFKA_BOOTSTRAP_SERVERS",
+        cause);
+  }
+
+  /**
+   * Checks that nothing listens on {@code port} (0: any free port, nothing to check).
+   *
+   * @param what what would listen there, e.g. "Kafka broker"
+   * @param flag the option that chooses the port, e.g. "--kafka-port"
+   * @throws UnavailableException naming the port, what wanted it and the option to change it
+   */
+  public static void requirePortFree(int port, String what, String flag) {
+    if (port == 0) {
+      return;
+    }
+    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new java.net.InetSocketAddress(port));
+    } catch (java.io.IOException e) {
+      throw new UnavailableException(
+          "port "
+              + port
+              + " ("
+              + what
+              + ") is in use: stop what listens there or choose another port with "
+              + flag,
+          e);
+    }
+  }
+
+  /** An admin client whose calls give up after {@code timeout}. */
+  public static Admin admin(Map<String, ?> config, Duration timeout) {
+    Map<String, Object> c = new HashMap<>(LayeredConfig.kafkaClientProperties(config));
+    int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+    c.putIfAbsent(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
+    c.putIfAbsent(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(ms, 5_000));
+    // one reconnect attempt a second, not a burst of warnings per 50 ms
+    c.putIfAbsent(AdminClientConfig.RECONNECT_BACKOFF_MS_CONFIG, 1_000);
+    c.putIfAbsent(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 5_000);
+    try {
+      return Admin.create(c);
+    } catch (KafkaException e) {
+      throw new UnavailableException(
+          "cannot create a Kafka client for bootstrap servers "
+              + bootstrap(config)
+              + " ("
+              + oneLine(e.getCause() != null ? e.getCause() : e)
+              + "): check --bootstrap-servers / KAFKA_BOOTSTRAP_SERVERS",
+          e);
+    }
+  }
+
+  private static String bootstrap(Map<String, ?> config) {
+    Object b = config.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
+    return b == null ? "(no bootstrap.servers)" : b.toString();
+  }
+
+  /** The message of {@code t} (its class name when it has none), on one line. */
+  static String oneLine(Throwable t) {
+    String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+}
