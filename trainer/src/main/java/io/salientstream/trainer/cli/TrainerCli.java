@@ -50,8 +50,14 @@ public final class TrainerCli implements Runnable {
           err.flush();
           return code;
         });
+    listExitCodes(cl);
+    return cl;
+  }
+
+  /** Adds the exit-code table ({@link ExitCodes}) to the {@code --help} of every command. */
+  private static void listExitCodes(CommandLine cl) {
     cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n");
     cl.getCommandSpec().usageMessage().exitCodeList(ExitCodes.table());
-    return cl;
+    cl.getSubcommands().values().forEach(TrainerCli::listExitCodes);
   }
 }
