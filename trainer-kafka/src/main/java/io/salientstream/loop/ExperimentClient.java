@@ -202,6 +202,15 @@ public final class ExperimentClient implements AutoCloseable {
     send(topics.experiments(), spec, true);
   }
 
+  /**
+   * Deletes the registration (a tombstone on the compacted experiments topic) once the run has
+   * finished: the salience-analyzer and the pruner then drop every entry of the experiment from
+   * their stores. Waits until the broker has it.
+   */
+  public void deregister() {
+    send(topics.experiments(), null, true);
+  }
+
   /** Publishes one step event (asynchronously; blocks only when the bounded buffer is full). */
   public void emit(SingularValueStep step) {
     emitted = true;

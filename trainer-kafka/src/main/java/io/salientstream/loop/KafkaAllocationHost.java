@@ -475,6 +475,8 @@ public final class KafkaAllocationHost implements AllocationHost {
       }
       if (failure == null) {
         status(TrainerState.FINISHED, stepsPerSecond());
+        client.flush(); // the last events before the tombstone
+        client.deregister(); // the apps' state of the experiment can go (a failed run keeps it)
       } else {
         status(TrainerState.FAILED, stepsPerSecond(), Map.of(), failure);
       }

@@ -69,7 +69,8 @@ final class TrainerCheckpoint {
    *
    * @throws IOException naming the file when the counter cannot be read or written
    */
-  static long claimResume(Path dir) throws IOException {
+  static synchronized long claimResume(Path dir) throws IOException {
+    // synchronized: a file lock excludes other processes, not other threads of this one
     Path file = dir.resolve(RESUMES);
     try (java.nio.channels.FileChannel ch =
             java.nio.channels.FileChannel.open(
