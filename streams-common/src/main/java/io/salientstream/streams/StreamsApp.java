@@ -46,13 +46,19 @@ public final class StreamsApp implements AutoCloseable {
    */
   static final class Failures {
     private final String applicationId;
+    private final long baseBackoffMs;
     private int inARow;
     private long lastMs = -1;
     private String last;
     private long total;
 
     Failures(String applicationId) {
+      this(applicationId, 1000);
+    }
+
+    Failures(String applicationId, long baseBackoffMs) {
       this.applicationId = applicationId;
+      this.baseBackoffMs = baseBackoffMs;
     }
 
     StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onFailure(Throwable e) {
@@ -63,15 +69,15 @@ public final class StreamsApp implements AutoCloseable {
         lastMs = now;
         total++;
         last = describe(e);
-        backoff = Math.min(MAX_BACKOFF_MS, 1000L << Math.min(inARow - 1, 15));
+        backoff = Math.min(MAX_BACKOFF_MS, baseBackoffMs << Math.min(inARow - 1, 15));
       }
       LOG.error(
-          "{}: stream thread failed ({} in a row): {}; replacing it in {} s (GET /health says"
+          "{}: stream thread failed ({} in a row): {}; replacing it in {} ms (GET /health says"
               + " DOWN meanwhile)",
           applicationId,
           inARow,
           last,
-          backoff / 1000);
+          backoff);
       LOG.debug("{}: stream thread failure", applicationId, e);
       try {
         Thread.sleep(backoff);
