@@ -69,8 +69,9 @@ class StreamThreadFailureTest {
           .contains("stream thread failed")
           .contains("schema registry at http://localhost:1 does not answer");
       // the replaced thread fails again on the same record; pauses of 1, 2, 4 s ... (capped at 30
-      // s) bound the retries: at most 4 within the first 6 s (StreamThreadBackoffTest: the pauses)
-      Thread.sleep(6_000);
+      // s) bound the retries: at most 4 within the first seconds (StreamThreadBackoffTest: the
+      // pauses)
+      Thread.sleep(3_000);
       double seconds = (System.nanoTime() - t0) / 1e9;
       assertThat(app.streamThreadFailures()).as("failures in %.1f s", seconds).isBetween(1L, 4L);
       assertThat(app.isHealthy()).isFalse();
