@@ -147,14 +147,15 @@ public final class Dependencies {
 
   private static UnavailableException brokerDown(String bootstrap, Duration timeout, Throwable e) {
     Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    String why = oneLine(cause);
     return new UnavailableException(
         "Kafka broker at "
             + bootstrap
             + " does not answer within "
             + timeout.toSeconds()
-            + " s ("
-            + oneLine(cause)
-            + "): start it (salientstream local) or set --bootstrap-servers /"
+            + " s"
+            + (why.equals("timed out") ? "" : " (" + why + ")")
+            + ": start it (salientstream local) or set --bootstrap-servers /"
             + " KAFKA_BOOTSTRAP_SERVERS",
         cause);
   }
@@ -212,9 +213,27 @@ public final class Dependencies {
     return b == null ? "(no bootstrap.servers)" : b.toString();
   }
 
-  /** The message of {@code t} (its class name when it has none), on one line. */
+  /**
+   * What went wrong, in words, on one line: the innermost cause's message, "connection refused" or
+   * "timed out" for those, never a bare exception class name.
+   */
   static String oneLine(Throwable t) {
-    String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    if (root instanceof java.net.ConnectException) {
+      return "connection refused";
+    }
+    if (root instanceof java.util.concurrent.TimeoutException
+        || root instanceof java.net.http.HttpTimeoutException
+        || root instanceof org.apache.kafka.common.errors.TimeoutException) {
+      return "timed out";
+    }
+    if (root instanceof java.net.UnknownHostException) {
+      return "unknown host " + root.getMessage();
+    }
+    String m = root.getMessage() == null ? "no answer" : root.getMessage();
     int nl = m.indexOf('\n');
     return nl < 0 ? m : m.substring(0, nl);
   }
