@@ -34,6 +34,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The pruner topology on the test driver with real Avro through a real registry server. */
 class PrunerTopologyTest {
 
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
+
   @RegisterExtension static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
   PrunerMetrics metrics;
@@ -64,6 +66,8 @@ class PrunerTopologyTest {
     metrics = new PrunerMetrics();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "pruner-test");
+    // a folder of this test's own: builds running side by side on one machine must not share state
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     driver = new TopologyTestDriver(PrunerTopology.build(config, metrics), props);
     experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());

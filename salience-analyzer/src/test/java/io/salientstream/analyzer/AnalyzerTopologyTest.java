@@ -36,6 +36,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class AnalyzerTopologyTest {
 
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
+
   @RegisterExtension static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
   AnalyzerMetrics metrics;
@@ -60,6 +62,8 @@ class AnalyzerTopologyTest {
     metrics = new AnalyzerMetrics();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "analyzer-test");
+    // a folder of this test's own: builds running side by side on one machine must not share state
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props);
     experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
