@@ -26,8 +26,15 @@ import org.apache.kafka.common.KafkaException;
  */
 public final class Dependencies {
 
-  /** How long a command waits for the broker or the registry to answer before it gives up. */
-  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * How long a command waits for a broker or registry that accepts connections to answer before it
+   * gives up (generous: a loaded machine starting several JVMs answers slowly). A refused
+   * connection fails at once.
+   */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  /** How long a TCP connection to one bootstrap server may take. */
+  static final int CONNECT_TIMEOUT_MS = 5_000;
 
   private Dependencies() {}
 
@@ -45,6 +52,7 @@ public final class Dependencies {
 
   /** The same with an admin client the caller owns. */
   public static void requireBroker(Admin admin, String bootstrap, Duration timeout) {
+    requireListening(bootstrap);
     try {
       admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -132,6 +140,49 @@ public final class Dependencies {
     } catch (RuntimeException e) {
       throw registryDown(url.toString(), e);
     }
+  }
+
+  /**
+   * Fails at once, naming the servers, when none of the bootstrap servers accepts a TCP connection
+   * (a dead broker: the Kafka clients would retry for the whole timeout).
+   */
+  static void requireListening(String bootstrap) {
+    if (bootstrap == null || bootstrap.isBlank()) {
+      return; // the client reports a missing bootstrap.servers itself
+    }
+    Throwable last = null;
+    for (String server : bootstrap.split(",")) {
+      String hp = server.trim();
+      int slash = hp.indexOf("://");
+      if (slash >= 0) {
+        hp = hp.substring(slash + 3); // listener-name://host:port
+      }
+      int colon = hp.lastIndexOf(':');
+      if (colon <= 0) {
+        return; // not host:port; leave it to the client
+      }
+      String host = hp.substring(0, colon).replace("[", "").replace("]", "");
+      int port;
+      try {
+        port = Integer.parseInt(hp.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        return;
+      }
+      try (java.net.Socket socket = new java.net.Socket()) {
+        socket.connect(new java.net.InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
+        return; // someone listens; the broker's answer is checked next
+      } catch (java.io.IOException e) {
+        last = e;
+      }
+    }
+    throw new UnavailableException(
+        "Kafka broker at "
+            + bootstrap
+            + " does not answer ("
+            + oneLine(last)
+            + "): start it (salientstream local) or set --bootstrap-servers /"
+            + " KAFKA_BOOTSTRAP_SERVERS",
+        last);
   }
 
   /** The one line for a registry that does not answer. */
