@@ -119,7 +119,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
   private KeyValueStore<String, byte[]> headers;
   private KeyValueStore<String, byte[]> rows;
   private KeyValueStore<String, byte[]> snapshots;
-  private Deserializer<StepEvent> stepDeserializer;
+  private Deserializer<SingularValueStepView> stepDeserializer;
   private Deserializer<ExperimentSpec> specDeserializer;
 
   /** Live policies, least recently used first; at most {@code config.livePolicies()}. */
@@ -216,7 +216,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
 
   @Override
   protected void onInput(String key, byte[] keyBytes, byte[] value, Position pos, long timestamp) {
-    StepEvent event = DeadLetters.decode(stepDeserializer, pos, value);
+    SingularValueStepView event = DeadLetters.decode(stepDeserializer, pos, value);
     byte[] specBytes = specs.get(key);
     if (specBytes == null) {
       // the registration may still be on its way (no order between the two input topics): wait for
@@ -232,7 +232,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
     // what the policy reads at each step and how it masks: asked of a policy built from the
     // registration
     RankPolicy shape = hit ? cached.shape() : PolicySpecs.create(spec);
-    StepValidator.validate(key, spec, shape, event);
+    event.check(key, spec, shape);
     long fingerprint = hit ? cached.fingerprint() : PolicySpecs.fingerprint(spec);
     if (!hit) {
       decodedSpecs.put(key, new SpecEntry(specBytes, spec, fingerprint, shape));
@@ -487,7 +487,11 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
   }
 
   private SalienceReport report(
-      ExperimentSpec spec, StepEvent event, Decision d, int windowIndex, double millis) {
+      ExperimentSpec spec,
+      SingularValueStepView event,
+      Decision d,
+      int windowIndex,
+      double millis) {
     Diagnostics diag = d.diagnostics();
     int windowLength = diag.windowLength() > 0 ? diag.windowLength() : 1;
     boolean[] keep = new boolean[0];

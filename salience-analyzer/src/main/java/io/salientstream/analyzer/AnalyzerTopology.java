@@ -45,7 +45,7 @@ public final class AnalyzerTopology {
       String applicationName,
       Topics topics,
       Supplier<Deserializer<ExperimentSpec>> specDeserializer,
-      Supplier<Deserializer<StepEvent>> stepDeserializer,
+      Supplier<Deserializer<SingularValueStepView>> stepDeserializer,
       Serializer<SalienceReport> reportSerializer,
       Serializer<DeadLetter> deadLetterSerializer,
       java.time.Duration unknownExperimentGrace,
@@ -74,7 +74,7 @@ public final class AnalyzerTopology {
         String applicationName,
         Topics topics,
         Supplier<Deserializer<ExperimentSpec>> specDeserializer,
-        Supplier<Deserializer<StepEvent>> stepDeserializer,
+        Supplier<Deserializer<SingularValueStepView>> stepDeserializer,
         Serializer<SalienceReport> reportSerializer,
         Serializer<DeadLetter> deadLetterSerializer) {
       this(

@@ -19,10 +19,10 @@ public final class StepRows {
 
   /**
    * The policy input carried by an event, in the experiment's global order (see {@link
-   * StepEvent#toInput}).
+   * SingularValueStepView#toInput}).
    */
   public static StepInput toInput(SingularValueStep e) {
-    return StepEvent.of(e).toInput();
+    return SingularValueStepView.of(e).toInput();
   }
 
   /** The stored layout (type {@code ROW}, version 1) of one window row. */

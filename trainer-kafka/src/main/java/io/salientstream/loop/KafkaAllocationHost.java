@@ -13,10 +13,10 @@ import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.schemas.PackedBits;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.trainer.host.AllocationHost;
-import io.salientstream.trainer.host.InputStats;
 import io.salientstream.trainer.host.MaskCommand;
-import io.salientstream.trainer.host.MatrixStep;
-import io.salientstream.trainer.host.StepEvent;
+import io.salientstream.trainer.host.TrainerStep;
+import io.salientstream.trainer.host.TrainerStep.InputStats;
+import io.salientstream.trainer.host.TrainerStep.MatrixStep;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -34,8 +34,8 @@ import java.util.function.LongPredicate;
 /**
  * {@code --allocation kafka-sync|kafka-async}: the trainer's allocation host when the policy runs
  * in the salience-analyzer and pruner. After every optimizer step it publishes the {@link
- * StepEvent} as a {@link SingularValueStep} and returns the rank-pruning commands addressed to this
- * run as {@link MaskCommand}s at the step they name.
+ * TrainerStep} as a {@link SingularValueStep} and returns the rank-pruning commands addressed to
+ * this run as {@link MaskCommand}s at the step they name.
  *
  * <ul>
  *   <li><b>sync</b>: at a step where the experiment's policy decides (window end, mask step), the
@@ -146,7 +146,7 @@ public final class KafkaAllocationHost implements AllocationHost {
   }
 
   @Override
-  public List<MaskCommand> afterStep(StepEvent e) {
+  public List<MaskCommand> afterStep(TrainerStep e) {
     SingularValueStep event = toEvent(e);
     long now = System.nanoTime();
     client.emit(event);
@@ -187,7 +187,7 @@ public final class KafkaAllocationHost implements AllocationHost {
     return out;
   }
 
-  private SingularValueStep toEvent(StepEvent e) {
+  private SingularValueStep toEvent(TrainerStep e) {
     List<MatrixSingularValues> ms = new ArrayList<>(e.matrices().size());
     double[] imp = needsAt(Need.TRIPLET_IMPORTANCE, e.step()) ? e.tripletImportance() : null;
     List<InputStats> stats = needsAt(Need.INPUT_STATS, e.step()) ? e.inputStats() : null;
@@ -323,7 +323,7 @@ public final class KafkaAllocationHost implements AllocationHost {
    * Kept singular values; for entry masks the rows of A with a kept entry (the trainer's active
    * rank).
    */
-  private static int totalRank(StepEvent e, ExperimentSpec spec) {
+  private static int totalRank(TrainerStep e, ExperimentSpec spec) {
     int r = 0;
     for (int k = 0; k < e.matrices().size(); k++) {
       MatrixStep m = e.matrices().get(k);

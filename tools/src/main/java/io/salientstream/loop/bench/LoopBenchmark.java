@@ -19,8 +19,8 @@ import io.salientstream.stack.topics.Topics;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.StreamsApp;
 import io.salientstream.trainer.host.MaskCommand;
-import io.salientstream.trainer.host.MatrixStep;
-import io.salientstream.trainer.host.StepEvent;
+import io.salientstream.trainer.host.TrainerStep;
+import io.salientstream.trainer.host.TrainerStep.MatrixStep;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -592,7 +592,7 @@ public final class LoopBenchmark {
       }
     }
 
-    StepEvent next(long step) {
+    TrainerStep next(long step) {
       List<MatrixStep> ms = new ArrayList<>(layout.size());
       int o = 0;
       for (int m = 0; m < layout.size(); m++) {
@@ -606,7 +606,7 @@ public final class LoopBenchmark {
         ms.add(new MatrixStep(mat.name(), mat.layer(), sv, k.clone()));
       }
       double orth = 0.05 + 0.5 * Math.exp(-step / 100.0) + 0.001 * random.nextDouble();
-      return new StepEvent(step, 1.0 / (1 + step), orth, 1e-3, ms, null, null);
+      return new TrainerStep(step, 1.0 / (1 + step), orth, 1e-3, ms, null, null);
     }
 
     void apply(MaskCommand c) {
@@ -852,7 +852,7 @@ public final class LoopBenchmark {
   /**
    * The event a trainer emits for {@code e} (asynchronous mode: no masks are ever applied here).
    */
-  static SingularValueStep toEvent(String id, StepEvent e) {
+  static SingularValueStep toEvent(String id, TrainerStep e) {
     List<MatrixSingularValues> ms = new ArrayList<>(e.matrices().size());
     for (MatrixStep m : e.matrices()) {
       List<Float> values = new ArrayList<>(m.singularValues().length);

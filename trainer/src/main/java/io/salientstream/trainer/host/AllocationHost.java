@@ -7,7 +7,7 @@ import java.util.Set;
 
 /**
  * The trainer's per-step hook for rank allocation. After every optimizer step the trainer builds a
- * {@link StepEvent} (with the optional parts this host {@linkplain #needs() needs}) and calls
+ * {@link TrainerStep} (with the optional parts this host {@linkplain #needs() needs}) and calls
  * {@link #afterStep}; the returned {@link MaskCommand}s are queued and applied at the step boundary
  * they name.
  *
@@ -72,7 +72,7 @@ public interface AllocationHost extends AutoCloseable {
   }
 
   /** Called once per optimizer step, in step order. */
-  List<MaskCommand> afterStep(StepEvent event);
+  List<MaskCommand> afterStep(TrainerStep event);
 
   /**
    * Host state for checkpoints (policy state, pending commands); restored with {@link #restore}.

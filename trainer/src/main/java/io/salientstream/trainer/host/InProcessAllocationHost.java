@@ -5,6 +5,7 @@ import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
+import io.salientstream.trainer.host.TrainerStep.InputStats;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,7 +14,7 @@ import java.util.Set;
 
 /**
  * Hosts a core {@link RankPolicy} in the trainer's JVM ({@code --allocation in-process}): each
- * {@link StepEvent} becomes a {@link StepInput}; each {@link Decision} becomes a {@link
+ * {@link TrainerStep} becomes a {@link StepInput}; each {@link Decision} becomes a {@link
  * MaskCommand} applying at {@link Decision#effectiveFrom()}.
  */
 public final class InProcessAllocationHost implements AllocationHost {
@@ -52,7 +53,7 @@ public final class InProcessAllocationHost implements AllocationHost {
   }
 
   @Override
-  public List<MaskCommand> afterStep(StepEvent e) {
+  public List<MaskCommand> afterStep(TrainerStep e) {
     List<StepInput.PriLoraMatrixInput> pri = null;
     if (e.inputStats() != null) {
       pri = new ArrayList<>();

@@ -2,7 +2,7 @@ package io.salientstream.trainer.train;
 
 import io.salientstream.core.policy.BinaryState;
 import io.salientstream.trainer.adapter.AdaptedLinear;
-import io.salientstream.trainer.host.InputStats;
+import io.salientstream.trainer.host.TrainerStep.InputStats;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -2,8 +2,8 @@ package io.salientstream.trainer.train;
 
 import ai.djl.ndarray.NDArray;
 import io.salientstream.trainer.host.AllocationHost;
-import io.salientstream.trainer.host.InputStats;
 import io.salientstream.trainer.host.MaskCommand;
+import io.salientstream.trainer.host.TrainerStep.InputStats;
 import java.util.List;
 import java.util.function.UnaryOperator;
 

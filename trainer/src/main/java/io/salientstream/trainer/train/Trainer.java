@@ -10,10 +10,10 @@ import io.salientstream.trainer.adapter.AdaptedLinear;
 import io.salientstream.trainer.adapter.AdapterKind;
 import io.salientstream.trainer.adapter.OwnedArrays;
 import io.salientstream.trainer.host.AllocationHost;
-import io.salientstream.trainer.host.InputStats;
 import io.salientstream.trainer.host.MaskCommand;
-import io.salientstream.trainer.host.MatrixStep;
-import io.salientstream.trainer.host.StepEvent;
+import io.salientstream.trainer.host.TrainerStep;
+import io.salientstream.trainer.host.TrainerStep.InputStats;
+import io.salientstream.trainer.host.TrainerStep.MatrixStep;
 import io.salientstream.trainer.optim.AdamW;
 import io.salientstream.trainer.optim.LrSchedule;
 import io.salientstream.trainer.task.Task;
@@ -39,7 +39,7 @@ import java.util.Random;
  *   <li>mask commands due at s are activated and the masks in force are applied (λ·mask, A·mask);
  *       the statistics fold in what the step saw ({@link StepStatistics#afterMasks}: PRILoRA's
  *       input-norm averages);
- *   <li>one {@link StepEvent} goes to the {@link AllocationHost}; commands it returns are queued,
+ *   <li>one {@link TrainerStep} goes to the {@link AllocationHost}; commands it returns are queued,
  *       and those due at s (AdaLoRA/PRILoRA decide masks effective at once) are applied
  *       immediately.
  * </ol>
@@ -324,7 +324,7 @@ public final class Trainer {
       st.afterMasks(s);
     }
     if (host != null) {
-      StepEvent event = buildEvent(s, taskLossValue, regValue, lr);
+      TrainerStep event = buildEvent(s, taskLossValue, regValue, lr);
       long p0 = System.nanoTime();
       List<MaskCommand> cmds = host.afterStep(event);
       policyNanos += System.nanoTime() - p0;
@@ -381,7 +381,7 @@ public final class Trainer {
     return sum.mul(invTwoM);
   }
 
-  private StepEvent buildEvent(long s, double taskLoss, double reg, float lr) {
+  private TrainerStep buildEvent(long s, double taskLoss, double reg, float lr) {
     List<MatrixStep> ms = new ArrayList<>();
     for (AdaptedLinear a : adapters) {
       if (a.kind() != AdapterKind.NONE) {
@@ -398,7 +398,7 @@ public final class Trainer {
         stats = st.inputStats(s);
       }
     }
-    return new StepEvent(s, taskLoss, reg, lr, ms, trip, stats);
+    return new TrainerStep(s, taskLoss, reg, lr, ms, trip, stats);
   }
 
   /**

@@ -35,11 +35,11 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * The analyzer's direct reader must give exactly the event the generic path (SpecificRecord →
- * {@link StepEvent#of}) gives, for any event the schema allows: importance present, absent or on
- * some matrices only, the v1 input summary, PRILoRA inputs on some matrices, vectors of unequal
- * lengths, arrays split into several Avro blocks, NaN and infinities.
+ * {@link SingularValueStepView#of}) gives, for any event the schema allows: importance present,
+ * absent or on some matrices only, the v1 input summary, PRILoRA inputs on some matrices, vectors
+ * of unequal lengths, arrays split into several Avro blocks, NaN and infinities.
  */
-class StepEventReaderTest {
+class SingularValueStepReaderTest {
 
   static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
@@ -60,24 +60,25 @@ class StepEventReaderTest {
     SingularValueStep record = randomStep(new Random(seed), matrices);
     byte[] body = encode(record, blocked);
 
-    StepEvent direct =
-        new StepEventReader().read(null, DecoderFactory.get().binaryDecoder(body, null));
-    StepEvent viaRecord = StepEvent.of(record);
+    SingularValueStepView direct =
+        new SingularValueStepReader().read(null, DecoderFactory.get().binaryDecoder(body, null));
+    SingularValueStepView viaRecord = SingularValueStepView.of(record);
 
     assertSameEvent(direct, viaRecord);
   }
 
   @Property(tries = 20)
   void aReaderKeepsGivingRightEventsWhenSizesChange(@ForAll long seed) throws IOException {
-    StepEventReader reader = new StepEventReader(); // its size hint comes from the previous event
+    SingularValueStepReader reader =
+        new SingularValueStepReader(); // its size hint comes from the previous event
     Random rnd = new Random(seed);
     SingularValueStep previous = randomStep(rnd, 3);
     for (int i = 0; i < 10; i++) {
       // new events, and earlier ones again (its string cache then hits, fully or in part)
       SingularValueStep record = rnd.nextBoolean() ? randomStep(rnd, rnd.nextInt(8)) : previous;
-      StepEvent direct =
+      SingularValueStepView direct =
           reader.read(null, DecoderFactory.get().binaryDecoder(encode(record, false), null));
-      assertSameEvent(direct, StepEvent.of(record));
+      assertSameEvent(direct, SingularValueStepView.of(record));
       previous = record;
     }
   }
@@ -91,7 +92,8 @@ class StepEventReaderTest {
     for (int i = 1 + rnd.nextInt(4); i > 0; i--) {
       framed[5 + rnd.nextInt(framed.length - 5)] = (byte) rnd.nextInt(256);
     }
-    Deserializer<StepEvent> deserializer = StepEventReader.deserializer(REGISTRY.serdeConfig());
+    Deserializer<SingularValueStepView> deserializer =
+        SingularValueStepReader.deserializer(REGISTRY.serdeConfig());
     try {
       deserializer.deserialize(
           "sv", framed); // some corruptions still decode (a changed digit of a float)
@@ -125,7 +127,9 @@ class StepEventReaderTest {
     byte[] body = out.toByteArray();
 
     assertThatThrownBy(
-            () -> new StepEventReader().read(null, DecoderFactory.get().binaryDecoder(body, null)))
+            () ->
+                new SingularValueStepReader()
+                    .read(null, DecoderFactory.get().binaryDecoder(body, null)))
         .isInstanceOf(java.io.EOFException.class)
         .hasMessageContaining("announces 300000000 values");
   }
@@ -135,11 +139,12 @@ class StepEventReaderTest {
     Random rnd = new Random(7);
     SingularValueStep record = randomStep(rnd, 5);
     Serializer<Object> serializer = EventSerdes.anyValue(REGISTRY.serdeConfig());
-    Deserializer<StepEvent> deserializer = StepEventReader.deserializer(REGISTRY.serdeConfig());
+    Deserializer<SingularValueStepView> deserializer =
+        SingularValueStepReader.deserializer(REGISTRY.serdeConfig());
 
     byte[] compiled = serializer.serialize("sv", record);
-    StepEvent direct = deserializer.deserialize("sv", compiled);
-    assertSameEvent(direct, StepEvent.of(record));
+    SingularValueStepView direct = deserializer.deserialize("sv", compiled);
+    assertSameEvent(direct, SingularValueStepView.of(record));
 
     // the same record written by a producer whose schema has one more field (a compatible newer
     // version)
@@ -147,7 +152,8 @@ class StepEventReaderTest {
     GenericRecord r = copyInto(record, newer);
     byte[] newerBytes = serializer.serialize("sv-newer", r);
     assertThat(schemaId(newerBytes)).as("the newer schema's id").isNotEqualTo(schemaId(compiled));
-    assertSameEvent(deserializer.deserialize("sv-newer", newerBytes), StepEvent.of(record));
+    assertSameEvent(
+        deserializer.deserialize("sv-newer", newerBytes), SingularValueStepView.of(record));
 
     // a truncated body is reported as such, with the schema id
     byte[] truncated = Arrays.copyOf(compiled, compiled.length - 9);
@@ -165,7 +171,7 @@ class StepEventReaderTest {
     return java.nio.ByteBuffer.wrap(framed, 1, 4).getInt();
   }
 
-  static void assertSameEvent(StepEvent actual, StepEvent expected) {
+  static void assertSameEvent(SingularValueStepView actual, SingularValueStepView expected) {
     assertThat(
             List.of(
                 actual.experimentId(),

@@ -20,7 +20,7 @@ import java.util.List;
  *     requested
  * @param inputStats PRILoRA: per matrix |A| and input-norm EMA, or null when not requested
  */
-public record StepEvent(
+public record TrainerStep(
     long step,
     double taskLoss,
     double orthRegLoss,
@@ -45,4 +45,25 @@ public record StepEvent(
     }
     return out;
   }
+
+  /**
+   * One adapted matrix in a {@code TrainerStep}.
+   *
+   * @param name HuggingFace module path, e.g. {@code encoder.layer.3.attention.self.query}
+   * @param layer transformer layer (0-based)
+   * @param singularValues the r_k values λ after this step's update and masking (SVD adapters);
+   *     null for plain LoRA
+   * @param keep the keep bits in force: one per triplet (SVD) or one per entry of A, row-major
+   *     (LoRA)
+   */
+  public record MatrixStep(String name, int layer, double[] singularValues, boolean[] keep) {}
+
+  /**
+   * PRILoRA inputs of one plain-LoRA matrix after a step.
+   *
+   * @param absA |A| entries, row-major [r, d_in]
+   * @param inputNormEma per input feature j, the EMA over steps of ‖X[:, j]‖₂ over all tokens of
+   *     the batch (collected by a forward hook on the adapted layer)
+   */
+  public record InputStats(double[] absA, double[] inputNormEma) {}
 }

@@ -21,16 +21,17 @@ import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * Reads {@link SingularValueStep} records written with the compiled schema straight into a {@link
- * StepEvent}: the float and double arrays go into primitive arrays as they are read, with no
- * intermediate record, boxed lists or second pass. At N = 1080 the generic path (SpecificRecord
- * with {@code List<Float>}, then unboxing) was the largest cost of the analyzer's stream thread.
+ * SingularValueStepView}: the float and double arrays go into primitive arrays as they are read,
+ * with no intermediate record, boxed lists or second pass. At N = 1080 the generic path
+ * (SpecificRecord with {@code List<Float>}, then unboxing) was the largest cost of the analyzer's
+ * stream thread.
  *
  * <p>Records written with any other schema (an older or newer compatible version) are read the
- * usual way — resolved to the compiled schema by Avro — and converted with {@link StepEvent#of};
- * {@link #forWriter} picks the path per writer schema. Both give equal events (tested on random
- * events).
+ * usual way — resolved to the compiled schema by Avro — and converted with {@link
+ * SingularValueStepView#of}; {@link #forWriter} picks the path per writer schema. Both give equal
+ * events (tested on random events).
  */
-public final class StepEventReader implements DatumReader<StepEvent> {
+public final class SingularValueStepReader implements DatumReader<SingularValueStepView> {
 
   private static final VarHandle FLOAT_LE =
       MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
@@ -43,19 +44,22 @@ public final class StepEventReader implements DatumReader<StepEvent> {
    */
   private int sizeHint = 64;
 
-  /** A deserializer of singular-value events (Confluent wire format) into {@link StepEvent}s. */
-  public static Deserializer<StepEvent> deserializer(Map<String, ?> registryConfig) {
-    return KafkaAvroDeserializer.withReaders(registryConfig, StepEventReader::forWriter);
+  /**
+   * A deserializer of singular-value events (Confluent wire format) into {@link
+   * SingularValueStepView}s.
+   */
+  public static Deserializer<SingularValueStepView> deserializer(Map<String, ?> registryConfig) {
+    return KafkaAvroDeserializer.withReaders(registryConfig, SingularValueStepReader::forWriter);
   }
 
   /**
    * The reader for records written with {@code writer}: this class when it is the compiled schema
    * (same parsing canonical form, so the same binary layout), else Avro's schema resolution
-   * followed by {@link StepEvent#of}.
+   * followed by {@link SingularValueStepView#of}.
    */
-  public static DatumReader<StepEvent> forWriter(Schema writer) {
+  public static DatumReader<SingularValueStepView> forWriter(Schema writer) {
     if (SchemaNormalization.parsingFingerprint64(writer) == COMPILED) {
-      return new StepEventReader();
+      return new SingularValueStepReader();
     }
     SpecificDatumReader<SingularValueStep> resolving =
         new SpecificDatumReader<>(
@@ -69,8 +73,9 @@ public final class StepEventReader implements DatumReader<StepEvent> {
       }
 
       @Override
-      public StepEvent read(StepEvent reuse, Decoder in) throws IOException {
-        return StepEvent.of(resolving.read(null, in));
+      public SingularValueStepView read(SingularValueStepView reuse, Decoder in)
+          throws IOException {
+        return SingularValueStepView.of(resolving.read(null, in));
       }
     };
   }
@@ -79,7 +84,7 @@ public final class StepEventReader implements DatumReader<StepEvent> {
   public void setSchema(Schema schema) {
     if (SchemaNormalization.parsingFingerprint64(schema) != COMPILED) {
       throw new AvroRuntimeException(
-          "StepEventReader reads only the compiled SingularValueStep schema");
+          "SingularValueStepReader reads only the compiled SingularValueStep schema");
     }
   }
 
@@ -153,7 +158,7 @@ public final class StepEventReader implements DatumReader<StepEvent> {
    * schemas/src/main/avro/SingularValueStep.avsc).
    */
   @Override
-  public StepEvent read(StepEvent reuse, Decoder in) throws IOException {
+  public SingularValueStepView read(SingularValueStepView reuse, Decoder in) throws IOException {
     String experimentId = readCachedString(in, 0);
     String runId = readCachedString(in, 1);
     int epoch = in.readInt();
@@ -300,7 +305,7 @@ public final class StepEventReader implements DatumReader<StepEvent> {
       importance = Arrays.copyOf(importance, at);
     }
     sizeHint = Math.max(16, at);
-    return new StepEvent(
+    return new SingularValueStepView(
         experimentId,
         runId,
         epoch,
