@@ -1,9 +1,13 @@
 package io.salientstream.cli;
 
+import io.salientstream.core.cli.ExitCodes;
 import io.salientstream.loop.LoopTopics;
 import io.salientstream.loop.Watcher;
+import io.salientstream.streams.Dependencies;
 import io.salientstream.streams.LayeredConfig;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,12 +43,33 @@ final class WatchCommand implements Callable<Integer> {
     if (refreshMs < 50) {
       throw new IllegalArgumentException("--refresh-ms must be >= 50, got " + refreshMs);
     }
-    try (Watcher w =
-        new Watcher(
-            ServicesCommands.serdeConfig(cfg), LoopTopics.forPrefix(cfg.tenant()), !fromEnd)) {
+    LoopTopics topics = LoopTopics.forPrefix(cfg.tenant());
+    Map<String, Object> config = ServicesCommands.serdeConfig(cfg);
+    // one line naming what is missing (exit code 3), not an empty table
+    Dependencies.requireBroker(config, Dependencies.DEFAULT_TIMEOUT);
+    Dependencies.requireTopics(
+        config,
+        List.of(
+            topics.trainerStatus(),
+            topics.salienceReports(),
+            topics.rankCommands(),
+            topics.deadLetters()),
+        cfg.tenant(),
+        Dependencies.DEFAULT_TIMEOUT);
+    Dependencies.requireRegistry(config, Dependencies.DEFAULT_TIMEOUT);
+    try (Watcher w = new Watcher(config, topics, !fromEnd)) {
       if (once) {
         w.catchUp(Duration.ofMillis(1500));
         System.out.print(w.monitor().render());
+        if (w.undecodable() > 0) {
+          System.err.println(
+              "watch: "
+                  + w.undecodable()
+                  + " record(s) could not be decoded (is the schema registry at "
+                  + cfg.registryUrl()
+                  + " the one the writers used?); the table is incomplete");
+          return ExitCodes.FAILED;
+        }
         return 0;
       }
       Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.println()));

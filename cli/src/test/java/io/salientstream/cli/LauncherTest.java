@@ -52,6 +52,41 @@ class LauncherTest {
   }
 
   @Test
+  void helpOfTheLauncherAndOfEveryCommandListsTheExitCodes() {
+    for (String[] args :
+        new String[][] {
+          {"--help"}, {"analyzer", "--help"}, {"topics", "create", "--help"}, {"train", "--help"}
+        }) {
+      Result r = run(args);
+      assertThat(r.rc()).isZero();
+      assertThat(r.out())
+          .as(String.join(" ", args))
+          .contains("Exit codes:")
+          .contains("0   success")
+          .contains("1   failure while running")
+          .contains("2   bad arguments or input")
+          .contains("3   a dependency is missing or unreachable");
+    }
+  }
+
+  @Test
+  void hugeScheduleIsAUsageErrorNotAnOutOfMemoryError() throws Exception {
+    Path f = Files.createTempFile("schedule-huge", ".json");
+    try {
+      Files.writeString(
+          f,
+          "{\"schedules\": {\"X\": {\"initialWarmupSteps\": 10, \"finalSteps\": 5,"
+              + " \"totalSteps\": 1e15, \"matrices\": 2, \"initialRankPerMatrix\": 3,"
+              + " \"targetRankPerMatrix\": 1}}}");
+      Result r = run("schedule", "--input", f.toString());
+      assertThat(r.rc()).isEqualTo(2);
+      assertThat(r.err()).contains("schedules.X.totalSteps").doesNotContain("OutOfMemory");
+    } finally {
+      Files.deleteIfExists(f);
+    }
+  }
+
+  @Test
   void badArgumentsExitWithTwoAndSayWhat() {
     Result unknown = run("local", "--kafka-port", "not-a-number");
     assertThat(unknown.rc()).isEqualTo(2);

@@ -89,7 +89,8 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
             PARKED,
             config.unknownExperimentGrace(),
             PrunerTopology.DEAD_LETTER_SINK,
-            metrics.deadLetters));
+            metrics.deadLetters,
+            SPECS));
     this.config = config;
     this.metrics = metrics;
   }
@@ -434,6 +435,13 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
       it.forEachRemaining(out::add);
     }
     return out;
+  }
+
+  /** A finished (tombstoned) or long-silent experiment: nothing of it stays. */
+  @Override
+  protected void forgetExperiment(String key) {
+    specs.delete(key);
+    forgetPatterns(key);
   }
 
   private void forgetPatterns(String key) {

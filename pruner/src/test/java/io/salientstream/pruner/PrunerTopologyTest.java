@@ -34,11 +34,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The pruner topology on the test driver with real Avro through a real registry server. */
 class PrunerTopologyTest {
 
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
+
   @RegisterExtension static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
   PrunerMetrics metrics;
   TopologyTestDriver driver;
-  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
   TestInputTopic<String, byte[]> experiments;
   TestInputTopic<String, byte[]> reports;
   TestOutputTopic<String, RankPruneCommand> commands;

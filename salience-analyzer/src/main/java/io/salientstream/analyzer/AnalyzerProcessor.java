@@ -145,7 +145,8 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
             PARKED,
             config.unknownExperimentGrace(),
             AnalyzerTopology.DEAD_LETTER_SINK,
-            metrics.deadLetters));
+            metrics.deadLetters,
+            SPECS));
     this.config = config;
     this.metrics = metrics;
     int bound = config.livePolicies();
@@ -389,6 +390,13 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
       metrics.rebuilds.increment();
     }
     return policy;
+  }
+
+  /** A finished (tombstoned) or long-silent experiment: nothing of it stays. */
+  @Override
+  protected void forgetExperiment(String key) {
+    specs.delete(key);
+    forget(key);
   }
 
   private void forget(String key) {

@@ -36,11 +36,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class AnalyzerTopologyTest {
 
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
+
   @RegisterExtension static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
   AnalyzerMetrics metrics;
   TopologyTestDriver driver;
-  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
   TestInputTopic<String, byte[]> experiments;
   TestInputTopic<String, byte[]> steps;
   TestOutputTopic<String, SalienceReport> reports;
@@ -234,6 +235,72 @@ class AnalyzerTopologyTest {
     assertThat(dl.getErrorMessage()).contains("ghost").contains("offset 0");
     assertThat(dl.getSourceTopic()).isEqualTo("sv");
     assertThat(metrics.steps.sum()).isZero();
+  }
+
+  /** Entries of experiment {@code id} (its key or {@code id␀...}) across the analyzer's stores. */
+  private long keysOf(String id) {
+    long n = 0;
+    for (String store :
+        List.of(
+            AnalyzerProcessor.SPECS,
+            AnalyzerProcessor.HEADERS,
+            AnalyzerProcessor.ROWS,
+            AnalyzerProcessor.SNAPSHOTS,
+            AnalyzerProcessor.PARKED)) {
+      try (var it = driver.<String, byte[]>getKeyValueStore(store).all()) {
+        while (it.hasNext()) {
+          String k = it.next().key;
+          n += k.equals(id) || k.startsWith(id + '\u0000') ? 1 : 0;
+        }
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void aTombstonedExperimentLeavesEveryStoreAfterTheGraceAndLateEventsAreDeadLettered() {
+    ExperimentSpec spec = register("done");
+    ExperimentSpec other = register("other");
+    for (long s = 0; s < 8; s++) {
+      send(Fixtures.step(spec, "r", 1, s, 1));
+      send(Fixtures.step(other, "r", 1, s, 1));
+    }
+    assertThat(keysOf("done")).isGreaterThan(1);
+    experiments.pipeInput("done", (byte[]) null); // the trainer finished
+    send(Fixtures.step(spec, "r", 1, 8, 1)); // a last step that the tombstone overtook
+    assertThat(metrics.steps.sum()).as("still processed within the grace period").isEqualTo(17);
+    assertThat(keysOf("done")).isGreaterThan(1);
+    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
+    assertThat(keysOf("done")).isZero();
+    assertThat(keysOf("other")).as("other experiments keep their state").isGreaterThan(1);
+    send(Fixtures.step(spec, "r", 1, 9, 1)); // after the grace: an unknown experiment
+    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
+    DeadLetter dl = onlyDeadLetter();
+    assertThat(dl.getReason()).isEqualTo(DeadLetterReason.UNKNOWN_EXPERIMENT);
+    assertThat(keysOf("done")).isZero();
+  }
+
+  @Test
+  void anExperimentSilentForTheIdleRetentionLeavesEveryStore() {
+    ExperimentSpec quiet = register("quiet");
+    ExperimentSpec busy = register("busy");
+    for (long s = 0; s < 5; s++) {
+      send(Fixtures.step(quiet, "r", 1, s, 1));
+      send(Fixtures.step(busy, "r", 1, s, 1));
+    }
+    long s = 5;
+    // six days pass with steps of "busy" only, then two more: "quiet" passes 7 days of silence
+    for (int day = 0; day < 8; day++) {
+      driver.advanceWallClockTime(java.time.Duration.ofDays(1));
+      send(Fixtures.step(busy, "r", 1, s++, 1));
+      if (day < 5) {
+        assertThat(keysOf("quiet")).as("day %d", day + 1).isGreaterThan(1);
+      }
+    }
+    driver.advanceWallClockTime(java.time.Duration.ofMinutes(2));
+    assertThat(keysOf("quiet")).isZero();
+    assertThat(keysOf("busy")).isGreaterThan(1);
+    assertThat(deadLetters.isEmpty()).isTrue();
   }
 
   @Test

@@ -1,11 +1,14 @@
 package io.salientstream.cli;
 
+import io.salientstream.core.cli.ExitCodes;
+import io.salientstream.core.cli.UnavailableException;
 import picocli.CommandLine;
 
 /**
  * What both launchers ({@code bin/salientstream}, {@code bin/salientstream-services}) share: how an
- * error is reported and which exit code it gets. Exit codes: 0 success, 1 failure while running, 2
- * bad arguments or input.
+ * error is reported (one line, no stack trace) and which exit code it gets ({@link ExitCodes}: 0
+ * success, 1 failure while running, 2 bad arguments or input, 3 a dependency missing or
+ * unreachable); every command's {@code --help} lists the table.
  */
 public final class Launchers {
 
@@ -18,28 +21,31 @@ public final class Launchers {
           commandLine
               .getErr()
               .println(name + " " + commandLine.getCommandName() + ": " + describe(ex));
-          return isUsageError(ex) ? 2 : 1;
+          return ExitCodes.of(ex);
         });
     cl.setParameterExceptionHandler(
         (ex, args) -> {
           ex.getCommandLine().getErr().println(name + ": " + ex.getMessage());
           ex.getCommandLine().usage(ex.getCommandLine().getErr());
-          return 2;
+          return ExitCodes.USAGE;
         });
+    listExitCodes(cl);
     return cl;
   }
 
-  /**
-   * Bad arguments or unreadable/malformed input (exit code 2), as opposed to a failure while
-   * running (1).
-   */
-  static boolean isUsageError(Throwable ex) {
-    return ex instanceof IllegalArgumentException
-        || ex instanceof io.salientstream.core.cli.InputException
-        || ex instanceof java.nio.file.NoSuchFileException;
+  /** Adds the exit-code table to the {@code --help} of {@code cl} and of every subcommand. */
+  public static void listExitCodes(CommandLine cl) {
+    cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n");
+    cl.getCommandSpec().usageMessage().exitCodeList(ExitCodes.table());
+    cl.getSubcommands().values().forEach(Launchers::listExitCodes);
   }
 
   static String describe(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof UnavailableException) {
+        return t.getMessage(); // already one line naming the dependency and what to do
+      }
+    }
     String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
     return ex.getCause() != null
             && ex.getCause() != ex

@@ -1,6 +1,7 @@
 package io.salientstream.cli;
 
 import io.salientstream.stack.LocalStack;
+import io.salientstream.streams.Dependencies;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -59,6 +60,10 @@ final class LocalCommand implements Callable<Integer> {
         throw new IllegalArgumentException("port " + port + " is out of range 1..65535");
       }
     }
+    // before the broker starts: a port in use is one line, not a broker start-up trace
+    Dependencies.requirePortFree(kafkaPort, "Kafka broker", "--kafka-port");
+    Dependencies.requirePortFree(controllerPort, "KRaft controller", "--controller-port");
+    Dependencies.requirePortFree(registryPort, "schema registry", "--registry-port");
     LocalStack stack =
         LocalStack.builder()
             .folder(dataDir)

@@ -6,10 +6,12 @@ import io.salientstream.loop.LoopServices;
 import io.salientstream.loop.LoopTopics;
 import io.salientstream.pruner.Pruner;
 import io.salientstream.pruner.PrunerHttp;
+import io.salientstream.streams.Dependencies;
 import io.salientstream.streams.LayeredConfig;
 import io.salientstream.streams.OpsHttp;
 import io.salientstream.streams.StreamsApp;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -37,6 +39,21 @@ final class ServicesCommands {
     Map<String, String> m = new java.util.HashMap<>();
     m.put(LayeredConfig.RESUME_SNAPSHOTS, n == null ? null : n.toString());
     return m;
+  }
+
+  /**
+   * Before a service starts: its HTTP port is free, the broker answers, the tenant's topics exist
+   * and the registry answers; otherwise one line naming what is missing (exit code 3).
+   */
+  static void requireDependencies(LayeredConfig cfg, List<String> topics, int httpPort) {
+    if (httpPort < 0 || httpPort > 65535) {
+      throw new IllegalArgumentException("--http-port must be in 0..65535, got " + httpPort);
+    }
+    Dependencies.requirePortFree(httpPort, "HTTP endpoint", "--http-port");
+    Map<String, Object> c = serdeConfig(cfg);
+    Dependencies.requireBroker(c, Dependencies.DEFAULT_TIMEOUT);
+    Dependencies.requireTopics(c, topics, cfg.tenant(), Dependencies.DEFAULT_TIMEOUT);
+    Dependencies.requireRegistry(c, Dependencies.DEFAULT_TIMEOUT);
   }
 
   static void runUntilStopped(AutoCloseable... services) throws InterruptedException {
@@ -113,6 +130,15 @@ final class ServicesCommands {
     @Override
     public Integer call() throws Exception {
       LayeredConfig cfg = settings(System.getenv());
+      LoopTopics topics = LoopTopics.forPrefix(cfg.tenant());
+      requireDependencies(
+          cfg,
+          List.of(
+              topics.experiments(),
+              topics.singularValues(),
+              topics.salienceReports(),
+              topics.deadLetters()),
+          httpPort);
       Map<String, Object> config = serdeConfig(cfg);
       SalienceAnalyzer analyzer =
           SalienceAnalyzer.start(
@@ -192,6 +218,14 @@ final class ServicesCommands {
     public Integer call() throws Exception {
       LayeredConfig cfg = settings(System.getenv());
       LoopTopics topics = LoopTopics.forPrefix(cfg.tenant());
+      requireDependencies(
+          cfg,
+          List.of(
+              topics.experiments(),
+              topics.salienceReports(),
+              topics.rankCommands(),
+              topics.deadLetters()),
+          httpPort);
       Map<String, Object> config = serdeConfig(cfg);
       config.putIfAbsent("application.server", "localhost:" + httpPort);
       Pruner pruner =

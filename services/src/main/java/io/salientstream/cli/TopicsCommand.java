@@ -3,6 +3,7 @@ package io.salientstream.cli;
 import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.TopicSpec;
 import io.salientstream.stack.topics.Topics;
+import io.salientstream.streams.Dependencies;
 import io.salientstream.streams.LayeredConfig;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +45,13 @@ final class TopicsCommand {
     @Override
     public Integer call() {
       LayeredConfig cfg = connection.resolve();
+      if (replicationFactor < 1) {
+        throw new IllegalArgumentException(
+            "--replication-factor must be >= 1, got " + replicationFactor);
+      }
       Topics topics = Topics.withPrefix(cfg.tenant());
-      try (Admin admin = Admin.create(cfg.kafkaProperties())) {
+      try (Admin admin = Dependencies.admin(cfg.kafkaProperties(), Dependencies.DEFAULT_TIMEOUT)) {
+        Dependencies.requireBroker(admin, cfg.bootstrapServers(), Dependencies.DEFAULT_TIMEOUT);
         TopicInitializer.Result r = TopicInitializer.ensureTopics(admin, topics, replicationFactor);
         r.created().forEach(t -> System.out.println("created  " + t));
         r.existing().forEach(t -> System.out.println("exists   " + t));
@@ -66,7 +72,8 @@ final class TopicsCommand {
     public Integer call() throws Exception {
       LayeredConfig cfg = connection.resolve();
       Topics topics = Topics.withPrefix(cfg.tenant());
-      try (Admin admin = Admin.create(cfg.kafkaProperties())) {
+      try (Admin admin = Dependencies.admin(cfg.kafkaProperties(), Dependencies.DEFAULT_TIMEOUT)) {
+        Dependencies.requireBroker(admin, cfg.bootstrapServers(), Dependencies.DEFAULT_TIMEOUT);
         List<String> names = topics.names();
         var existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
         System.out.printf(

@@ -113,23 +113,23 @@ public final class LayeredConfig {
               "--resume-snapshots",
               "policy snapshots the analyzer keeps per experiment (a resumed trainer may start up to this many window ends"
                   + " back); the pruner keeps at least as many rank patterns",
-              LayeredConfig::positiveInt,
-              "an integer >= 1"),
+              v -> intIn(v, 1, 64),
+              "an integer >= 1 and <= 64"),
           new Setting(
               LIVE_POLICIES,
               "10000",
               "(properties file or environment)",
               "policies the analyzer keeps in memory per stream task, least recently used out first; an experiment whose"
                   + " policy was evicted is rebuilt from its stored snapshot and rows, with the same result",
-              LayeredConfig::nonNegativeInt,
-              "an integer >= 0"),
+              v -> intIn(v, 0, 1_000_000),
+              "an integer >= 0 and <= 1000000"),
           new Setting(
               SYNC_TIMEOUT_SECONDS,
               "300",
               "--allocation-config salientstream.sync.timeout.seconds=S",
               "how long a kafka-sync trainer waits for a command",
-              LayeredConfig::positiveInt,
-              "an integer >= 1"),
+              v -> intIn(v, 1, 86_400),
+              "an integer >= 1 and <= 86400 (a day)"),
           new Setting(
               HTTP_HOST,
               "localhost",
@@ -240,6 +240,15 @@ public final class LayeredConfig {
       return name.toLowerCase(Locale.ROOT).replace('_', '.').substring("kafka.".length());
     }
     return null;
+  }
+
+  private static boolean intIn(String v, int min, int max) {
+    try {
+      int i = Integer.parseInt(v.trim());
+      return i >= min && i <= max;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   private static boolean nonNegativeInt(String v) {

@@ -20,8 +20,8 @@ import java.util.function.Function;
  * The operations endpoint of one Streams application, on the {@link HardenedHttpServer} (GET only):
  *
  * <ul>
- *   <li>{@code GET /health} — 200 while the app is RUNNING or REBALANCING, else 503, with the
- *       Streams state;
+ *   <li>{@code GET /health} — 200 while the app is RUNNING or REBALANCING and no stream thread
+ *       failed in the last minute, else 503, with the Streams state and the problem;
  *   <li>{@code GET /metrics} — Prometheus text format: the app's own counters and the Kafka Streams
  *       client metrics;
  *   <li>any further routes the app adds: a key ending in {@code /} matches the paths under it, any
@@ -102,13 +102,14 @@ public final class OpsHttp implements AutoCloseable {
     all.put(
         "/health",
         path -> {
-          Map<String, String> body =
-              Map.of(
-                  "status",
-                  app.isHealthy() ? "UP" : "DOWN",
-                  "state",
-                  String.valueOf(app.streams().state()));
-          return Response.json(app.isHealthy() ? 200 : 503, body);
+          String problem = app.healthProblem();
+          Map<String, String> body = new LinkedHashMap<>();
+          body.put("status", problem == null ? "UP" : "DOWN");
+          body.put("state", String.valueOf(app.streams().state()));
+          if (problem != null) {
+            body.put("problem", problem);
+          }
+          return Response.json(problem == null ? 200 : 503, body);
         });
     all.put(
         "/metrics",

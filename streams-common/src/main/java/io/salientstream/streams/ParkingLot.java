@@ -26,17 +26,61 @@ public final class ParkingLot {
       long timestamp,
       long parkedAtMs) {}
 
+  /** The most records one parking lot (one stream task) holds by default. */
+  public static final int DEFAULT_CAPACITY = 10_000;
+
   private final KeyValueStore<String, byte[]> store;
   private final long graceMs;
+  private final int capacity;
+  private int size;
 
   public ParkingLot(KeyValueStore<String, byte[]> store, long graceMs) {
-    this.store = store;
-    this.graceMs = graceMs;
+    this(store, graceMs, DEFAULT_CAPACITY);
   }
 
-  public void park(Parked p) {
-    store.put(
-        p.experimentId() + '\u0000' + String.format("%019d", p.position().offset()), encode(p));
+  /**
+   * @param capacity the most records parked at once: a flood of records for experiments that never
+   *     register cannot grow the store without bound
+   */
+  public ParkingLot(KeyValueStore<String, byte[]> store, long graceMs, int capacity) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("parking capacity must be >= 1, got " + capacity);
+    }
+    this.store = store;
+    this.graceMs = graceMs;
+    this.capacity = capacity;
+    try (KeyValueIterator<String, byte[]> it = store.all()) {
+      while (it.hasNext()) {
+        it.next();
+        size++;
+      }
+    }
+  }
+
+  /**
+   * Parks a record unless the lot is full.
+   *
+   * @return false when {@link #capacity()} records are parked already (the caller dead-letters it)
+   */
+  public boolean park(Parked p) {
+    if (size >= capacity) {
+      return false;
+    }
+    String k = p.experimentId() + '\u0000' + String.format("%019d", p.position().offset());
+    if (store.get(k) == null) {
+      size++;
+    }
+    store.put(k, encode(p));
+    return true;
+  }
+
+  /** Records parked now. */
+  public int size() {
+    return size;
+  }
+
+  public int capacity() {
+    return capacity;
   }
 
   /** Removes and returns the experiment's parked records in arrival order. */
@@ -49,6 +93,7 @@ public final class ParkingLot {
     List<Parked> out = new ArrayList<>(found.size());
     for (KeyValue<String, byte[]> kv : found) {
       store.delete(kv.key);
+      size--;
       out.add(decode(kv.value));
     }
     return out;
@@ -65,6 +110,7 @@ public final class ParkingLot {
       Parked p = decode(kv.value);
       if (nowMs - p.parkedAtMs() >= graceMs) {
         store.delete(kv.key);
+        size--;
         out.add(p);
       }
     }

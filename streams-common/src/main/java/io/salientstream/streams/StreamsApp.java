@@ -23,12 +23,92 @@ public final class StreamsApp implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(StreamsApp.class);
 
+  /** A stream-thread failure older than this no longer makes the app unhealthy. */
+  static final long FAILURE_MEMORY_MS = 60_000;
+
+  /** The longest pause before a failed stream thread is replaced. */
+  static final long MAX_BACKOFF_MS = 30_000;
+
   private final String applicationId;
   private final KafkaStreams streams;
+  private final Failures failures;
 
-  private StreamsApp(String applicationId, KafkaStreams streams) {
+  private StreamsApp(String applicationId, KafkaStreams streams, Failures failures) {
     this.applicationId = applicationId;
     this.streams = streams;
+    this.failures = failures;
+  }
+
+  /**
+   * Stream-thread failures in a row: each is logged as one line (the trace only at DEBUG), the
+   * thread is replaced after a pause that doubles per failure in a row (1 s up to {@value
+   * #MAX_BACKOFF_MS} ms), and the app reports unhealthy until a minute passes without one.
+   */
+  static final class Failures {
+    private final String applicationId;
+    private final long baseBackoffMs;
+    private int inARow;
+    private long lastMs = -1;
+    private String last;
+    private long total;
+
+    Failures(String applicationId) {
+      this(applicationId, 1000);
+    }
+
+    Failures(String applicationId, long baseBackoffMs) {
+      this.applicationId = applicationId;
+      this.baseBackoffMs = baseBackoffMs;
+    }
+
+    StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onFailure(Throwable e) {
+      long backoff;
+      synchronized (this) {
+        long now = System.currentTimeMillis();
+        inARow = lastMs >= 0 && now - lastMs < FAILURE_MEMORY_MS ? inARow + 1 : 1;
+        lastMs = now;
+        total++;
+        last = describe(e);
+        backoff = Math.min(MAX_BACKOFF_MS, baseBackoffMs << Math.min(inARow - 1, 15));
+      }
+      LOG.error(
+          "{}: stream thread failed ({} in a row): {}; replacing it in {} ms (GET /health says"
+              + " DOWN meanwhile)",
+          applicationId,
+          inARow,
+          last,
+          backoff);
+      LOG.debug("{}: stream thread failure", applicationId, e);
+      try {
+        Thread.sleep(backoff);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+
+    /** The last failure while it is recent, else null. */
+    synchronized String recent() {
+      return lastMs >= 0 && System.currentTimeMillis() - lastMs < FAILURE_MEMORY_MS
+          ? last + " (" + inARow + " in a row)"
+          : null;
+    }
+
+    synchronized long total() {
+      return total;
+    }
+
+    /** The innermost cause's class and message, one line. */
+    static String describe(Throwable e) {
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      String m = root.getMessage() == null ? "" : root.getMessage();
+      int nl = m.indexOf('\n');
+      return root.getClass().getSimpleName()
+          + (m.isEmpty() ? "" : ": " + (nl < 0 ? m : m.substring(0, nl)));
+    }
   }
 
   /**
@@ -85,11 +165,8 @@ public final class StreamsApp implements AutoCloseable {
   public static StreamsApp start(
       String applicationId, Topology topology, Properties config, Duration timeout) {
     KafkaStreams streams = new KafkaStreams(topology, config);
-    streams.setUncaughtExceptionHandler(
-        e -> {
-          LOG.error("{}: stream thread failed, replacing it", applicationId, e);
-          return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+    Failures failures = new Failures(applicationId);
+    streams.setUncaughtExceptionHandler(failures::onFailure);
     streams.start();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (streams.state() != KafkaStreams.State.RUNNING) {
@@ -110,7 +187,7 @@ public final class StreamsApp implements AutoCloseable {
       }
     }
     LOG.info("{} running", applicationId);
-    return new StreamsApp(applicationId, streams);
+    return new StreamsApp(applicationId, streams, failures);
   }
 
   public KafkaStreams streams() {
@@ -121,9 +198,27 @@ public final class StreamsApp implements AutoCloseable {
     return applicationId;
   }
 
+  /**
+   * RUNNING or REBALANCING, and no stream thread failed within the last minute ({@link
+   * #healthProblem}).
+   */
   public boolean isHealthy() {
+    return healthProblem() == null;
+  }
+
+  /** Why the app is unhealthy (one line), or null when it is healthy. */
+  public String healthProblem() {
     KafkaStreams.State s = streams.state();
-    return s == KafkaStreams.State.RUNNING || s == KafkaStreams.State.REBALANCING;
+    if (s != KafkaStreams.State.RUNNING && s != KafkaStreams.State.REBALANCING) {
+      return "Kafka Streams state " + s;
+    }
+    String f = failures.recent();
+    return f == null ? null : "stream thread failed: " + f;
+  }
+
+  /** Stream-thread failures since the start. */
+  public long streamThreadFailures() {
+    return failures.total();
   }
 
   @Override

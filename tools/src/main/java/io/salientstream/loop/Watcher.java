@@ -34,6 +34,7 @@ public final class Watcher implements AutoCloseable {
   private final Deserializer<SalienceReport> reports;
   private final Deserializer<RankPruneCommand> commands;
   private final Deserializer<DeadLetter> deadLetters;
+  private long undecodable;
 
   public Watcher(Map<String, Object> config, LoopTopics topics, boolean fromBeginning) {
     this.topics = topics;
@@ -81,6 +82,7 @@ public final class Watcher implements AutoCloseable {
           monitor.onDeadLetter(r.key(), deadLetters.deserialize(r.topic(), r.value()));
         }
       } catch (RuntimeException e) {
+        undecodable++;
         System.err.println(
             "watch: skipping undecodable record at "
                 + r.topic()
@@ -115,6 +117,11 @@ public final class Watcher implements AutoCloseable {
       out.print(monitor.render());
       out.flush();
     }
+  }
+
+  /** Records that could not be decoded so far (skipped, each reported on stderr). */
+  public long undecodable() {
+    return undecodable;
   }
 
   public Monitor monitor() {

@@ -4,7 +4,9 @@ import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.avro.TrainerStatus;
+import io.salientstream.core.cli.UnavailableException;
 import io.salientstream.http.HardenedHttpServer;
+import io.salientstream.streams.Dependencies;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.LayeredConfig;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +80,8 @@ public final class ExperimentClient implements AutoCloseable {
   private CommandCheck check;
   private long refused;
   private String lastRefusal;
+  private Duration waitNoticeEvery = Duration.ofSeconds(10);
+  private java.util.function.Consumer<String> waitNotices = System.err::println;
 
   /**
    * @param kafka Kafka client properties (bootstrap servers, security) plus {@code
@@ -122,12 +126,38 @@ public final class ExperimentClient implements AutoCloseable {
     this.consumer =
         new KafkaConsumer<>(clientProps(c), new StringDeserializer(), new ByteArrayDeserializer());
     this.commandDeserializer = EventSerdes.of(RankPruneCommand.class, kafka).deserializer();
-    int partitions = consumer.partitionsFor(topics.rankCommands(), Duration.ofSeconds(30)).size();
+    int partitions;
+    try {
+      partitions = consumer.partitionsFor(topics.rankCommands(), Duration.ofSeconds(30)).size();
+    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      close();
+      throw new UnavailableException(
+          "Kafka broker at "
+              + p.get("bootstrap.servers")
+              + " does not answer within 30 s: start it (salientstream local) or set"
+              + " KAFKA_BOOTSTRAP_SERVERS",
+          e);
+    }
+    if (partitions == 0) {
+      close();
+      throw new UnavailableException(
+          Dependencies.missingTopics(
+              List.of(topics.rankCommands()),
+              tenantOf(topics),
+              String.valueOf(p.get("bootstrap.servers"))));
+    }
     TopicPartition tp =
         new TopicPartition(topics.rankCommands(), partitionFor(experimentId, partitions));
     consumer.assign(List.of(tp));
     consumer.seekToEnd(List.of(tp));
     consumer.position(tp, Duration.ofSeconds(30));
+  }
+
+  /** The tenant prefix of {@code topics} ({@code ""} when none), for advice in messages. */
+  private static String tenantOf(LoopTopics topics) {
+    String base = LoopTopics.forPrefix("").rankCommands();
+    String t = topics.rankCommands();
+    return t.endsWith(base) ? t.substring(0, t.length() - base.length()) : "";
   }
 
   /**
@@ -169,6 +199,18 @@ public final class ExperimentClient implements AutoCloseable {
     lastSequence = Math.max(lastSequence, sequence);
   }
 
+  /**
+   * While {@link #await} waits, it says what it waits for every {@code every} (default: every 10 s,
+   * on stderr).
+   */
+  public void waitNotices(Duration every, java.util.function.Consumer<String> sink) {
+    if (every.isNegative() || every.isZero()) {
+      throw new IllegalArgumentException("wait-notice interval must be > 0, got " + every);
+    }
+    this.waitNoticeEvery = every;
+    this.waitNotices = sink;
+  }
+
   /** Publishes the registration and waits until the broker has it. */
   public void register(ExperimentSpec spec) {
     send(topics.experiments(), spec, true);
@@ -187,6 +229,15 @@ public final class ExperimentClient implements AutoCloseable {
   /** Why the last command was refused, or null. */
   public String lastRefusal() {
     return lastRefusal;
+  }
+
+  /**
+   * Deletes the registration (a tombstone on the compacted experiments topic) once the run has
+   * finished: the salience-analyzer and the pruner then drop every entry of the experiment from
+   * their stores. Waits until the broker has it.
+   */
+  public void deregister() {
+    send(topics.experiments(), null, true);
   }
 
   /** Publishes one step event (asynchronously; blocks only when the bounded buffer is full). */
@@ -218,6 +269,34 @@ public final class ExperimentClient implements AutoCloseable {
               + ", and events were already sent under it");
     }
     epoch = previous + 1;
+  }
+
+  /**
+   * The epoch of the {@code resumeNumber}-th run resumed from a checkpoint written under epoch
+   * {@code checkpointEpoch}: exactly {@code checkpointEpoch + resumeNumber}. Resume numbers are
+   * claimed from a counter kept with the checkpoint, so no two resumes of it share an epoch. Only
+   * before the first event.
+   */
+  public void resumeEpoch(int checkpointEpoch, long resumeNumber) {
+    if (resumeNumber < 1) {
+      throw new IllegalArgumentException("resume number must be >= 1, got " + resumeNumber);
+    }
+    long e = (long) checkpointEpoch + resumeNumber;
+    if (e > Integer.MAX_VALUE) {
+      throw new IllegalStateException(
+          "experiment '"
+              + experimentId
+              + "': checkpoint epoch "
+              + checkpointEpoch
+              + " + resume "
+              + resumeNumber
+              + " exceeds the largest epoch");
+    }
+    if (emitted) {
+      throw new IllegalStateException(
+          "experiment '" + experimentId + "': cannot change the epoch after events were sent");
+    }
+    epoch = (int) e;
   }
 
   /** Publishes a status record (asynchronously). */
@@ -260,9 +339,30 @@ public final class ExperimentClient implements AutoCloseable {
    * @throws IllegalStateException after {@code timeout}, naming the step and what to check
    */
   public List<RankPruneCommand> await(long decidedAtStep, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    long nextNotice = start + waitNoticeEvery.toNanos();
     List<RankPruneCommand> out = new ArrayList<>();
     while (true) {
+      long now = System.nanoTime();
+      if (now >= nextNotice) {
+        nextNotice = now + waitNoticeEvery.toNanos();
+        waitNotices.accept(
+            "experiment '"
+                + experimentId
+                + "' epoch "
+                + epoch
+                + ": waiting for the rank-pruning command decided at step "
+                + decidedAtStep
+                + " on "
+                + topics.rankCommands()
+                + " ("
+                + Duration.ofNanos(now - start).toSeconds()
+                + " s of "
+                + timeout.toSeconds()
+                + " s): it comes from the salience-analyzer and the pruner; are both running"
+                + " against the same broker and tenant?");
+      }
       while (!pending.isEmpty()) {
         RankPruneCommand c = pending.poll();
         out.add(c);

@@ -100,6 +100,9 @@ public final class KafkaAllocationHost implements AllocationHost {
   private int lastTotalRank;
   private double lastLoss;
 
+  /** Why the run failed ({@link #fail}), or null. */
+  private String failure;
+
   /**
    * @param decidesAt the steps at which the policy decides (from the core's schedule); used in sync
    *     mode only
@@ -440,25 +443,59 @@ public final class KafkaAllocationHost implements AllocationHost {
    */
   @Override
   public void restore(byte[] state) {
+    restore(state, 0);
+  }
+
+  /**
+   * As {@link #restore(byte[])}, for the {@code resumeNumber}-th resume from the checkpoint folder
+   * (kept beside the checkpoint, never reused): the resumed run's epoch is the checkpoint's epoch
+   * plus that number, so two runs resumed from one checkpoint — however close in time — never share
+   * an epoch, and each is above every epoch the checkpoint's earlier resumes used. {@code 0}: no
+   * counter (the epoch is only raised above the checkpoint's).
+   */
+  @Override
+  public void restore(byte[] state, long resumeNumber) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(state))) {
       client.skipUpTo(in.readLong());
       commandsApplied = in.readLong();
       if (in.available() >= Integer.BYTES) { // checkpoints of earlier versions end here
-        client.requireEpochAbove(in.readInt());
+        int previous = in.readInt();
+        if (resumeNumber > 0) {
+          client.resumeEpoch(previous, resumeNumber);
+        } else {
+          client.requireEpochAbove(previous);
+        }
       }
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }
   }
 
+  /** The run failed: {@link #close} publishes FAILED with this message instead of FINISHED. */
+  @Override
+  public void fail(Throwable cause) {
+    failure = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+  }
+
   /**
-   * Flushes outstanding events and closes the Kafka clients (the host owns its {@link
-   * ExperimentClient}).
+   * Publishes the final status — FINISHED when the run reached its last step, FAILED with the
+   * reason when it failed ({@link #fail}) or ended early — flushes outstanding events and closes
+   * the Kafka clients (the host owns its {@link ExperimentClient}).
    */
   @Override
   public void close() {
     try {
-      status(TrainerState.FINISHED, stepsPerSecond());
+      long total = spec.getSchedule().getTotalSteps();
+      if (failure == null && lastStep + 1 < total) {
+        failure = "run ended at step " + (lastStep + 1) + " of " + total;
+      }
+      if (failure == null) {
+        status(TrainerState.FINISHED, stepsPerSecond());
+        client.flush(); // the last events before the tombstone
+        client.deregister(); // the apps' state of the experiment can go (a failed run keeps it)
+      } else {
+        status(TrainerState.FAILED, stepsPerSecond(), Map.of(), failure);
+      }
       client.flush();
     } finally {
       client.close();

@@ -6,6 +6,7 @@ import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.schemas.PolicySpecs;
+import io.salientstream.streams.Dependencies;
 import io.salientstream.trainer.train.Experiment;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,6 +56,18 @@ public final class KafkaHosts implements Experiment.HostFactory {
   @Override
   public KafkaAllocationHost create(
       RankPolicy policy, Map<String, String> params, Experiment.Spec spec) {
+    // before any work: one line naming a missing broker, topic or registry (exit code 3)
+    Dependencies.requireBroker(config, Dependencies.DEFAULT_TIMEOUT);
+    Dependencies.requireTopics(
+        config,
+        List.of(
+            topics.experiments(),
+            topics.singularValues(),
+            topics.rankCommands(),
+            topics.trainerStatus()),
+        tenant,
+        Dependencies.DEFAULT_TIMEOUT);
+    Dependencies.requireRegistry(config, Dependencies.DEFAULT_TIMEOUT);
     ExperimentSpec registration =
         registration(
             experimentId,

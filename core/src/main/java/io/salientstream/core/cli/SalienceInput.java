@@ -31,6 +31,12 @@ public record SalienceInput(
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
+  /** The most singular-value series (matrices x rank per matrix) a window may have. */
+  public static final long MAX_SERIES = 10_000_000;
+
+  /** The most values (window length x series) a window may have. */
+  public static final long MAX_VALUES = 200_000_000;
+
   /**
    * Reads and validates a file; every problem is an {@link InputException} naming the file and
    * field.
@@ -50,7 +56,21 @@ public record SalienceInput(
     int m = j.positiveInt("matrices");
     int r = j.positiveInt("rankPerMatrix");
     int len = j.positiveInt("windowLength");
-    int n = Math.multiplyExact(m, r);
+    if ((long) m * r > MAX_SERIES)
+      throw new InputException(
+          file
+              + ": fields 'matrices' x 'rankPerMatrix' = "
+              + ((long) m * r)
+              + " series, at most "
+              + MAX_SERIES);
+    int n = m * r;
+    if ((long) len * n > MAX_VALUES)
+      throw new InputException(
+          file
+              + ": fields 'windowLength' x matrices x rankPerMatrix = "
+              + ((long) len * n)
+              + " values, at most "
+              + MAX_VALUES);
     int keep = j.intField("keep");
     if (keep < 0 || keep > n)
       throw new InputException(file + ": field 'keep' must be in [0, " + n + "], got " + keep);
@@ -60,7 +80,7 @@ public record SalienceInput(
     if (sv.size() != len)
       throw new InputException(
           file + ": field 'singularValues' has " + sv.size() + " rows, windowLength is " + len);
-    double[] values = new double[Math.multiplyExact(len, n)];
+    double[] values = new double[len * n];
     for (int t = 0; t < len; t++) {
       JsonNode row = sv.get(t);
       String where = "singularValues[" + t + "]";

@@ -82,12 +82,32 @@ public final class ScheduleCommand implements Callable<Integer> {
       AdaptiveWindowSchedule.Config config;
       try {
         int matrices = positive(j, "matrices", prefix);
-        int n = Math.multiplyExact(matrices, positive(j, "initialRankPerMatrix", prefix));
-        int target = Math.multiplyExact(matrices, nonNegative(j, "targetRankPerMatrix", prefix));
+        int n =
+            product(
+                matrices,
+                positive(j, "initialRankPerMatrix", prefix),
+                "initialRankPerMatrix",
+                prefix);
+        int target =
+            product(
+                matrices,
+                nonNegative(j, "targetRankPerMatrix", prefix),
+                "targetRankPerMatrix",
+                prefix);
+        long totalSteps = longField(j, "totalSteps", prefix);
+        if (totalSteps > MAX_TOTAL_STEPS)
+          throw new InputException(
+              input
+                  + ": field '"
+                  + prefix
+                  + "totalSteps' must be at most "
+                  + MAX_TOTAL_STEPS
+                  + ", got "
+                  + totalSteps);
         config =
             new AdaptiveWindowSchedule.Config(
                 m,
-                longField(j, "totalSteps", prefix),
+                totalSteps,
                 longField(j, "initialWarmupSteps", prefix),
                 longField(j, "finalSteps", prefix),
                 n,
@@ -97,6 +117,20 @@ public final class ScheduleCommand implements Callable<Integer> {
       } catch (IllegalArgumentException ex) {
         throw new InputException(input + ": schedules." + e.getKey() + ": " + ex.getMessage());
       }
+      long allocationSteps = config.allocationEnd() - config.initialWarmup();
+      long minWindow = Math.min(config.tInit(), config.tFinal());
+      if (allocationSteps / minWindow > MAX_WINDOW_ENDS)
+        throw new InputException(
+            input
+                + ": schedules."
+                + e.getKey()
+                + ": "
+                + allocationSteps
+                + " allocation steps in windows as short as "
+                + minWindow
+                + " may give more than "
+                + MAX_WINDOW_ENDS
+                + " window ends; lower 'totalSteps' or raise 'initialWindow'/'finalWindow'");
       // the configuration is echoed, so the output is itself a valid input (its windowEnds are
       // replaced)
       ObjectNode outConfig = e.getValue().deepCopy();
@@ -112,6 +146,32 @@ public final class ScheduleCommand implements Callable<Integer> {
     pw.println(out.toString());
     pw.flush();
     return 0;
+  }
+
+  /**
+   * The most steps a schedule may have: window ends are listed one by one, and 1e15 steps would
+   * list ~1e13 of them before running out of memory.
+   */
+  static final long MAX_TOTAL_STEPS = 100_000_000;
+
+  /** The most window ends one schedule may list. */
+  static final long MAX_WINDOW_ENDS = 1_000_000;
+
+  /** {@code matrices × per}, refused when it does not fit an int, naming both fields. */
+  private int product(int matrices, int per, String field, String prefix) {
+    long v = (long) matrices * per;
+    if (v > Integer.MAX_VALUE)
+      throw new InputException(
+          input
+              + ": fields '"
+              + prefix
+              + "matrices' x '"
+              + prefix
+              + field
+              + "' = "
+              + v
+              + ", must be below 2^31");
+    return (int) v;
   }
 
   private int positive(SalienceInput.Json j, String name, String prefix) {

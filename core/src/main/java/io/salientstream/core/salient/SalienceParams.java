@@ -18,10 +18,14 @@ public record SalienceParams(SalienceMode mode, double beta, double gamma, doubl
 
   public SalienceParams {
     if (mode == null) throw new IllegalArgumentException("salience: mode is required");
-    if (!Double.isFinite(beta))
-      throw new IllegalArgumentException("salience: beta must be finite, got " + beta);
-    if (!Double.isFinite(gamma))
-      throw new IllegalArgumentException("salience: gamma must be finite, got " + gamma);
+    if (!(beta >= -1 && beta <= 1))
+      throw new IllegalArgumentException(
+          "salience: beta (a correlation threshold) must be in [-1, 1], got " + beta);
+    // spec §2.4: with γ > 0 no score is negative and pruned series stay at 0; γ <= 0 turns every
+    // correlated pair into an edge, whatever its slope
+    if (!(gamma > 0) || !Double.isFinite(gamma))
+      throw new IllegalArgumentException(
+          "salience: gamma (a slope threshold) must be a finite number > 0, got " + gamma);
     if (!(lambda >= 0 && lambda <= 1))
       throw new IllegalArgumentException("salience: lambda must be in [0,1], got " + lambda);
   }

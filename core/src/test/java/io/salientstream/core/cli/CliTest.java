@@ -123,6 +123,67 @@ class CliTest {
   }
 
   /**
+   * Sizes that would exhaust memory or overflow are refused up front, naming the field (probes:
+   * {@code totalSteps} 1e15 ran 45 s to an OutOfMemoryError; a size of 2e9 said "integer overflow"
+   * with exit code 1; {@code gamma: -2} was accepted).
+   */
+  @Test
+  void hugeSizesAndBadThresholdsAreRefusedNamingTheField(@TempDir Path dir) throws IOException {
+    Path steps = dir.resolve("steps.json");
+    Files.writeString(
+        steps,
+        "{\"schedules\": {\"X\": {\"initialWarmupSteps\": 10, \"finalSteps\": 5,"
+            + " \"totalSteps\": 1000000000000000, \"matrices\": 2, \"initialRankPerMatrix\": 3,"
+            + " \"targetRankPerMatrix\": 1}}}");
+    long t0 = System.nanoTime();
+    Run r1 = run(new ScheduleCommand(), "--input", steps.toString());
+    assertThat(r1.code()).isEqualTo(2);
+    assertThat(r1.err()).contains("schedules.X.totalSteps").contains("at most 100000000");
+    assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
+
+    Path tiny = dir.resolve("tiny-windows.json");
+    Files.writeString(
+        tiny,
+        "{\"schedules\": {\"X\": {\"initialWarmupSteps\": 10, \"finalSteps\": 5,"
+            + " \"totalSteps\": 90000000, \"matrices\": 2, \"initialRankPerMatrix\": 3,"
+            + " \"targetRankPerMatrix\": 1, \"initialWindow\": 1, \"finalWindow\": 1}}}");
+    Run r2 = run(new ScheduleCommand(), "--input", tiny.toString());
+    assertThat(r2.code()).isEqualTo(2);
+    assertThat(r2.err()).contains("schedules.X").contains("more than 1000000 window ends");
+
+    Path overflow = dir.resolve("overflow.json");
+    Files.writeString(
+        overflow,
+        "{\"schedules\": {\"X\": {\"initialWarmupSteps\": 10, \"finalSteps\": 5,"
+            + " \"totalSteps\": 100, \"matrices\": 2000000000, \"initialRankPerMatrix\": 3,"
+            + " \"targetRankPerMatrix\": 1}}}");
+    Run r3 = run(new ScheduleCommand(), "--input", overflow.toString());
+    assertThat(r3.code()).isEqualTo(2);
+    assertThat(r3.err())
+        .contains("schedules.X.matrices' x 'schedules.X.initialRankPerMatrix' = 6000000000")
+        .doesNotContain("integer overflow");
+
+    Path big = dir.resolve("big.json");
+    Files.writeString(
+        big,
+        "{\"matrices\": 2000000000, \"rankPerMatrix\": 2, \"windowLength\": 1, \"keep\": 2,"
+            + " \"singularValues\": [[0.1]], \"orthRegLoss\": [1.0]}");
+    Run r4 = run(new SalienceCommand(), "--input", big.toString());
+    assertThat(r4.code()).isEqualTo(2);
+    assertThat(r4.err()).contains("'matrices' x 'rankPerMatrix' = 4000000000");
+
+    Path gamma = dir.resolve("gamma.json");
+    Files.writeString(
+        gamma,
+        "{\"matrices\": 2, \"rankPerMatrix\": 2, \"windowLength\": 1, \"keep\": 2,"
+            + " \"gamma\": -2, \"singularValues\": [[0.1, 0.2, 0.3, 0.4]],"
+            + " \"orthRegLoss\": [1.0]}");
+    Run r5 = run(new SalienceCommand(), "--input", gamma.toString());
+    assertThat(r5.code()).isEqualTo(2);
+    assertThat(r5.err()).contains(gamma.toString()).contains("gamma").contains("> 0, got -2");
+  }
+
+  /**
    * A fully pruned matrix has NaN salience scores in reference mode; the command prints them as
    * null. Its output, put into a golden-format file as {@code expected}, reads back: null scores
    * are NaN, not an error.

@@ -174,6 +174,88 @@ public final class RunOptions {
       description = "ignore the task preset: options not given take the plain defaults")
   boolean noPreset;
 
+  /** The most optimizer steps a run may ask for. */
+  static final int MAX_STEPS = 100_000_000;
+
+  /** The longest experiment id (it is a Kafka key and part of topic-free names in logs). */
+  static final int MAX_EXPERIMENT_ID = 200;
+
+  /**
+   * Every numeric option that needs no preset is within its bounds, and the experiment id is
+   * usable; each error names the option (exit code 2).
+   */
+  private void checkBounds(int checkpointEvery) {
+    if (experimentId != null) {
+      if (experimentId.isBlank()) {
+        throw new IllegalArgumentException("--experiment-id must not be empty");
+      }
+      if (experimentId.length() > MAX_EXPERIMENT_ID) {
+        throw new IllegalArgumentException(
+            "--experiment-id must be at most "
+                + MAX_EXPERIMENT_ID
+                + " characters, got "
+                + experimentId.length());
+      }
+      for (int i = 0; i < experimentId.length(); i++) {
+        char c = experimentId.charAt(i);
+        if (Character.isWhitespace(c) || Character.isISOControl(c)) {
+          throw new IllegalArgumentException(
+              "--experiment-id must not contain whitespace or control characters (at index "
+                  + i
+                  + ")");
+        }
+      }
+    }
+    bounded("--checkpoint-every", checkpointEvery, 0, MAX_STEPS);
+    bounded("--eval-every", evalEvery, 0, MAX_STEPS);
+    bounded("--eval-limit", evalLimit, 0, 10_000_000);
+    bounded("--test-limit", testLimit, 0, 10_000_000);
+    bounded("--matrices", matrices, 1, 100_000);
+    bounded("--dim", dim, 1, 65_536);
+    bounded("--max-true-rank", maxTrueRank, 1, 65_536);
+    finite("--clip", clip, -1e9, 1e9);
+    finite("--weight-decay", weightDecay, 0, 1e3);
+    finite("--alpha", alpha, Double.MIN_VALUE, 1e6);
+    finite("--input-ema", inputEma, 0, 1);
+    if (steps != null) {
+      bounded("--steps", steps, 1, MAX_STEPS);
+    }
+    if (batch != null) {
+      bounded("--batch", batch, 1, 65_536);
+    }
+    if (rank != null) {
+      bounded("--rank", rank, 1, 4_096);
+    }
+    if (lr != null) {
+      finite("--lr", lr, Double.MIN_VALUE, 10);
+    }
+  }
+
+  private static void bounded(String option, long value, long min, long max) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(
+          option
+              + (min == 1
+                  ? " must be > 0 and at most " + max
+                  : " must be in [" + min + ", " + max + "]")
+              + ", got "
+              + value);
+    }
+  }
+
+  private static void finite(String option, double value, double min, double max) {
+    if (!Double.isFinite(value) || value < min || value > max) {
+      throw new IllegalArgumentException(
+          option
+              + " must be a finite number in "
+              + (min == Double.MIN_VALUE ? "(0" : "[" + Presets.trim(min))
+              + ", "
+              + Presets.trim(max)
+              + "], got "
+              + value);
+    }
+  }
+
   /**
    * A run's spec and how its preset-able settings were resolved (printed at the start of the run).
    */
@@ -209,6 +291,7 @@ public final class RunOptions {
    * {@code --policy-param}.
    */
   Resolved resolve(String policy, Path checkpointDir, int checkpointEvery, boolean resume) {
+    checkBounds(checkpointEvery);
     if (!allocation.equals("in-process")
         && io.salientstream.trainer.host.AllocationHostProvider.find(allocation).isEmpty()) {
       throw new IllegalArgumentException(
@@ -333,6 +416,18 @@ public final class RunOptions {
     }
     if (seq < 8 || seq > 512) {
       throw new IllegalArgumentException("--seq must be in [8, 512], got " + seq);
+    }
+    bounded("--steps", steps, 1, MAX_STEPS);
+    bounded("--batch", batch, 1, 65_536);
+    bounded("--rank", rank, 1, 4_096);
+    finite("--lr", lr, Double.MIN_VALUE, 10);
+    finite("--orth-coef", orthCoef, 0, 1e6);
+    if (warmup != null) {
+      bounded("--warmup", warmup, 0, steps);
+    }
+    if (checkpointEvery > steps) {
+      throw new IllegalArgumentException(
+          "--checkpoint-every must be in [0, --steps = " + steps + "], got " + checkpointEvery);
     }
     EncoderModel m = EncoderModel.parse(model);
     int wu = warmup != null ? warmup : steps / 10;

@@ -1,5 +1,6 @@
 package io.salientstream.trainer.cli;
 
+import io.salientstream.core.cli.ExitCodes;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -7,7 +8,8 @@ import picocli.CommandLine.Command;
 /**
  * Stand-alone entry point for the trainer commands ({@code train}, {@code compare}); the project
  * launcher registers the same command classes as subcommands. Bad arguments (unknown options,
- * invalid values) exit with code 2 and a message that names the option.
+ * invalid values) exit with code 2 and a message that names the option; a missing dependency
+ * (broker, registry, topics) with 3 ({@link ExitCodes}).
  */
 @Command(
     name = "salientstream-trainer",
@@ -39,14 +41,23 @@ public final class TrainerCli implements Runnable {
     }
     cl.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
-          if (ex instanceof IllegalArgumentException) {
-            PrintWriter err = cmd.getErr();
-            err.println("error: " + ex.getMessage());
-            err.flush();
-            return CommandLine.ExitCode.USAGE;
+          int code = ExitCodes.of(ex);
+          if (code == ExitCodes.FAILED) {
+            throw ex;
           }
-          throw ex;
+          PrintWriter err = cmd.getErr();
+          err.println("error: " + ex.getMessage());
+          err.flush();
+          return code;
         });
+    listExitCodes(cl);
     return cl;
+  }
+
+  /** Adds the exit-code table ({@link ExitCodes}) to the {@code --help} of every command. */
+  private static void listExitCodes(CommandLine cl) {
+    cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n");
+    cl.getCommandSpec().usageMessage().exitCodeList(ExitCodes.table());
+    cl.getSubcommands().values().forEach(TrainerCli::listExitCodes);
   }
 }

@@ -81,6 +81,19 @@ public interface AllocationHost extends AutoCloseable {
 
   void restore(byte[] state);
 
+  /**
+   * Restores a checkpoint's host state for the {@code resumeNumber}-th resume from that checkpoint
+   * folder ({@code TrainerCheckpoint.claimResume}: 1, 2, 3 ... never twice), so a host that needs a
+   * fresh run identity (the Kafka host's epoch) can derive one that no other resume of the same
+   * checkpoint gets. By default the same as {@link #restore(byte[])}.
+   */
+  default void restore(byte[] state, long resumeNumber) {
+    restore(state);
+  }
+
+  /** The run failed with {@code cause} (called before {@link #close}); by default nothing. */
+  default void fail(Throwable cause) {}
+
   @Override
   default void close() {}
 }

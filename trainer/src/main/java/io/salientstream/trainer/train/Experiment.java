@@ -230,7 +230,15 @@ public final class Experiment {
           AllocationHost host = policy == null ? null : hosts.create(policy, params, s)) {
         Trainer trainer = new Trainer(task, host, s.train(), home);
         long setupNanos = System.nanoTime() - t0;
-        Trainer.RunResult r = trainer.run(stopAfter);
+        Trainer.RunResult r;
+        try {
+          r = trainer.run(stopAfter);
+        } catch (RuntimeException | java.io.IOException e) {
+          if (host != null) {
+            host.fail(e); // the host says FAILED, not FINISHED, when it closes
+          }
+          throw e;
+        }
         long e0 = System.nanoTime();
         Map<String, Double> metrics = task.evaluate(home, true);
         long evalNanos = System.nanoTime() - e0;

@@ -563,7 +563,7 @@ public final class Trainer {
     pending.clear();
     pending.addAll(s.pending());
     if (host != null) {
-      host.restore(s.host());
+      host.restore(s.host(), TrainerCheckpoint.claimResume(dir));
     }
     for (StepStatistics st : statistics) {
       byte[] state = s.statistics().get(st.checkpointKey());

@@ -53,7 +53,56 @@ final class TrainerCheckpoint {
       byte[] host,
       Map<String, byte[]> statistics) {}
 
+  /**
+   * The resume counter of a checkpoint folder: how many runs were resumed from it, kept beside the
+   * checkpoint and never reset.
+   */
+  static final String RESUMES = "resumes";
+
   private TrainerCheckpoint() {}
+
+  /**
+   * Claims the next resume number of the checkpoint folder {@code dir} (1 for the first resume):
+   * the counter in {@value #RESUMES} is read and raised under a file lock, so two runs resumed from
+   * the same checkpoint — even in the same second, even at once — never get the same number. The
+   * Kafka host adds it to the checkpoint's epoch.
+   *
+   * @throws IOException naming the file when the counter cannot be read or written
+   */
+  static synchronized long claimResume(Path dir) throws IOException {
+    // synchronized: a file lock excludes other processes, not other threads of this one
+    Path file = dir.resolve(RESUMES);
+    try (java.nio.channels.FileChannel ch =
+            java.nio.channels.FileChannel.open(
+                file,
+                java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock lock = ch.lock()) {
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64);
+      ch.read(buf, 0);
+      String text =
+          new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.US_ASCII)
+              .trim();
+      long n;
+      try {
+        n = text.isEmpty() ? 0 : Long.parseLong(text);
+      } catch (NumberFormatException e) {
+        throw new IOException(file + ": resume counter is not a number: '" + text + "'", e);
+      }
+      if (n < 0) {
+        throw new IOException(file + ": resume counter is negative: " + n);
+      }
+      long next = n + 1;
+      ch.truncate(0);
+      ch.write(
+          java.nio.ByteBuffer.wrap(
+              (next + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)),
+          0);
+      ch.force(true);
+      return next;
+    }
+  }
 
   static void save(Path dir, List<NDArray> params, List<NDArray> adam, State s) throws IOException {
     Files.createDirectories(dir);

@@ -64,6 +64,66 @@ class TrainerCliTest {
   }
 
   @Test
+  void everyNumericInputIsBoundedAndNamedAndTheExperimentIdMustBeUsable() {
+    Result empty =
+        run(
+            "train",
+            "--task",
+            "rank-recovery",
+            "--policy",
+            "lora",
+            "--allocation",
+            "kafka-async",
+            "--experiment-id",
+            "");
+    assertThat(empty.code()).isEqualTo(2);
+    assertThat(empty.err()).contains("--experiment-id must not be empty");
+    Result blank =
+        run("train", "--task", "rank-recovery", "--policy", "lora", "--experiment-id", "a b");
+    assertThat(blank.code()).isEqualTo(2);
+    assertThat(blank.err()).contains("--experiment-id must not contain whitespace");
+
+    Result every =
+        run("train", "--task", "rank-recovery", "--policy", "lora", "--checkpoint-every", "-2");
+    assertThat(every.code()).isEqualTo(2);
+    assertThat(every.err()).contains("--checkpoint-every must be in [0, ").contains("got -2");
+
+    Result huge =
+        run("train", "--task", "rank-recovery", "--policy", "lora", "--steps", "2000000000");
+    assertThat(huge.code()).isEqualTo(2);
+    assertThat(huge.err()).contains("--steps must be > 0 and at most 100000000");
+
+    Result lr = run("train", "--task", "rank-recovery", "--policy", "lora", "--lr", "NaN");
+    assertThat(lr.code()).isEqualTo(2);
+    assertThat(lr.err()).contains("--lr must be a finite number");
+
+    Result gamma =
+        run(
+            "train",
+            "--task",
+            "rank-recovery",
+            "--policy",
+            "salientlora",
+            "--policy-param",
+            "gamma=-2",
+            "--steps",
+            "5");
+    assertThat(gamma.code()).isEqualTo(2);
+    assertThat(gamma.err()).contains("gamma").contains("> 0").contains("-2");
+  }
+
+  @Test
+  void helpListsTheExitCodes() {
+    Result r = run("train", "--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out())
+        .contains("Exit codes:")
+        .contains("0   success")
+        .contains("2   bad arguments or input")
+        .contains("3   a dependency is missing or unreachable");
+  }
+
+  @Test
   void presetsFillTheOptionsNotGiven() {
     Experiment.Spec s = trainSpec("--task", "rank-recovery", "--policy", "salientlora");
     assertThat(s.train().steps()).isEqualTo(1200);
