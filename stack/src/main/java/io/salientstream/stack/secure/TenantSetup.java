@@ -76,7 +76,6 @@ public final class TenantSetup {
       case PRUNER -> {
         out.add(literalTopic(t.name(Topics.EXPERIMENTS), user, AclOperation.READ));
         out.add(literalTopic(t.name(Topics.SALIENCE_REPORTS), user, AclOperation.READ));
-        out.add(literalTopic(t.name(Topics.TRAINER_STATUS), user, AclOperation.READ));
         out.add(literalTopic(t.name(Topics.RANK_COMMANDS), user, AclOperation.WRITE));
         out.add(literalTopic(t.name(Topics.DEAD_LETTER), user, AclOperation.WRITE));
         out.addAll(streamsApp(tenant + PRUNER_APP, user));
@@ -104,6 +103,7 @@ public final class TenantSetup {
         prefixed(ResourceType.TOPIC, appId, user, AclOperation.ALL),
         prefixed(ResourceType.GROUP, appId, user, AclOperation.READ),
         prefixed(ResourceType.GROUP, appId, user, AclOperation.DESCRIBE),
+        prefixed(ResourceType.GROUP, appId, user, AclOperation.DELETE),
         prefixed(ResourceType.TRANSACTIONAL_ID, appId, user, AclOperation.WRITE),
         prefixed(ResourceType.TRANSACTIONAL_ID, appId, user, AclOperation.DESCRIBE));
   }
