@@ -53,6 +53,14 @@ final class LocalCommand implements Callable<Integer> {
       description = "Topic-name prefix of the tenant whose topics are created.")
   String tenant;
 
+  @Option(
+      names = "--secure",
+      description =
+          "SASL_SSL (SCRAM-SHA-512) with ACLs required for everything, a CA and certificates made at"
+              + " the first start in <data-dir>/kafka/tls, a registry over HTTPS requiring basic auth;"
+              + " the admin's client file is <data-dir>/kafka/admin.properties (owner-only).")
+  boolean secure;
+
   @Override
   public Integer call() throws Exception {
     for (int port : new int[] {kafkaPort, controllerPort, registryPort}) {
@@ -64,14 +72,17 @@ final class LocalCommand implements Callable<Integer> {
     Dependencies.requirePortFree(kafkaPort, "Kafka broker", "--kafka-port");
     Dependencies.requirePortFree(controllerPort, "KRaft controller", "--controller-port");
     Dependencies.requirePortFree(registryPort, "schema registry", "--registry-port");
-    LocalStack stack =
+    LocalStack.Builder builder =
         LocalStack.builder()
             .folder(dataDir)
             .kafkaPort(kafkaPort)
             .controllerPort(controllerPort)
             .registryPort(registryPort)
-            .topicPrefix(tenant)
-            .build();
+            .topicPrefix(tenant);
+    if (secure) {
+      builder.secure();
+    }
+    LocalStack stack = builder.build();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -87,6 +98,22 @@ final class LocalCommand implements Callable<Integer> {
     System.out.println("Kafka bootstrap servers: " + stack.bootstrapServers());
     System.out.println("Schema registry URL:     " + stack.registryUrl());
     System.out.println("Data folder:             " + dataDir.toAbsolutePath());
+    if (secure) {
+      java.nio.file.Path kafkaDir = stack.kafka().folder();
+      java.nio.file.Path adminFile = kafkaDir.resolve("admin.properties");
+      TenantCommand.writeAdminFile(
+          adminFile,
+          stack.kafka().adminClientProperties(),
+          stack.registryUrl(),
+          stack.kafka().caPem(),
+          java.nio.file.Files.readString(
+                  kafkaDir.resolve(io.salientstream.stack.EmbeddedKafka.ADMIN_PASSWORD_FILE))
+              .trim());
+      System.out.println("Secure:                  SASL_SSL + SCRAM-SHA-512, ACLs required");
+      System.out.println("CA certificate:          " + stack.kafka().caPem());
+      System.out.println("Admin client config:     " + adminFile + " (use with --config)");
+      System.out.println("Registry users:          " + stack.registryUsersFile());
+    }
     System.out.println("Topics:                  " + String.join(", ", stack.topics().names()));
     System.out.printf("Ready in %d ms. Press Ctrl-C to stop.%n", stack.readyMillis());
     System.out.flush();

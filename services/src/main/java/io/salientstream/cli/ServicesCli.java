@@ -36,6 +36,7 @@ public final class ServicesCli {
   static void register(CommandLine cl) {
     cl.addSubcommand(new LocalCommand());
     cl.addSubcommand(new TopicsCommand());
+    cl.addSubcommand(new TenantCommand());
     cl.addSubcommand(new ServicesCommands.Analyzer());
     cl.addSubcommand(new ServicesCommands.PrunerCmd());
     cl.addSubcommand(new DashboardCommand());

@@ -1,5 +1,6 @@
 package io.salientstream.stack;
 
+import io.salientstream.stack.secure.TlsMaterial;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -59,8 +60,11 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final int requestedControllerPort;
   private final Map<String, String> overrides;
   private final boolean quiet;
+  private final boolean secure;
 
   private KafkaRaftServer server;
+  private TlsMaterial tls;
+  private String adminPassword;
   private int port;
   private String clusterId;
   private long readyMillis = -1;
@@ -74,6 +78,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         b.controllerPort != null ? b.controllerPort : (ephemeral ? 0 : DEFAULT_CONTROLLER_PORT);
     this.overrides = Map.copyOf(b.overrides);
     this.quiet = b.quiet;
+    this.secure = b.secure;
   }
 
   /** A broker on free ports in a temp folder that is deleted on close. */
@@ -98,6 +103,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private Integer controllerPort;
     private final Map<String, String> overrides = new LinkedHashMap<>();
     private boolean quiet = true;
+    private boolean secure;
 
     /** Keep data in this folder (local-run mode); without it the broker is ephemeral. */
     public Builder folder(Path folder) {
@@ -132,6 +138,19 @@ public final class EmbeddedKafka implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Secure mode: one {@code SASL_SSL} listener (SCRAM-SHA-512; the controller listener SASL_SSL
+     * with PLAIN), {@code StandardAuthorizer} with {@code allow.everyone.if.no.acl.found=false} and
+     * the super user {@code admin}. A CA and the broker's certificate are generated at the first
+     * start into {@code <folder>/tls}; the admin password into {@code <folder>/admin.password}
+     * (owner-only). Clients trust {@link #caPem()} and authenticate through {@link
+     * #clientProperties(String, String)}.
+     */
+    public Builder secure() {
+      this.secure = true;
+      return this;
+    }
+
     public EmbeddedKafka build() {
       return new EmbeddedKafka(this);
     }
@@ -155,6 +174,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     activeFolder = dir;
     port = requestedPort == 0 ? Ports.free() : requestedPort;
     int controllerPort = requestedControllerPort == 0 ? Ports.free() : requestedControllerPort;
+    if (secure) {
+      tls = TlsMaterial.ensure(dir.resolve("tls"));
+      adminPassword = adminPassword(dir);
+    }
     Map<String, String> props = brokerProperties(dir.resolve("data"), port, controllerPort);
     clusterId = clusterId(dir);
     format(dir, props);
@@ -219,8 +242,122 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("auto.create.topics.enable", "false");
     p.put("log.cleaner.dedupe.buffer.size", "2097152");
+    if (secure) {
+      secureProperties(p, brokerPort, controllerPort);
+    }
     p.putAll(overrides);
     return p;
+  }
+
+  private void secureProperties(Map<String, String> p, int brokerPort, int controllerPort) {
+    p.put(
+        "listeners",
+        "SASL_SSL://" + host + ":" + brokerPort + ",CONTROLLER://" + host + ":" + controllerPort);
+    p.put("advertised.listeners", "SASL_SSL://" + host + ":" + brokerPort);
+    p.put("inter.broker.listener.name", "SASL_SSL");
+    p.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,CONTROLLER:SASL_SSL");
+    p.put("sasl.enabled.mechanisms", SCRAM);
+    p.put("sasl.mechanism.inter.broker.protocol", SCRAM);
+    p.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config", scramJaas(ADMIN, adminPassword));
+    p.put("sasl.mechanism.controller.protocol", "PLAIN");
+    p.put("listener.name.controller.sasl.enabled.mechanisms", "PLAIN");
+    p.put(
+        "listener.name.controller.plain.sasl.jaas.config",
+        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+            + ADMIN
+            + "\" password=\""
+            + adminPassword
+            + "\" user_"
+            + ADMIN
+            + "=\""
+            + adminPassword
+            + "\";");
+    p.put("ssl.keystore.type", "PKCS12");
+    p.put("ssl.keystore.location", tls.brokerKeystore().toAbsolutePath().toString());
+    p.put("ssl.keystore.password", tls.storePassword());
+    p.put("ssl.key.password", tls.storePassword());
+    p.put("ssl.truststore.type", "PEM");
+    p.put("ssl.truststore.location", tls.caPem().toAbsolutePath().toString());
+    p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+    p.put("allow.everyone.if.no.acl.found", "false");
+    p.put("super.users", "User:" + ADMIN);
+  }
+
+  /** The SCRAM mechanism of secure mode. */
+  public static final String SCRAM = "SCRAM-SHA-512";
+
+  /** The super user of secure mode. */
+  public static final String ADMIN = "admin";
+
+  /** The file (in the broker folder) holding the admin password in secure mode. */
+  public static final String ADMIN_PASSWORD_FILE = "admin.password";
+
+  private static String scramJaas(String user, String password) {
+    return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+        + user
+        + "\" password=\""
+        + password
+        + "\";";
+  }
+
+  private static String adminPassword(Path dir) {
+    Path f = dir.resolve(ADMIN_PASSWORD_FILE);
+    try {
+      if (!Files.exists(f)) {
+        Files.writeString(f, TlsMaterial.Secrets.randomPassword() + "\n", StandardCharsets.UTF_8);
+        try {
+          Files.setPosixFilePermissions(
+              f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+          // not POSIX
+        }
+      }
+      return Files.readString(f, StandardCharsets.UTF_8).trim();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read or write " + f, e);
+    }
+  }
+
+  /**
+   * Client settings for this broker: bootstrap servers, and in secure mode {@code SASL_SSL} with
+   * SCRAM-SHA-512 as {@code user} and the CA as PEM trust store.
+   */
+  public synchronized Map<String, Object> clientProperties(String user, String password) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    if (secure) {
+      c.putAll(secureClientProperties(tls.caPem(), user, password));
+    }
+    return c;
+  }
+
+  /** The client settings of a SCRAM-SHA-512 user over TLS trusting {@code caPem}. */
+  public static Map<String, Object> secureClientProperties(
+      Path caPem, String user, String password) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("security.protocol", "SASL_SSL");
+    c.put("sasl.mechanism", SCRAM);
+    c.put("sasl.jaas.config", scramJaas(user, password));
+    c.put("ssl.truststore.type", "PEM");
+    c.put("ssl.truststore.location", caPem.toAbsolutePath().toString());
+    return c;
+  }
+
+  /** Client settings of the super user (secure mode) or plain bootstrap servers. */
+  public synchronized Map<String, Object> adminClientProperties() {
+    return clientProperties(ADMIN, adminPassword);
+  }
+
+  public boolean isSecure() {
+    return secure;
+  }
+
+  /** The CA certificate clients trust (secure mode). */
+  public synchronized Path caPem() {
+    if (tls == null) {
+      throw new IllegalStateException("not a secure broker");
+    }
+    return tls.caPem();
   }
 
   /**
@@ -258,17 +395,30 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.putAll(props);
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     try {
+      Files.deleteIfExists(config);
+      Files.createFile(config);
+      if (secure) {
+        try {
+          Files.setPosixFilePermissions(
+              config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+          // not POSIX
+        }
+      }
       try (var out = Files.newOutputStream(config)) {
         p.store(out, "written by EmbeddedKafka on each start");
       }
+      java.util.List<String> args =
+          new java.util.ArrayList<>(
+              java.util.List.of(
+                  "format", "-t", clusterId, "-c", config.toString(), "--ignore-formatted"));
+      if (secure) {
+        args.add("--add-scram");
+        args.add(SCRAM + "=[name=" + ADMIN + ",password=" + adminPassword + "]");
+      }
       int rc;
       try (PrintStream ps = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
-        rc =
-            StorageTool.execute(
-                new String[] {
-                  "format", "-t", clusterId, "-c", config.toString(), "--ignore-formatted"
-                },
-                ps);
+        rc = StorageTool.execute(args.toArray(String[]::new), ps);
       }
       if (rc != 0) {
         throw new KafkaException(
@@ -300,7 +450,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private void awaitReady() {
     Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    p.putAll(adminClientProperties());
     try (Admin admin = Admin.create(p)) {
       admin.describeCluster().nodes().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {

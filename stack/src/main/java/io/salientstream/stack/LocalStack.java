@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +24,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class LocalStack implements AutoCloseable {
   public static final int DEFAULT_REGISTRY_PORT = 8081;
+
+  /** The registry users file of secure mode, in the broker folder. */
+  public static final String REGISTRY_USERS_FILE = "registry-users";
+
   private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
 
   private final EmbeddedKafka kafka;
@@ -48,6 +51,9 @@ public final class LocalStack implements AutoCloseable {
     }
     if (b.controllerPort != null) {
       kb.controllerPort(b.controllerPort);
+    }
+    if (b.secure) {
+      kb.secure();
     }
     this.kafka = kb.build();
     this.folder = b.folder;
@@ -81,7 +87,19 @@ public final class LocalStack implements AutoCloseable {
     private Integer registryPort;
     private String topicPrefix = "";
     private boolean createTopics = true;
+    private boolean secure;
     private final List<Service> services = new ArrayList<>();
+
+    /**
+     * Secure mode: the broker of {@link EmbeddedKafka.Builder#secure()}, and a registry over HTTPS
+     * (the broker's certificate) that requires basic auth, its users read from {@value
+     * #REGISTRY_USERS_FILE} in the broker folder (made at the first start with the super user
+     * {@code admin}, the broker's admin password).
+     */
+    public Builder secure() {
+      this.secure = true;
+      return this;
+    }
 
     /** Keep broker data in {@code folder/kafka} across restarts. */
     public Builder folder(Path folder) {
@@ -170,6 +188,9 @@ public final class LocalStack implements AutoCloseable {
           topicResult = TopicInitializer.ensureTopics(admin, topics, (short) 1);
         }
       }
+      if (kafka.isSecure()) {
+        secureRegistryConfig();
+      }
       registry.start(kafka.bootstrapServers(), null, registryConfig);
       started.add(registry);
       for (Service s : services) {
@@ -188,6 +209,49 @@ public final class LocalStack implements AutoCloseable {
         bootstrapServers(),
         registryUrl());
     return this;
+  }
+
+  private void secureRegistryConfig() {
+    kafka
+        .adminClientProperties()
+        .forEach((k, v) -> registryConfig.setProperty("kafka." + k, String.valueOf(v)));
+    Path dir = kafka.folder();
+    Path tls = kafka.caPem().getParent();
+    registryConfig.setProperty(
+        RegistryService.TLS_KEYSTORE,
+        tls.resolve(io.salientstream.stack.secure.TlsMaterial.BROKER_KEYSTORE).toString());
+    registryConfig.setProperty(
+        RegistryService.TLS_KEYSTORE_PASSWORD_FILE,
+        tls.resolve(io.salientstream.stack.secure.TlsMaterial.PASSWORD_FILE).toString());
+    Path users = registryUsersFile();
+    try {
+      if (!java.nio.file.Files.exists(users)) {
+        String pw =
+            java.nio.file.Files.readString(dir.resolve(EmbeddedKafka.ADMIN_PASSWORD_FILE)).trim();
+        java.nio.file.Files.createFile(users);
+        try {
+          java.nio.file.Files.setPosixFilePermissions(
+              users, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+          // not POSIX
+        }
+        java.nio.file.Files.writeString(
+            users,
+            "# name role subject-prefix|* password   (read at each start of the registry)\n"
+                + EmbeddedKafka.ADMIN
+                + " ADMIN * "
+                + pw
+                + "\n");
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot write " + users, e);
+    }
+    registryConfig.setProperty(RegistryService.USERS_FILE, users.toString());
+  }
+
+  /** The registry users file (secure mode). */
+  public Path registryUsersFile() {
+    return kafka.folder().resolve(REGISTRY_USERS_FILE);
   }
 
   /** Stops and starts the schema registry alone (it rebuilds its state from the schema topic). */
@@ -237,7 +301,7 @@ public final class LocalStack implements AutoCloseable {
   /** An admin client on this stack's broker (the caller closes it). */
   public Admin admin() {
     Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.putAll(kafka.adminClientProperties());
     return Admin.create(p);
   }
 

@@ -22,6 +22,20 @@ public final class RegistryService implements Service {
   public static final String TOPIC = "schema.registry.topic";
   public static final String REPLICATION_FACTOR = "schema.registry.topic.replication.factor";
 
+  /**
+   * A file of registry users, one a line: {@code name role subject-prefix password} ({@code role}
+   * READ, WRITE or ADMIN; prefix {@code *} for all subjects; {@code #} starts a comment). With it,
+   * every request but {@code /health} needs basic auth.
+   */
+  public static final String USERS_FILE = "schema.registry.users-file";
+
+  /** A PKCS12 key store: the registry serves HTTPS with its key. */
+  public static final String TLS_KEYSTORE = "schema.registry.tls.keystore";
+
+  /** The file holding {@link #TLS_KEYSTORE}'s password. */
+  public static final String TLS_KEYSTORE_PASSWORD_FILE =
+      "schema.registry.tls.keystore.password-file";
+
   private KafkaSchemaLog log;
   private SchemaRegistryServer server;
 
@@ -46,16 +60,82 @@ public final class RegistryService implements Service {
             Short.parseShort(config.getProperty(REPLICATION_FACTOR, "1")),
             clientOverrides);
     try {
-      server =
+      SchemaRegistryServer.Builder b =
           SchemaRegistryServer.builder(log)
               .host(config.getProperty(HOST, "localhost"))
-              .port(Integer.parseInt(config.getProperty(PORT, "0")))
-              .build()
-              .start();
+              .port(Integer.parseInt(config.getProperty(PORT, "0")));
+      if (config.getProperty(USERS_FILE) != null) {
+        readUsers(Path.of(config.getProperty(USERS_FILE)), b);
+      }
+      if (config.getProperty(TLS_KEYSTORE) != null) {
+        b.tls(
+            sslContext(
+                Path.of(config.getProperty(TLS_KEYSTORE)),
+                Path.of(config.getProperty(TLS_KEYSTORE_PASSWORD_FILE))));
+      }
+      server = b.build().start();
     } catch (RuntimeException e) {
       log.close();
       log = null;
       throw e;
+    }
+  }
+
+  /** Adds the users of a {@link #USERS_FILE} to {@code b}; errors name the file and line. */
+  public static void readUsers(Path file, SchemaRegistryServer.Builder b) {
+    java.util.List<String> lines;
+    try {
+      lines = java.nio.file.Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("cannot read registry users file " + file, e);
+    }
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i).strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      String[] f = line.split("\\s+");
+      SchemaRegistryServer.Role role = null;
+      if (f.length == 4) {
+        try {
+          role = SchemaRegistryServer.Role.valueOf(f[1].toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+          role = null;
+        }
+      }
+      if (role == null) {
+        // never echo the line: it holds a password
+        throw new IllegalArgumentException(
+            "registry users file "
+                + file
+                + " line "
+                + (i + 1)
+                + ": expected 'name READ|WRITE|ADMIN subject-prefix|* password'");
+      }
+      b.user(f[0], f[3], role, f[2].equals("*") ? "" : f[2]);
+    }
+  }
+
+  private static javax.net.ssl.SSLContext sslContext(Path keystore, Path passwordFile) {
+    try {
+      char[] pw =
+          java.nio.file.Files.readString(passwordFile, java.nio.charset.StandardCharsets.UTF_8)
+              .trim()
+              .toCharArray();
+      java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+      try (var in = java.nio.file.Files.newInputStream(keystore)) {
+        ks.load(in, pw);
+      }
+      javax.net.ssl.KeyManagerFactory kmf =
+          javax.net.ssl.KeyManagerFactory.getInstance(
+              javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(ks, pw);
+      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+      ctx.init(kmf.getKeyManagers(), null, null);
+      return ctx;
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalArgumentException(
+          "cannot load the registry's TLS key store " + keystore + ": " + e.getMessage(), e);
     }
   }
 

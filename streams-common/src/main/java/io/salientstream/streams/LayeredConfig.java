@@ -202,7 +202,18 @@ public final class LayeredConfig {
       if (eq <= 0) {
         throw new IllegalArgumentException("--kafka-config expects key=value, got '" + kv + "'");
       }
-      put(values, origin, kv.substring(0, eq).trim(), kv.substring(eq + 1), "flag --kafka-config");
+      String key = kv.substring(0, eq).trim();
+      if (isSecret(key)) {
+        // process arguments are visible to every user of the host (ps, /proc)
+        throw new IllegalArgumentException(
+            "--kafka-config "
+                + key
+                + " would put a secret on the command line; put it in the --config file or the"
+                + " environment (KAFKA_"
+                + key.toUpperCase(Locale.ROOT).replace('.', '_')
+                + ")");
+      }
+      put(values, origin, key, kv.substring(eq + 1), "flag --kafka-config");
     }
     flags.forEach(
         (k, v) -> {
@@ -249,6 +260,16 @@ public final class LayeredConfig {
     } catch (NumberFormatException e) {
       return false;
     }
+  }
+
+  /** Keys whose values are secrets: never accepted from process arguments. */
+  static boolean isSecret(String key) {
+    String k = key.toLowerCase(Locale.ROOT);
+    return k.endsWith("jaas.config")
+        || k.endsWith("password")
+        || k.endsWith("user.info")
+        || k.endsWith("token")
+        || k.endsWith(".key");
   }
 
   private static boolean nonNegativeInt(String v) {

@@ -164,4 +164,23 @@ class LayeredConfigTest {
         .isEqualTo(c.kafkaProperties());
     assertThat(LayeredConfig.resumeSnapshots(c.serdeProperties())).isEqualTo(2);
   }
+
+  @Test
+  void secretsAreRefusedOnTheCommandLine() {
+    for (String kv :
+        List.of(
+            "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            "ssl.truststore.password=s3cr3t-pw",
+            "basic.auth.user.info=user:s3cr3t-pw")) {
+      assertThatThrownBy(() -> LayeredConfig.resolve(null, Map.of(), Map.of(), List.of(kv)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("secret on the command line")
+          .hasMessageNotContaining(kv.substring(kv.indexOf('=') + 1));
+    }
+    // the same keys from the environment are fine
+    LayeredConfig c =
+        LayeredConfig.resolve(
+            null, Map.of("KAFKA_SASL_JAAS_CONFIG", "x required;"), Map.of(), List.of());
+    assertThat(c.kafkaProperties()).containsEntry("sasl.jaas.config", "x required;");
+  }
 }

@@ -16,6 +16,11 @@ import java.util.Map;
  */
 public final class KafkaAllocationProvider implements AllocationHostProvider {
 
+  /**
+   * The allocation setting naming the configuration file ({@code --allocation-config config=FILE}).
+   */
+  public static final String CONFIG = "config";
+
   @Override
   public List<String> names() {
     return List.of("kafka-sync", "kafka-async");
@@ -26,15 +31,27 @@ public final class KafkaAllocationProvider implements AllocationHostProvider {
       String allocation, String experimentId, Map<String, String> settings) {
     Map<String, String> flags = new HashMap<>();
     List<String> kv = new ArrayList<>();
+    // the properties file of the layered configuration (where credentials belong): the setting
+    // "config", else $SALIENTSTREAM_CONFIG
+    String configFile =
+        settings.containsKey(CONFIG) ? settings.get(CONFIG) : System.getenv("SALIENTSTREAM_CONFIG");
     settings.forEach(
         (k, v) -> {
+          if (k.equals(CONFIG)) {
+            return;
+          }
           if (k.equals("schema.registry.url")) {
             flags.put(LayeredConfig.REGISTRY_URL, v);
           } else {
             kv.add(k + "=" + v);
           }
         });
-    LayeredConfig cfg = LayeredConfig.resolve(null, System.getenv(), flags, kv);
+    LayeredConfig cfg =
+        LayeredConfig.resolve(
+            configFile == null || configFile.isBlank() ? null : java.nio.file.Path.of(configFile),
+            System.getenv(),
+            flags,
+            kv);
     Map<String, Object> config = new HashMap<>(cfg.serdeProperties());
     KafkaAllocationHost.Mode mode =
         allocation.equals("kafka-sync")

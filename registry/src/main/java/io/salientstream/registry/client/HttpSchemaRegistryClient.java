@@ -326,6 +326,19 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
   private static KeyStore load(String location, String password, String type)
       throws GeneralSecurityException, IOException {
+    if ("PEM".equalsIgnoreCase(type)) {
+      // a trust store of PEM certificates (e.g. the CA of `local --secure`), as Kafka clients read
+      KeyStore pem = KeyStore.getInstance("PKCS12");
+      pem.load(null, null);
+      try (InputStream in = Files.newInputStream(Path.of(location))) {
+        int i = 0;
+        for (java.security.cert.Certificate c :
+            java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+          pem.setCertificateEntry("pem-" + i++, c);
+        }
+      }
+      return pem;
+    }
     KeyStore ks = KeyStore.getInstance(type);
     try (InputStream in = Files.newInputStream(Path.of(location))) {
       ks.load(in, password == null ? null : password.toCharArray());

@@ -39,7 +39,7 @@ public final class RunOptions {
       names = "--allocation-config",
       paramLabel = "KEY=VALUE",
       description =
-          "settings of a kafka-* allocation, repeatable: bootstrap.servers, schema.registry.url, salientstream.tenant, any Kafka client property (defaults: localhost:9092, http://localhost:8081, KAFKA_* environment)")
+          "settings of a kafka-* allocation, repeatable: config (a properties file, where credentials belong; default $SALIENTSTREAM_CONFIG), bootstrap.servers, schema.registry.url, salientstream.tenant, any Kafka client property (defaults: localhost:9092, http://localhost:8081, KAFKA_* environment)")
   Map<String, String> allocationConfig = new java.util.LinkedHashMap<>();
 
   // Options a task preset can fill (see Presets) have no defaultValue: null means "not given".
