@@ -20,12 +20,16 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks (numbers, not tests).",
-    subcommands = {BenchCommand.Loop.class})
+    subcommands = {
+      BenchCommand.Loop.class,
+      io.salientstream.trainer.bench.BenchPoliciesCommand.class
+    })
 final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    System.err.println("name a benchmark: salientstream bench loop (see --help)");
+    System.err.println(
+        "name a benchmark: salientstream bench loop or salientstream bench policies (see --help)");
     return 2;
   }
 
