@@ -188,11 +188,11 @@ public final class PolicyBench {
   }
 
   /**
-   * The sizes. {@code full} is the issue's grid: 400 steps × batch 32, two learning rates per
+   * The sizes. {@code full} is the issue's grid: 300 steps × batch 32, two learning rates per
    * policy, WordNet and sentiment on MiniLM and sentiment on bge-small (see trainer/README.md for
    * its time estimate). {@code small} is what fitted in about an hour on the shared 2-core
-   * development machine: 32 steps × batch 8, one learning rate per policy (no search), 100
-   * validation and 400 test examples. {@code tiny} is a smoke run.
+   * development machine: 32 steps × batch 8, one learning rate per policy (no search), 64
+   * validation and 300 test examples. {@code tiny} is a smoke run.
    */
   public static Size size(String name) {
     TaskModel wn = new TaskModel("wordnet", EncoderModel.MINILM);
@@ -203,14 +203,14 @@ public final class PolicyBench {
           new Size(
               "full",
               List.of(wn, sent, sentBge),
-              400,
+              300,
               32,
               32,
               List.of(1L, 2L, 3L),
               List.of(1e-3, 3e-3),
               List.of(3e-3, 1e-2),
               50,
-              500,
+              300,
               2000,
               12,
               4,
@@ -226,8 +226,8 @@ public final class PolicyBench {
               List.of(3e-3),
               List.of(1e-2),
               16,
-              100,
-              400,
+              64,
+              300,
               12,
               4,
               0.1);

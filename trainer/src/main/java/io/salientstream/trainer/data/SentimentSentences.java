@@ -114,6 +114,19 @@ public final class SentimentSentences {
     return fixtures;
   }
 
+  private static final java.util.Map<Path, WordNetSupersenses.Splits> CACHE =
+      new java.util.HashMap<>();
+
+  /** {@link #load} once per folder and JVM (the splits are immutable). */
+  public static synchronized WordNetSupersenses.Splits cached(Path dir) throws IOException {
+    WordNetSupersenses.Splits s = CACHE.get(dir);
+    if (s == null) {
+      s = load(dir);
+      CACHE.put(dir, s);
+    }
+    return s;
+  }
+
   /** Fetches the package when needed ({@link #install}) into {@code dir} and loads the splits. */
   public static WordNetSupersenses.Splits load(Path dir) throws IOException {
     Path fixtures = install(dir);
