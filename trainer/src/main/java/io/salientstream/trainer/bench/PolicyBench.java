@@ -191,8 +191,8 @@ public final class PolicyBench {
    * The sizes. {@code full} is the issue's grid: 300 steps × batch 32, two learning rates per
    * policy, WordNet and sentiment on MiniLM and sentiment on bge-small (see trainer/README.md for
    * its time estimate). {@code small} is what fitted in about an hour on the shared 2-core
-   * development machine: 32 steps × batch 8, one learning rate per policy (no search), 64
-   * validation and 300 test examples. {@code tiny} is a smoke run.
+   * development machine: 24 steps × batch 8, ≤ 24 tokens, one learning rate per policy (no search),
+   * 32 validation and 200 test examples. {@code tiny} is a smoke run.
    */
   public static Size size(String name) {
     TaskModel wn = new TaskModel("wordnet", EncoderModel.MINILM);
@@ -219,15 +219,15 @@ public final class PolicyBench {
           new Size(
               "small",
               List.of(wn, sent),
-              32,
+              24,
               8,
-              32,
+              24,
               List.of(1L, 2L, 3L),
               List.of(3e-3),
               List.of(1e-2),
-              16,
-              64,
-              300,
+              12,
+              32,
+              200,
               12,
               4,
               0.1);
@@ -399,11 +399,11 @@ public final class PolicyBench {
     for (Cell c : search) {
       results.put(c.id(), runOrLoad(c, size.lrs(c.policy()).size() > 1 ? "lr search" : "seed"));
     }
-    for (TaskModel tm : size.tasks()) {
-      for (String p : policies) {
-        double lr = chosenLr(tm, p, results);
-        for (long seed : size.seeds().subList(1, size.seeds().size())) {
-          Cell c = new Cell(tm, p, seed, lr);
+    // seed-major: a grid stopped early has whole seeds (a rerun with fewer --seeds reports them)
+    for (long seed : size.seeds().subList(1, size.seeds().size())) {
+      for (TaskModel tm : size.tasks()) {
+        for (String p : policies) {
+          Cell c = new Cell(tm, p, seed, chosenLr(tm, p, results));
           results.put(c.id(), runOrLoad(c, "seed"));
         }
       }
