@@ -31,7 +31,7 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
       defaultValue = "small",
       description =
           "full (the issue's grid: 300 steps x 32, WordNet + sentiment on MiniLM, sentiment on"
-              + " bge-small, two learning rates per policy), small (24 steps x 8, both tasks on"
+              + " bge-small, two learning rates per policy), medium (100 steps x 16, both tasks on MiniLM, one learning rate per policy), small (24 steps x 8, both tasks on"
               + " MiniLM, one learning rate per policy) or tiny (a smoke run)"
               + " (default: ${DEFAULT-VALUE})")
   String sizeName;

@@ -231,6 +231,22 @@ public final class PolicyBench {
               12,
               4,
               0.1);
+      case "medium" ->
+          new Size(
+              "medium",
+              List.of(wn, sent),
+              100,
+              16,
+              32,
+              List.of(1L, 2L, 3L),
+              List.of(3e-3),
+              List.of(1e-2),
+              25,
+              64,
+              400,
+              12,
+              4,
+              0.1);
       case "tiny" ->
           new Size(
               "tiny",
@@ -249,7 +265,7 @@ public final class PolicyBench {
               0.1);
       default ->
           throw new IllegalArgumentException(
-              "--size must be full, small or tiny, got '" + name + "'");
+              "--size must be full, medium, small or tiny, got '" + name + "'");
     };
   }
 
