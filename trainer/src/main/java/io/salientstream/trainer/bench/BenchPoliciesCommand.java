@@ -69,6 +69,13 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
   @Option(names = "--progress", description = "draw each run's progress bar on stderr")
   boolean progress;
 
+  @Option(
+      names = "--reverse",
+      description =
+          "run the cells after seed 1's from the end of the grid: a second process on the same --out"
+              + " started with it shares the work")
+  boolean reverse;
+
   @Override
   public Integer call() throws Exception {
     PolicyBench.Size size = PolicyBench.size(sizeName.toLowerCase(Locale.ROOT));
@@ -118,7 +125,7 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
               Experiment.run(PolicyBench.spec(cell, sz, dev, progress), null, null, Long.MAX_VALUE);
           return rep;
         };
-    PolicyBench bench = new PolicyBench(size, out, runner, System.err);
+    PolicyBench bench = new PolicyBench(size, out, runner, System.err).reverse(reverse);
     double targetRank = size.targetRank();
     System.err.printf(
         Locale.ROOT,

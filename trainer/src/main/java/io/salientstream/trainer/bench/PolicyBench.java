@@ -379,6 +379,18 @@ public final class PolicyBench {
   private long started;
   private int ranNow;
 
+  private boolean reverse;
+
+  /**
+   * Runs the cells after seed 1's in reverse order: a second process on the same folder started
+   * with it works from the other end of the grid (cells are written atomically, so at most the cell
+   * where the two meet runs twice, with the same result).
+   */
+  public PolicyBench reverse(boolean r) {
+    this.reverse = r;
+    return this;
+  }
+
   public PolicyBench(Size size, Path out, Runner runner, PrintStream log) {
     this.size = size;
     this.out = out;
@@ -416,13 +428,19 @@ public final class PolicyBench {
       results.put(c.id(), runOrLoad(c, size.lrs(c.policy()).size() > 1 ? "lr search" : "seed"));
     }
     // seed-major: a grid stopped early has whole seeds (a rerun with fewer --seeds reports them)
+    List<Cell> rest = new ArrayList<>();
     for (long seed : size.seeds().subList(1, size.seeds().size())) {
       for (TaskModel tm : size.tasks()) {
         for (String p : policies) {
-          Cell c = new Cell(tm, p, seed, chosenLr(tm, p, results));
-          results.put(c.id(), runOrLoad(c, "seed"));
+          rest.add(new Cell(tm, p, seed, chosenLr(tm, p, results)));
         }
       }
+    }
+    if (reverse) {
+      java.util.Collections.reverse(rest);
+    }
+    for (Cell c : rest) {
+      results.put(c.id(), runOrLoad(c, "seed"));
     }
     return results;
   }

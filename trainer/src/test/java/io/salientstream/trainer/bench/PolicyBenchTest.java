@@ -225,6 +225,28 @@ class PolicyBenchTest {
     }
   }
 
+  @Test
+  void reverseRunsTheCellsAfterSeedOneFromTheOtherEnd(@TempDir Path a, @TempDir Path b)
+      throws IOException {
+    PolicyBench.Size size = twoLrs();
+    FakeRunner forward = new FakeRunner();
+    new PolicyBench(size, a, forward, new PrintStream(new ByteArrayOutputStream()))
+        .run(PolicyBench.POLICIES);
+    FakeRunner backward = new FakeRunner();
+    new PolicyBench(size, b, backward, new PrintStream(new ByteArrayOutputStream()))
+        .reverse(true)
+        .run(PolicyBench.POLICIES);
+    int search = 2 * 5 * 2;
+    assertThat(backward.ran.subList(0, search)).isEqualTo(forward.ran.subList(0, search));
+    List<String> rest = new ArrayList<>(forward.ran.subList(search, forward.ran.size()));
+    java.util.Collections.reverse(rest);
+    assertThat(backward.ran.subList(search, backward.ran.size())).isEqualTo(rest);
+    // seed-major forward: all of seed 2 before any of seed 3
+    assertThat(forward.ran.get(search)).contains("-seed2-");
+    assertThat(forward.ran.get(search + 9)).contains("-seed2-");
+    assertThat(forward.ran.get(search + 10)).contains("-seed3-");
+  }
+
   private static void assertPng(Path p) throws IOException {
     byte[] b = Files.readAllBytes(p);
     assertThat(b.length).as(p.toString()).isGreaterThan(1000);
