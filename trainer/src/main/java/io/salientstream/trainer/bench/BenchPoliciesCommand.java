@@ -76,6 +76,13 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
               + " started with it shares the work")
   boolean reverse;
 
+  @Option(
+      names = "--report-only",
+      description =
+          "run nothing: write the tables and plots from the cells that have finished (seed 1 of"
+              + " every learning rate must have); rows say which seeds they have")
+  boolean reportOnly;
+
   @Override
   public Integer call() throws Exception {
     PolicyBench.Size size = PolicyBench.size(sizeName.toLowerCase(Locale.ROOT));
@@ -147,7 +154,7 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
                         + PolicyBench.loraRank(PolicyBench.matrixShapes(tm.model()), targetRank))
             .toList(),
         PolicyBench.lrText(size.targetRank()));
-    var results = bench.run(ps);
+    var results = reportOnly ? bench.load(ps) : bench.run(ps);
     String command =
         "bin/salientstream bench policies --size "
             + size.name()
@@ -155,6 +162,7 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
             + (policies != null ? " --policies " + String.join(",", ps) : "")
             + (seeds != null ? " --seeds " + seeds : "")
             + (steps != null ? " --steps " + steps : "")
+            + (reportOnly ? " --report-only" : "")
             + " --out "
             + out;
     BenchReport.write(bench, ps, results, command);

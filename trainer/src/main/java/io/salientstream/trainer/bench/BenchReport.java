@@ -27,6 +27,7 @@ public final class BenchReport {
   /** One policy's row of a task's table. */
   public record Row(
       String policy,
+      List<Long> seeds,
       double lr,
       double[] accuracy,
       double[] macroF1,
@@ -94,20 +95,45 @@ public final class BenchReport {
       BenchStats.Interval df = null;
       BenchStats.SignTest st = null;
       if (ref != null && !e.getKey().equals(PolicyBench.REFERENCE)) {
-        List<BenchStats.Predictions> a = ref.stream().map(BenchReport::predictions).toList();
-        List<BenchStats.Predictions> b = runs.stream().map(BenchReport::predictions).toList();
+        // pair by seed: the seeds both policies have (all of them in a finished grid)
+        Map<Long, Map<String, Object>> refBySeed = new TreeMap<>();
+        ref.forEach(r -> refBySeed.put(((Number) r.get("seed")).longValue(), r));
+        List<Map<String, Object>> pa = new ArrayList<>();
+        List<Map<String, Object>> pb = new ArrayList<>();
+        for (Map<String, Object> r : runs) {
+          Map<String, Object> x = refBySeed.get(((Number) r.get("seed")).longValue());
+          if (x != null) {
+            pa.add(x);
+            pb.add(r);
+          }
+        }
+        List<BenchStats.Predictions> a = pa.stream().map(BenchReport::predictions).toList();
+        List<BenchStats.Predictions> b = pb.stream().map(BenchReport::predictions).toList();
         da =
             BenchStats.pairedBootstrap(
                 a, b, tm.classes(), BenchStats.Metric.ACCURACY, RESAMPLES, 20261203L);
         df =
             BenchStats.pairedBootstrap(
                 a, b, tm.classes(), BenchStats.Metric.MACRO_F1, RESAMPLES, 20261203L);
-        double[] refAcc = ref.stream().mapToDouble(r -> metric(r, "accuracy")).toArray();
-        st = BenchStats.signTest(refAcc, acc);
+        st =
+            BenchStats.signTest(
+                pa.stream().mapToDouble(r -> metric(r, "accuracy")).toArray(),
+                pb.stream().mapToDouble(r -> metric(r, "accuracy")).toArray());
       }
       rows.add(
           new Row(
-              e.getKey(), num(runs.get(0), "lr"), acc, f1, params, rank, ms, alloc, da, df, st));
+              e.getKey(),
+              runs.stream().map(r -> ((Number) r.get("seed")).longValue()).toList(),
+              num(runs.get(0), "lr"),
+              acc,
+              f1,
+              params,
+              rank,
+              ms,
+              alloc,
+              da,
+              df,
+              st));
     }
     return rows;
   }
@@ -129,6 +155,13 @@ public final class BenchReport {
     json.put("probeLrGrid", bench.size().probeLrs());
     StringBuilder md = new StringBuilder();
     md.append("<!-- written by: ").append(command).append(" -->\n\n");
+    if (bench.partial()) {
+      md.append(
+          "**Partial grid**: reported from the cells that had finished (`--report-only`); the seeds"
+              + " column says which seeds each row has, and the paired differences use the seeds both"
+              + " policies have.\n\n");
+    }
+    json.put("partial", bench.partial());
     List<Map<String, Object>> tasks = new ArrayList<>();
     for (var te : finals.entrySet()) {
       TaskModel tm = te.getKey();
@@ -183,6 +216,7 @@ public final class BenchReport {
     for (Row r : rows) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("policy", r.policy());
+      m.put("seeds", r.seeds());
       m.put("chosenLr", r.lr());
       Map<String, Double> search = new TreeMap<>();
       for (double lr : bench.size().lrs(r.policy())) {
@@ -238,17 +272,20 @@ public final class BenchReport {
             io.salientstream.trainer.bench.PolicyBench.lrText(size.targetRank()),
             size.testLimit() == 0 ? "all" : Integer.toString(size.testLimit())));
     b.append(
-        "| policy | lr (chosen on validation, seed 1) | accuracy % (mean ± std) | macro-F1 % (mean ± std) |"
+        "| policy | seeds | lr (chosen on validation, seed 1) | accuracy % (mean ± std) | macro-F1 % (mean ± std) |"
             + " Δ accuracy vs SalientLoRA [95 % CI] | Δ macro-F1 vs SalientLoRA [95 % CI] |"
             + " wins/losses vs SalientLoRA (sign test p) | adapter params | final total rank |"
             + " ms/step | allocation ms/step |\n");
-    b.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    b.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Row r : rows) {
       b.append(
           String.format(
               Locale.ROOT,
-              "| %s | %s | %s ± %s | %s ± %s | %s | %s | %s | %.0f | %.0f | %.0f | %.2f |%n",
+              "| %s | %s | %s | %s ± %s | %s ± %s | %s | %s | %s | %.0f | %.0f | %.0f | %.2f |%n",
               r.policy(),
+              r.seeds().stream()
+                  .map(String::valueOf)
+                  .collect(java.util.stream.Collectors.joining(",")),
               PolicyBench.lrText(r.lr())
                   + (size.lrs(r.policy()).size() == 1 ? " (fixed: no search)" : ""),
               pct(BenchStats.mean(r.accuracy())),

@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * {@code bench policies}: tasks × policies × seeds at an equal final adapter-parameter budget, the
@@ -416,6 +415,60 @@ public final class PolicyBench {
   }
 
   /** Runs (or loads) the whole grid and returns the per-cell results, keyed by cell id. */
+  private boolean partial;
+
+  /** Whether this bench reports from the cells that exist, without running any ({@link #load}). */
+  public boolean partial() {
+    return partial;
+  }
+
+  /**
+   * The finished cells of the grid, running none: the seed-1 cells of every learning rate must
+   * exist (they choose the rates); of the other seeds, those present are used and the table says
+   * how many seeds each row has.
+   */
+  public Map<String, Map<String, Object>> load(List<String> policies) throws IOException {
+    partial = true;
+    Map<String, Map<String, Object>> results = new LinkedHashMap<>();
+    for (TaskModel tm : size.tasks()) {
+      for (String p : policies) {
+        for (double lr : size.lrs(p)) {
+          for (long seed : size.seeds()) {
+            Cell c = new Cell(tm, p, seed, lr);
+            Path f = cellFile(c);
+            if (Files.isRegularFile(f)) {
+              results.put(c.id(), readCell(f));
+            } else if (seed == size.seeds().get(0)) {
+              throw new IllegalStateException(
+                  "bench policies --report-only: "
+                      + f
+                      + " is missing; seed 1 of every learning rate must have run");
+            }
+          }
+        }
+      }
+    }
+    return results;
+  }
+
+  private Map<String, Object> readCell(Path f) throws IOException {
+    Map<String, Object> stored = JSON.readValue(f.toFile(), new TypeReference<>() {});
+    Object fp = stored.get("settings");
+    if (!JSON.convertValue(size.fingerprint(), Map.class).equals(fp)) {
+      throw new IllegalStateException(
+          "bench policies: "
+              + f
+              + " was run with other settings "
+              + fp
+              + " than this grid's "
+              + size.fingerprint()
+              + "; use another --out folder");
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> report = (Map<String, Object>) stored.get("report");
+    return report;
+  }
+
   public Map<String, Map<String, Object>> run(List<String> policies) throws IOException {
     Files.createDirectories(out.resolve("cells"));
     List<Cell> search = searchCells(policies);
@@ -479,21 +532,8 @@ public final class PolicyBench {
     Path f = cellFile(c);
     done++;
     if (Files.isRegularFile(f)) {
-      Map<String, Object> stored = JSON.readValue(f.toFile(), new TypeReference<>() {});
-      Object fp = stored.get("settings");
-      if (!JSON.convertValue(size.fingerprint(), Map.class).equals(fp)) {
-        throw new IllegalStateException(
-            "bench policies: "
-                + f
-                + " was run with other settings "
-                + fp
-                + " than this grid's "
-                + size.fingerprint()
-                + "; use another --out folder");
-      }
+      Map<String, Object> report = readCell(f);
       log.printf(Locale.ROOT, "[%d/%d] %s: done before, skipped%n", done, total, c.id());
-      @SuppressWarnings("unchecked")
-      Map<String, Object> report = (Map<String, Object>) stored.get("report");
       return report;
     }
     log.printf(Locale.ROOT, "[%d/%d] %s (%s) ...%n", done, total, c.id(), stage);
@@ -548,7 +588,13 @@ public final class PolicyBench {
         double lr = chosenLr(tm, p, results);
         List<Map<String, Object>> runs = new ArrayList<>();
         for (long seed : size.seeds()) {
-          runs.add(Objects.requireNonNull(results.get(new Cell(tm, p, seed, lr).id())));
+          Map<String, Object> r = results.get(new Cell(tm, p, seed, lr).id());
+          if (r != null) {
+            runs.add(r);
+          } else if (!partial) {
+            throw new IllegalStateException(
+                "bench policies: no result for " + new Cell(tm, p, seed, lr).id());
+          }
         }
         byPolicy.put(p, runs);
       }

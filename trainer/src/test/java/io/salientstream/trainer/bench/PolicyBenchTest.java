@@ -247,6 +247,35 @@ class PolicyBenchTest {
     assertThat(forward.ran.get(search + 10)).contains("-seed3-");
   }
 
+  @Test
+  void reportOnlyUsesTheSeedsThatFinishedAndSaysSo(@TempDir Path dir) throws IOException {
+    PolicyBench.Size size = twoLrs();
+    List<String> policies = PolicyBench.POLICIES;
+    PolicyBench full =
+        new PolicyBench(size, dir, new FakeRunner(), new PrintStream(new ByteArrayOutputStream()));
+    full.run(policies);
+    PolicyBench.TaskModel tm = size.tasks().get(0);
+    Files.delete(full.cellFile(new PolicyBench.Cell(tm, policies.get(1), 3, 3e-3)));
+    PolicyBench partial =
+        new PolicyBench(size, dir, new FakeRunner(), new PrintStream(new ByteArrayOutputStream()));
+    var results = partial.load(policies);
+    assertThat(partial.finals(policies, results).get(tm).get(policies.get(1))).hasSize(2);
+    assertThat(partial.finals(policies, results).get(tm).get(policies.get(0))).hasSize(3);
+    BenchReport.write(partial, policies, results, "test");
+    String md = Files.readString(dir.resolve("results.md"));
+    assertThat(md).contains("**Partial grid**").contains("| adalora | 1,2 | 0.003 |");
+    // the run of a finished grid refuses missing cells instead of reporting fewer seeds
+    assertThatThrownBy(() -> full.finals(policies, results)).hasMessageContaining("no result for");
+    // seed 1 chooses the rates: without it nothing is reported
+    Files.delete(full.cellFile(new PolicyBench.Cell(tm, policies.get(2), 1, 1e-3)));
+    assertThatThrownBy(
+            () ->
+                new PolicyBench(
+                        size, dir, new FakeRunner(), new PrintStream(new ByteArrayOutputStream()))
+                    .load(policies))
+        .hasMessageContaining("seed 1 of every learning rate");
+  }
+
   private static void assertPng(Path p) throws IOException {
     byte[] b = Files.readAllBytes(p);
     assertThat(b.length).as(p.toString()).isGreaterThan(1000);
