@@ -203,11 +203,11 @@ class PolicyBenchTest {
     BenchReport.write(bench, policies, results, "bin/salientstream bench policies --size test");
     String md = Files.readString(dir.resolve("results.md"));
     for (String p : policies) {
-      assertThat(md).contains("| " + p + " | 0.003 |");
+      assertThat(md).contains("| " + p + " | 1,2,3 | 0.003 |");
     }
     // fake policy k is wrong on 3k more of 40 examples than SalientLoRA (k = 0): AdaLoRA −7.5
     // points
-    assertThat(md).contains("| adalora | 0.003 | 49.0 ± 0.0 |").contains("-7.5 [");
+    assertThat(md).contains("| adalora | 1,2,3 | 0.003 | 49.0 ± 0.0 |").contains("-7.5 [");
     String json = Files.readString(dir.resolve("results.json"));
     assertThat(json)
         .contains("\"validationAccuracyByLr\"")
