@@ -21,12 +21,17 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks (numbers, not tests).",
-    subcommands = {BenchCommand.Loop.class, BenchCommand.DashboardBench.class})
+    subcommands = {
+      BenchCommand.Loop.class,
+      BenchCommand.DashboardBench.class,
+      io.salientstream.trainer.bench.BenchPoliciesCommand.class
+    })
 final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    System.err.println("name a benchmark: salientstream bench loop|dashboard (see --help)");
+    System.err.println(
+        "name a benchmark: salientstream bench loop|dashboard|policies (see --help)");
     return 2;
   }
 

@@ -75,7 +75,7 @@ public final class KafkaHosts implements Experiment.HostFactory {
             policy,
             params,
             spec.task(),
-            spec.task().equals("wordnet") ? spec.model().cliName() : "synthetic",
+            spec.task().equals("rank-recovery") ? "synthetic" : spec.model().cliName(),
             spec.train().steps(),
             spec.train().seed(),
             "kafka-" + mode.name().toLowerCase(java.util.Locale.ROOT));

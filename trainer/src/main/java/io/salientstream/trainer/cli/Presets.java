@@ -24,7 +24,9 @@ import java.util.Map;
  *       policy);
  *   <li>{@code wordnet} uses the best settings measured so far (trainer/README.md): 120 steps ×
  *       batch 16, seq 32, lr 3e-3, orth-coef 0.1, rank 12 → 4; the frozen-encoder probe gets lr
- *       1e-2.
+ *       1e-2;
+ *   <li>{@code sentiment} takes the same values as {@code wordnet} (untuned; {@code bench policies}
+ *       chooses learning rates on the validation split).
  * </ul>
  *
  * Steps and batch are per task only, so {@code compare} keeps one step budget for all its policies.
@@ -127,7 +129,7 @@ final class Presets {
                                 k.allocationStart(), 0.3, "allocation starts at 30 % of --steps")))
                 .orElse(List.of());
       }
-      case "wordnet" -> {
+      case "wordnet", "sentiment" -> {
         o.put("--steps", "120");
         o.put("--batch", "16");
         o.put("--seq", "32");

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 /** Options shared by {@code train} and {@code compare}. */
 public final class RunOptions {
 
-  @Option(names = "--task", required = true, description = "wordnet | rank-recovery")
+  @Option(names = "--task", required = true, description = "wordnet | sentiment | rank-recovery")
   String task;
 
   @Option(
@@ -303,9 +303,9 @@ public final class RunOptions {
                   : ""));
     }
     String t = task.toLowerCase(Locale.ROOT);
-    if (!t.equals("wordnet") && !t.equals("rank-recovery")) {
+    if (!t.equals("wordnet") && !t.equals("sentiment") && !t.equals("rank-recovery")) {
       throw new IllegalArgumentException(
-          "--task must be wordnet or rank-recovery, got '" + task + "'");
+          "--task must be wordnet, sentiment or rank-recovery, got '" + task + "'");
     }
     String p = policy.toLowerCase(Locale.ROOT);
     if (!Experiment.POLICIES.contains(p)) {
@@ -314,7 +314,7 @@ public final class RunOptions {
     }
     if (p.equals(Experiment.PROBE) && t.equals("rank-recovery")) {
       throw new IllegalArgumentException(
-          "--policy probe is the frozen-encoder baseline of --task wordnet");
+          "--policy probe is the frozen-encoder baseline of --task wordnet and sentiment");
     }
     if (t.equals("rank-recovery") && (matrices <= 0 || maxTrueRank <= 0 || maxTrueRank > dim)) {
       throw new IllegalArgumentException(

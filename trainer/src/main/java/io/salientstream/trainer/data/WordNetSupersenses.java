@@ -36,6 +36,19 @@ public final class WordNetSupersenses {
 
   private WordNetSupersenses() {}
 
+  private static Splits cached;
+
+  /**
+   * {@link #load()} once per JVM (the splits are immutable): a grid of runs in one JVM ({@code
+   * bench policies}) reads WordNet once.
+   */
+  public static synchronized Splits cached() {
+    if (cached == null) {
+      cached = load();
+    }
+    return cached;
+  }
+
   public static Splits load() {
     Dictionary dict;
     try {

@@ -34,6 +34,9 @@ public final class WordNetTask implements Task {
   private final int classes;
   private final int evalLimit;
   private final int testLimit;
+  private final String name;
+  private int[] lastTestGold = new int[0];
+  private int[] lastTestPredictions = new int[0];
 
   /**
    * @param evalLimit validation examples used by periodic evaluation (first N of the split)
@@ -50,6 +53,26 @@ public final class WordNetTask implements Task {
       int testLimit,
       long seed)
       throws IOException {
+    this(home, "wordnet", model, plan, data, seq, padToMax, evalLimit, testLimit, seed);
+  }
+
+  /**
+   * A text-classification task of another data set with the same model and head (e.g. {@code
+   * sentiment}): {@code name} is what the reports call it.
+   */
+  public WordNetTask(
+      NDManager home,
+      String name,
+      EncoderModel model,
+      AdapterPlan plan,
+      WordNetSupersenses.Splits data,
+      int seq,
+      boolean padToMax,
+      int evalLimit,
+      int testLimit,
+      long seed)
+      throws IOException {
+    this.name = name;
     this.data = data;
     this.classes = data.classes().size();
     this.evalLimit = evalLimit;
@@ -75,7 +98,17 @@ public final class WordNetTask implements Task {
 
   @Override
   public String name() {
-    return "wordnet";
+    return name;
+  }
+
+  /** Gold labels of the last test evaluation, in split order (empty before one). */
+  public int[] lastTestGold() {
+    return lastTestGold.clone();
+  }
+
+  /** Predicted labels of the last test evaluation, aligned with {@link #lastTestGold()}. */
+  public int[] lastTestPredictions() {
+    return lastTestPredictions.clone();
   }
 
   @Override
@@ -146,6 +179,10 @@ public final class WordNetTask implements Task {
           pred[start + i] = (int) p[i];
         }
       }
+    }
+    if (test) {
+      lastTestGold = gold;
+      lastTestPredictions = pred;
     }
     Map<String, Double> out = new LinkedHashMap<>();
     out.put("accuracy", ClassificationMetrics.accuracy(gold, pred));

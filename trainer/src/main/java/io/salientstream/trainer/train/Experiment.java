@@ -15,6 +15,7 @@ import io.salientstream.core.schedule.CubicBudgetSchedule;
 import io.salientstream.trainer.adapter.AdaptedLinear;
 import io.salientstream.trainer.adapter.AdapterKind;
 import io.salientstream.trainer.adapter.AdapterPlan;
+import io.salientstream.trainer.data.SentimentSentences;
 import io.salientstream.trainer.data.WordNetSupersenses;
 import io.salientstream.trainer.export.PeftExporter;
 import io.salientstream.trainer.host.AllocationHost;
@@ -216,7 +217,20 @@ public final class Experiment {
                 home,
                 s.model(),
                 plan,
-                WordNetSupersenses.load(),
+                WordNetSupersenses.cached(),
+                s.seq(),
+                s.padToMax(),
+                s.evalLimit(),
+                s.testLimit(),
+                s.train().seed());
+      } else if (s.task().equals("sentiment")) {
+        task =
+            new WordNetTask(
+                home,
+                "sentiment",
+                s.model(),
+                plan,
+                SentimentSentences.cached(SentimentSentences.defaultDir()),
                 s.seq(),
                 s.padToMax(),
                 s.evalLimit(),
@@ -224,7 +238,7 @@ public final class Experiment {
                 s.train().seed());
       } else {
         throw new IllegalArgumentException(
-            "unknown task '" + s.task() + "' (wordnet or rank-recovery)");
+            "unknown task '" + s.task() + "' (wordnet, sentiment or rank-recovery)");
       }
       try (task;
           AllocationHost host = policy == null ? null : hosts.create(policy, params, s)) {
@@ -242,11 +256,17 @@ public final class Experiment {
         long e0 = System.nanoTime();
         Map<String, Double> metrics = task.evaluate(home, true);
         long evalNanos = System.nanoTime() - e0;
+        // with periodic validation, the curve ends at the last step too (bench policies selects its
+        // learning rates on this, never on the test metrics)
+        Map<String, Double> finalValidation =
+            s.train().evalEvery() > 0 && !(task instanceof RankRecoveryTask)
+                ? task.evaluate(home, false)
+                : null;
         Map<String, Object> rep = new LinkedHashMap<>();
         rep.put("policy", policyName);
         rep.put("allocation", kind == AdapterKind.NONE ? "none" : allocation);
         rep.put("task", s.task());
-        if (s.task().equals("wordnet")) {
+        if (!s.task().equals("rank-recovery")) {
           rep.put("model", s.model().cliName());
         }
         rep.put("seed", s.train().seed());
@@ -265,7 +285,14 @@ public final class Experiment {
           rep.put("trueRanks", rr.trueRanks());
         }
         rep.put("metrics", metrics);
+        if (finalValidation != null) {
+          rep.put("finalValidation", finalValidation);
+        }
         rep.put("evalHistory", r.evalHistory());
+        if (task instanceof WordNetTask wt) {
+          rep.put("testGold", wt.lastTestGold());
+          rep.put("testPredictions", wt.lastTestPredictions());
+        }
         rep.put("stepsPerSecond", r.stepsPerSecond());
         rep.put("allocationOverheadMsPerStep", r.allocationMsPerStep());
         rep.put("policyMsPerStep", r.policyMsPerStep());
@@ -284,7 +311,7 @@ public final class Experiment {
           prov.put("steps", Long.toString(r.finalStep()));
           prov.put("producer", "salientstream-trainer");
           String base =
-              s.task().equals("wordnet") ? s.model().hubName() : "synthetic-rank-recovery";
+              s.task().equals("rank-recovery") ? "synthetic-rank-recovery" : s.model().hubName();
           exportPeft(export, task, policy, s.train(), base, s.alpha(), prov);
           rep.put("export", export.toString());
         }
