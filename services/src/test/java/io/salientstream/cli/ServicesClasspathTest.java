@@ -65,7 +65,8 @@ class ServicesClasspathTest {
     StringWriter out = new StringWriter();
     cl.setOut(new PrintWriter(out));
     assertThat(cl.execute("--help")).isZero();
-    for (String cmd : new String[] {"local", "topics", "analyzer", "pruner"}) {
+    for (String cmd :
+        new String[] {"local", "broker", "registry", "topics", "analyzer", "pruner"}) {
       assertThat(out.toString()).contains("  " + cmd + " ");
     }
     assertThat(out.toString()).doesNotContain("  demo ").doesNotContain("  train ");

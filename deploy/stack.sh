@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Runs deploy/compose.yaml with podman-compose on this kind of host (no Docker engine, no systemd):
+#   deploy/stack.sh up          start broker, registry, topics, analyzer, pruner (waiting for each to be healthy),
+#                               then the two trainers
+#   deploy/stack.sh services    the same without the trainers
+#   deploy/stack.sh status      containers, health and restarts
+#   deploy/stack.sh logs NAME   a service's log (kafka, registry, analyzer, pruner, trainer-1 ...)
+#   deploy/stack.sh down [-v]   stop and remove the containers (-v: and the volumes, i.e. all state)
+# Settings: STACK_PROJECT (default salientstream; container names are <project>_<service>_1), SALIENTSTREAM_TAG,
+# the *_HOST_PORT variables of compose.yaml. Podman runs with runc, cgroupfs and ulimits 1024 (a generated
+# containers.conf; crun fails on hosts with hybrid cgroups and the default ulimits cannot be raised there); set
+# STACK_PODMAN_DEFAULTS=1 to use your own podman configuration instead. Without systemd podman cannot schedule
+# health checks, so this script runs them (`podman healthcheck run`) while it waits.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+project="${STACK_PROJECT:-salientstream}"
+compose_file="$here/compose.yaml"
+
+if [ "${STACK_PODMAN_DEFAULTS:-0}" != 1 ]; then
+  conf="$(mktemp -d)/containers.conf"
+  cat >"$conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+  export CONTAINERS_CONF="$conf"
+fi
+
+compose() { podman-compose -p "$project" -f "$compose_file" "$@"; }
+container() { echo "${project}_$1_1"; }
+log() { echo "stack: $*" >&2; }
+
+# wait_healthy SERVICE [TIMEOUT_S]: runs the container's health check until it passes; prints the seconds waited
+wait_healthy() {
+  local c t0 limit="${2:-180}"
+  c="$(container "$1")"
+  t0=$(date +%s%N)
+  until podman healthcheck run "$c" >/dev/null 2>&1; do
+    if [ "$(podman inspect -f '{{.State.Status}}' "$c" 2>/dev/null)" != running ] \
+      && [ "$(podman inspect -f '{{.RestartPolicy.Name}}' "$c" 2>/dev/null)" = "" ]; then
+      log "$1 is not running"; podman logs --tail 30 "$c" >&2 || true; return 1
+    fi
+    if [ $(( ($(date +%s%N) - t0) / 1000000000 )) -ge "$limit" ]; then
+      log "$1 not healthy after ${limit} s; its log:"; podman logs --tail 40 "$c" >&2 || true; return 1
+    fi
+    sleep 0.5
+  done
+  awk -v ns="$(( $(date +%s%N) - t0 ))" 'BEGIN { printf "%.1f\n", ns / 1e9 }'
+}
+
+# wait_exited SERVICE [TIMEOUT_S]: waits for a one-shot container to exit 0
+wait_exited() {
+  local c limit="${2:-180}" waited=0 status code
+  c="$(container "$1")"
+  while :; do
+    status="$(podman inspect -f '{{.State.Status}}' "$c")"
+    code="$(podman inspect -f '{{.State.ExitCode}}' "$c")"
+    [ "$status" = exited ] && [ "$code" = 0 ] && return 0
+    if [ "$waited" -ge "$limit" ]; then
+      log "$1 did not finish after ${limit} s (status $status, exit code $code)"; podman logs --tail 40 "$c" >&2; return 1
+    fi
+    sleep 1; waited=$((waited + 1))
+  done
+}
+
+services_up() {
+  compose up -d kafka >/dev/null 2>&1 || { log "podman-compose up kafka failed"; compose up -d kafka; }
+  log "kafka healthy after $(wait_healthy kafka) s"
+  compose up -d --no-deps registry topics >/dev/null 2>&1
+  log "registry healthy after $(wait_healthy registry) s"
+  wait_exited topics
+  log "topics created"
+  compose up -d --no-deps analyzer pruner >/dev/null 2>&1
+  log "analyzer healthy after $(wait_healthy analyzer) s"
+  log "pruner healthy after $(wait_healthy pruner) s"
+}
+
+case "${1:-}" in
+  up)
+    services_up
+    compose up -d --no-deps trainer-1 trainer-2 >/dev/null 2>&1
+    log "trainers started: deploy/stack.sh logs trainer-1; reports at /var/lib/salientstream/report.json in their volumes"
+    ;;
+  services) services_up ;;
+  status)
+    podman ps -a --filter "label=io.podman.compose.project=$project" \
+      --format '{{.Names}}\t{{.Status}}\t{{.Image}}'
+    ;;
+  logs) podman logs "$(container "${2:?which service}")" ;;
+  down)
+    compose down ${2:+"$2"} >/dev/null 2>&1 || true
+    if [ "${2:-}" = -v ]; then
+      for v in $(podman volume ls -q --filter "label=io.podman.compose.project=$project"); do podman volume rm -f "$v" >/dev/null; done
+    fi
+    log "stopped $project${2:+ and removed its volumes}"
+    ;;
+  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
