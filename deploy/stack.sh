@@ -5,29 +5,19 @@
 #   deploy/stack.sh services    the same without the trainers
 #   deploy/stack.sh status      containers, health and restarts
 #   deploy/stack.sh logs NAME   a service's log (kafka, registry, analyzer, pruner, trainer-1 ...)
+#   deploy/stack.sh wait-healthy NAME [TIMEOUT_S]   waits for a service's health check; prints the seconds
 #   deploy/stack.sh down [-v]   stop and remove the containers (-v: and the volumes, i.e. all state)
 # Settings: STACK_PROJECT (default salientstream; container names are <project>_<service>_1), SALIENTSTREAM_TAG,
-# the *_HOST_PORT variables of compose.yaml. Podman runs with runc, cgroupfs and ulimits 1024 (a generated
-# containers.conf; crun fails on hosts with hybrid cgroups and the default ulimits cannot be raised there); set
-# STACK_PODMAN_DEFAULTS=1 to use your own podman configuration instead. Without systemd podman cannot schedule
+# the *_HOST_PORT variables of compose.yaml. Podman runs with the settings of deploy/podman-env.sh (runc, cgroupfs,
+# ulimits 1024; STACK_PODMAN_DEFAULTS=1 keeps your own configuration instead). Without systemd podman cannot schedule
 # health checks, so this script runs them (`podman healthcheck run`) while it waits.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 project="${STACK_PROJECT:-salientstream}"
 compose_file="$here/compose.yaml"
 
-if [ "${STACK_PODMAN_DEFAULTS:-0}" != 1 ]; then
-  conf="$(mktemp -d)/containers.conf"
-  cat >"$conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-  export CONTAINERS_CONF="$conf"
-fi
+# shellcheck source=deploy/podman-env.sh
+source "$here/podman-env.sh"
 
 compose() { podman-compose -p "$project" -f "$compose_file" "$@"; }
 container() { echo "${project}_$1_1"; }
@@ -40,7 +30,7 @@ wait_healthy() {
   t0=$(date +%s%N)
   until podman healthcheck run "$c" >/dev/null 2>&1; do
     if [ "$(podman inspect -f '{{.State.Status}}' "$c" 2>/dev/null)" != running ] \
-      && [ "$(podman inspect -f '{{.RestartPolicy.Name}}' "$c" 2>/dev/null)" = "" ]; then
+      && [ "$(podman inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$c" 2>/dev/null)" = "" ]; then
       log "$1 is not running"; podman logs --tail 30 "$c" >&2 || true; return 1
     fi
     if [ $(( ($(date +%s%N) - t0) / 1000000000 )) -ge "$limit" ]; then
@@ -85,6 +75,7 @@ case "${1:-}" in
     log "trainers started: deploy/stack.sh logs trainer-1; reports at /var/lib/salientstream/report.json in their volumes"
     ;;
   services) services_up ;;
+  wait-healthy) wait_healthy "${2:?which service}" "${3:-180}" ;;
   status)
     podman ps -a --filter "label=io.podman.compose.project=$project" \
       --format '{{.Names}}\t{{.Status}}\t{{.Image}}'
@@ -95,7 +86,8 @@ case "${1:-}" in
     if [ "${2:-}" = -v ]; then
       for v in $(podman volume ls -q --filter "label=io.podman.compose.project=$project"); do podman volume rm -f "$v" >/dev/null; done
     fi
+    podman network rm -f "${project}_default" >/dev/null 2>&1 || true
     log "stopped $project${2:+ and removed its volumes}"
     ;;
-  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
