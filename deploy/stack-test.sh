@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The container end-to-end test (`.ci/run` runs it after `./mvnw verify`; about 10 minutes on 2 cores):
-#  1. builds both images (deploy/build-images.sh; --no-build reuses the ones there are) and checks they run as a
-#     non-root user;
+#  1. builds both images (deploy/build-images.sh; --no-maven builds them from the launcher jars already in
+#     services/target and cli/target, --no-build reuses the images there are) and checks they run as non-root;
 #  2. starts the compose stack with podman (deploy/stack.sh: broker, registry, topics, analyzer, pruner), each
 #     container with a read-only root filesystem;
 #  3. runs the two trainers' experiments (SalientLoRA and AdaLoRA, kafka-sync) through the analyzer and pruner
@@ -17,8 +17,13 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/.."
-build=1
-[ "${1:-}" = --no-build ] && build=0
+build=1 maven_flag=""
+case "${1:-}" in
+  --no-build) build=0 ;;     # reuse the images there are
+  --no-maven) maven_flag=--no-maven ;;  # build the images from the launcher jars already built (after verify)
+  "") ;;
+  *) echo "usage: deploy/stack-test.sh [--no-build | --no-maven]" >&2; exit 2 ;;
+esac
 export STACK_PROJECT="sst-test-$$"
 log() { echo "stack-test: $*" >&2; }
 fail() { log "FAILED: $*"; exit 1; }
@@ -37,7 +42,7 @@ export TRAINER_1_EXPERIMENT="ci-salientlora-$$" TRAINER_2_EXPERIMENT="ci-adalora
 
 if [ $build -eq 1 ]; then
   deploy/install-tools.sh
-  deploy/build-images.sh --no-save
+  deploy/build-images.sh --no-save $maven_flag
 fi
 tag="$(sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -1)"; tag="${tag%-SNAPSHOT}"
 services_image="localhost/salientstream-services:$tag" trainer_image="localhost/salientstream-trainer:$tag"
