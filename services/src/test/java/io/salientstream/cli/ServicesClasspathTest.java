@@ -80,4 +80,20 @@ class ServicesClasspathTest {
     assertThat(cl.execute("analyzer", "--http-port", "not-a-port")).isEqualTo(2);
     assertThat(err.toString()).contains("salientstream-services:");
   }
+
+  /** The broker and registry commands of the container images refuse bad ports before starting. */
+  @Test
+  void brokerAndRegistryRefuseBadPortsNamingTheOption() {
+    StringWriter err = new StringWriter();
+    CommandLine cl = ServicesCli.commandLine();
+    cl.setErr(new PrintWriter(err));
+    assertThat(cl.execute("broker", "--kafka-port", "70000", "--data-dir", "target/never-used"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--kafka-port 70000 is out of range");
+    assertThat(cl.execute("broker", "--controller-port", "0", "--data-dir", "target/never-used"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("need fixed ports");
+    assertThat(cl.execute("registry", "--http-port", "-1")).isEqualTo(2);
+    assertThat(err.toString()).contains("--http-port -1 is out of range");
+  }
 }
