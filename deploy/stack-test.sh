@@ -149,7 +149,8 @@ for s in kafka registry analyzer pruner; do
   c="${STACK_PROJECT}_${s}_1"
   podman kill "$c" >/dev/null
   podman start "$c" >/dev/null
-  log "$s killed and started again: healthy after $(deploy/stack.sh wait-healthy "$s") s"
+  t="$(deploy/stack.sh wait-healthy "$s")"
+  log "$s killed and started again: healthy after $t s"
 done
 # the broker restart may have made the Streams apps rebalance: wait until both are healthy again
 for s in analyzer pruner; do deploy/stack.sh wait-healthy "$s" >/dev/null; done
@@ -174,7 +175,8 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 [ "$(podman inspect -f '{{.RestartCount}}' "$pruner")" -gt "$restarts" ] || fail "the pruner was not restarted after a crash"
-log "pruner crashed (SIGKILL) and restarted by its restart policy: healthy after $(deploy/stack.sh wait-healthy pruner) s"
+t="$(deploy/stack.sh wait-healthy pruner)"
+log "pruner crashed (SIGKILL) and restarted by its restart policy: healthy after $t s"
 
 # a new experiment through the restarted stack
 podman run --name "${STACK_PROJECT}_ci-after-restarts" --read-only --tmpfs /tmp -v "$work:/out" \

@@ -58,14 +58,14 @@ wait_exited() {
 
 services_up() {
   compose up -d kafka >/dev/null 2>&1 || { log "podman-compose up kafka failed"; compose up -d kafka; }
-  log "kafka healthy after $(wait_healthy kafka) s"
+  t="$(wait_healthy kafka)"; log "kafka healthy after $t s"
   compose up -d --no-deps registry topics >/dev/null 2>&1
-  log "registry healthy after $(wait_healthy registry) s"
+  t="$(wait_healthy registry)"; log "registry healthy after $t s"
   wait_exited topics
   log "topics created"
   compose up -d --no-deps analyzer pruner >/dev/null 2>&1
-  log "analyzer healthy after $(wait_healthy analyzer) s"
-  log "pruner healthy after $(wait_healthy pruner) s"
+  t="$(wait_healthy analyzer)"; log "analyzer healthy after $t s"
+  t="$(wait_healthy pruner)"; log "pruner healthy after $t s"
 }
 
 case "${1:-}" in
