@@ -89,5 +89,5 @@ case "${1:-}" in
     podman network rm -f "${project}_default" >/dev/null 2>&1 || true
     log "stopped $project${2:+ and removed its volumes}"
     ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
