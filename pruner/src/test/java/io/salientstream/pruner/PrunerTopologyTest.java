@@ -43,6 +43,7 @@ class PrunerTopologyTest {
   TestOutputTopic<String, RankPruneCommand> commands;
   TestOutputTopic<String, DeadLetter> deadLetters;
   Serializer<Object> avro;
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
 
   @BeforeEach
   void startDriver() {
@@ -64,6 +65,9 @@ class PrunerTopologyTest {
     metrics = new PrunerMetrics();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "pruner-test");
+    // a state folder of its own: the shared default under java.io.tmpdir collides with other test
+    // JVMs
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     driver = new TopologyTestDriver(PrunerTopology.build(config, metrics), props);
     experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());

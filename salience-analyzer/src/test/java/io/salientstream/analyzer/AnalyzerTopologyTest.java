@@ -44,6 +44,7 @@ class AnalyzerTopologyTest {
   TestInputTopic<String, byte[]> steps;
   TestOutputTopic<String, SalienceReport> reports;
   TestOutputTopic<String, DeadLetter> deadLetters;
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
   Serializer<Object> avro;
 
   @BeforeEach
@@ -60,6 +61,10 @@ class AnalyzerTopologyTest {
     metrics = new AnalyzerMetrics();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "analyzer-test");
+    // a state folder of its own: the shared default under java.io.tmpdir collides with other test
+    // JVMs
+    // and keeps a killed run's corrupted stores
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     driver = new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props);
     experiments = driver.createInputTopic("exp", new StringSerializer(), new ByteArraySerializer());
