@@ -111,7 +111,9 @@ for c in "$t1" "$t2"; do
   code="$(podman wait "$c")"
   [ "$code" = 0 ] || { podman logs --tail 40 "$c" >&2; fail "$c exited with $code"; }
 done
-podman logs "$t1" 2>&1 | grep -q "checkpoint found" || fail "trainer-1 did not resume from its checkpoint"
+# (the log read whole first: `grep -q` leaving early would fail the pipe under pipefail)
+t1_log="$(podman logs "$t1" 2>&1)"
+grep -q "checkpoint found" <<<"$t1_log" || { tail -20 <<<"$t1_log" >&2; fail "trainer-1 did not resume from its checkpoint"; }
 log "trainers done (trainer-1 resumed from its checkpoint)"
 wait "$ref_pid" || { cat "$work"/ref-*.log >&2; fail "in-process reference runs failed"; }
 ref_pid=""
