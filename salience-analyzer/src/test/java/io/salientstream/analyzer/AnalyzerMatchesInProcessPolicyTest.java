@@ -285,6 +285,15 @@ class AnalyzerMatchesInProcessPolicyTest {
               .withLivePolicies(livePolicies);
       Properties props = new Properties();
       props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+      // a state folder of its own: the shared default under java.io.tmpdir collides with other test
+      // JVMs
+      try {
+        props.put(
+            StreamsConfig.STATE_DIR_CONFIG,
+            java.nio.file.Files.createTempDirectory("analyzer-loop-state").toString());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
       TopologyTestDriver driver =
           new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props);
       return new Loop(

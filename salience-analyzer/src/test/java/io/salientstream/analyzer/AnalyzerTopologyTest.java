@@ -46,6 +46,7 @@ class AnalyzerTopologyTest {
   TestInputTopic<String, byte[]> steps;
   TestOutputTopic<String, SalienceReport> reports;
   TestOutputTopic<String, DeadLetter> deadLetters;
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
   Serializer<Object> avro;
 
   @BeforeEach

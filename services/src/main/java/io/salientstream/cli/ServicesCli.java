@@ -35,6 +35,8 @@ public final class ServicesCli {
    */
   static void register(CommandLine cl) {
     cl.addSubcommand(new LocalCommand());
+    cl.addSubcommand(new PlatformCommands.Broker());
+    cl.addSubcommand(new PlatformCommands.Registry());
     cl.addSubcommand(new TopicsCommand());
     cl.addSubcommand(new TenantCommand());
     cl.addSubcommand(new ServicesCommands.Analyzer());

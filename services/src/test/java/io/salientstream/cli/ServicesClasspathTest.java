@@ -67,7 +67,8 @@ class ServicesClasspathTest {
     StringWriter out = new StringWriter();
     cl.setOut(new PrintWriter(out));
     assertThat(cl.execute("--help")).isZero();
-    for (String cmd : new String[] {"local", "topics", "analyzer", "pruner", "dashboard"}) {
+    for (String cmd :
+        new String[] {"local", "broker", "registry", "topics", "analyzer", "pruner", "dashboard"}) {
       assertThat(out.toString()).contains("  " + cmd + " ");
     }
     assertThat(out.toString()).doesNotContain("  demo ").doesNotContain("  train ");
@@ -80,5 +81,21 @@ class ServicesClasspathTest {
     cl.setErr(new PrintWriter(err));
     assertThat(cl.execute("analyzer", "--http-port", "not-a-port")).isEqualTo(2);
     assertThat(err.toString()).contains("salientstream-services:");
+  }
+
+  /** The broker and registry commands of the container images refuse bad ports before starting. */
+  @Test
+  void brokerAndRegistryRefuseBadPortsNamingTheOption() {
+    StringWriter err = new StringWriter();
+    CommandLine cl = ServicesCli.commandLine();
+    cl.setErr(new PrintWriter(err));
+    assertThat(cl.execute("broker", "--kafka-port", "70000", "--data-dir", "target/never-used"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--kafka-port 70000 is out of range");
+    assertThat(cl.execute("broker", "--controller-port", "0", "--data-dir", "target/never-used"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("need fixed ports");
+    assertThat(cl.execute("registry", "--http-port", "-1")).isEqualTo(2);
+    assertThat(err.toString()).contains("--http-port -1 is out of range");
   }
 }
