@@ -45,7 +45,6 @@ class PrunerTopologyTest {
   TestOutputTopic<String, RankPruneCommand> commands;
   TestOutputTopic<String, DeadLetter> deadLetters;
   Serializer<Object> avro;
-  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
 
   @BeforeEach
   void startDriver() {

@@ -46,7 +46,6 @@ class AnalyzerTopologyTest {
   TestInputTopic<String, byte[]> steps;
   TestOutputTopic<String, SalienceReport> reports;
   TestOutputTopic<String, DeadLetter> deadLetters;
-  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
   Serializer<Object> avro;
 
   @BeforeEach
