@@ -132,7 +132,7 @@ class KubernetesManifestsTest {
         }
       }
     }
-    assertThat(workloads).isEqualTo(4);
+    assertThat(workloads).isEqualTo(5);
   }
 
   @Test
@@ -154,7 +154,7 @@ class KubernetesManifestsTest {
         parsed++;
       }
     }
-    assertThat(parsed).isEqualTo(4);
+    assertThat(parsed).isEqualTo(5);
   }
 
   /** The KafkaTopics are the catalogue of {@code topics create --tenant acme.}, nothing else. */
