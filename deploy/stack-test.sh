@@ -38,6 +38,7 @@ free_port() {
   fail "no free port"
 }
 export REGISTRY_HOST_PORT="$(free_port)" ANALYZER_HOST_PORT="$(free_port)" PRUNER_HOST_PORT="$(free_port)"
+export DASHBOARD_HOST_PORT="$(free_port)"
 export TRAINER_1_EXPERIMENT="ci-salientlora-$$" TRAINER_2_EXPERIMENT="ci-adalora-$$"
 
 if [ $build -eq 1 ]; then
@@ -87,7 +88,7 @@ ref_pid=$!
 t0=$(date +%s)
 deploy/stack.sh services
 log "services up in $(( $(date +%s) - t0 )) s"
-for s in kafka registry analyzer pruner; do
+for s in kafka registry analyzer pruner dashboard; do
   c="${STACK_PROJECT}_${s}_1"
   [ "$(podman inspect -f '{{.HostConfig.ReadonlyRootfs}}' "$c")" = true ] || fail "$c: root filesystem not read-only"
   [ "$(podman exec "$c" id -u)" != 0 ] || fail "$c runs as root"
@@ -138,6 +139,12 @@ same "$work/kafka-adalora.json" "$work/ref-adalora.json" "trainer-2 AdaLoRA" >&2
 
 # 4. every service killed and started again, keeping its state
 get() { python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$1"; }
+# the dashboard container follows both experiments (its JSON API, published on the host)
+experiments_json="$(get "http://127.0.0.1:$DASHBOARD_HOST_PORT/api/experiments")"
+for id in "$TRAINER_1_EXPERIMENT" "$TRAINER_2_EXPERIMENT"; do
+  grep -q "\"$id\"" <<<"$experiments_json" || fail "the dashboard does not list $id"
+done
+log "the dashboard lists both experiments"
 ranks_url="http://127.0.0.1:$PRUNER_HOST_PORT/experiments/$TRAINER_1_EXPERIMENT/ranks"
 registry_url="http://127.0.0.1:$REGISTRY_HOST_PORT"
 ranks_before="$(get "$ranks_url")"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs deploy/compose.yaml with podman-compose on this kind of host (no Docker engine, no systemd):
-#   deploy/stack.sh up          start broker, registry, topics, analyzer, pruner (waiting for each to be healthy),
+#   deploy/stack.sh up          start broker, registry, topics, analyzer, pruner, dashboard (waiting for each to be healthy),
 #                               then the two trainers
 #   deploy/stack.sh services    the same without the trainers
 #   deploy/stack.sh status      containers, health and restarts
@@ -63,9 +63,10 @@ services_up() {
   t="$(wait_healthy registry)"; log "registry healthy after $t s"
   wait_exited topics
   log "topics created"
-  compose up -d --no-deps analyzer pruner >/dev/null 2>&1
+  compose up -d --no-deps analyzer pruner dashboard >/dev/null 2>&1
   t="$(wait_healthy analyzer)"; log "analyzer healthy after $t s"
   t="$(wait_healthy pruner)"; log "pruner healthy after $t s"
+  t="$(wait_healthy dashboard)"; log "dashboard healthy after $t s"
 }
 
 case "${1:-}" in
