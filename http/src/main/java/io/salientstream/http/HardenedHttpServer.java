@@ -431,7 +431,8 @@ public final class HardenedHttpServer implements AutoCloseable {
       if (!reserve(s)) {
         refusedStreams.incrementAndGet();
         throw new HttpError(
-            503, options.maxStreams + " streams are open; at most that many are served at once");
+            503,
+            options.maxStreams + " streams are open (the most served at once); try again shortly");
       }
       try {
         stream.route().open(exchange, s);
@@ -493,7 +494,8 @@ public final class HardenedHttpServer implements AutoCloseable {
         if (closed || closing) {
           return false;
         }
-        if (queued + bytes.length > options.streamBacklogBytes) {
+        // what waits behind the write in flight is bounded; one message alone always goes
+        if (queued > 0 && queued + bytes.length > options.streamBacklogBytes) {
           slowStreams.incrementAndGet();
         } else {
           queue.addLast(bytes);
