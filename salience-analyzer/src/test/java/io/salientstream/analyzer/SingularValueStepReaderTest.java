@@ -148,7 +148,8 @@ class SingularValueStepReaderTest {
    */
   @Property(tries = 1)
   void lengthBombsAreRefusedBeforeAnythingIsAllocated() throws IOException {
-    Deserializer<StepEvent> deserializer = StepEventReader.deserializer(REGISTRY.serdeConfig());
+    Deserializer<SingularValueStepView> deserializer =
+        SingularValueStepReader.deserializer(REGISTRY.serdeConfig());
     byte[] good =
         EventSerdes.anyValue(REGISTRY.serdeConfig()).serialize("sv", randomStep(new Random(3), 2));
     deserializer.deserialize("sv", good); // warm: registry look-up and reader cached
@@ -216,18 +217,20 @@ class SingularValueStepReaderTest {
     }
     // and the next good record still decodes
     assertSameEvent(
-        deserializer.deserialize("sv", good), StepEvent.of(randomStep(new Random(3), 2)));
+        deserializer.deserialize("sv", good),
+        SingularValueStepView.of(randomStep(new Random(3), 2)));
   }
 
   @Property(tries = 1)
   void aLongStringDoesNotStayInTheReusedBuffer() throws IOException {
-    StepEventReader reader = new StepEventReader();
+    SingularValueStepReader reader = new SingularValueStepReader();
     SingularValueStep record = randomStep(new Random(5), 2);
     record.setExperimentId("x".repeat(1 << 20));
-    StepEvent read =
+    SingularValueStepView read =
         reader.read(null, DecoderFactory.get().binaryDecoder(encode(record, false), null));
     assertThat(read.experimentId()).hasSize(1 << 20);
-    assertThat(reader.reusedTextCapacity()).isLessThanOrEqualTo(StepEventReader.REUSED_TEXT_BYTES);
+    assertThat(reader.reusedTextCapacity())
+        .isLessThanOrEqualTo(SingularValueStepReader.REUSED_TEXT_BYTES);
   }
 
   @Property(tries = 1)
