@@ -2,6 +2,7 @@ package io.salientstream.dashboard;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.salientstream.http.HttpAuth;
 import io.salientstream.loop.LoopTopics;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -14,8 +15,13 @@ import java.util.Map;
  */
 public final class Dashboard implements AutoCloseable {
 
-  /** Where and how the dashboard serves. */
-  public record Settings(String host, int port, int maxStreams) {
+  /**
+   * Where and how the dashboard serves.
+   *
+   * @param auth required on every path but {@code /health} (e.g. {@link
+   *     HttpAuth#tokenForBrowsers}); null: none
+   */
+  public record Settings(String host, int port, int maxStreams, HttpAuth auth) {
     public Settings {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("dashboard port must be in 0..65535, got " + port);
@@ -25,7 +31,12 @@ public final class Dashboard implements AutoCloseable {
       }
     }
 
-    /** Localhost, the given port, 32 event streams. */
+    /** Without authentication. */
+    public Settings(String host, int port, int maxStreams) {
+      this(host, port, maxStreams, null);
+    }
+
+    /** Localhost, the given port, 32 event streams, no authentication. */
     public static Settings local(int port) {
       return new Settings("127.0.0.1", port, 32);
     }
@@ -63,6 +74,7 @@ public final class Dashboard implements AutoCloseable {
               settings.host(),
               settings.port(),
               settings.maxStreams(),
+              settings.auth(),
               () -> health(feed, state),
               meters);
     } catch (IOException | RuntimeException e) {

@@ -2,18 +2,22 @@ package io.salientstream.dashboard;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.salientstream.http.HardenedHttpServer;
+import io.salientstream.http.HardenedHttpServer.Reply;
+import io.salientstream.http.HardenedHttpServer.Stream;
+import io.salientstream.http.HttpAuth;
+import io.salientstream.http.HttpError;
+import io.salientstream.http.HttpExchange;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,14 +26,14 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The dashboard's HTTP layer (JDK {@code HttpServer}, GET only, exact paths):
+ * The dashboard's HTTP layer, on the {@link HardenedHttpServer} every service uses (GET only, exact
+ * paths):
  *
  * <ul>
  *   <li>{@code /} — the page; {@code /static/...} — its script, style and the chart library (uPlot,
@@ -39,13 +43,16 @@ import java.util.function.Supplier;
  *   <li>{@code /api/compare?ids=a,b&points=} — several experiments' views;
  *   <li>{@code /api/dead-letters?experiment=&limit=} — dead letters, newest last;
  *   <li>{@code /api/stream} — server-sent events: one {@code update} event with what changed, every
- *       {@link #PUSH_MILLIS} ms while something does;
+ *       {@link #PUSH_MILLIS} ms while something does (a stream reply of the server: no thread per
+ *       client, and a client that stops reading is closed without delaying the others);
  *   <li>{@code /health}, {@code /metrics} (Prometheus text).
  * </ul>
  *
  * Limits: unknown paths 404, other methods 405, unknown or repeated query parameters and values out
  * of range 400 naming the parameter, a query over {@value #MAX_QUERY} characters 400, more than
- * {@code maxStreams} open event streams 503 with {@code Retry-After}.
+ * {@code maxStreams} open event streams 503 with {@code Retry-After}; plus the server's own
+ * (half-open connections, header and body sizes, clipped echoes, optional token on every path but
+ * {@code /health}).
  */
 final class DashboardHttp implements AutoCloseable {
 
@@ -56,49 +63,38 @@ final class DashboardHttp implements AutoCloseable {
   static final int MAX_COMPARE = 8;
   private static final long PING_MILLIS = 5000;
 
+  /**
+   * Update bytes a page may fall behind before its stream is closed (it reconnects and reloads its
+   * view): a second of a busy tenant's updates, at most 32 MB over the default 32 streams.
+   */
+  static final int STREAM_BACKLOG_BYTES = 1024 * 1024;
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** A request the API refuses, with its status and a message naming what is wrong. */
-  static final class Refused extends RuntimeException {
-    final int status;
-
-    Refused(int status, String message) {
-      super(message);
-      this.status = status;
-    }
-  }
-
-  private record Response(int status, String contentType, byte[] body) {
-    static Response json(int status, Object value) {
-      try {
-        return new Response(status, "application/json", JSON.writeValueAsBytes(value));
-      } catch (JsonProcessingException e) {
-        throw new UncheckedIOException(e);
-      }
+  private static Reply json(int status, Object value) {
+    try {
+      return new Reply(status, "application/json", JSON.writeValueAsBytes(value));
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
   private record Asset(String contentType, byte[] body) {}
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final HardenedHttpServer server;
   private final ScheduledExecutorService pusher;
   private final DashboardState state;
   private final Supplier<Map<String, Object>> health;
   private final PrometheusMeterRegistry meters;
-  private final int maxStreams;
   private final Map<String, Asset> assets = new LinkedHashMap<>();
   private final List<Stream> streams = new CopyOnWriteArrayList<>();
-  private final Counter refusedStreams;
   private final Counter clientErrors;
   private volatile long lastPushNanos = System.nanoTime();
-
-  /** One open event stream. */
-  private record Stream(HttpExchange exchange, OutputStream out) {}
 
   /**
    * @param host address to bind (e.g. 127.0.0.1)
    * @param port port (0: any free one)
+   * @param auth required on every path but /health; null: none
    * @param health body of /health; its "status" UP answers 200, anything else 503
    */
   DashboardHttp(
@@ -106,39 +102,47 @@ final class DashboardHttp implements AutoCloseable {
       String host,
       int port,
       int maxStreams,
+      HttpAuth auth,
       Supplier<Map<String, Object>> health,
       PrometheusMeterRegistry meters)
       throws IOException {
     this.state = state;
     this.health = health;
     this.meters = meters;
-    this.maxStreams = maxStreams;
     loadAssets();
-    Gauge.builder("salientstream_dashboard_streams", streams, List::size)
+    clientErrors =
+        Counter.builder("salientstream_dashboard_client_errors")
+            .description("requests answered with a 4xx status")
+            .register(meters);
+    server =
+        HardenedHttpServer.builder("salientstream-dashboard-http", this::route)
+            .host(host)
+            .port(port)
+            .auth(auth)
+            .maxStreams(maxStreams)
+            .streamBacklogBytes(STREAM_BACKLOG_BYTES)
+            // the pings every PING_MILLIS keep an open stream from idling out
+            .idleTimeout(Duration.ofMillis(2 * PING_MILLIS))
+            .stream("/api/stream", "text/event-stream; charset=utf-8", this::openStream)
+            .header("X-Content-Type-Options", "nosniff")
+            .errorBody(this::error)
+            .start();
+    Gauge.builder("salientstream_dashboard_streams", server, HardenedHttpServer::openStreams)
         .description("open server-sent event streams")
         .register(meters);
     Gauge.builder("salientstream_dashboard_experiments", state, DashboardState::size)
         .description("experiments the dashboard follows")
         .register(meters);
-    refusedStreams =
-        Counter.builder("salientstream_dashboard_streams_refused")
-            .description("event streams refused because maxStreams were open")
-            .register(meters);
-    clientErrors =
-        Counter.builder("salientstream_dashboard_client_errors")
-            .description("requests answered with a 4xx status")
-            .register(meters);
-    server = HttpServer.create(new InetSocketAddress(host, port), 64);
-    executor =
-        Executors.newFixedThreadPool(
-            4,
-            r -> {
-              Thread t = new Thread(r, "salientstream-dashboard-http");
-              t.setDaemon(true);
-              return t;
-            });
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
+    FunctionCounter.builder(
+            "salientstream_dashboard_streams_refused", server, HardenedHttpServer::refusedStreams)
+        .description("event streams refused because maxStreams were open")
+        .register(meters);
+    FunctionCounter.builder(
+            "salientstream_dashboard_streams_too_slow",
+            server,
+            HardenedHttpServer::slowStreamsClosed)
+        .description("event streams closed because their client fell too far behind")
+        .register(meters);
     pusher =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -147,15 +151,14 @@ final class DashboardHttp implements AutoCloseable {
               return t;
             });
     pusher.scheduleWithFixedDelay(this::push, PUSH_MILLIS, PUSH_MILLIS, TimeUnit.MILLISECONDS);
-    server.start();
   }
 
   int port() {
-    return server.getAddress().getPort();
+    return server.port();
   }
 
   int openStreams() {
-    return streams.size();
+    return server.openStreams();
   }
 
   // ---------------------------------------------------------------- static files
@@ -193,44 +196,39 @@ final class DashboardHttp implements AutoCloseable {
 
   // ---------------------------------------------------------------- routing
 
-  private void handle(HttpExchange ex) throws IOException {
-    Response r;
-    try {
-      if (!"GET".equals(ex.getRequestMethod())) {
-        throw new Refused(405, "only GET is supported, got " + ex.getRequestMethod());
-      }
-      String path = ex.getRequestURI().getRawPath();
-      Map<String, String> query = query(ex.getRequestURI().getRawQuery());
-      if (path.equals("/api/stream")) {
-        allowOnly(path, query, Set.of());
-        openStream(ex);
-        return;
-      }
-      r = route(path, query);
-    } catch (Refused e) {
+  /** Every error reply: {@code {"error": message, "status": status}}; 4xx ones are counted. */
+  private Reply error(int status, String message) {
+    if (status >= 400 && status < 500) {
       clientErrors.increment();
-      r = Response.json(e.status, Map.of("error", e.getMessage(), "status", e.status));
-    } catch (RuntimeException e) {
-      r = Response.json(500, Map.of("error", String.valueOf(e.getMessage()), "status", 500));
     }
-    send(ex, r);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", String.valueOf(message));
+    body.put("status", status);
+    return json(status, body);
   }
 
-  private Response route(String path, Map<String, String> q) {
+  private Reply route(HttpExchange ex) {
+    if (!"GET".equals(ex.method())) {
+      throw new HttpError(405, "only GET is supported, got " + ex.method());
+    }
+    return route(ex.rawPath(), query(ex.rawQuery()));
+  }
+
+  private Reply route(String path, Map<String, String> q) {
     Asset a = assets.get(path);
     if (a != null) {
       allowOnly(path, q, Set.of());
-      return new Response(200, a.contentType(), a.body());
+      return new Reply(200, a.contentType(), a.body());
     }
     switch (path) {
       case "/health" -> {
         allowOnly(path, q, Set.of());
         Map<String, Object> h = health.get();
-        return Response.json("UP".equals(h.get("status")) ? 200 : 503, h);
+        return json("UP".equals(h.get("status")) ? 200 : 503, h);
       }
       case "/metrics" -> {
         allowOnly(path, q, Set.of());
-        return new Response(
+        return new Reply(
             200,
             "text/plain; version=0.0.4; charset=utf-8",
             meters.scrape().getBytes(StandardCharsets.UTF_8));
@@ -239,7 +237,7 @@ final class DashboardHttp implements AutoCloseable {
         allowOnly(path, q, Set.of("filter", "sort", "order", "limit"));
         String sort = q.getOrDefault("sort", "id");
         if (!DashboardState.SORT_KEYS.contains(sort)) {
-          throw new Refused(
+          throw new HttpError(
               400,
               "query parameter 'sort': unknown key '"
                   + sort
@@ -248,11 +246,12 @@ final class DashboardHttp implements AutoCloseable {
         }
         String order = q.getOrDefault("order", "asc");
         if (!order.equals("asc") && !order.equals("desc")) {
-          throw new Refused(400, "query parameter 'order': 'asc' or 'desc', got '" + order + "'");
+          throw new HttpError(400, "query parameter 'order': 'asc' or 'desc', got '" + order + "'");
         }
         String filter = q.getOrDefault("filter", "");
         if (filter.length() > MAX_ID) {
-          throw new Refused(400, "query parameter 'filter': longer than " + MAX_ID + " characters");
+          throw new HttpError(
+              400, "query parameter 'filter': longer than " + MAX_ID + " characters");
         }
         int limit = intParam(q, "limit", 1000, 1, 10_000);
         List<Map<String, Object>> rows = state.list(filter, sort, order.equals("desc"), limit);
@@ -260,18 +259,18 @@ final class DashboardHttp implements AutoCloseable {
         body.put("experiments", rows);
         body.put("total", state.size());
         body.put("unkeyedDeadLetters", state.unkeyedDeadLetterCount());
-        return Response.json(200, body);
+        return json(200, body);
       }
       case "/api/compare" -> {
         allowOnly(path, q, Set.of("ids", "points"));
         String ids = q.get("ids");
         if (ids == null || ids.isBlank()) {
-          throw new Refused(
+          throw new HttpError(
               400, "query parameter 'ids' is required: experiment ids, comma-separated");
         }
         String[] list = ids.split(",", -1);
         if (list.length > MAX_COMPARE) {
-          throw new Refused(
+          throw new HttpError(
               400,
               "query parameter 'ids': at most " + MAX_COMPARE + " experiments, got " + list.length);
         }
@@ -280,7 +279,7 @@ final class DashboardHttp implements AutoCloseable {
         for (String id : list) {
           views.add(experiment(id.trim()).detail(points));
         }
-        return Response.json(200, Map.of("experiments", views));
+        return json(200, Map.of("experiments", views));
       }
       case "/api/dead-letters" -> {
         allowOnly(path, q, Set.of("experiment", "limit"));
@@ -289,7 +288,7 @@ final class DashboardHttp implements AutoCloseable {
           checkId(exp);
         }
         int limit = intParam(q, "limit", 200, 1, 1000);
-        return Response.json(200, Map.of("deadLetters", state.deadLetters(exp, limit)));
+        return json(200, Map.of("deadLetters", state.deadLetters(exp, limit)));
       }
       default -> {
         String prefix = "/api/experiments/";
@@ -297,9 +296,9 @@ final class DashboardHttp implements AutoCloseable {
           allowOnly(path, q, Set.of("points"));
           String id = decode(path.substring(prefix.length()), "path");
           int points = intParam(q, "points", 2000, 1, MAX_POINTS);
-          return Response.json(200, experiment(id).detail(points));
+          return json(200, experiment(id).detail(points));
         }
-        throw new Refused(404, "no such path: " + truncate(path));
+        throw new HttpError(404, "no such path: " + truncate(path));
       }
     }
   }
@@ -308,7 +307,7 @@ final class DashboardHttp implements AutoCloseable {
     checkId(id);
     ExperimentView v = state.find(id);
     if (v == null) {
-      throw new Refused(
+      throw new HttpError(
           404,
           "unknown experiment '"
               + truncate(id)
@@ -321,7 +320,7 @@ final class DashboardHttp implements AutoCloseable {
 
   private static void checkId(String id) {
     if (id.isEmpty() || id.length() > MAX_ID || id.contains("/")) {
-      throw new Refused(
+      throw new HttpError(
           400,
           "experiment id must be 1.." + MAX_ID + " characters without '/': '" + truncate(id) + "'");
     }
@@ -337,7 +336,7 @@ final class DashboardHttp implements AutoCloseable {
       return q;
     }
     if (raw.length() > MAX_QUERY) {
-      throw new Refused(400, "query longer than " + MAX_QUERY + " characters");
+      throw new HttpError(400, "query longer than " + MAX_QUERY + " characters");
     }
     for (String part : raw.split("&")) {
       if (part.isEmpty()) {
@@ -347,7 +346,7 @@ final class DashboardHttp implements AutoCloseable {
       String k = decode(eq < 0 ? part : part.substring(0, eq), "query");
       String v = eq < 0 ? "" : decode(part.substring(eq + 1), "query parameter '" + k + "'");
       if (q.put(k, v) != null) {
-        throw new Refused(400, "query parameter '" + truncate(k) + "' given twice");
+        throw new HttpError(400, "query parameter '" + truncate(k) + "' given twice");
       }
     }
     return q;
@@ -357,14 +356,15 @@ final class DashboardHttp implements AutoCloseable {
     try {
       return URLDecoder.decode(s, StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw new Refused(400, "malformed percent-encoding in the " + where + ": " + e.getMessage());
+      throw new HttpError(
+          400, "malformed percent-encoding in the " + where + ": " + e.getMessage());
     }
   }
 
   private static void allowOnly(String path, Map<String, String> q, Set<String> allowed) {
     for (String k : q.keySet()) {
       if (!allowed.contains(k)) {
-        throw new Refused(
+        throw new HttpError(
             400,
             "unknown query parameter '"
                 + truncate(k)
@@ -385,80 +385,41 @@ final class DashboardHttp implements AutoCloseable {
     try {
       int n = Integer.parseInt(v);
       if (n < min || n > max) {
-        throw new Refused(
+        throw new HttpError(
             400, "query parameter '" + name + "': " + n + " is outside " + min + ".." + max);
       }
       return n;
     } catch (NumberFormatException e) {
-      throw new Refused(
+      throw new HttpError(
           400, "query parameter '" + name + "': not an integer: '" + truncate(v) + "'");
-    }
-  }
-
-  private static void send(HttpExchange ex, Response r) throws IOException {
-    ex.getResponseHeaders().set("Content-Type", r.contentType());
-    ex.getResponseHeaders().set("Cache-Control", "no-store");
-    ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
-    ex.sendResponseHeaders(r.status(), r.body().length == 0 ? -1 : r.body().length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(r.body());
     }
   }
 
   // ---------------------------------------------------------------- server-sent events
 
-  private void openStream(HttpExchange ex) throws IOException {
-    if (streams.size() >= maxStreams) {
-      ping(); // frees the slots of streams whose browser went away
+  private void openStream(HttpExchange ex, Stream s) throws IOException {
+    if (!"GET".equals(ex.method())) {
+      throw new HttpError(405, "only GET is supported, got " + ex.method());
     }
-    if (streams.size() >= maxStreams) {
-      refusedStreams.increment();
-      clientErrors.increment();
-      ex.getResponseHeaders().set("Retry-After", "2");
-      send(
-          ex,
-          Response.json(
-              503,
-              Map.of(
-                  "error",
-                  maxStreams + " event streams are open; try again shortly",
-                  "status",
-                  503)));
-      return;
-    }
-    ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
-    ex.getResponseHeaders().set("Cache-Control", "no-store");
-    ex.sendResponseHeaders(200, 0);
-    OutputStream out = ex.getResponseBody();
-    Stream s = new Stream(ex, out);
+    allowOnly("/api/stream", query(ex.rawQuery()), Set.of());
     String hello =
         "retry: 2000\nevent: hello\ndata: "
             + JSON.writeValueAsString(Map.of("serverTimeMs", System.currentTimeMillis()))
             + "\n\n";
-    if (write(s, hello.getBytes(StandardCharsets.UTF_8))) {
-      streams.add(s);
-    }
+    s.send(hello.getBytes(StandardCharsets.UTF_8));
+    streams.add(s);
+    s.onClose(() -> streams.remove(s));
   }
 
-  private boolean write(Stream s, byte[] bytes) {
-    try {
-      synchronized (s) {
-        s.out().write(bytes);
-        s.out().flush();
-      }
-      return true;
-    } catch (IOException | RuntimeException e) {
-      streams.remove(s);
-      s.exchange().close();
-      return false;
+  /** To every open stream, without waiting on any (a stream too far behind is closed). */
+  private void broadcast(byte[] bytes) {
+    for (Stream s : streams) {
+      s.send(bytes);
     }
   }
 
   private void ping() {
-    byte[] ping = ": ping\n\n".getBytes(StandardCharsets.UTF_8);
-    for (Stream s : streams) {
-      write(s, ping);
-    }
+    broadcast(": ping\n\n".getBytes(StandardCharsets.UTF_8));
   }
 
   private void push() {
@@ -475,9 +436,7 @@ final class DashboardHttp implements AutoCloseable {
       byte[] event =
           ("event: update\ndata: " + JSON.writeValueAsString(delta) + "\n\n")
               .getBytes(StandardCharsets.UTF_8);
-      for (Stream s : streams) {
-        write(s, event);
-      }
+      broadcast(event);
       lastPushNanos = System.nanoTime();
     } catch (RuntimeException | JsonProcessingException e) {
       // the next tick tries again; one bad delta must not stop the pushes
@@ -488,11 +447,7 @@ final class DashboardHttp implements AutoCloseable {
   @Override
   public void close() {
     pusher.shutdownNow();
-    for (Stream s : streams) {
-      s.exchange().close();
-    }
+    server.close();
     streams.clear();
-    server.stop(0);
-    executor.shutdownNow();
   }
 }

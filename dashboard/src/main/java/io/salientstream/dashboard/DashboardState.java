@@ -30,6 +30,7 @@ final class DashboardState {
           "loss",
           "totalRank",
           "commands",
+          "commandsRefused",
           "commandLagSteps",
           "deadLetters");
 

@@ -45,6 +45,13 @@ final class ExperimentView {
   /** The layer part of a module path: "encoder.layer.3.attention.self.query" → column after it. */
   private static final Pattern LAYER_PART = Pattern.compile("(^|\\.)layer\\.\\d+(\\.|$)");
 
+  /**
+   * The status metric in which a trainer reports how many of its run's commands it refused (the
+   * trainer host's {@code KafkaAllocationHost.COMMANDS_REFUSED}); the status message then carries
+   * the last refusal.
+   */
+  static final String COMMANDS_REFUSED = "commands_refused";
+
   private static final int HISTOGRAM_BINS = 24;
   private static final int MAX_METRICS = 16;
   private static final int WALL_CLOCKS = 4096;
@@ -72,6 +79,8 @@ final class ExperimentView {
   private double stepsPerSecond;
   private int totalRank = -1;
   private long commandsApplied;
+  private long commandsRefused;
+  private String refusalsRun;
   private long lagSteps;
   private Map<String, Double> metrics = Map.of();
   private long lastEventMs;
@@ -91,6 +100,7 @@ final class ExperimentView {
   private Map<String, Object> salience;
   private final Deque<Map<String, Object>> commands = new ArrayDeque<>();
   private long commandCount;
+  private final Deque<Map<String, Object>> refusals = new ArrayDeque<>();
   private final Deque<Double> latencies = new ArrayDeque<>();
   private final Deque<Map<String, Object>> deadLetters = new ArrayDeque<>();
   private long deadLetterCount;
@@ -111,6 +121,7 @@ final class ExperimentView {
   private int pendingCount;
   private final List<Map<String, Object>> pendingHeatmaps = new ArrayList<>();
   private final List<Map<String, Object>> pendingCommands = new ArrayList<>();
+  private final List<Map<String, Object>> pendingRefusals = new ArrayList<>();
   private final List<Map<String, Object>> pendingDeadLetters = new ArrayList<>();
   private final List<Double> pendingLatencies = new ArrayList<>();
   private boolean pendingSalience;
@@ -206,6 +217,7 @@ final class ExperimentView {
     stepsPerSecond = s.getStepsPerSecond();
     commandsApplied = s.getCommandsApplied();
     lagSteps = s.getCommandLagSteps();
+    onRefusals(s);
     if (s.getTotalRank() > 0) {
       totalRank = s.getTotalRank();
       // policies whose events carry no keep masks (plain LoRA adapters) get their rank curve here
@@ -216,6 +228,9 @@ final class ExperimentView {
     if (!s.getMetrics().isEmpty()) {
       metrics = new TreeMap<>(s.getMetrics());
       for (Map.Entry<String, Double> m : s.getMetrics().entrySet()) {
+        if (m.getKey().equals(COMMANDS_REFUSED)) {
+          continue; // a count, shown in the list and the command log, not a metric curve
+        }
         Series c = metricCurves.get(m.getKey());
         if (c == null && metricCurves.size() < MAX_METRICS) {
           c = new Series(limits.curvePoints());
@@ -228,6 +243,35 @@ final class ExperimentView {
     }
     lastEventMs = Math.max(lastEventMs, s.getWallClockMs().toEpochMilli());
     dirty = true;
+  }
+
+  /**
+   * A status whose refused-commands count rose (within one run; a new run counts from 0) adds an
+   * entry to the refusal log with the status's message, which names the last refused command and
+   * why.
+   */
+  private void onRefusals(TrainerStatus s) {
+    Double reported = s.getMetrics().get(COMMANDS_REFUSED);
+    long count = reported == null || !Double.isFinite(reported) ? 0 : reported.longValue();
+    String run = s.getRunId() + "/" + s.getEpoch();
+    if (!run.equals(refusalsRun)) {
+      refusalsRun = run;
+      commandsRefused = 0;
+    }
+    if (count <= commandsRefused) {
+      return;
+    }
+    commandsRefused = count;
+    Map<String, Object> e = new LinkedHashMap<>();
+    e.put("refused", count);
+    e.put("runId", s.getRunId());
+    e.put("epoch", s.getEpoch());
+    e.put("step", s.getStep());
+    e.put("atMs", s.getWallClockMs().toEpochMilli());
+    String msg = s.getMessage() == null ? "" : s.getMessage().toString();
+    e.put("message", msg.length() > 500 ? msg.substring(0, 500) + "…" : msg);
+    bounded(refusals, e, limits.commandLog());
+    pendingRefusals.add(e);
   }
 
   synchronized void onReport(SalienceReport r) {
@@ -460,6 +504,7 @@ final class ExperimentView {
     m.put("targetBudget", targetBudget);
     m.put("commands", commandCount);
     m.put("commandsApplied", commandsApplied);
+    m.put("commandsRefused", commandsRefused);
     m.put("commandLagSteps", lagSteps);
     m.put("windowLength", lastWindowLength);
     m.put("deadLetters", deadLetterCount);
@@ -521,6 +566,7 @@ final class ExperimentView {
     m.put("heatmaps", List.copyOf(heatmaps));
     m.put("salience", salience);
     m.put("commands", List.copyOf(commands));
+    m.put("refusals", List.copyOf(refusals));
     m.put("latenciesMs", List.copyOf(latencies));
     m.put("deadLetters", List.copyOf(deadLetters));
     return m;
@@ -560,6 +606,9 @@ final class ExperimentView {
     if (!pendingCommands.isEmpty()) {
       m.put("commands", List.copyOf(pendingCommands));
     }
+    if (!pendingRefusals.isEmpty()) {
+      m.put("refusals", List.copyOf(pendingRefusals));
+    }
     if (!pendingLatencies.isEmpty()) {
       m.put("latenciesMs", List.copyOf(pendingLatencies));
     }
@@ -575,6 +624,7 @@ final class ExperimentView {
     pendingCount = 0;
     pendingHeatmaps.clear();
     pendingCommands.clear();
+    pendingRefusals.clear();
     pendingLatencies.clear();
     pendingDeadLetters.clear();
     pendingSalience = false;

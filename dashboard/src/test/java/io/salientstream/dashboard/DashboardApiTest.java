@@ -334,7 +334,7 @@ class DashboardApiTest {
       HttpResponse<String> refused = get("/api/stream");
       assertThat(refused.statusCode()).isEqualTo(503);
       assertThat(refused.headers().firstValue("Retry-After")).hasValue("2");
-      assertThat(refused.body()).contains("event streams are open");
+      assertThat(refused.body()).contains(MAX_STREAMS + " streams are open");
       assertThat(get("/health").statusCode()).isEqualTo(200);
     } finally {
       for (HttpResponse<InputStream> r : held) {
@@ -354,5 +354,251 @@ class DashboardApiTest {
               assertThat(r.statusCode()).isEqualTo(200);
             });
     assertThat(json("/api/experiments").get("experiments")).isNotEmpty();
+  }
+
+  @Test
+  @Order(5)
+  void refusedCommandsShowInTheListAndTheCommandLog() throws Exception {
+    long now = System.currentTimeMillis();
+    String first = "refused the record at t-rank-commands-0@17: stale epoch 0 (run epoch is 1)";
+    String second = "refused the record at t-rank-commands-0@18: sequence 2 repeats an applied one";
+    producer.send(refusing(30, now, 1, first));
+    producer.send(refusing(31, now + 1, 2, second));
+    producer.send(refusing(32, now + 2, 2, second)); // the same count again: no new entry
+    producer.flush();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(json("/api/experiments").get("experiments").get(0).get("step").asLong())
+                    .isEqualTo(32));
+    JsonNode row = json("/api/experiments?sort=commandsRefused&order=desc").get("experiments");
+    assertThat(row.get(0).get("commandsRefused").asLong()).isEqualTo(2);
+    JsonNode d = json("/api/experiments/" + exp.id());
+    JsonNode refusals = d.get("refusals");
+    assertThat(refusals).hasSize(2);
+    assertThat(refusals.get(0).get("refused").asLong()).isEqualTo(1);
+    assertThat(refusals.get(0).get("step").asLong()).isEqualTo(30);
+    assertThat(refusals.get(0).get("message").asText()).isEqualTo(first);
+    assertThat(refusals.get(1).get("refused").asLong()).isEqualTo(2);
+    assertThat(refusals.get(1).get("message").asText()).isEqualTo(second);
+    // the count is not an evaluation metric: no curve for it
+    assertThat(d.get("curves").has("metric:" + ExperimentView.COMMANDS_REFUSED)).isFalse();
+    assertThat(d.get("curves").has("metric:accuracy")).isTrue();
+  }
+
+  /** A status as the trainer host sends it once it has refused {@code count} commands. */
+  private ProducerRecord<String, Object> refusing(
+      long step, long wallClock, long count, String message) {
+    io.salientstream.avro.TrainerStatus s = exp.status(step, wallClock, 10);
+    Map<String, Double> metrics = new HashMap<>(s.getMetrics());
+    metrics.put(ExperimentView.COMMANDS_REFUSED, (double) count);
+    return new ProducerRecord<>(
+        topics.trainerStatus(),
+        exp.id(),
+        io.salientstream.avro.TrainerStatus.newBuilder(s)
+            .setMetrics(metrics)
+            .setMessage(message)
+            .build());
+  }
+
+  @Test
+  @Order(6)
+  void healthAnswersWithinOneSecondWhileFiftyHalfOpenConnectionsAreHeld() throws Exception {
+    List<java.net.Socket> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < 50; i++) {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", dashboard.port());
+        s.getOutputStream()
+            .write(
+                "GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: "
+                    .getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        slow.add(s);
+      }
+      for (int i = 0; i < 3; i++) {
+        long t0 = System.nanoTime();
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(base + "/health"))
+                    .timeout(Duration.ofSeconds(1))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
+      }
+    } finally {
+      for (java.net.Socket s : slow) {
+        s.close();
+      }
+    }
+  }
+
+  /**
+   * One page stops reading its event stream (a raw connection with a small receive buffer that
+   * never reads) while a burst of dead letters (about 5 MB of updates) arrives; another page's
+   * stream gets every one of them, each within 3 s of being produced, and the stalled stream is cut
+   * off by the server (its connection ends before it got the whole burst).
+   */
+  @Test
+  @Order(7)
+  void aStalledEventStreamDoesNotDelayAnotherPage() throws Exception {
+    try (java.net.Socket stalled = new java.net.Socket()) {
+      stalled.setReceiveBufferSize(4096);
+      stalled.connect(new java.net.InetSocketAddress("127.0.0.1", dashboard.port()));
+      stalled
+          .getOutputStream()
+          .write(
+              "GET /api/stream HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
+      // streams of earlier tests may still hold slots until the server notices they are gone
+      HttpResponse<InputStream> r = null;
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (r == null && System.nanoTime() < deadline) {
+        HttpResponse<InputStream> x =
+            http.send(
+                HttpRequest.newBuilder(URI.create(base + "/api/stream")).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        if (x.statusCode() == 200) {
+          r = x;
+        } else {
+          x.body().close();
+          Thread.sleep(200);
+        }
+      }
+      assertThat(r).as("a stream beside the stalled one").isNotNull();
+      int burst = 6000;
+      String filler = "y".repeat(480);
+      Thread producing =
+          new Thread(
+              () -> {
+                for (int i = 0; i < burst; i++) {
+                  DeadLetter d = deadLetter();
+                  d.setSourceOffset(1_000_000 + i);
+                  d.setErrorMessage("burst " + i + " " + filler);
+                  d.setFailedAtMs(Instant.now());
+                  producer.send(new ProducerRecord<>(topics.deadLetters(), exp.id(), d));
+                  if (i % 500 == 499) {
+                    producer.flush();
+                  }
+                }
+                producer.flush();
+              });
+      long maxDelayMs = 0;
+      long readerBytes = 0;
+      int seen = 0;
+      try (BufferedReader in =
+          new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+        producing.start();
+        String line;
+        while (seen < burst && (line = in.readLine()) != null) {
+          readerBytes += line.length() + 1;
+          if (!line.startsWith("data: ") || !line.contains("burst ")) {
+            continue;
+          }
+          long arrived = System.currentTimeMillis();
+          for (JsonNode e : JSON.readTree(line.substring(6)).get("experiments")) {
+            if (e.has("deadLetters")) {
+              for (JsonNode dl : e.get("deadLetters")) {
+                if (dl.get("message").asText().startsWith("burst ")) {
+                  seen++;
+                  maxDelayMs = Math.max(maxDelayMs, arrived - dl.get("failedAtMs").asLong());
+                }
+              }
+            }
+          }
+        }
+      }
+      producing.join();
+      assertThat(seen).isEqualTo(burst);
+      assertThat(maxDelayMs).as("slowest dead letter to the reading page, ms").isLessThan(3000);
+      // the server gave up on the stalled page: its reply ends short of the burst
+      stalled.setSoTimeout(30_000);
+      long got = 0;
+      InputStream sin = stalled.getInputStream();
+      byte[] buf = new byte[65536];
+      for (int n; (n = sin.read(buf)) >= 0; ) {
+        got += n;
+      }
+      assertThat(got).as("bytes the stalled page got").isLessThan(readerBytes);
+      System.out.println(
+          "stalled page got "
+              + got
+              + " bytes before the server closed it, the reading page "
+              + readerBytes
+              + "; slowest dead letter to the reading page "
+              + maxDelayMs
+              + " ms");
+    }
+    assertThat(get("/health").statusCode()).isEqualTo(200);
+  }
+
+  /**
+   * With a token the page itself needs it too: a browser gets a Basic challenge, asks once and
+   * sends any user name with the token as password on every request (the event stream included);
+   * scripts send it as a bearer token; /health stays open.
+   */
+  @Test
+  @Order(8)
+  void withATokenEveryPathButHealthNeedsItAsBasicPasswordOrBearer() throws Exception {
+    try (Dashboard guarded =
+        Dashboard.start(
+            config,
+            topics,
+            "dash-api-guarded.",
+            new Dashboard.Settings(
+                "127.0.0.1",
+                0,
+                2,
+                io.salientstream.http.HttpAuth.tokenForBrowsers(
+                    "dashboard", "viewer", "s3cret")))) {
+      String url = "http://127.0.0.1:" + guarded.port();
+      HttpResponse<String> page = send(url + "/", null);
+      assertThat(page.statusCode()).isEqualTo(401);
+      assertThat(page.headers().firstValue("WWW-Authenticate"))
+          .hasValueSatisfying(v -> assertThat(v).startsWith("Basic realm=\"dashboard\""));
+      assertThat(send(url + "/api/experiments", null).statusCode()).isEqualTo(401);
+      String basic =
+          "Basic "
+              + java.util.Base64.getEncoder()
+                  .encodeToString("anyone:s3cret".getBytes(StandardCharsets.UTF_8));
+      String wrong =
+          "Basic "
+              + java.util.Base64.getEncoder()
+                  .encodeToString("anyone:guess".getBytes(StandardCharsets.UTF_8));
+      assertThat(send(url + "/", basic).body()).contains("/static/uPlot.iife.min.js");
+      assertThat(send(url + "/static/app.js", basic).statusCode()).isEqualTo(200);
+      assertThat(send(url + "/", wrong).statusCode()).isEqualTo(401);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          JSON.readTree(send(url + "/api/experiments", "Bearer s3cret").body())
+                              .get("experiments"))
+                      .isNotEmpty());
+      assertThat(send(url + "/health", null).statusCode()).isEqualTo(200);
+      assertThat(send(url + "/api/stream", null).statusCode()).isEqualTo(401);
+      HttpResponse<InputStream> stream =
+          http.send(
+              HttpRequest.newBuilder(URI.create(url + "/api/stream"))
+                  .header("Authorization", basic)
+                  .build(),
+              HttpResponse.BodyHandlers.ofInputStream());
+      try (BufferedReader in =
+          new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
+        assertThat(stream.statusCode()).isEqualTo(200);
+        assertThat(in.readLine()).isEqualTo("retry: 2000");
+        assertThat(in.readLine()).isEqualTo("event: hello");
+      }
+    }
+  }
+
+  private HttpResponse<String> send(String url, String authorization) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 }

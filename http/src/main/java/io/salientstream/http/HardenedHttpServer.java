@@ -5,9 +5,14 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import javax.net.ssl.SSLContext;
 import org.eclipse.jetty.http.HttpHeader;
@@ -44,6 +49,11 @@ import org.slf4j.LoggerFactory;
  *       returns a 100 KB id it was sent.
  *   <li><b>Authentication</b> (optional): every path except the open ones (default {@code /health})
  *       needs a valid {@code Authorization} header, else 401 with a challenge.
+ *   <li><b>Streams</b> (server-sent events and the like, {@link Builder#stream}): written with
+ *       Jetty's asynchronous writes, so an open stream holds no thread and a sender never waits on
+ *       a client; at most {@code maxStreams} are open at once (503 with {@code Retry-After}
+ *       beyond); a client that stops reading is closed once {@code streamBacklogBytes} wait unsent
+ *       for it (or its pending write outlasts the idle timeout), and the others go on unaffected.
  * </ul>
  *
  * Routing is the route's business; {@code /healthXYZ} is not {@code /health} unless a route says
@@ -73,6 +83,36 @@ public final class HardenedHttpServer implements AutoCloseable {
   public interface Route {
     /** The reply; throw {@link HttpError} for a failure with a status. */
     Reply serve(HttpExchange exchange) throws Exception;
+  }
+
+  /** One open stream reply, as the code that feeds it sees it. Thread-safe. */
+  public interface Stream {
+    /**
+     * Queues {@code bytes} for the client and returns at once (never waits on the client): false
+     * when the stream is closed, or closes now because the client fell more than the backlog limit
+     * behind.
+     */
+    boolean send(byte[] bytes);
+
+    /** Whether the stream still takes bytes. */
+    boolean isOpen();
+
+    /** Ends the reply after what is queued has been written. */
+    void close();
+
+    /** Runs {@code action} once the stream is closed, for any reason (at once if it is already). */
+    void onClose(Runnable action);
+  }
+
+  /** What a server does with a request for a stream path. */
+  @FunctionalInterface
+  public interface StreamRoute {
+    /**
+     * Checks the request (throw {@link HttpError} to refuse it with an ordinary error reply) and
+     * may queue the stream's first bytes. The status (200) and headers go out once this returns;
+     * keep the stream and {@link Stream#send} to it from any thread.
+     */
+    void open(HttpExchange exchange, Stream stream) throws Exception;
   }
 
   /**
@@ -131,6 +171,10 @@ public final class HardenedHttpServer implements AutoCloseable {
     private HttpAuth auth;
     private Set<String> openPaths = Set.of("/health");
     private BiFunction<Integer, String, Reply> errors = HardenedHttpServer::jsonError;
+    private final Map<String, StreamPath> streams = new LinkedHashMap<>();
+    private int maxStreams = 32;
+    private int streamBacklogBytes = 256 * 1024;
+    private final Map<String, String> headers = new LinkedHashMap<>();
 
     private Builder(String name, Route route) {
       this.name = Objects.requireNonNull(name, "name");
@@ -195,15 +239,61 @@ public final class HardenedHttpServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Serves the exact {@code path} as a stream of {@code contentType} (e.g. {@code
+     * text/event-stream; charset=utf-8}) opened by {@code route}. Authentication applies as on any
+     * other path.
+     */
+    public Builder stream(String path, String contentType, StreamRoute route) {
+      streams.put(
+          Objects.requireNonNull(path, "path"),
+          new StreamPath(
+              Objects.requireNonNull(contentType, "contentType"),
+              Objects.requireNonNull(route, "route")));
+      return this;
+    }
+
+    /** Streams open at once (default 32); one more is answered 503 with {@code Retry-After}. */
+    public Builder maxStreams(int streams) {
+      if (streams < 1) {
+        throw new IllegalArgumentException("maxStreams must be >= 1, got " + streams);
+      }
+      this.maxStreams = streams;
+      return this;
+    }
+
+    /**
+     * Bytes a stream may hold unsent (default 256 KiB): a client further behind is too slow and its
+     * stream is closed.
+     */
+    public Builder streamBacklogBytes(int bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("streamBacklogBytes must be >= 1, got " + bytes);
+      }
+      this.streamBacklogBytes = bytes;
+      return this;
+    }
+
+    /** A header sent with every reply (e.g. {@code X-Content-Type-Options: nosniff}). */
+    public Builder header(String name, String value) {
+      headers.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
     /** Binds and starts serving. */
     public HardenedHttpServer start() throws IOException {
       return new HardenedHttpServer(this);
     }
   }
 
+  private record StreamPath(String contentType, StreamRoute route) {}
+
   private final Server server;
   private final ServerConnector connector;
   private final Builder options;
+  private final Set<OpenStream> open = ConcurrentHashMap.newKeySet();
+  private final AtomicLong refusedStreams = new AtomicLong();
+  private final AtomicLong slowStreams = new AtomicLong();
 
   private HardenedHttpServer(Builder b) throws IOException {
     this.options = b;
@@ -262,8 +352,26 @@ public final class HardenedHttpServer implements AutoCloseable {
     return (options.tls != null ? "https" : "http") + "://" + options.host + ":" + port();
   }
 
+  /** Streams open now. */
+  public int openStreams() {
+    return open.size();
+  }
+
+  /** Streams refused so far because {@code maxStreams} were open. */
+  public long refusedStreams() {
+    return refusedStreams.get();
+  }
+
+  /** Streams closed so far because their client fell more than the backlog limit behind. */
+  public long slowStreamsClosed() {
+    return slowStreams.get();
+  }
+
   @Override
   public void close() {
+    for (OpenStream s : open) {
+      s.fail(new IOException(options.name + " is stopping"));
+    }
     try {
       server.stop();
     } catch (Exception e) {
@@ -276,7 +384,10 @@ public final class HardenedHttpServer implements AutoCloseable {
     public boolean handle(Request request, Response response, Callback callback) {
       Reply reply;
       try {
-        reply = serve(request);
+        reply = serve(request, response, callback);
+        if (reply == null) {
+          return true; // a stream: it completes the callback when it ends
+        }
       } catch (HttpError e) {
         reply = options.errors.apply(e.status(), clip(e.getMessage()));
       } catch (Exception | StackOverflowError e) {
@@ -289,15 +400,20 @@ public final class HardenedHttpServer implements AutoCloseable {
         reply = options.errors.apply(500, clip(String.valueOf(e.getMessage())));
       }
       response.setStatus(reply.status());
+      options.headers.forEach((k, v) -> response.getHeaders().put(k, v));
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, reply.contentType());
       if (reply.status() == 401 && options.auth != null) {
         response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, options.auth.challenge());
+      }
+      if (reply.status() == 503 && options.streams.containsKey(request.getHttpURI().getPath())) {
+        response.getHeaders().put(HttpHeader.RETRY_AFTER, "2");
       }
       response.write(true, ByteBuffer.wrap(reply.body()), callback);
       return true;
     }
 
-    private Reply serve(Request request) throws Exception {
+    /** The reply, or null when the request opened a stream. */
+    private Reply serve(Request request, Response response, Callback callback) throws Exception {
       String path = request.getHttpURI().getPath();
       Optional<String> principal = Optional.empty();
       if (options.auth != null && !options.openPaths.contains(path)) {
@@ -306,7 +422,200 @@ public final class HardenedHttpServer implements AutoCloseable {
           throw new HttpError(401, "authentication required");
         }
       }
-      return options.route.serve(new Exchange(request, principal));
+      Exchange exchange = new Exchange(request, principal);
+      StreamPath stream = options.streams.get(path);
+      if (stream == null) {
+        return options.route.serve(exchange);
+      }
+      OpenStream s = new OpenStream(response, callback);
+      if (!reserve(s)) {
+        refusedStreams.incrementAndGet();
+        throw new HttpError(
+            503,
+            options.maxStreams + " streams are open (the most served at once); try again shortly");
+      }
+      try {
+        stream.route().open(exchange, s);
+      } catch (Exception | Error e) {
+        open.remove(s);
+        throw e;
+      }
+      response.setStatus(200);
+      options.headers.forEach((k, v) -> response.getHeaders().put(k, v));
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, stream.contentType());
+      response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+      request.addFailureListener(s::fail);
+      s.start();
+      return null;
+    }
+
+    private boolean reserve(OpenStream s) {
+      synchronized (open) {
+        if (open.size() >= options.maxStreams) {
+          return false;
+        }
+        open.add(s);
+        return true;
+      }
+    }
+  }
+
+  /**
+   * One stream: bytes queue here and go out one asynchronous write at a time (what queued while a
+   * write was in flight goes out together in the next one), so {@link #send} never blocks.
+   */
+  private final class OpenStream implements Stream {
+    private final Response response;
+    private final Callback done;
+    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+    private final java.util.List<Runnable> onClose = new java.util.ArrayList<>();
+    private long queued;
+    private boolean started;
+    private boolean writing;
+    private boolean closing;
+    private boolean closed;
+
+    OpenStream(Response response, Callback done) {
+      this.response = response;
+      this.done = done;
+    }
+
+    /** The route has returned: headers may go out, and with them what it queued. */
+    void start() {
+      synchronized (this) {
+        started = true;
+      }
+      pump();
+    }
+
+    @Override
+    public boolean send(byte[] bytes) {
+      synchronized (this) {
+        if (closed || closing) {
+          return false;
+        }
+        // what waits behind the write in flight is bounded; one message alone always goes
+        if (queued > 0 && queued + bytes.length > options.streamBacklogBytes) {
+          slowStreams.incrementAndGet();
+        } else {
+          queue.addLast(bytes);
+          queued += bytes.length;
+          bytes = null;
+        }
+      }
+      if (bytes != null) {
+        fail(
+            new IOException(
+                "client too slow: over " + options.streamBacklogBytes + " bytes wait unsent"));
+        return false;
+      }
+      pump();
+      return true;
+    }
+
+    @Override
+    public synchronized boolean isOpen() {
+      return !closed && !closing;
+    }
+
+    @Override
+    public void close() {
+      synchronized (this) {
+        if (closed || closing) {
+          return;
+        }
+        closing = true;
+      }
+      pump();
+    }
+
+    @Override
+    public void onClose(Runnable action) {
+      synchronized (this) {
+        if (!closed) {
+          onClose.add(action);
+          return;
+        }
+      }
+      action.run();
+    }
+
+    /** Starts the next write when none is in flight. */
+    private void pump() {
+      ByteBuffer next;
+      boolean last;
+      synchronized (this) {
+        if (!started || writing || closed) {
+          return;
+        }
+        if (queue.isEmpty() && !closing) {
+          return;
+        }
+        byte[] all = new byte[(int) queued];
+        int at = 0;
+        for (byte[] b : queue) {
+          System.arraycopy(b, 0, all, at, b.length);
+          at += b.length;
+        }
+        queue.clear();
+        queued = 0;
+        writing = true;
+        last = closing;
+        next = ByteBuffer.wrap(all);
+      }
+      response.write(
+          last,
+          next,
+          new Callback() {
+            @Override
+            public void succeeded() {
+              if (last) {
+                finish(null);
+                return;
+              }
+              synchronized (OpenStream.this) {
+                writing = false;
+              }
+              pump();
+            }
+
+            @Override
+            public void failed(Throwable x) {
+              fail(x);
+            }
+          });
+    }
+
+    void fail(Throwable x) {
+      finish(x == null ? new IOException("stream failed") : x);
+    }
+
+    private void finish(Throwable failure) {
+      java.util.List<Runnable> actions;
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        queue.clear();
+        queued = 0;
+        actions = java.util.List.copyOf(onClose);
+        onClose.clear();
+      }
+      open.remove(this);
+      if (failure == null) {
+        done.succeeded();
+      } else {
+        LOG.debug("{}: stream closed: {}", options.name, failure.toString());
+        done.failed(failure);
+      }
+      for (Runnable a : actions) {
+        try {
+          a.run();
+        } catch (RuntimeException e) {
+          LOG.warn("{}: stream close action failed", options.name, e);
+        }
+      }
     }
   }
 

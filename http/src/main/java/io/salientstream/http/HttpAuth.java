@@ -43,6 +43,43 @@ public interface HttpAuth {
     };
   }
 
+  /**
+   * One token, accepted as {@code Authorization: Bearer <token>} (scripts) or as the password of
+   * HTTP basic credentials with any user name (browsers: the 401 carries a {@code Basic} challenge,
+   * so a browser asks once and then sends the credentials with every request of the page, its event
+   * stream included). The principal is {@code principal}.
+   */
+  static HttpAuth tokenForBrowsers(String realm, String principal, String token) {
+    HttpAuth bearer = bearer(principal, token);
+    byte[] expected = token.getBytes(StandardCharsets.UTF_8);
+    return new HttpAuth() {
+      @Override
+      public Optional<String> authenticate(String header) {
+        if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
+          return bearer.authenticate(header);
+        }
+        String decoded;
+        try {
+          decoded =
+              new String(
+                  Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          return Optional.empty();
+        }
+        int colon = decoded.indexOf(':');
+        byte[] given = decoded.substring(colon + 1).getBytes(StandardCharsets.UTF_8);
+        return colon >= 0 && MessageDigest.isEqual(expected, given)
+            ? Optional.of(principal)
+            : Optional.empty();
+      }
+
+      @Override
+      public String challenge() {
+        return "Basic realm=\"" + realm + "\", charset=\"UTF-8\"";
+      }
+    };
+  }
+
   /** HTTP basic authentication against {@code passwords} (user → password). */
   static HttpAuth basic(String realm, Map<String, String> passwords) {
     Map<String, byte[]> users = new LinkedHashMap<>();

@@ -168,4 +168,33 @@ class HardenedHttpServerTest {
           .isEqualTo(401);
     }
   }
+
+  @Test
+  void aTokenForBrowsersIsTakenAsBearerOrAsABasicPassword() throws Exception {
+    try (HardenedHttpServer server =
+        HardenedHttpServer.builder("t", echoLength)
+            .auth(HttpAuth.tokenForBrowsers("dash", "viewer", "t0ken"))
+            .start()) {
+      HttpResponse<String> none = get(server.url() + "/who");
+      assertThat(none.statusCode()).isEqualTo(401);
+      assertThat(none.headers().firstValue("WWW-Authenticate"))
+          .hasValueSatisfying(v -> assertThat(v).startsWith("Basic realm=\"dash\""));
+      String any =
+          Base64.getEncoder().encodeToString("anyone:t0ken".getBytes(StandardCharsets.UTF_8));
+      String wrong =
+          Base64.getEncoder().encodeToString("anyone:t0ke".getBytes(StandardCharsets.UTF_8));
+      String noColon = Base64.getEncoder().encodeToString("t0ken".getBytes(StandardCharsets.UTF_8));
+      assertThat(get(server.url() + "/who", "Authorization", "Basic " + any).body())
+          .isEqualTo("viewer");
+      assertThat(get(server.url() + "/who", "Authorization", "Bearer t0ken").body())
+          .isEqualTo("viewer");
+      assertThat(get(server.url() + "/who", "Authorization", "Basic " + wrong).statusCode())
+          .isEqualTo(401);
+      assertThat(get(server.url() + "/who", "Authorization", "Basic " + noColon).statusCode())
+          .isEqualTo(401);
+      assertThat(get(server.url() + "/who", "Authorization", "Basic %%%").statusCode())
+          .isEqualTo(401);
+      assertThat(get(server.url() + "/health").statusCode()).isEqualTo(200);
+    }
+  }
 }

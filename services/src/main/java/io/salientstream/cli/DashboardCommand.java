@@ -1,6 +1,7 @@
 package io.salientstream.cli;
 
 import io.salientstream.dashboard.Dashboard;
+import io.salientstream.http.HttpAuth;
 import io.salientstream.loop.LoopTopics;
 import io.salientstream.streams.LayeredConfig;
 import java.util.Map;
@@ -16,7 +17,9 @@ import picocli.CommandLine.Option;
     description = {
       "Serve the live dashboard of every experiment of a tenant: a web page (curves, rank heatmaps, commands,"
           + " dead letters, comparison) and a JSON API, fed by a read_committed Kafka consumer of the tenant's topics.",
-      "Binds to localhost unless --bind says otherwise; GET /health and /metrics like the other services."
+      "Binds to salientstream.http.host (localhost by default) unless --bind says otherwise; with"
+          + " salientstream.http.token-file every path but /health needs the token (browsers ask for it"
+          + " once: any user name, the token as password); GET /health and /metrics like the other services."
     })
 final class DashboardCommand implements Callable<Integer> {
 
@@ -30,10 +33,10 @@ final class DashboardCommand implements Callable<Integer> {
 
   @Option(
       names = "--bind",
-      defaultValue = "127.0.0.1",
       paramLabel = "ADDRESS",
       description =
-          "Address to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 serves every interface).")
+          "Address to listen on (default: salientstream.http.host, else localhost; 0.0.0.0 serves"
+              + " every interface).")
   String bind;
 
   @Option(
@@ -46,18 +49,25 @@ final class DashboardCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     LayeredConfig cfg = connection.resolve();
     Map<String, Object> config = ServicesCommands.serdeConfig(cfg);
+    HttpAuth auth =
+        cfg.httpToken()
+            .map(t -> HttpAuth.tokenForBrowsers("salientstream dashboard", "viewer", t))
+            .orElse(null);
     Dashboard dashboard =
         Dashboard.start(
             config,
             LoopTopics.forPrefix(cfg.tenant()),
             cfg.tenant(),
-            new Dashboard.Settings(bind, httpPort, maxStreams));
+            new Dashboard.Settings(
+                bind != null ? bind : cfg.httpHost(), httpPort, maxStreams, auth));
     System.out.println(
         "dashboard of "
             + cfg.bootstrapServers()
             + " at "
             + dashboard.url()
-            + " (also /api/experiments, /health, /metrics); Ctrl-C stops it");
+            + " (also /api/experiments, /health, /metrics"
+            + (auth != null ? "; token required but on /health" : "")
+            + "); Ctrl-C stops it");
     ServicesCommands.runUntilStopped(dashboard);
     return 0;
   }

@@ -373,30 +373,44 @@ public final class LayeredConfig {
    * #HTTP_TOKEN_FILE} (absent when none is set).
    */
   public OpsHttp.Settings httpSettings(int port) {
+    io.salientstream.http.HttpAuth auth =
+        httpToken().map(t -> io.salientstream.http.HttpAuth.bearer("ops", t)).orElse(null);
+    return new OpsHttp.Settings(httpHost(), port, auth);
+  }
+
+  /** {@link #HTTP_HOST}: the interface HTTP endpoints bind to ({@code localhost} by default). */
+  public String httpHost() {
+    return values.getOrDefault(HTTP_HOST, "localhost").trim();
+  }
+
+  /**
+   * The token in the file {@link #HTTP_TOKEN_FILE} names (trimmed), or empty when none is set; an
+   * unreadable or empty file fails, naming the setting and where it came from.
+   */
+  public java.util.Optional<String> httpToken() {
     String file = values.getOrDefault(HTTP_TOKEN_FILE, "");
-    io.salientstream.http.HttpAuth auth = null;
-    if (!file.isBlank()) {
-      String token;
-      try {
-        token = Files.readString(Path.of(file.trim())).trim();
-      } catch (IOException e) {
-        throw new IllegalArgumentException(
-            HTTP_TOKEN_FILE
-                + " (from "
-                + origin.get(HTTP_TOKEN_FILE)
-                + "): cannot read "
-                + file
-                + ": "
-                + e.getMessage(),
-            e);
-      }
-      if (token.isEmpty()) {
-        throw new IllegalArgumentException(
-            HTTP_TOKEN_FILE + " (from " + origin.get(HTTP_TOKEN_FILE) + "): " + file + " is empty");
-      }
-      auth = io.salientstream.http.HttpAuth.bearer("ops", token);
+    if (file.isBlank()) {
+      return java.util.Optional.empty();
     }
-    return new OpsHttp.Settings(values.getOrDefault(HTTP_HOST, "localhost").trim(), port, auth);
+    String token;
+    try {
+      token = Files.readString(Path.of(file.trim())).trim();
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          HTTP_TOKEN_FILE
+              + " (from "
+              + origin.get(HTTP_TOKEN_FILE)
+              + "): cannot read "
+              + file
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    if (token.isEmpty()) {
+      throw new IllegalArgumentException(
+          HTTP_TOKEN_FILE + " (from " + origin.get(HTTP_TOKEN_FILE) + "): " + file + " is empty");
+    }
+    return java.util.Optional.of(token);
   }
 
   /** {@link #SYNC_TIMEOUT_SECONDS}, checked when resolved. */

@@ -183,4 +183,31 @@ class LayeredConfigTest {
             null, Map.of("KAFKA_SASL_JAAS_CONFIG", "x required;"), Map.of(), List.of());
     assertThat(c.kafkaProperties()).containsEntry("sasl.jaas.config", "x required;");
   }
+
+  @Test
+  void theHttpTokenIsReadFromItsFileTrimmedAndAnEmptyOneIsRefused() throws IOException {
+    LayeredConfig none = LayeredConfig.resolve(null, Map.of(), Map.of(), List.of());
+    assertThat(none.httpToken()).isEmpty();
+    assertThat(none.httpHost()).isEqualTo("localhost");
+    assertThat(none.httpSettings(0).auth()).isNull();
+    Path token = tmp.resolve("token.txt");
+    Files.writeString(token, "  s3cret\n");
+    LayeredConfig c =
+        LayeredConfig.resolve(
+            null,
+            Map.of(
+                "SALIENTSTREAM_HTTP_TOKEN_FILE",
+                token.toString(),
+                "SALIENTSTREAM_HTTP_HOST",
+                "0.0.0.0"),
+            Map.of(),
+            List.of());
+    assertThat(c.httpToken()).hasValue("s3cret");
+    assertThat(c.httpHost()).isEqualTo("0.0.0.0");
+    assertThat(c.httpSettings(0).auth().authenticate("Bearer s3cret")).hasValue("ops");
+    Files.writeString(token, " \n");
+    assertThatThrownBy(c::httpToken)
+        .hasMessageContaining(LayeredConfig.HTTP_TOKEN_FILE)
+        .hasMessageContaining("is empty");
+  }
 }

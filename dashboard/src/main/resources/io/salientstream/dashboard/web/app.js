@@ -122,6 +122,7 @@
       ["loss", fmt(s.loss, 4), "num"],
       ["totalRank", (s.totalRank < 0 ? "–" : s.totalRank) + " / " + (s.budget < 0 ? "–" : s.budget), over ? "num over" : "num"],
       ["commands", s.commands, "num"],
+      ["commandsRefused", s.commandsRefused || 0, s.commandsRefused > 0 ? "num over" : "num"],
       ["commandLagSteps", s.commandLagSteps, "num"],
       ["deadLetters", s.deadLetters, "num"],
     ];
@@ -229,6 +230,8 @@
     const ctb = document.querySelector("#commands tbody");
     ctb.textContent = "";
     view.commands.forEach(addCommandRow);
+    view.refusals = view.refusals || [];
+    view.refusals.forEach(addRefusalRow);
     const dtb = document.querySelector("#detail-deadletters tbody");
     dtb.textContent = "";
     view.deadLetters.forEach((d) => dtb.prepend(deadLetterRow(d, false)));
@@ -256,6 +259,11 @@
     const lastSeq = (list) => (list.length ? list[list.length - 1].sequence : -1);
     if (e.heatmaps) e = Object.assign({}, e, { heatmaps: e.heatmaps.filter((h) => h.sequence > lastSeq(d.heatmaps) || (d.heatmaps.length === 0)) });
     if (e.commands) e = Object.assign({}, e, { commands: e.commands.filter((c) => c.sequence > lastSeq(d.commands)) });
+    if (e.refusals) {
+      const key = (r) => r.runId + "/" + r.epoch + "/" + r.refused;
+      const seen = new Set(d.refusals.map(key));
+      e = Object.assign({}, e, { refusals: e.refusals.filter((r) => !seen.has(key(r))) });
+    }
     if (e.deadLetters) {
       const seen = new Set(d.deadLetters.map((x) => x.sourceTopic + "/" + x.sourcePartition + "/" + x.sourceOffset + "/" + x.failedAtMs));
       e = Object.assign({}, e, { deadLetters: e.deadLetters.filter((x) => !seen.has(x.sourceTopic + "/" + x.sourcePartition + "/" + x.sourceOffset + "/" + x.failedAtMs)) });
@@ -296,6 +304,10 @@
       const rows = document.querySelectorAll("#commands tbody tr");
       for (let i = MAX_COMMANDS; i < rows.length; i++) rows[i].remove();
     }
+    if (e.refusals && e.refusals.length) {
+      pushBounded(d.refusals, e.refusals, MAX_COMMANDS);
+      e.refusals.forEach(addRefusalRow);
+    }
     if (e.deadLetters) {
       const dtb = document.querySelector("#detail-deadletters tbody");
       e.deadLetters.forEach((x) => dtb.prepend(deadLetterRow(x, false)));
@@ -311,6 +323,20 @@
       c.latencyMs === null || c.latencyMs === undefined ? "–" : fmt(c.latencyMs, 0) + " ms", c.commandId,
     ].forEach((v) => tr.append(el("td", { textContent: v })));
     tr.title = "epoch " + c.epoch + (c.persistent ? ", persistent" : "") + (params ? "; params: " + params : "");
+    document.querySelector("#commands tbody").prepend(tr);
+  }
+
+  /** A command the trainer refused: one row of the command log, with the trainer's message. */
+  function addRefusalRow(r) {
+    const tr = el("tr", { className: "refused" });
+    tr.append(el("td", { textContent: "refused" }));
+    tr.append(el("td", { textContent: r.step }));
+    const msg = el("td", {
+      textContent: r.message + " (" + r.refused + " refused by run " + r.runId + ", epoch " + r.epoch + ")",
+    });
+    msg.colSpan = 8;
+    tr.append(msg);
+    tr.title = "reported by the trainer at " + new Date(r.atMs).toISOString();
     document.querySelector("#commands tbody").prepend(tr);
   }
 
