@@ -119,10 +119,13 @@ public final class ChaosBenchmark {
       return matrices * rank;
     }
 
-    /** The form `verify` runs (about 1–2 minutes): few experiments, 3 app kills, 1 broker kill. */
+    /**
+     * The form `verify` runs (4 trainer slots, 2 app kills, 1 broker kill; 3–5 minutes on a loaded
+     * 2-core machine, most of it starting 3 brokers and 5 JVMs).
+     */
     public static Settings ci() {
       return new Settings(
-          6, 120, 72, 6, 15, 20, 3, 2, 3, 1, 6, 5_000, 6, 0, 0, 42, Duration.ofSeconds(120));
+          4, 80, 72, 6, 15, 20, 3, 2, 2, 1, 5, 4_000, 4, 0, 0, 42, Duration.ofSeconds(120));
     }
 
     /** The form: 50 concurrent experiments, 20 app kills, 2 broker kills. */
@@ -169,6 +172,12 @@ public final class ChaosBenchmark {
   private final LoopTopics topics = LoopTopics.forPrefix("");
   private final List<Run> runs = Collections.synchronizedList(new ArrayList<>());
   private final AtomicInteger ids = new AtomicInteger();
+  private final java.util.concurrent.atomic.LongAdder decisions =
+      new java.util.concurrent.atomic.LongAdder();
+
+  private long decisionsSeen() {
+    return decisions.sum();
+  }
 
   public ChaosBenchmark(Settings settings, Path state, PrintStream log) {
     this.s = settings;
@@ -317,6 +326,7 @@ public final class ChaosBenchmark {
         List<MaskCommand> got = host.afterStep(walk.next(step));
         if (policy.decidesAt(step)) {
           waits.add(new Wait(id, t0, System.currentTimeMillis()));
+          decisions.increment();
         }
         for (MaskCommand c : got) {
           walk.apply(c);
@@ -381,20 +391,19 @@ public final class ChaosBenchmark {
       for (int i = 0; i < s.pruners(); i++) {
         pruners.add(new Instance("pruner", i + 1));
       }
-      pruners.get(0).start();
-      analyzers.get(0).start();
       Map<String, Object> scale = new LinkedHashMap<>();
-      for (int k = 1; k <= s.analyzers(); k++) {
-        if (k > 1) {
+      if (s.scaleExperiments() > 0) {
+        pruners.get(0).start();
+        for (int k = 1; k <= s.analyzers(); k++) {
           analyzers.get(k - 1).start();
-        }
-        if (s.scaleExperiments() > 0) {
           Thread.sleep(8_000); // let the group rebalance before measuring
           scale.put(k + "", throughput(k));
         }
-      }
-      for (int i = 1; i < s.pruners(); i++) {
-        pruners.get(i).start();
+        startAll(pruners.subList(1, pruners.size()));
+      } else {
+        List<Instance> all = new ArrayList<>(analyzers);
+        all.addAll(pruners);
+        startAll(all);
       }
       result.put("throughputByAnalyzers", scale);
       result.putAll(chaos(analyzers, pruners));
@@ -419,6 +428,14 @@ public final class ChaosBenchmark {
     result.put("loadAverage", LoopBenchmark.loadAverage());
     result.put("cpus", Runtime.getRuntime().availableProcessors());
     return result;
+  }
+
+  private static void startAll(List<Instance> instances) {
+    CompletableFuture.allOf(
+            instances.stream()
+                .map(i -> CompletableFuture.runAsync(i::start))
+                .toArray(CompletableFuture[]::new))
+        .join();
   }
 
   private Map<String, Object> throughput(int analyzers) throws Exception {
@@ -470,7 +487,12 @@ public final class ChaosBenchmark {
                 } while (!stop.get());
               }));
     }
+    // the kills begin once every slot has waited for 2 commands (the "before" figures) and the
+    // "before" seconds are over
     Thread.sleep(s.beforeSeconds() * 1000);
+    while (decisionsSeen() < 2L * s.experiments()) {
+      Thread.sleep(200);
+    }
     long killStart = System.currentTimeMillis();
     Random rnd = new Random(s.seed());
     List<Instance> apps = new ArrayList<>(analyzers);
@@ -485,6 +507,7 @@ public final class ChaosBenchmark {
     Collections.shuffle(plan, rnd);
     List<Kill> kills = Collections.synchronizedList(new ArrayList<>());
     CompletableFuture<Void> brokerBack = CompletableFuture.completedFuture(null);
+    Instance lastVictim = null;
     List<CompletableFuture<Void>> restarts = new ArrayList<>();
     for (boolean broker : plan) {
       if (broker) {
@@ -507,6 +530,12 @@ public final class ChaosBenchmark {
         restarts.add(brokerBack);
       } else {
         Instance victim = apps.get(rnd.nextInt(apps.size()));
+        if (victim == lastVictim) { // spread the kills: never the same instance twice in a row
+          victim =
+              apps.get((apps.indexOf(victim) + 1 + rnd.nextInt(apps.size() - 1)) % apps.size());
+        }
+        lastVictim = victim;
+        Instance killed = victim;
         victim.restarting.get(300, TimeUnit.SECONDS); // kill a running instance, not a starting one
         long at = System.currentTimeMillis();
         victim.kill();
@@ -514,8 +543,8 @@ public final class ChaosBenchmark {
         victim.restarting =
             CompletableFuture.runAsync(
                 () -> {
-                  victim.start();
-                  kills.add(new Kill(victim.name, at, System.currentTimeMillis()));
+                  killed.start();
+                  kills.add(new Kill(killed.name, at, System.currentTimeMillis()));
                 });
         restarts.add(victim.restarting);
       }
