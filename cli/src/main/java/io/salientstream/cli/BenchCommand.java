@@ -328,7 +328,9 @@ final class BenchCommand implements Callable<Integer> {
           io.salientstream.loop.bench.ChaosBenchmark.writeJson(result, report);
           System.out.println("report: " + report);
         }
-        return Boolean.TRUE.equals(result.get("invariantsHold")) ? 0 : 1;
+        return Boolean.TRUE.equals(result.get("invariantsHold"))
+            ? io.salientstream.core.cli.ExitCodes.OK
+            : io.salientstream.core.cli.ExitCodes.FAILED;
       } finally {
         Loop.deleteTree(state);
       }

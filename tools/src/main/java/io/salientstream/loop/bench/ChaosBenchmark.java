@@ -495,8 +495,6 @@ public final class ChaosBenchmark {
     }
     long killStart = System.currentTimeMillis();
     Random rnd = new Random(s.seed());
-    List<Instance> apps = new ArrayList<>(analyzers);
-    apps.addAll(pruners);
     List<Boolean> plan = new ArrayList<>();
     for (int i = 0; i < s.appKills(); i++) {
       plan.add(false);
@@ -507,7 +505,7 @@ public final class ChaosBenchmark {
     Collections.shuffle(plan, rnd);
     List<Kill> kills = Collections.synchronizedList(new ArrayList<>());
     CompletableFuture<Void> brokerBack = CompletableFuture.completedFuture(null);
-    Instance lastVictim = null;
+    int appKillNo = 0;
     List<CompletableFuture<Void>> restarts = new ArrayList<>();
     for (boolean broker : plan) {
       if (broker) {
@@ -529,12 +527,10 @@ public final class ChaosBenchmark {
                 });
         restarts.add(brokerBack);
       } else {
-        Instance victim = apps.get(rnd.nextInt(apps.size()));
-        if (victim == lastVictim) { // spread the kills: never the same instance twice in a row
-          victim =
-              apps.get((apps.indexOf(victim) + 1 + rnd.nextInt(apps.size() - 1)) % apps.size());
-        }
-        lastVictim = victim;
+        // app kills alternate between a random analyzer and a random pruner instance, so even the
+        // smallest plan kills both apps
+        List<Instance> kind = appKillNo++ % 2 == 0 ? analyzers : pruners;
+        Instance victim = kind.get(rnd.nextInt(kind.size()));
         Instance killed = victim;
         victim.restarting.get(300, TimeUnit.SECONDS); // kill a running instance, not a starting one
         long at = System.currentTimeMillis();

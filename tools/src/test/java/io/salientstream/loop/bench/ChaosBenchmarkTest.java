@@ -30,6 +30,10 @@ class ChaosBenchmarkTest {
     assertThat(r.get("commandsDuplicated")).isEqualTo(0L);
     assertThat(r.get("finalMasksEqualInProcess")).isEqualTo(r.get("experiments"));
     assertThat(r.get("appKills")).isEqualTo(2L);
+    List<Map<String, Object>> kills = (List<Map<String, Object>>) r.get("kills");
+    assertThat(kills)
+        .extracting(k -> k.get("target").toString().replaceAll("-\\d+$", ""))
+        .contains("analyzer", "pruner", "broker");
     Map<String, Map<String, Object>> latency =
         (Map<String, Map<String, Object>>) r.get("loopLatencyMs");
     assertThat((int) latency.get("before").get("count")).isGreaterThanOrEqualTo(8);
