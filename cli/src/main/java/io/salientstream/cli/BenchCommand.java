@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
     subcommands = {
       BenchCommand.Loop.class,
       BenchCommand.DashboardBench.class,
+      BenchCommand.Chaos.class,
       io.salientstream.trainer.bench.BenchPoliciesCommand.class
     })
 final class BenchCommand implements Callable<Integer> {
@@ -31,7 +32,7 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     System.err.println(
-        "name a benchmark: salientstream bench loop|dashboard|policies (see --help)");
+        "name a benchmark: salientstream bench loop|chaos|dashboard|policies (see --help)");
     return 2;
   }
 
@@ -368,6 +369,83 @@ final class BenchCommand implements Callable<Integer> {
         if (stack != null) {
           stack.close();
         }
+      }
+    }
+  }
+
+  @Command(
+      name = "chaos",
+      mixinStandardHelpOptions = true,
+      sortOptions = false,
+      description = {
+        "Scale-out under failures: 3 in-process KRaft brokers (replication 3, min.insync.replicas 2), 3 analyzer and"
+            + " 2 pruner instances in separate JVMs (standby replicas), concurrent synthetic SalientLoRA trainers in"
+            + " sync mode (N = 1080), random SIGKILLs of app instances and broker stops, each restarted on its data.",
+        "Checks that no command is lost or duplicated (every sequence of every experiment on the commands topic) and"
+            + " that every experiment's final masks equal the in-process run's; exits 1 when an invariant fails.",
+        "Reports failover time, loop latency before/during/after the kills and throughput with 1, 2, 3 analyzers."
+      })
+  static final class Chaos implements Callable<Integer> {
+    @Option(
+        names = "--size",
+        defaultValue = "ci",
+        description =
+            "ci (6 trainer slots, 3 app kills, 1 broker kill, about 2 minutes) or full (50 slots, 20 app kills,"
+                + " 2 broker kills, throughput with 1/2/3 analyzers; tens of minutes) (default: ${DEFAULT-VALUE}).")
+    String size;
+
+    @Option(
+        names = "--seed",
+        paramLabel = "N",
+        description = "Seed of the kill plan (default: the size's, 42).")
+    Long seed;
+
+    @Option(
+        names = "--report",
+        paramLabel = "FILE",
+        description = "Also write all numbers and settings as JSON.")
+    Path report;
+
+    @Override
+    public Integer call() throws Exception {
+      io.salientstream.loop.bench.ChaosBenchmark.Settings s =
+          io.salientstream.loop.bench.ChaosBenchmark.Settings.named(size);
+      if (seed != null) {
+        s =
+            new io.salientstream.loop.bench.ChaosBenchmark.Settings(
+                s.experiments(),
+                s.steps(),
+                s.matrices(),
+                s.perLayer(),
+                s.rank(),
+                s.stepIntervalMs(),
+                s.analyzers(),
+                s.pruners(),
+                s.appKills(),
+                s.brokerKills(),
+                s.beforeSeconds(),
+                s.killIntervalMs(),
+                s.afterSeconds(),
+                s.scaleExperiments(),
+                s.scaleSteps(),
+                seed,
+                s.syncTimeout());
+      }
+      Path state = Files.createTempDirectory("salientstream-chaos-");
+      try {
+        Map<String, Object> result =
+            new io.salientstream.loop.bench.ChaosBenchmark(s, state, System.out).run();
+        System.out.println();
+        System.out.println(io.salientstream.loop.bench.ChaosBenchmark.summary(result));
+        if (report != null) {
+          io.salientstream.loop.bench.ChaosBenchmark.writeJson(result, report);
+          System.out.println("report: " + report);
+        }
+        return Boolean.TRUE.equals(result.get("invariantsHold"))
+            ? io.salientstream.core.cli.ExitCodes.OK
+            : io.salientstream.core.cli.ExitCodes.FAILED;
+      } finally {
+        Loop.deleteTree(state);
       }
     }
   }

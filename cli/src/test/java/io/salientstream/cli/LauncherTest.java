@@ -55,7 +55,11 @@ class LauncherTest {
   void helpOfTheLauncherAndOfEveryCommandListsTheExitCodes() {
     for (String[] args :
         new String[][] {
-          {"--help"}, {"analyzer", "--help"}, {"topics", "create", "--help"}, {"train", "--help"}
+          {"--help"},
+          {"analyzer", "--help"},
+          {"topics", "create", "--help"},
+          {"train", "--help"},
+          {"bench", "chaos", "--help"}
         }) {
       Result r = run(args);
       assertThat(r.rc()).isZero();
@@ -103,6 +107,10 @@ class LauncherTest {
     Result kv = run("topics", "describe", "--kafka-config", "novalue");
     assertThat(kv.rc()).isEqualTo(2);
     assertThat(kv.err()).contains("--kafka-config expects key=value");
+
+    Result size = run("bench", "chaos", "--size", "huge");
+    assertThat(size.rc()).isEqualTo(2);
+    assertThat(size.err()).contains("--size must be ci or full, got 'huge'");
 
     Result noSuch = run("frobnicate");
     assertThat(noSuch.rc()).isEqualTo(2);

@@ -61,6 +61,9 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final Map<String, String> overrides;
   private final boolean quiet;
   private final boolean secure;
+  private final int nodeId;
+  private final String quorumVoters;
+  private final String presetClusterId;
 
   private KafkaRaftServer server;
   private TlsMaterial tls;
@@ -79,6 +82,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     this.overrides = Map.copyOf(b.overrides);
     this.quiet = b.quiet;
     this.secure = b.secure;
+    this.nodeId = b.nodeId;
+    this.quorumVoters = b.quorumVoters;
+    this.presetClusterId = b.clusterId;
   }
 
   /** A broker on free ports in a temp folder that is deleted on close. */
@@ -104,6 +110,33 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Map<String, String> overrides = new LinkedHashMap<>();
     private boolean quiet = true;
     private boolean secure;
+    private int nodeId = 1;
+    private String quorumVoters;
+    private String clusterId;
+
+    /**
+     * This node's id in a cluster of several ({@link EmbeddedKafkaCluster}); default 1, a cluster
+     * of one.
+     */
+    public Builder nodeId(int nodeId) {
+      this.nodeId = nodeId;
+      return this;
+    }
+
+    /**
+     * The controller quorum, {@code id@host:port,...}; default: this node alone on its controller
+     * port.
+     */
+    public Builder quorumVoters(String voters) {
+      this.quorumVoters = voters;
+      return this;
+    }
+
+    /** The cluster id to format a new data folder with (all nodes of a cluster share one). */
+    public Builder clusterId(String clusterId) {
+      this.clusterId = clusterId;
+      return this;
+    }
 
     /** Keep data in this folder (local-run mode); without it the broker is ephemeral. */
     public Builder folder(Path folder) {
@@ -219,7 +252,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private Map<String, String> brokerProperties(Path data, int brokerPort, int controllerPort) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("process.roles", "broker,controller");
-    p.put("node.id", "1");
+    p.put("node.id", Integer.toString(nodeId));
     p.put(
         "listeners",
         "PLAINTEXT://" + host + ":" + brokerPort + ",CONTROLLER://" + host + ":" + controllerPort);
@@ -227,7 +260,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("controller.listener.names", "CONTROLLER");
     p.put("inter.broker.listener.name", "PLAINTEXT");
     p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-    p.put("controller.quorum.voters", "1@" + host + ":" + controllerPort);
+    p.put(
+        "controller.quorum.voters",
+        quorumVoters != null ? quorumVoters : nodeId + "@" + host + ":" + controllerPort);
     p.put("log.dirs", data.toAbsolutePath().toString());
     p.put("num.partitions", "1");
     p.put("default.replication.factor", "1");
@@ -379,6 +414,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         id = mp.getProperty("cluster.id");
       }
+      if (id == null && presetClusterId != null) {
+        id = presetClusterId;
+      }
       if (id == null) {
         id = Uuid.randomUuid().toString();
       }
@@ -471,6 +509,11 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalStateException("broker not running");
     }
     return host + ":" + port;
+  }
+
+  /** The listener port asked for (0: a free one, chosen at start). */
+  int configuredPort() {
+    return requestedPort;
   }
 
   public synchronized boolean isRunning() {

@@ -1,0 +1,150 @@
+package io.salientstream.stack;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A real Kafka cluster of several KRaft nodes (each broker + controller, all voters of one
+ * controller quorum) inside this JVM, for the chaos benchmark: replication factor and
+ * min.insync.replicas as given, internal topics replicated likewise. Each node keeps its data in a
+ * folder of its own under a temp folder (deleted on {@link #close()}), so a node that is {@link
+ * #stop stopped} comes back on the same data with {@link #restart}.
+ *
+ * <p>A stopped node is shut down without a controlled shutdown ({@code
+ * controlled.shutdown.enable=false}): it hands none of its partition leaderships over, and the
+ * controller fences it only after its session times out — the closest to a crash an in-process
+ * broker can come (its log files are still closed cleanly).
+ */
+public final class EmbeddedKafkaCluster implements AutoCloseable {
+  private final List<EmbeddedKafka> nodes = new ArrayList<>();
+  private final Path root;
+
+  private EmbeddedKafkaCluster(int size, int minInsync, Map<String, String> overrides) {
+    if (size < 1 || size > 9) {
+      throw new IllegalArgumentException("cluster size must be 1..9, got " + size);
+    }
+    if (minInsync < 1 || minInsync > size) {
+      throw new IllegalArgumentException(
+          "min.insync.replicas must be 1.." + size + ", got " + minInsync);
+    }
+    try {
+      root = Files.createTempDirectory("salientstream-cluster-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temp folder for the cluster", e);
+    }
+    String clusterId = Uuid.randomUuid().toString();
+    int[] ports = new int[size];
+    int[] controllerPorts = new int[size];
+    for (int i = 0; i < size; i++) {
+      ports[i] = Ports.free();
+      controllerPorts[i] = Ports.free();
+    }
+    String voters = "";
+    for (int i = 0; i < size; i++) {
+      voters += (i == 0 ? "" : ",") + (i + 1) + "@localhost:" + controllerPorts[i];
+    }
+    String rf = Integer.toString(size);
+    String isr = Integer.toString(minInsync);
+    for (int i = 0; i < size; i++) {
+      EmbeddedKafka.Builder b =
+          EmbeddedKafka.builder()
+              .folder(root.resolve("node-" + (i + 1)))
+              .nodeId(i + 1)
+              .quorumVoters(voters)
+              .clusterId(clusterId)
+              .port(ports[i])
+              .controllerPort(controllerPorts[i])
+              .brokerProperty("default.replication.factor", rf)
+              .brokerProperty("min.insync.replicas", isr)
+              .brokerProperty("offsets.topic.replication.factor", rf)
+              .brokerProperty("transaction.state.log.replication.factor", rf)
+              .brokerProperty("transaction.state.log.min.isr", isr)
+              .brokerProperty("share.coordinator.state.topic.replication.factor", rf)
+              .brokerProperty("share.coordinator.state.topic.min.isr", isr)
+              .brokerProperty("controlled.shutdown.enable", "false")
+              .brokerProperty("broker.session.timeout.ms", "6000")
+              .brokerProperty("broker.heartbeat.interval.ms", "1000");
+      overrides.forEach(b::brokerProperty);
+      nodes.add(b.build());
+    }
+  }
+
+  /** A cluster of {@code size} nodes with replication factor {@code size}. */
+  public static EmbeddedKafkaCluster of(int size, int minInsync) {
+    return new EmbeddedKafkaCluster(size, minInsync, Map.of());
+  }
+
+  /**
+   * Starts every node (in parallel: a node waits for a quorum of controllers); returns when all
+   * answer.
+   */
+  public EmbeddedKafkaCluster start() {
+    List<CompletableFuture<Void>> starts = new ArrayList<>();
+    for (EmbeddedKafka n : nodes) {
+      starts.add(CompletableFuture.runAsync(n::start));
+    }
+    try {
+      CompletableFuture.allOf(starts.toArray(CompletableFuture[]::new)).join();
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+    return this;
+  }
+
+  public int size() {
+    return nodes.size();
+  }
+
+  /** Every node's listener, comma-separated (also those of stopped nodes: clients skip them). */
+  public String bootstrapServers() {
+    return nodes.stream()
+        .map(n -> "localhost:" + n.configuredPort())
+        .collect(Collectors.joining(","));
+  }
+
+  /** Stops node {@code i} (0-based) without a controlled shutdown; its data stays. */
+  public void stop(int i) {
+    nodes.get(i).close();
+  }
+
+  /** Starts node {@code i} again on its data folder; returns when it answers clients. */
+  public void restart(int i) {
+    nodes.get(i).start();
+  }
+
+  public boolean isRunning(int i) {
+    return nodes.get(i).isRunning();
+  }
+
+  /** Stops every node and deletes the data. */
+  @Override
+  public void close() {
+    RuntimeException failure = null;
+    for (EmbeddedKafka n : nodes) {
+      try {
+        n.close();
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // best effort: a temp folder
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+}

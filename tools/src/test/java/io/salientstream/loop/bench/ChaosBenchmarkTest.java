@@ -1,0 +1,43 @@
+package io.salientstream.loop.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CI form of {@code salientstream bench chaos}: 3 brokers, 3 analyzer and 2 pruner JVMs, app
+ * instances SIGKILLed and a broker stopped while synthetic sync trainers run; no command lost or
+ * duplicated on the commands topic, every experiment's final masks equal to the in-process run's.
+ */
+class ChaosBenchmarkTest {
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void killsLoseNoCommandDuplicateNoneAndChangeNoMask(@TempDir Path state) throws Exception {
+    Map<String, Object> r =
+        new ChaosBenchmark(ChaosBenchmark.Settings.ci(), state, System.out).run();
+    System.out.println(ChaosBenchmark.summary(r));
+
+    assertThat((List<String>) r.get("problems")).isEmpty();
+    assertThat((int) r.get("experiments")).isGreaterThanOrEqualTo(4);
+    assertThat(r.get("experimentsFailed")).isEqualTo(0);
+    assertThat((long) r.get("commandsOnTopic")).isGreaterThan(0);
+    assertThat(r.get("commandsLost")).isEqualTo(0L);
+    assertThat(r.get("commandsDuplicated")).isEqualTo(0L);
+    assertThat(r.get("finalMasksEqualInProcess")).isEqualTo(r.get("experiments"));
+    assertThat(r.get("appKills")).isEqualTo(2L);
+    List<Map<String, Object>> kills = (List<Map<String, Object>>) r.get("kills");
+    assertThat(kills)
+        .extracting(k -> k.get("target").toString().replaceAll("-\\d+$", ""))
+        .contains("analyzer", "pruner", "broker");
+    Map<String, Map<String, Object>> latency =
+        (Map<String, Map<String, Object>>) r.get("loopLatencyMs");
+    assertThat((int) latency.get("before").get("count")).isGreaterThanOrEqualTo(8);
+    assertThat(r.get("brokerKills")).isEqualTo(1L);
+    assertThat(r.get("invariantsHold")).isEqualTo(true);
+  }
+}
