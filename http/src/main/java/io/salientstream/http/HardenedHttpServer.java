@@ -63,6 +63,9 @@ public final class HardenedHttpServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(HardenedHttpServer.class);
 
+  /** Kernel send buffer asked for each accepted connection (Linux doubles it). */
+  static final int SEND_BUFFER_BYTES = 128 * 1024;
+
   /** Error messages are clipped to this many characters. */
   public static final int MAX_ECHO = 200;
 
@@ -323,6 +326,10 @@ public final class HardenedHttpServer implements AutoCloseable {
     connector.setHost(b.host);
     connector.setPort(b.port);
     connector.setIdleTimeout(b.idleTimeout.toMillis());
+    // A bounded kernel send buffer per connection: otherwise the kernel alone absorbs up to
+    // tcp_wmem's maximum (4 MiB here) for a client that stopped reading, and the stream backlog
+    // limit would only be reached long after the client stalled (or never, for a short burst).
+    connector.setAcceptedSendBufferSize(SEND_BUFFER_BYTES);
     server.addConnector(connector);
     server.setHandler(new Dispatch());
     try {
