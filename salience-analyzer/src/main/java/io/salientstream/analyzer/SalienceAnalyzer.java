@@ -50,7 +50,7 @@ public final class SalienceAnalyzer implements AutoCloseable {
                 applicationId,
                 topics,
                 () -> EventSerdes.of(ExperimentSpec.class, config).deserializer(),
-                () -> SingularValueStepReader.deserializer(config),
+                () -> SingularValueStepView.deserializer(config),
                 EventSerdes.of(SalienceReport.class, config).serializer(),
                 EventSerdes.of(DeadLetter.class, config).serializer())
             .withResumeSnapshots(resumeSnapshots(config))

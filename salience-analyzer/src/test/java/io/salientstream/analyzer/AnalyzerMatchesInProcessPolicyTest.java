@@ -278,7 +278,7 @@ class AnalyzerMatchesInProcessPolicyTest {
                   "t",
                   new AnalyzerTopology.Topics("exp", "sv", "rep", "dlq"),
                   () -> EventSerdes.of(ExperimentSpec.class, serde).deserializer(),
-                  () -> SingularValueStepReader.deserializer(serde),
+                  () -> SingularValueStepView.deserializer(serde),
                   EventSerdes.of(SalienceReport.class, serde).serializer(),
                   EventSerdes.of(DeadLetter.class, serde).serializer())
               .withResumeSnapshots(resumeSnapshots)

@@ -56,7 +56,7 @@ class AnalyzerTopologyTest {
             "salience-analyzer-test",
             topics,
             () -> EventSerdes.of(ExperimentSpec.class, REGISTRY.serdeConfig()).deserializer(),
-            () -> SingularValueStepReader.deserializer(REGISTRY.serdeConfig()),
+            () -> SingularValueStepView.deserializer(REGISTRY.serdeConfig()),
             EventSerdes.of(SalienceReport.class, REGISTRY.serdeConfig()).serializer(),
             EventSerdes.of(DeadLetter.class, REGISTRY.serdeConfig()).serializer());
     metrics = new AnalyzerMetrics();

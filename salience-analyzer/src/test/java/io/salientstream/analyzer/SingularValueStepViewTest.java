@@ -39,7 +39,7 @@ import org.apache.kafka.common.serialization.Serializer;
  * absent or on some matrices only, the v1 input summary, PRILoRA inputs on some matrices, vectors
  * of unequal lengths, arrays split into several Avro blocks, NaN and infinities.
  */
-class SingularValueStepReaderTest {
+class SingularValueStepViewTest {
 
   static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
@@ -61,7 +61,8 @@ class SingularValueStepReaderTest {
     byte[] body = encode(record, blocked);
 
     SingularValueStepView direct =
-        new SingularValueStepReader().read(null, DecoderFactory.get().binaryDecoder(body, null));
+        new SingularValueStepView.Reader()
+            .read(null, DecoderFactory.get().binaryDecoder(body, null));
     SingularValueStepView viaRecord = SingularValueStepView.of(record);
 
     assertSameEvent(direct, viaRecord);
@@ -69,8 +70,8 @@ class SingularValueStepReaderTest {
 
   @Property(tries = 20)
   void aReaderKeepsGivingRightEventsWhenSizesChange(@ForAll long seed) throws IOException {
-    SingularValueStepReader reader =
-        new SingularValueStepReader(); // its size hint comes from the previous event
+    SingularValueStepView.Reader reader =
+        new SingularValueStepView.Reader(); // its size hint comes from the previous event
     Random rnd = new Random(seed);
     SingularValueStep previous = randomStep(rnd, 3);
     for (int i = 0; i < 10; i++) {
@@ -93,7 +94,7 @@ class SingularValueStepReaderTest {
       framed[5 + rnd.nextInt(framed.length - 5)] = (byte) rnd.nextInt(256);
     }
     Deserializer<SingularValueStepView> deserializer =
-        SingularValueStepReader.deserializer(REGISTRY.serdeConfig());
+        SingularValueStepView.deserializer(REGISTRY.serdeConfig());
     try {
       deserializer.deserialize(
           "sv", framed); // some corruptions still decode (a changed digit of a float)
@@ -128,7 +129,7 @@ class SingularValueStepReaderTest {
 
     assertThatThrownBy(
             () ->
-                new SingularValueStepReader()
+                new SingularValueStepView.Reader()
                     .read(null, DecoderFactory.get().binaryDecoder(body, null)))
         .isInstanceOf(java.io.EOFException.class)
         .hasMessageContaining("announces 300000000 values");
@@ -149,7 +150,7 @@ class SingularValueStepReaderTest {
   @Property(tries = 1)
   void lengthBombsAreRefusedBeforeAnythingIsAllocated() throws IOException {
     Deserializer<SingularValueStepView> deserializer =
-        SingularValueStepReader.deserializer(REGISTRY.serdeConfig());
+        SingularValueStepView.deserializer(REGISTRY.serdeConfig());
     byte[] good =
         EventSerdes.anyValue(REGISTRY.serdeConfig()).serialize("sv", randomStep(new Random(3), 2));
     deserializer.deserialize("sv", good); // warm: registry look-up and reader cached
@@ -223,14 +224,14 @@ class SingularValueStepReaderTest {
 
   @Property(tries = 1)
   void aLongStringDoesNotStayInTheReusedBuffer() throws IOException {
-    SingularValueStepReader reader = new SingularValueStepReader();
+    SingularValueStepView.Reader reader = new SingularValueStepView.Reader();
     SingularValueStep record = randomStep(new Random(5), 2);
     record.setExperimentId("x".repeat(1 << 20));
     SingularValueStepView read =
         reader.read(null, DecoderFactory.get().binaryDecoder(encode(record, false), null));
     assertThat(read.experimentId()).hasSize(1 << 20);
     assertThat(reader.reusedTextCapacity())
-        .isLessThanOrEqualTo(SingularValueStepReader.REUSED_TEXT_BYTES);
+        .isLessThanOrEqualTo(SingularValueStepView.Reader.REUSED_TEXT_BYTES);
   }
 
   @Property(tries = 1)
@@ -239,7 +240,7 @@ class SingularValueStepReaderTest {
     SingularValueStep record = randomStep(rnd, 5);
     Serializer<Object> serializer = EventSerdes.anyValue(REGISTRY.serdeConfig());
     Deserializer<SingularValueStepView> deserializer =
-        SingularValueStepReader.deserializer(REGISTRY.serdeConfig());
+        SingularValueStepView.deserializer(REGISTRY.serdeConfig());
 
     byte[] compiled = serializer.serialize("sv", record);
     SingularValueStepView direct = deserializer.deserialize("sv", compiled);
