@@ -1,14 +1,19 @@
 package io.salientstream.loop;
 
+import io.salientstream.avro.AdaptedMatrix;
 import io.salientstream.avro.ExperimentSpec;
+import io.salientstream.avro.MatrixMask;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.avro.TrainerStatus;
 import io.salientstream.core.cli.UnavailableException;
+import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.http.HardenedHttpServer;
+import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.streams.Dependencies;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.LayeredConfig;
+import io.salientstream.trainer.host.MaskCommand;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -17,9 +22,11 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongPredicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -55,10 +62,11 @@ import org.slf4j.LoggerFactory;
  *       (no jumps). Values are decoded only under this experiment's key (other experiments share
  *       the partition).
  *   <li>Every command of this run is also checked against what the trainer knows ({@link
- *       CommandCheck}, when set). A command that cannot be decoded or fails a check is
- *       <b>refused</b>: logged with its topic, partition and offset, counted ({@link #refused()}),
- *       never delivered, and it changes nothing later commands are checked against — so a forged
- *       record on the commands topic can neither steer the run nor stop it.
+ *       #checkCommandsAgainst}, when set: decision step, budget, mask sizes, no revival). A command
+ *       that cannot be decoded or fails a check is <b>refused</b>: logged with its topic, partition
+ *       and offset, counted ({@link #refused()}), never delivered, and it changes nothing later
+ *       commands are checked against — so a forged record on the commands topic can neither steer
+ *       the run nor stop it.
  * </ul>
  */
 public final class ExperimentClient implements AutoCloseable {
@@ -77,7 +85,13 @@ public final class ExperimentClient implements AutoCloseable {
   private long lastSequence;
   private boolean appliedInRun;
   private long lastEmittedStep = -1;
-  private CommandCheck check;
+  // the command checks (checkCommandsAgainst); shape is null until they are set
+  private ExperimentSpec commandSpec;
+  private RankPolicy shape;
+  private LongPredicate decidesAt;
+  private boolean entryMasks;
+  private long lastDecidedAt = -1;
+  private boolean[] lastKeep; // flat; null until a command is applied
   private long refused;
   private String lastRefusal;
   private Duration waitNoticeEvery = Duration.ofSeconds(10);
@@ -216,9 +230,34 @@ public final class ExperimentClient implements AutoCloseable {
     send(topics.experiments(), spec, true);
   }
 
-  /** Checks every command of this run with {@code check} before delivering it. */
-  public void checkCommandsWith(CommandCheck check) {
-    this.check = check;
+  /**
+   * Checks every later command of this run against the registration {@code spec} and the steps
+   * where its policy decides ({@code decidesAt}, from the core's schedule) before delivering it —
+   * beyond the ACL that lets only the pruner write commands, since run id and epoch can be read off
+   * the run's own events and copied:
+   *
+   * <ol>
+   *   <li>it is decided at a step where the experiment's policy decides, that this run has already
+   *       reached, and after the decision last applied;
+   *   <li>it applies at its decision step or the one after (the policies' {@code effectiveFrom});
+   *   <li>it has one mask per registered matrix, of the registration's size and the policy's kind
+   *       (keep bits per singular value, or packed entry bits of r·d_in);
+   *   <li>it keeps no more units than the policy's budget at its decision step;
+   *   <li>when the policy never revives a pruned unit, it keeps nothing the last applied command
+   *       pruned, and its mask is persistent.
+   * </ol>
+   *
+   * A command that fails is refused like a sequence jump: counted and reported, never delivered,
+   * and it changes nothing that later commands are checked against. What this cannot tell apart: a
+   * well-formed command for a decision still to come that keeps at most the budget. Only the
+   * pruner's principal may write the commands topic for that reason (see the README's security
+   * section).
+   */
+  public void checkCommandsAgainst(ExperimentSpec spec, LongPredicate decidesAt) {
+    this.commandSpec = spec;
+    this.shape = PolicySpecs.create(spec);
+    this.decidesAt = decidesAt;
+    this.entryMasks = shape.maskKind() == RankPolicy.MaskKind.ENTRY;
   }
 
   /** Commands of this run refused so far (undecodable, or failing a check). */
@@ -425,20 +464,143 @@ public final class ExperimentClient implements AutoCloseable {
                 + c.getSequence()
                 + " skips ahead of the next one, "
                 + (lastSequence + 1);
-      } else if (check != null) {
-        why = check.refusal(c, lastEmittedStep).orElse(null);
+      } else if (shape != null) {
+        why = refusal(c, lastEmittedStep).orElse(null);
       }
       if (why != null) {
         refuse(r, why);
         continue;
       }
-      if (check != null) {
-        check.applied(c);
-      }
-      appliedInRun = true;
-      lastSequence = c.getSequence();
+      applied(c);
       pending.add(c);
     }
+  }
+
+  /**
+   * Why {@code c} must not be applied by a run that has emitted steps up to {@code lastStep}, or
+   * empty when it may.
+   */
+  Optional<String> refusal(RankPruneCommand c, long lastStep) {
+    ExperimentSpec spec = commandSpec;
+    long d = c.getDecidedAtStep();
+    if (!decidesAt.test(d)) {
+      return why(c, "step " + d + " is not a decision step of policy " + shape.name());
+    }
+    if (d > lastStep) {
+      return why(c, "decided at step " + d + ", but this run has only reached step " + lastStep);
+    }
+    if (d <= lastDecidedAt) {
+      return why(c, "the decision at step " + lastDecidedAt + " was already applied");
+    }
+    long a = c.getApplyAtStep();
+    if (a != d && a != d + 1) {
+      return why(c, "applies at step " + a + ", not at its decision step " + d + " or the next");
+    }
+    List<MatrixMask> masks = c.getMasks();
+    List<AdaptedMatrix> matrices = spec.getMatrices();
+    if (masks.size() != matrices.size()) {
+      return why(
+          c, masks.size() + " masks for the registration's " + matrices.size() + " matrices");
+    }
+    for (int j = 0; j < masks.size(); j++) {
+      MatrixMask m = masks.get(j);
+      AdaptedMatrix a2 = matrices.get(j);
+      if (entryMasks != (m.getEntries() != null)) {
+        return why(
+            c,
+            "matrix "
+                + j
+                + (entryMasks ? " has no entry mask" : " has an entry mask")
+                + " but policy "
+                + shape.name()
+                + (entryMasks ? " masks entries" : " masks singular values"));
+      }
+      if (!entryMasks && m.getKeep().size() != a2.getInitialRank()) {
+        return why(
+            c,
+            "matrix "
+                + j
+                + " mask of "
+                + m.getKeep().size()
+                + " bits for rank "
+                + a2.getInitialRank());
+      }
+    }
+    boolean[] keep;
+    try {
+      keep = flat(KafkaAllocationHost.toMaskCommand(c, spec));
+    } catch (IllegalArgumentException e) {
+      return why(c, e.getMessage());
+    }
+    int kept = 0;
+    for (boolean k : keep) {
+      kept += k ? 1 : 0;
+    }
+    int budget = shape.budgetAt(d);
+    if (kept > budget) {
+      return why(
+          c,
+          "keeps "
+              + kept
+              + (entryMasks ? " A entries" : " singular values")
+              + ", above the budget "
+              + budget
+              + " at step "
+              + d);
+    }
+    if (!shape.mayRevive()) {
+      if (!c.getPersistent()) {
+        return why(c, "not persistent, but policy " + shape.name() + " never revives");
+      }
+      if (lastKeep != null) {
+        for (int i = 0; i < keep.length; i++) {
+          if (keep[i] && !lastKeep[i]) {
+            return why(
+                c,
+                "keeps unit "
+                    + i
+                    + ", pruned before, and policy "
+                    + shape.name()
+                    + " never revives a pruned unit");
+          }
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Records {@code c} as applied: later commands are checked against it. */
+  void applied(RankPruneCommand c) {
+    appliedInRun = true;
+    lastSequence = c.getSequence();
+    if (shape != null) {
+      lastDecidedAt = c.getDecidedAtStep();
+      lastKeep = flat(KafkaAllocationHost.toMaskCommand(c, commandSpec));
+    }
+  }
+
+  private static boolean[] flat(MaskCommand m) {
+    int n = 0;
+    for (boolean[] k : m.keep()) {
+      n += k.length;
+    }
+    boolean[] out = new boolean[n];
+    int at = 0;
+    for (boolean[] k : m.keep()) {
+      System.arraycopy(k, 0, out, at, k.length);
+      at += k.length;
+    }
+    return out;
+  }
+
+  private static Optional<String> why(RankPruneCommand c, String reason) {
+    return Optional.of(
+        "command "
+            + HardenedHttpServer.clip(c.getCommandId())
+            + " (sequence "
+            + c.getSequence()
+            + "): "
+            + reason);
   }
 
   private void refuse(ConsumerRecord<String, byte[]> r, String why) {

@@ -61,7 +61,10 @@ import java.util.function.LongPredicate;
  */
 public final class KafkaAllocationHost implements AllocationHost {
 
-  /** The status metric counting this run's refused commands ({@link CommandCheck}). */
+  /**
+   * The status metric counting this run's refused commands ({@link
+   * ExperimentClient#checkCommandsAgainst}).
+   */
   public static final String COMMANDS_REFUSED = "commands_refused";
 
   public enum Mode {
@@ -125,7 +128,7 @@ public final class KafkaAllocationHost implements AllocationHost {
     this.shape = PolicySpecs.create(spec);
     this.needs = AllocationHost.needsOf(shape);
     this.entryMasks = shape.maskKind() == RankPolicy.MaskKind.ENTRY;
-    client.checkCommandsWith(new CommandCheck(spec, decidesAt));
+    client.checkCommandsAgainst(spec, decidesAt);
   }
 
   @Override
@@ -397,7 +400,10 @@ public final class KafkaAllocationHost implements AllocationHost {
     return commandsApplied;
   }
 
-  /** Commands addressed to this run that were refused (see {@link CommandCheck}). */
+  /**
+   * Commands addressed to this run that were refused (see {@link
+   * ExperimentClient#checkCommandsAgainst}).
+   */
   public long commandsRefused() {
     return client.refused();
   }
