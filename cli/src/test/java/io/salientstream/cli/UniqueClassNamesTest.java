@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,12 +19,16 @@ import org.junit.jupiter.api.Test;
 /**
  * One name per concept, checked where a checker can: no two production classes of the project share
  * a simple name (two {@code StepEvent}s, one in the trainer and one in the analyzer, were a trap
- * for readers), and every file the README's "Follow one event" walk names exists, so the walk
- * cannot silently go stale after a rename.
+ * for readers), every file the README's "Follow one event" walk names exists, so the walk cannot
+ * silently go stale after a rename, and the walk stays short: at most {@value #WALK_LIMIT}
+ * hand-written Java files from the optimizer step to the applied mask (issue 12).
  */
 class UniqueClassNamesTest {
 
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+  /** The most Java files the walk may pass (issue 12: "at most 12 hand-written files"). */
+  static final int WALK_LIMIT = 12;
 
   private static List<Path> productionSources() throws IOException {
     Path main = Path.of("src", "main", "java");
@@ -59,12 +64,39 @@ class UniqueClassNamesTest {
     assertThat(shared).as("classes with the same simple name in several places").isEmpty();
   }
 
-  @Test
-  void everyFileOfTheReadmeWalkExists() throws IOException {
+  /** The numbered list of the README's "Follow one event" section. */
+  private static String readmeWalk() throws IOException {
     String readme = Files.readString(ROOT.resolve("README.md"));
     int from = readme.indexOf("Follow one event");
     assertThat(from).as("README section 'Follow one event'").isGreaterThanOrEqualTo(0);
-    String walk = readme.substring(from, readme.indexOf("\n\n", readme.indexOf("\n1. ", from)));
+    return readme.substring(from, readme.indexOf("\n\n", readme.indexOf("\n1. ", from)));
+  }
+
+  @Test
+  void theReadmeWalkPassesAtMostTwelveJavaFiles() throws IOException {
+    String walk = readmeWalk();
+    // every Java file the walk names, with its path (`module/.../Name.java`) or again by name
+    // (`Name.java`)
+    Matcher m =
+        Pattern.compile("`(?:[a-z-]+/\\.\\.\\./)?(?:[A-Za-z]+/)*([A-Za-z]+\\.java)`").matcher(walk);
+    Set<String> files = new java.util.LinkedHashSet<>();
+    while (m.find()) {
+      files.add(m.group(1));
+    }
+    Set<String> production =
+        productionSources().stream()
+            .map(p -> p.getFileName().toString())
+            .collect(Collectors.toSet());
+    assertThat(files).as("Java files the walk names").hasSizeGreaterThanOrEqualTo(10);
+    assertThat(production).as("production classes").containsAll(files);
+    assertThat(files)
+        .as("distinct Java files of the walk (issue 12: at most %d): %s", WALK_LIMIT, files)
+        .hasSizeLessThanOrEqualTo(WALK_LIMIT);
+  }
+
+  @Test
+  void everyFileOfTheReadmeWalkExists() throws IOException {
+    String walk = readmeWalk();
     // `module/.../path/Name.java`: the module and the file name are enough to find it
     Matcher m = Pattern.compile("`([a-z-]+)/\\.\\.\\./([A-Za-z/]+\\.java)`").matcher(walk);
     List<String> named = new ArrayList<>();

@@ -7,13 +7,14 @@ import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.avro.TrainerStatus;
 import io.salientstream.core.cli.UnavailableException;
+import io.salientstream.core.policy.Decision;
+import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.http.HardenedHttpServer;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.streams.Dependencies;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.LayeredConfig;
-import io.salientstream.trainer.host.MaskCommand;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -528,7 +529,7 @@ public final class ExperimentClient implements AutoCloseable {
     }
     boolean[] keep;
     try {
-      keep = flat(KafkaAllocationHost.toMaskCommand(c, spec));
+      keep = flat(KafkaAllocationHost.toDecision(c, spec));
     } catch (IllegalArgumentException e) {
       return why(c, e.getMessage());
     }
@@ -575,18 +576,23 @@ public final class ExperimentClient implements AutoCloseable {
     lastSequence = c.getSequence();
     if (shape != null) {
       lastDecidedAt = c.getDecidedAtStep();
-      lastKeep = flat(KafkaAllocationHost.toMaskCommand(c, commandSpec));
+      lastKeep = flat(KafkaAllocationHost.toDecision(c, commandSpec));
     }
   }
 
-  private static boolean[] flat(MaskCommand m) {
+  /** The decision's keep bits in global order (triplets, or every matrix's A entries in turn). */
+  private static boolean[] flat(Decision d) {
+    if (d.mask() instanceof MaskUpdate.TripletMask t) {
+      return t.keep();
+    }
+    List<boolean[]> perMatrix = ((MaskUpdate.EntryMask) d.mask()).perMatrix();
     int n = 0;
-    for (boolean[] k : m.keep()) {
+    for (boolean[] k : perMatrix) {
       n += k.length;
     }
     boolean[] out = new boolean[n];
     int at = 0;
-    for (boolean[] k : m.keep()) {
+    for (boolean[] k : perMatrix) {
       System.arraycopy(k, 0, out, at, k.length);
       at += k.length;
     }

@@ -9,11 +9,13 @@ import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.avro.TrainerState;
 import io.salientstream.avro.TrainerStatus;
+import io.salientstream.core.policy.Decision;
+import io.salientstream.core.policy.Diagnostics;
+import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.schemas.PackedBits;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.trainer.host.AllocationHost;
-import io.salientstream.trainer.host.MaskCommand;
 import io.salientstream.trainer.host.TrainerStep;
 import io.salientstream.trainer.host.TrainerStep.InputStats;
 import io.salientstream.trainer.host.TrainerStep.MatrixStep;
@@ -35,7 +37,8 @@ import java.util.function.LongPredicate;
  * {@code --allocation kafka-sync|kafka-async}: the trainer's allocation host when the policy runs
  * in the salience-analyzer and pruner. After every optimizer step it publishes the {@link
  * TrainerStep} as a {@link SingularValueStep} and returns the rank-pruning commands addressed to
- * this run as {@link MaskCommand}s at the step they name.
+ * this run as core {@link Decision}s at the step they name — the same type the in-process host
+ * returns, so the trainer applies both alike.
  *
  * <ul>
  *   <li><b>sync</b>: at a step where the experiment's policy decides (window end, mask step), the
@@ -153,7 +156,7 @@ public final class KafkaAllocationHost implements AllocationHost {
   }
 
   @Override
-  public List<MaskCommand> afterStep(TrainerStep e) {
+  public List<Decision> afterStep(TrainerStep e) {
     SingularValueStep event = toEvent(e);
     long now = System.nanoTime();
     client.emit(event);
@@ -173,7 +176,7 @@ public final class KafkaAllocationHost implements AllocationHost {
     } else {
       received = client.poll(Duration.ZERO);
     }
-    List<MaskCommand> out = new ArrayList<>(received.size());
+    List<Decision> out = new ArrayList<>(received.size());
     long receivedAt = System.nanoTime();
     for (RankPruneCommand c : received) {
       int at = (int) (c.getDecidedAtStep() & (EMIT_HISTORY - 1));
@@ -186,7 +189,7 @@ public final class KafkaAllocationHost implements AllocationHost {
       lagStepsTotal += lag;
       maxLagSteps = Math.max(maxLagSteps, lag);
       commandsApplied++;
-      out.add(toMaskCommand(c, spec));
+      out.add(toDecision(c, spec));
     }
     if (statusEvery > 0 && e.step() % statusEvery == 0) {
       status(TrainerState.RUNNING, stepsPerSecond());
@@ -275,20 +278,36 @@ public final class KafkaAllocationHost implements AllocationHost {
   }
 
   /**
-   * The trainer's form of a command: per matrix its keep bits, or its entry bits (r·d_in of the
-   * registration) when the command carries packed entry masks.
+   * The decision a command carries, as the core's {@link Decision}: decided at {@code
+   * decidedAtStep}, effective from {@code applyAtStep}, its persistence, and its mask — one triplet
+   * mask over all matrices in registration order (keep bits per singular value), or one entry mask
+   * per matrix (packed r·d_in bits of the registration, unpacked). The budget is what the mask
+   * keeps; a command carries no diagnostics.
    *
-   * @throws IllegalArgumentException when an entry mask does not fit its matrix (the run must not
-   *     train on it)
+   * @throws IllegalArgumentException when an entry mask does not fit its matrix, or the command
+   *     mixes keep bits and entry masks (the run must not train on it)
    */
-  static MaskCommand toMaskCommand(RankPruneCommand c, ExperimentSpec spec) {
-    List<boolean[]> keep = new ArrayList<>(c.getMasks().size());
-    for (int j = 0; j < c.getMasks().size(); j++) {
-      MatrixMask m = c.getMasks().get(j);
-      if (m.getEntries() != null) {
+  static Decision toDecision(RankPruneCommand c, ExperimentSpec spec) {
+    List<MatrixMask> masks = c.getMasks();
+    long withEntries = masks.stream().filter(m -> m.getEntries() != null).count();
+    MaskUpdate mask;
+    if (withEntries > 0) {
+      if (withEntries != masks.size()) {
+        throw new IllegalArgumentException(
+            "command "
+                + c.getCommandId()
+                + ": "
+                + withEntries
+                + " of "
+                + masks.size()
+                + " matrices have entry masks, the others keep bits");
+      }
+      List<boolean[]> entries = new ArrayList<>(masks.size());
+      for (int j = 0; j < masks.size(); j++) {
+        MatrixMask m = masks.get(j);
         AdaptedMatrix a = spec.getMatrices().get(j);
         try {
-          keep.add(PackedBits.unpack(m.getEntries(), a.getInitialRank() * a.getDIn()));
+          entries.add(PackedBits.unpack(m.getEntries(), a.getInitialRank() * a.getDIn()));
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(
               "command "
@@ -305,25 +324,29 @@ public final class KafkaAllocationHost implements AllocationHost {
                   + e.getMessage(),
               e);
         }
-        continue;
       }
-      boolean[] k = new boolean[m.getKeep().size()];
-      for (int i = 0; i < k.length; i++) {
-        k[i] = m.getKeep().get(i);
+      mask = new MaskUpdate.EntryMask(entries);
+    } else {
+      int n = 0;
+      for (MatrixMask m : masks) {
+        n += m.getKeep().size();
       }
-      keep.add(k);
+      boolean[] keep = new boolean[n];
+      int at = 0;
+      for (MatrixMask m : masks) {
+        for (Boolean b : m.getKeep()) {
+          keep[at++] = b;
+        }
+      }
+      mask = new MaskUpdate.TripletMask(keep);
     }
-    return new MaskCommand(
+    return new Decision(
+        c.getDecidedAtStep(),
         c.getApplyAtStep(),
+        mask.keptCount(),
         c.getPersistent(),
-        keep,
-        "command "
-            + c.getCommandId()
-            + " (decided at step "
-            + c.getDecidedAtStep()
-            + ", total rank "
-            + c.getTotalRank()
-            + ")");
+        mask,
+        Diagnostics.none());
   }
 
   /**

@@ -1,5 +1,7 @@
 package io.salientstream.core.policy;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -16,6 +18,15 @@ public sealed interface MaskUpdate permits MaskUpdate.TripletMask, MaskUpdate.En
 
   /** Number of kept units (triplets or A entries). */
   int keptCount();
+
+  /**
+   * The keep bits per matrix of {@code layout}, in layout order: a triplet mask split at the
+   * layout's offsets (r_k bits each), an entry mask as it is (r_k·d_in bits each). This is what a
+   * trainer sets on each adapter.
+   *
+   * @throws IllegalArgumentException naming the sizes when the mask does not fit the layout
+   */
+  List<boolean[]> byMatrix(AdapterLayout layout);
 
   /** Keep bits per triplet, N = {@link AdapterLayout#totalRank()} entries in global order. */
   record TripletMask(boolean[] keep) implements MaskUpdate {
@@ -37,6 +48,24 @@ public sealed interface MaskUpdate permits MaskUpdate.TripletMask, MaskUpdate.En
     }
 
     @Override
+    public List<boolean[]> byMatrix(AdapterLayout layout) {
+      if (keep.length != layout.totalRank()) {
+        throw new IllegalArgumentException(
+            "triplet mask of "
+                + keep.length
+                + " bits, the layout has "
+                + layout.totalRank()
+                + " triplets");
+      }
+      int[] off = layout.offsets();
+      List<boolean[]> out = new ArrayList<>(layout.size());
+      for (int k = 0; k < layout.size(); k++) {
+        out.add(Arrays.copyOfRange(keep, off[k], off[k + 1]));
+      }
+      return out;
+    }
+
+    @Override
     public int keptCount() {
       int c = 0;
       for (boolean b : keep) if (b) c++;
@@ -55,6 +84,34 @@ public sealed interface MaskUpdate permits MaskUpdate.TripletMask, MaskUpdate.En
     @Override
     public List<boolean[]> perMatrix() {
       return perMatrix.stream().map(boolean[]::clone).toList();
+    }
+
+    @Override
+    public List<boolean[]> byMatrix(AdapterLayout layout) {
+      if (perMatrix.size() != layout.size()) {
+        throw new IllegalArgumentException(
+            "entry mask of " + perMatrix.size() + " matrices, the layout has " + layout.size());
+      }
+      for (int k = 0; k < layout.size(); k++) {
+        AdapterLayout.Matrix m = layout.matrix(k);
+        int expected = m.initialRank() * m.dIn();
+        if (perMatrix.get(k).length != expected) {
+          throw new IllegalArgumentException(
+              "entry mask of matrix "
+                  + k
+                  + " '"
+                  + m.name()
+                  + "' has "
+                  + perMatrix.get(k).length
+                  + " bits, rank "
+                  + m.initialRank()
+                  + " x dIn "
+                  + m.dIn()
+                  + " is "
+                  + expected);
+        }
+      }
+      return perMatrix();
     }
 
     @Override

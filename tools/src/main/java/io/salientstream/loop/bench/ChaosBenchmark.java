@@ -3,6 +3,7 @@ package io.salientstream.loop.bench;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.loop.ExperimentClient;
@@ -16,7 +17,6 @@ import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.Topics;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.trainer.host.InProcessAllocationHost;
-import io.salientstream.trainer.host.MaskCommand;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -323,18 +323,18 @@ public final class ChaosBenchmark {
       host.register();
       for (long step = 0; step < steps; step++) {
         long t0 = System.currentTimeMillis();
-        List<MaskCommand> got = host.afterStep(walk.next(step));
+        List<Decision> got = host.afterStep(walk.next(step));
         if (policy.decidesAt(step)) {
           waits.add(new Wait(id, t0, System.currentTimeMillis()));
           decisions.increment();
         }
-        for (MaskCommand c : got) {
+        for (Decision c : got) {
           walk.apply(c);
-          finalKeep = c.keep();
+          finalKeep = walk.keep();
         }
-        for (MaskCommand c : reference.afterStep(twinWalk.next(step))) {
+        for (Decision c : reference.afterStep(twinWalk.next(step))) {
           twinWalk.apply(c);
-          twinKeep = c.keep();
+          twinKeep = twinWalk.keep();
           expected++;
         }
         if (intervalMs > 0) {

@@ -6,6 +6,8 @@ import io.salientstream.avro.MatrixSingularValues;
 import io.salientstream.avro.SalienceReport;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.core.policy.Decision;
+import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.loop.ExperimentClient;
@@ -18,7 +20,6 @@ import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.Topics;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.StreamsApp;
-import io.salientstream.trainer.host.MaskCommand;
 import io.salientstream.trainer.host.TrainerStep;
 import io.salientstream.trainer.host.TrainerStep.MatrixStep;
 import java.io.IOException;
@@ -555,7 +556,7 @@ public final class LoopBenchmark {
         // independently
         Thread.sleep(s.startSpreadMs() * index / Math.max(1, s.experiments()));
         for (long step = 0; step < s.steps(); step++) {
-          for (MaskCommand c : host.afterStep(walk.next(step))) {
+          for (Decision c : host.afterStep(walk.next(step))) {
             walk.apply(c);
           }
           done++;
@@ -609,10 +610,22 @@ public final class LoopBenchmark {
       return new TrainerStep(step, 1.0 / (1 + step), orth, 1e-3, ms, null, null);
     }
 
-    void apply(MaskCommand c) {
-      for (int m = 0; m < keep.size(); m++) {
-        System.arraycopy(c.keep().get(m), 0, keep.get(m), 0, keep.get(m).length);
+    /** Applies a decision's triplet mask (the walk has singular values only). */
+    void apply(Decision d) {
+      if (!(d.mask() instanceof MaskUpdate.TripletMask)) {
+        throw new IllegalArgumentException(
+            "the synthetic walk has singular values only, not "
+                + d.mask().getClass().getSimpleName());
       }
+      List<boolean[]> byMatrix = d.mask().byMatrix(layout);
+      for (int m = 0; m < keep.size(); m++) {
+        System.arraycopy(byMatrix.get(m), 0, keep.get(m), 0, keep.get(m).length);
+      }
+    }
+
+    /** The keep bits in force per matrix (copies). */
+    List<boolean[]> keep() {
+      return keep.stream().map(boolean[]::clone).toList();
     }
   }
 

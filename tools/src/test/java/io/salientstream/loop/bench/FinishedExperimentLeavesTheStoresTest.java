@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.salientstream.analyzer.AnalyzerProcessor;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.loop.ExperimentClient;
@@ -19,7 +20,6 @@ import io.salientstream.stack.junit.WithSharedStack;
 import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.Topics;
 import io.salientstream.streams.StreamsApp;
-import io.salientstream.trainer.host.MaskCommand;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -78,12 +78,12 @@ class FinishedExperimentLeavesTheStoresTest {
       b.register();
       long commands = 0;
       for (long step = 0; step < STEPS; step++) {
-        for (MaskCommand c : a.afterStep(walkA.next(step))) {
+        for (Decision c : a.afterStep(walkA.next(step))) {
           walkA.apply(c);
           commands++;
         }
         if (step < STEPS / 2) {
-          for (MaskCommand c : b.afterStep(walkB.next(step))) {
+          for (Decision c : b.afterStep(walkB.next(step))) {
             walkB.apply(c);
           }
         }

@@ -1,5 +1,6 @@
 package io.salientstream.trainer.host;
 
+import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.RankPolicy;
 import java.util.EnumSet;
 import java.util.List;
@@ -8,8 +9,9 @@ import java.util.Set;
 /**
  * The trainer's per-step hook for rank allocation. After every optimizer step the trainer builds a
  * {@link TrainerStep} (with the optional parts this host {@linkplain #needs() needs}) and calls
- * {@link #afterStep}; the returned {@link MaskCommand}s are queued and applied at the step boundary
- * they name.
+ * {@link #afterStep}; the returned {@link Decision}s — the core's type, whether the policy ran
+ * in-process or its decision came back over Kafka as a command — are queued and applied at the step
+ * boundary they name ({@link Decision#effectiveFrom()}).
  *
  * <p>Implementations: {@link InProcessAllocationHost} (a core policy in the trainer's JVM, the
  * reference behaviour). A Kafka host would publish the event and return the commands consumed so
@@ -71,8 +73,19 @@ public interface AllocationHost extends AutoCloseable {
     };
   }
 
-  /** Called once per optimizer step, in step order. */
-  List<MaskCommand> afterStep(TrainerStep event);
+  /**
+   * Called once per optimizer step, in step order.
+   *
+   * <p>At the end of optimizer step {@code s} (after the update and zero-grad) the trainer
+   * activates every queued decision with {@code effectiveFrom <= s} in order of {@code
+   * effectiveFrom}, then multiplies the masked parameters (Λ for SVD adapters, A for plain LoRA) by
+   * the decision's mask. A {@code persistent} mask is re-applied after every later step until
+   * another decision replaces it; a non-persistent one is applied once (AdaLoRA between mask steps:
+   * gradients may revive pruned values). A decision that arrives after its step has passed is
+   * applied at the next boundary and counted as late in the run report. Only the step, persistence
+   * and mask of a decision are used (a decision from Kafka carries no diagnostics).
+   */
+  List<Decision> afterStep(TrainerStep event);
 
   /**
    * Host state for checkpoints (policy state, pending commands); restored with {@link #restore}.

@@ -1,21 +1,18 @@
 package io.salientstream.trainer.host;
 
-import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.core.policy.Decision;
-import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
 import io.salientstream.trainer.host.TrainerStep.InputStats;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * Hosts a core {@link RankPolicy} in the trainer's JVM ({@code --allocation in-process}): each
- * {@link TrainerStep} becomes a {@link StepInput}; each {@link Decision} becomes a {@link
- * MaskCommand} applying at {@link Decision#effectiveFrom()}.
+ * {@link TrainerStep} becomes a {@link StepInput}; each {@link Decision} goes to the trainer as it
+ * is, applying at {@link Decision#effectiveFrom()}.
  */
 public final class InProcessAllocationHost implements AllocationHost {
 
@@ -53,7 +50,7 @@ public final class InProcessAllocationHost implements AllocationHost {
   }
 
   @Override
-  public List<MaskCommand> afterStep(TrainerStep e) {
+  public List<Decision> afterStep(TrainerStep e) {
     List<StepInput.PriLoraMatrixInput> pri = null;
     if (e.inputStats() != null) {
       pri = new ArrayList<>();
@@ -70,26 +67,7 @@ public final class InProcessAllocationHost implements AllocationHost {
             e.tripletImportance(),
             pri);
     Optional<Decision> d = policy.onStep(in);
-    return d.map(x -> List.of(toCommand(x, policy.layout()))).orElse(List.of());
-  }
-
-  /** Splits a core decision into per-matrix keep bits. */
-  public static MaskCommand toCommand(Decision d, AdapterLayout layout) {
-    List<boolean[]> keep = new ArrayList<>();
-    if (d.mask() instanceof MaskUpdate.TripletMask t) {
-      boolean[] all = t.keep();
-      int[] off = layout.offsets();
-      for (int k = 0; k < layout.size(); k++) {
-        keep.add(Arrays.copyOfRange(all, off[k], off[k + 1]));
-      }
-    } else if (d.mask() instanceof MaskUpdate.EntryMask em) {
-      keep.addAll(em.perMatrix());
-    }
-    return new MaskCommand(
-        d.effectiveFrom(),
-        d.persistent(),
-        keep,
-        "in-process decision of step " + d.decidedAt() + " (budget " + d.budget() + ")");
+    return d.map(List::of).orElse(List.of());
   }
 
   @Override

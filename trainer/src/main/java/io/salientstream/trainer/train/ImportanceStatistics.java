@@ -2,8 +2,8 @@ package io.salientstream.trainer.train;
 
 import ai.djl.ndarray.NDArray;
 import io.salientstream.core.adalora.AdaLoraImportance;
+import io.salientstream.core.policy.Decision;
 import io.salientstream.trainer.adapter.AdaptedLinear;
-import io.salientstream.trainer.host.MaskCommand;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
@@ -58,8 +58,8 @@ final class ImportanceStatistics implements StepStatistics {
   }
 
   @Override
-  public void onCommands(List<MaskCommand> commands) {
-    if (commands.stream().anyMatch(MaskCommand::persistent)) {
+  public void onDecisions(List<Decision> decisions) {
+    if (decisions.stream().anyMatch(Decision::persistent)) {
       importance.reset();
     }
   }

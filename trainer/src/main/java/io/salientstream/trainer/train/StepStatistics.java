@@ -1,8 +1,8 @@
 package io.salientstream.trainer.train;
 
 import ai.djl.ndarray.NDArray;
+import io.salientstream.core.policy.Decision;
 import io.salientstream.trainer.host.AllocationHost;
-import io.salientstream.trainer.host.MaskCommand;
 import io.salientstream.trainer.host.TrainerStep.InputStats;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -52,8 +52,8 @@ interface StepStatistics {
     return null;
   }
 
-  /** The commands the host returned for a step. */
-  default void onCommands(List<MaskCommand> commands) {}
+  /** The decisions the host returned for a step (in-process, or decoded from Kafka commands). */
+  default void onDecisions(List<Decision> decisions) {}
 
   /** Name of this statistic in a checkpoint. */
   String checkpointKey();

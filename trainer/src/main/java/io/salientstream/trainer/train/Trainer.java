@@ -6,11 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.core.policy.Decision;
+import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.trainer.adapter.AdaptedLinear;
 import io.salientstream.trainer.adapter.AdapterKind;
 import io.salientstream.trainer.adapter.OwnedArrays;
 import io.salientstream.trainer.host.AllocationHost;
-import io.salientstream.trainer.host.MaskCommand;
 import io.salientstream.trainer.host.TrainerStep;
 import io.salientstream.trainer.host.TrainerStep.InputStats;
 import io.salientstream.trainer.host.TrainerStep.MatrixStep;
@@ -36,19 +37,19 @@ import java.util.Random;
  *   <li>the policy's statistics see the update ({@link StepStatistics#afterUpdate}: AdaLoRA's
  *       |w·∂L/∂w| of P, Λ and Q into its importance averages), before zero-grad;
  *   <li>zero-grad;
- *   <li>mask commands due at s are activated and the masks in force are applied (λ·mask, A·mask);
- *       the statistics fold in what the step saw ({@link StepStatistics#afterMasks}: PRILoRA's
+ *   <li>decisions due at s are activated and the masks in force are applied (λ·mask, A·mask); the
+ *       statistics fold in what the step saw ({@link StepStatistics#afterMasks}: PRILoRA's
  *       input-norm averages);
- *   <li>one {@link TrainerStep} goes to the {@link AllocationHost}; commands it returns are queued,
- *       and those due at s (AdaLoRA/PRILoRA decide masks effective at once) are applied
- *       immediately.
+ *   <li>one {@link TrainerStep} goes to the {@link AllocationHost}; the {@link Decision}s it
+ *       returns are queued, and those due at s (AdaLoRA/PRILoRA decide masks effective at once) are
+ *       applied immediately.
  * </ol>
  *
  * <p>Every batch lives in a per-step sub-manager (parameters are temporarily attached to it), so no
  * activation survives a step. Initialisation and data order come from the seed only, so a run is
  * deterministic on CPU and a resumed run (adapters, masks, Adam moments and step, policy and
- * importance state, input EMAs, pending commands; the data position is a function of seed and step)
- * ends bit-identical to an uninterrupted one.
+ * importance state, input EMAs, pending decisions; the data position is a function of seed and
+ * step) ends bit-identical to an uninterrupted one.
  */
 public final class Trainer {
 
@@ -76,7 +77,7 @@ public final class Trainer {
    */
   private final List<StepStatistics> statistics;
 
-  private final List<MaskCommand> pending = new ArrayList<>();
+  private final List<Decision> pending = new ArrayList<>();
   private boolean stickyMask;
   private long nextStep;
   private long allocNanos;
@@ -326,12 +327,12 @@ public final class Trainer {
     if (host != null) {
       TrainerStep event = buildEvent(s, taskLossValue, regValue, lr);
       long p0 = System.nanoTime();
-      List<MaskCommand> cmds = host.afterStep(event);
+      List<Decision> decided = host.afterStep(event);
       policyNanos += System.nanoTime() - p0;
-      pending.addAll(cmds);
+      pending.addAll(decided);
       for (StepStatistics st : statistics) {
-        st.onCommands(
-            cmds); // e.g. AdaLoRA's forced final mask clears the importance EMAs, as peft does
+        st.onDecisions(
+            decided); // e.g. AdaLoRA's forced final mask clears the importance EMAs, as peft does
         // (spec §3.4)
       }
       activateDue(s);
@@ -401,39 +402,43 @@ public final class Trainer {
     return new TrainerStep(s, taskLoss, reg, lr, ms, trip, stats);
   }
 
-  /**
-   * Activates queued commands due at or before step s, in step order; a late command is counted.
-   */
+  /** Activates queued decisions due at or before step s, in step order; a late one is counted. */
   private void activateDue(long s) {
-    pending.sort(Comparator.comparingLong(MaskCommand::applyAtStep));
-    while (!pending.isEmpty() && pending.get(0).applyAtStep() <= s) {
-      MaskCommand c = pending.remove(0);
-      if (c.applyAtStep() < s) {
+    pending.sort(Comparator.comparingLong(Decision::effectiveFrom));
+    while (!pending.isEmpty() && pending.get(0).effectiveFrom() <= s) {
+      Decision d = pending.remove(0);
+      if (d.effectiveFrom() < s) {
         lateCommands++;
       }
-      apply(c);
+      apply(d);
     }
   }
 
-  /** Sets the keep bits of every adapted matrix from the command and applies them once. */
-  public void apply(MaskCommand c) {
+  /**
+   * Sets the keep bits of every adapted matrix from the decision's mask ({@link
+   * MaskUpdate#byMatrix}: a triplet mask split per matrix in layout order, an entry mask per
+   * matrix) and applies them once.
+   */
+  public void apply(Decision d) {
     List<AdaptedLinear> masked =
         adapters.stream().filter(a -> a.kind() != AdapterKind.NONE).toList();
-    if (c.keep().size() != masked.size()) {
+    if (layout == null) {
       throw new IllegalArgumentException(
-          "mask command ("
-              + c.origin()
-              + ") covers "
-              + c.keep().size()
-              + " matrices, the model has "
-              + masked.size());
+          "decision of step " + d.decidedAt() + ": the model has no adapter to mask");
+    }
+    List<boolean[]> keep;
+    try {
+      keep = d.mask().byMatrix(layout);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "decision of step " + d.decidedAt() + " does not fit the model: " + e.getMessage(), e);
     }
     for (int k = 0; k < masked.size(); k++) {
       AdaptedLinear a = masked.get(k);
-      a.setKeep(c.keep().get(k));
+      a.setKeep(keep.get(k));
       a.applyMask();
     }
-    stickyMask = c.persistent();
+    stickyMask = d.persistent();
   }
 
   /**
@@ -521,7 +526,7 @@ public final class Trainer {
   // ------------------------------------------------------------------ checkpoints
 
   /**
-   * Writes a {@link TrainerCheckpoint}: arrays, Adam moments and step, masks, pending commands,
+   * Writes a {@link TrainerCheckpoint}: arrays, Adam moments and step, masks, pending decisions,
    * policy and statistics.
    */
   public void saveCheckpoint(Path dir) throws IOException {

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.salientstream.core.policy.Decision;
+import io.salientstream.core.policy.Diagnostics;
+import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.trainer.export.SafeTensors;
-import io.salientstream.trainer.host.MaskCommand;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +22,7 @@ import java.util.Map;
 
 /**
  * A trainer checkpoint in a folder: {@value #ARRAYS} (every trainable array, then the Adam moments,
- * float32) and {@value #STATE} (step, Adam step, masks, pending commands, the host's policy state
+ * float32) and {@value #STATE} (step, Adam step, masks, pending decisions, the host's policy state
  * and the policy statistics, with the layout version {@value #VERSION}). Arrays are written first
  * and moved into place, then the state file, so a checkpoint is never half new.
  */
@@ -29,8 +31,13 @@ final class TrainerCheckpoint {
   static final String ARRAYS = "arrays.safetensors";
   static final String STATE = "trainer-state.json";
 
-  /** Layout version of {@value #STATE}; another version is refused by name. */
-  static final int VERSION = 2;
+  /**
+   * Layout version of {@value #STATE}; another version is refused by name. Version 3: pending
+   * decisions are stored as core {@link Decision}s (decision step, effective step, budget,
+   * persistence, a triplet or an entry mask); version 2 stored them as per-matrix keep bits with an
+   * origin text.
+   */
+  static final int VERSION = 3;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -39,6 +46,8 @@ final class TrainerCheckpoint {
    *
    * @param keeps keep bits per adapted layer, in adapter order (null for a layer without an
    *     adapter)
+   * @param pending decisions queued for a later step (their diagnostics are not kept: the trainer
+   *     does not read them, and a restored one has {@link Diagnostics#none()})
    * @param host the allocation host's snapshot (null without a host)
    * @param statistics each policy statistic's snapshot by its checkpoint key
    */
@@ -49,7 +58,7 @@ final class TrainerCheckpoint {
       boolean stickyMask,
       String policy,
       List<boolean[]> keeps,
-      List<MaskCommand> pending,
+      List<Decision> pending,
       byte[] host,
       Map<String, byte[]> statistics) {}
 
@@ -128,13 +137,18 @@ final class TrainerCheckpoint {
       keeps.add(k == null ? "" : bits(k));
     }
     ArrayNode pend = n.putArray("pending");
-    for (MaskCommand c : s.pending()) {
+    for (Decision d : s.pending()) {
       ObjectNode p = pend.addObject();
-      p.put("applyAtStep", c.applyAtStep());
-      p.put("persistent", c.persistent());
-      p.put("origin", c.origin());
-      ArrayNode kk = p.putArray("keep");
-      c.keep().forEach(b -> kk.add(bits(b)));
+      p.put("decidedAt", d.decidedAt());
+      p.put("effectiveFrom", d.effectiveFrom());
+      p.put("budget", d.budget());
+      p.put("persistent", d.persistent());
+      if (d.mask() instanceof MaskUpdate.TripletMask t) {
+        p.put("triplets", bits(t.keep()));
+      } else if (d.mask() instanceof MaskUpdate.EntryMask e) {
+        ArrayNode entries = p.putArray("entries");
+        e.perMatrix().forEach(b -> entries.add(bits(b)));
+      }
     }
     if (s.host() != null) {
       n.put("host", Base64.getEncoder().encodeToString(s.host()));
@@ -195,16 +209,24 @@ final class TrainerCheckpoint {
     for (JsonNode k : s.get("keep")) {
       keeps.add(k.asText().isEmpty() ? null : unbits(k.asText()));
     }
-    List<MaskCommand> pending = new ArrayList<>();
+    List<Decision> pending = new ArrayList<>();
     for (JsonNode p : s.get("pending")) {
-      List<boolean[]> keep = new ArrayList<>();
-      p.get("keep").forEach(k -> keep.add(unbits(k.asText())));
+      MaskUpdate mask;
+      if (p.has("triplets")) {
+        mask = new MaskUpdate.TripletMask(unbits(p.get("triplets").asText()));
+      } else {
+        List<boolean[]> entries = new ArrayList<>();
+        p.get("entries").forEach(k -> entries.add(unbits(k.asText())));
+        mask = new MaskUpdate.EntryMask(entries);
+      }
       pending.add(
-          new MaskCommand(
-              p.get("applyAtStep").asLong(),
+          new Decision(
+              p.get("decidedAt").asLong(),
+              p.get("effectiveFrom").asLong(),
+              p.get("budget").asInt(),
               p.get("persistent").asBoolean(),
-              keep,
-              p.get("origin").asText()));
+              mask,
+              Diagnostics.none()));
     }
     Map<String, byte[]> statistics = new LinkedHashMap<>();
     s.get("statistics")
