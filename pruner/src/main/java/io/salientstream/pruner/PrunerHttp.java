@@ -22,8 +22,10 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * The pruner's HTTP endpoint (on {@link OpsHttp}: localhost by default, optional bearer token):
  *
  * <ul>
- *   <li>{@code GET /experiments/{id}/ranks} — the experiment's current rank pattern: 200 with JSON,
- *       404 if unknown here (with the owning instance when another one has it);
+ *   <li>{@code GET /experiments/{id}/ranks} — the experiment's current rank pattern: 200 with JSON
+ *       (decision and apply step, total rank, ranks per matrix — never the run id, epoch or command
+ *       sequence, which would help address a forged command), 404 if unknown here (with the owning
+ *       instance when another one has it);
  *   <li>{@code GET /health} — 200 while the Streams app is RUNNING or REBALANCING, else 503;
  *   <li>{@code GET /metrics} — Prometheus text format: pruner counters and Kafka Streams client
  *       metrics.
@@ -100,9 +102,8 @@ public final class PrunerHttp implements AutoCloseable {
     RankPattern p = pattern.get();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("experimentId", id);
-    body.put("runId", p.runId());
-    body.put("epoch", p.epoch());
-    body.put("sequence", p.sequence());
+    // no run id, epoch or sequence (issue 15): with them anyone who can reach this page could
+    // address a forged command to the run; the trainer's status and the commands topic carry them
     body.put("decidedAtStep", p.decidedAtStep());
     body.put("applyAtStep", p.applyAtStep());
     body.put("totalRank", p.totalRank());

@@ -127,6 +127,16 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
               + "'");
     }
     PolicySpecs.validate(spec);
+    byte[] old = specs.get(key);
+    if (old != null
+        && !finished(key)) { // as the analyzer: a running experiment keeps its definition
+      PolicySpecs.definitionChange(DeadLetters.decode(specDeserializer, meta, old), spec)
+          .ifPresent(
+              change -> {
+                throw new RejectedRecord(
+                    DeadLetterReason.INVALID_VALUE, PolicySpecs.ownershipRefusal(key, change));
+              });
+    }
     specs.put(key, record.value());
     byte[] p = patterns.get(key);
     if (p != null && RankPattern.decode(p).fingerprint() != PolicySpecs.fingerprint(spec)) {
@@ -146,6 +156,12 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
       return;
     }
     ExperimentSpec spec = DeadLetters.decode(specDeserializer, pos, specBytes);
+    long totalSteps = spec.getSchedule().getTotalSteps();
+    if (report.getWindowEndStep() < 0 || report.getWindowEndStep() >= totalSteps) {
+      throw new RejectedRecord( // the registration's cap on T, as the analyzer's
+          DeadLetterReason.INVALID_VALUE,
+          where + ": outside the run, the experiment registers " + totalSteps + " steps");
+    }
     long fingerprint = PolicySpecs.fingerprint(spec);
     RankPolicy policy =
         PolicySpecs.create(

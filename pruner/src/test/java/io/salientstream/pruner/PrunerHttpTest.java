@@ -71,7 +71,11 @@ class PrunerHttpTest {
       JsonNode ranks =
           new ObjectMapper().readTree(get(http, base + "/experiments/" + id + "/ranks").body());
       assertThat(ranks.get("totalRank").asInt()).isEqualTo(4);
-      assertThat(ranks.get("sequence").asLong()).isEqualTo(1);
+      assertThat(ranks.get("decidedAtStep").asLong()).isEqualTo(20);
+      // issue 15: nothing that addresses a command to the run
+      assertThat(ranks.has("runId")).isFalse();
+      assertThat(ranks.has("epoch")).isFalse();
+      assertThat(ranks.has("sequence")).isFalse();
       assertThat(ranks.get("ranks").get("q").asInt()).isEqualTo(1);
       assertThat(ranks.get("ranks").get("v").asInt()).isEqualTo(3);
 

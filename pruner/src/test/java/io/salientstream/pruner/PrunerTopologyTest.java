@@ -221,6 +221,52 @@ class PrunerTopologyTest {
     assertThat(p.totalRank()).isEqualTo(4);
   }
 
+  /**
+   * Issue 15: a running experiment's id is owned by its definition: another registration under it
+   * is a dead letter naming the experiment and the rank pattern goes on; the same definition again
+   * (a resume) is accepted; after the tombstone the id is free.
+   */
+  @Test
+  void aRunningExperimentIdCannotBeTakenOverByAnotherDefinition() {
+    experiments.pipeInput("owned", avro.serialize("exp", spec("owned")));
+    send(report("owned", 3, 20, true, true, false, true, true, true));
+    ExperimentSpec other =
+        ExperimentSpec.newBuilder(spec("owned"))
+            .setMatrices(List.of(new AdaptedMatrix("q", 0, 8, 8, 3)))
+            .setSchedule(new BudgetSchedule(100L, 10L, 10L, 3, 3))
+            .build();
+    experiments.pipeInput("owned", avro.serialize("exp", other));
+    List<DeadLetter> dls = deadLetters.readValuesToList();
+    assertThat(dls).hasSize(1);
+    assertThat(dls.get(0).getReason()).isEqualTo(DeadLetterReason.INVALID_VALUE);
+    assertThat(dls.get(0).getErrorMessage())
+        .contains("experiment 'owned' is running with a different definition")
+        .contains("1 matrices instead of 2");
+    experiments.pipeInput("owned", avro.serialize("exp", spec("owned"))); // a resume
+    send(report("owned", 3, 30, true, false, false, true, true, true));
+    assertThat(deadLetters.isEmpty()).isTrue();
+    assertThat(commands.readValuesToList())
+        .extracting(RankPruneCommand::getSequence)
+        .containsExactly(1L, 2L);
+
+    experiments.pipeInput("owned", (byte[]) null); // finished
+    experiments.pipeInput("owned", avro.serialize("exp", other));
+    assertThat(deadLetters.isEmpty()).as("a finished experiment's id is free").isTrue();
+  }
+
+  /** Issue 15: a report of a window ending beyond the registration's steps is a dead letter. */
+  @Test
+  void aReportBeyondTheRegisteredStepsIsDeadLettered() {
+    experiments.pipeInput("e1", avro.serialize("exp", spec("e1")));
+    send(report("e1", 3, 100, true, true, false, true, true, true));
+    List<DeadLetter> dls = deadLetters.readValuesToList();
+    assertThat(dls).hasSize(1);
+    assertThat(dls.get(0).getErrorMessage())
+        .contains("experiment 'e1' window ending at step 100")
+        .contains("registers 100 steps");
+    assertThat(commands.isEmpty()).isTrue();
+  }
+
   @Test
   void aReportThatOvertakesTheRegistrationWaitsForIt() {
     send(report("e1", 3, 20, true, true, false, true, true, true));

@@ -79,8 +79,12 @@ import org.slf4j.LoggerFactory;
  *   <li>within an epoch, a step at or below the last one is a duplicate (producer retry or replay):
  *       skipped and counted, no output; a step beyond the next one is a gap → dead letter naming
  *       the expected step;
- *   <li>a changed registration (different policy, parameters, schedule or matrices) resets the
- *       experiment's state; re-publishing the same registration changes nothing.
+ *   <li>a registration of a running experiment (registered, not finished) with a different
+ *       definition (policy, parameters, matrices, schedule, seed) is refused — a dead letter naming
+ *       the experiment — and the running experiment goes on unchanged (issue 15: a second trainer
+ *       must not take over an experiment id); re-publishing the same registration (a resumed run)
+ *       changes nothing. Once the experiment finished (a tombstone) or left the stores, its id is
+ *       free for any definition.
  * </ul>
  */
 public final class AnalyzerProcessor extends ExperimentInputProcessor {
@@ -203,14 +207,19 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
     PolicySpecs.validate(
         spec); // a policy that cannot be built from it is rejected here, not at the first step
     byte[] old = specs.get(key);
+    Optional<String> change =
+        old == null
+            ? Optional.empty()
+            : PolicySpecs.definitionChange(DeadLetters.decode(specDeserializer, meta, old), spec);
+    if (change.isPresent() && !finished(key)) {
+      // the experiment is running (registered, not finished): its id is owned by that definition
+      throw new RejectedRecord(
+          DeadLetterReason.INVALID_VALUE, PolicySpecs.ownershipRefusal(key, change.get()));
+    }
     specs.put(key, record.value());
-    if (old != null
-        && PolicySpecs.fingerprint(DeadLetters.decode(specDeserializer, meta, old))
-            != PolicySpecs.fingerprint(spec)) {
-      LOG.info(
-          "experiment {} re-registered with a different definition: its allocation state is reset",
-          key);
-      forget(key);
+    if (change.isPresent()) {
+      LOG.info("experiment {} finished and was registered again with another definition", key);
+      forget(key); // nothing of the finished run's allocation state carries over
     }
   }
 

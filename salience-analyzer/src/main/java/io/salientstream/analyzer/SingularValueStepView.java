@@ -243,6 +243,17 @@ public record SingularValueStepView(
       throw new RejectedRecord(
           DeadLetterReason.INVALID_VALUE, where(key, e) + ": step must be >= 0");
     }
+    long totalSteps = spec.getSchedule().getTotalSteps();
+    if (e.step() >= totalSteps) { // the registration's cap on T: a run's rows never outgrow it
+      throw new RejectedRecord(
+          DeadLetterReason.INVALID_VALUE,
+          where(key, e)
+              + ": beyond the run, the experiment registers "
+              + totalSteps
+              + " steps (0 to "
+              + (totalSteps - 1)
+              + ")");
+    }
     List<AdaptedMatrix> expected = spec.getMatrices();
     if (e.matrixCount() != expected.size()) {
       throw new RejectedRecord(

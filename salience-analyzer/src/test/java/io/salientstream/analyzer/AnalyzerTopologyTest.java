@@ -280,6 +280,69 @@ class AnalyzerTopologyTest {
     assertThat(keysOf("done")).isZero();
   }
 
+  /**
+   * Issue 15: a second trainer registering a running experiment id with another definition must not
+   * take it over (the probe's takeover dead-lettered 68 of the victim's steps as WRONG_LENGTH). Its
+   * registration is a dead letter naming the experiment, the victim's steps go on, the same
+   * definition registered again (a resume) is accepted, and after the victim's tombstone the id is
+   * free.
+   */
+  @Test
+  void aRunningExperimentIdCannotBeTakenOverByAnotherDefinition() {
+    ExperimentSpec victim = register("owned");
+    for (long s = 0; s < 3; s++) {
+      send(Fixtures.step(victim, "r", 1, s, 1));
+    }
+    ExperimentSpec other = Fixtures.spec("owned", "lora", 5, 3, 100, 5, 10, 6, Map.of());
+    experiments.pipeInput("owned", avro.serialize("exp", other));
+    DeadLetter dl = onlyDeadLetter();
+    assertThat(dl.getReason()).isEqualTo(DeadLetterReason.INVALID_VALUE);
+    assertThat(dl.getErrorMessage())
+        .contains("experiment 'owned' is running with a different definition")
+        .contains("5 matrices instead of 4");
+    for (long s = 3; s < 6; s++) {
+      send(Fixtures.step(victim, "r", 1, s, 1));
+    }
+    assertThat(deadLetters.isEmpty()).as("the victim's steps are not dead-lettered").isTrue();
+    assertThat(metrics.steps.sum()).isEqualTo(6);
+
+    ExperimentSpec otherSchedule = Fixtures.spec("owned", "lora", 4, 3, 101, 5, 10, 6, Map.of());
+    experiments.pipeInput("owned", avro.serialize("exp", otherSchedule));
+    assertThat(onlyDeadLetter().getErrorMessage()).contains("schedule");
+
+    experiments.pipeInput("owned", avro.serialize("exp", victim)); // a resume: the same definition
+    send(Fixtures.step(victim, "r", 1, 6, 1));
+    assertThat(deadLetters.isEmpty()).isTrue();
+    assertThat(metrics.steps.sum()).isEqualTo(7);
+
+    experiments.pipeInput("owned", (byte[]) null); // the victim finished
+    experiments.pipeInput("owned", avro.serialize("exp", other));
+    send(Fixtures.step(other, "r2", 2, 0, 1));
+    assertThat(deadLetters.isEmpty()).as("a finished experiment's id is free").isTrue();
+    assertThat(metrics.steps.sum()).isEqualTo(8);
+  }
+
+  /**
+   * Issue 15: a step beyond the registration's total steps (its cap on T) is a dead letter — the
+   * rows of a run are bounded by its registration, not by what a producer sends.
+   */
+  @Test
+  void aStepBeyondTheRegisteredTotalStepsIsDeadLettered() {
+    ExperimentSpec spec = Fixtures.spec("short", "lora", 4, 3, 4, 1, 1, 6, Map.of());
+    experiments.pipeInput("short", avro.serialize("exp", spec));
+    for (long s = 0; s < 4; s++) {
+      send(Fixtures.step(spec, "r", 1, s, 1));
+    }
+    send(Fixtures.step(spec, "r", 1, 4, 1));
+    DeadLetter dl = onlyDeadLetter();
+    assertThat(dl.getReason()).isEqualTo(DeadLetterReason.INVALID_VALUE);
+    assertThat(dl.getErrorMessage())
+        .contains("experiment 'short'")
+        .contains("step 4")
+        .contains("registers 4 steps");
+    assertThat(metrics.steps.sum()).isEqualTo(4);
+  }
+
   @Test
   void anExperimentSilentForTheIdleRetentionLeavesEveryStore() {
     ExperimentSpec quiet = register("quiet");

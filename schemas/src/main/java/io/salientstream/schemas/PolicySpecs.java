@@ -136,4 +136,72 @@ public final class PolicySpecs {
     }
     return h;
   }
+
+  /**
+   * What makes {@code proposed} a different experiment from the running registration {@code
+   * running} under the same id (issue 15, experiment-id ownership), or empty when it is the same
+   * experiment — re-published, or registered again by a run resumed from a checkpoint. Compared:
+   * the policy and its parameters, the matrices (names, layers, sizes, ranks), the whole budget
+   * schedule and the seed; not the registration time, description, tenant label or allocation mode.
+   */
+  public static java.util.Optional<String> definitionChange(
+      ExperimentSpec running, ExperimentSpec proposed) {
+    if (!running.getPolicy().equals(proposed.getPolicy())) {
+      return java.util.Optional.of(
+          "policy " + clip(proposed.getPolicy()) + " instead of " + running.getPolicy());
+    }
+    if (!new TreeMap<>(params(running)).equals(new TreeMap<>(params(proposed)))) {
+      return java.util.Optional.of(
+          "policy parameters "
+              + clip(String.valueOf(new TreeMap<>(params(proposed))))
+              + " instead of "
+              + clip(String.valueOf(new TreeMap<>(params(running)))));
+    }
+    List<AdaptedMatrix> a = running.getMatrices();
+    List<AdaptedMatrix> b = proposed.getMatrices();
+    if (a.size() != b.size()) {
+      return java.util.Optional.of(b.size() + " matrices instead of " + a.size());
+    }
+    for (int k = 0; k < a.size(); k++) {
+      if (!a.get(k).equals(b.get(k))) {
+        return java.util.Optional.of(
+            "matrix "
+                + k
+                + " "
+                + clip(String.valueOf(b.get(k)))
+                + " instead of "
+                + clip(String.valueOf(a.get(k))));
+      }
+    }
+    if (!running.getSchedule().equals(proposed.getSchedule())) {
+      return java.util.Optional.of(
+          "schedule "
+              + clip(String.valueOf(proposed.getSchedule()))
+              + " instead of "
+              + clip(String.valueOf(running.getSchedule())));
+    }
+    if (running.getSeed() != proposed.getSeed()) {
+      return java.util.Optional.of(
+          "seed " + proposed.getSeed() + " instead of " + running.getSeed());
+    }
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * The one-line refusal of a registration that would take over the running experiment {@code id}
+   * with a different definition ({@link #definitionChange}).
+   */
+  public static String ownershipRefusal(String id, String change) {
+    return "experiment '"
+        + clip(id)
+        + "' is running with a different definition (this registration has "
+        + change
+        + "): refused, the running experiment keeps its registration; register under another"
+        + " experiment id, or once the running one finished (its registration is deleted when it"
+        + " finishes; a failed run keeps it so that it can be resumed with the same definition)";
+  }
+
+  private static String clip(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "…";
+  }
 }

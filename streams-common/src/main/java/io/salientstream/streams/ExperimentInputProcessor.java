@@ -146,6 +146,14 @@ public abstract class ExperimentInputProcessor implements Processor<Bytes, byte[
     return lastActivity.size();
   }
 
+  /**
+   * True while experiment {@code key} has finished (its registration was tombstoned) but is not
+   * forgotten yet (the grace period): its id is free for a new registration of any definition.
+   */
+  protected final boolean finished(String key) {
+    return finished.containsKey(key);
+  }
+
   /** Subclass set-up: stores, deserializers, caches. */
   protected abstract void onInit(ProcessorContext<String, Object> context);
 
@@ -179,9 +187,6 @@ public abstract class ExperimentInputProcessor implements Processor<Bytes, byte[
         finished.put(key, context.currentSystemTimeMs());
         return;
       }
-      if (record.value() != null && keyBytes != null) {
-        finished.remove(DeadLetters.keyOf(record)); // registered again
-      }
       boolean registered =
           guarded(
               keyBytes,
@@ -190,6 +195,7 @@ public abstract class ExperimentInputProcessor implements Processor<Bytes, byte[
               record.timestamp(),
               () -> onRegistration(record, meta));
       if (registered && record.value() != null) {
+        finished.remove(DeadLetters.keyOf(record)); // registered again
         lastActivity.put(DeadLetters.keyOf(record), context.currentSystemTimeMs());
         for (ParkingLot.Parked p : parking.release(DeadLetters.keyOf(record))) {
           guarded(

@@ -79,6 +79,10 @@ public final class KafkaHosts implements Experiment.HostFactory {
             spec.train().steps(),
             spec.train().seed(),
             "kafka-" + mode.name().toLowerCase(java.util.Locale.ROOT));
+    // the id is owned by a running experiment's definition: a different one stops here, before
+    // anything is sent (the apps would refuse its registration and dead-letter its steps)
+    ExperimentOwnership.requireFreeOrSame(
+        config, topics, registration, Dependencies.DEFAULT_TIMEOUT);
     int epoch =
         (int)
             (System.currentTimeMillis() / 1000); // increases across runs of the same experiment id

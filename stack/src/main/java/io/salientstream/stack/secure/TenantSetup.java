@@ -65,6 +65,8 @@ public final class TenantSetup {
           out.add(literalTopic(t.name(spec), user, AclOperation.WRITE));
         }
         out.add(literalTopic(t.name(Topics.RANK_COMMANDS), user, AclOperation.READ));
+        // who runs an experiment id already (issue 15: ids are owned by a running definition)
+        out.add(literalTopic(t.name(Topics.EXPERIMENTS), user, AclOperation.READ));
       }
       case ANALYZER -> {
         out.add(literalTopic(t.name(Topics.EXPERIMENTS), user, AclOperation.READ));
