@@ -480,13 +480,13 @@ final class BenchCommand implements Callable<Integer> {
         names = "--experiments-per-minute",
         paramLabel = "R",
         description =
-            "Experiments started per minute (default: 18; fewer when all slots are busy).")
+            "Experiments started per minute (default: 20; fewer when all slots are busy).")
     Double perMinute;
 
     @Option(
         names = "--concurrency",
         paramLabel = "N",
-        description = "Experiments running at once, at most (default: 4).")
+        description = "Experiments running at once, at most (default: 8).")
     Integer concurrency;
 
     @Option(
@@ -494,7 +494,7 @@ final class BenchCommand implements Callable<Integer> {
         paramLabel = "D",
         description =
             "The apps' idle retention (setting salientstream.idle-retention.seconds, default there 7 days):"
-                + " how long a failed or abandoned experiment's state stays (default here: 2m).")
+                + " how long a failed or abandoned experiment's state stays (default here: 3m).")
     String idleRetention;
 
     @Option(
@@ -513,7 +513,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
         names = "--ci",
         description =
-            "The short form the test runs: 30 s of experiments, grace 3 s, idle retention 8 s, samples every 5 s"
+            "The short form the test runs: 25 s of experiments, grace 3 s, idle retention 25 s, samples every 5 s"
                 + " (other options still override).")
     boolean ci;
 
