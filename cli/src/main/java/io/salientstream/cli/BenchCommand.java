@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
       BenchCommand.Loop.class,
       BenchCommand.DashboardBench.class,
       BenchCommand.Chaos.class,
+      BenchCommand.Soak.class,
       io.salientstream.trainer.bench.BenchPoliciesCommand.class
     })
 final class BenchCommand implements Callable<Integer> {
@@ -32,7 +33,7 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     System.err.println(
-        "name a benchmark: salientstream bench loop|chaos|dashboard|policies (see --help)");
+        "name a benchmark: salientstream bench loop|chaos|soak|dashboard|policies (see --help)");
     return 2;
   }
 
@@ -447,6 +448,192 @@ final class BenchCommand implements Callable<Integer> {
       } finally {
         Loop.deleteTree(state);
       }
+    }
+  }
+
+  @Command(
+      name = "soak",
+      mixinStandardHelpOptions = true,
+      sortOptions = false,
+      description = {
+        "Long runs with flat memory: an in-process broker and registry (or --bootstrap-servers), the analyzer and the"
+            + " pruner each in a JVM of its own, and a stream of short synthetic SalientLoRA experiments in sync mode"
+            + " (a few at a time; some fail half-way, some are abandoned half-way) with hostile records on every input"
+            + " topic (length bombs, random bytes, NaN values, unknown experiments).",
+        "Samples per app, every --sample-every: heap after a full GC, RSS, state folder size on disk, exact store"
+            + " entry counts and RocksDB's estimate-num-keys, dead letters. Writes JSON, a Markdown summary and PNG"
+            + " plots.",
+        "Exits 1 unless, once the last experiment ended and the grace period and idle retention passed, store entries"
+            + " are back to the start (+ 0), heap after GC is within 32 MB of the start, every finished experiment"
+            + " applied all its commands with the in-process run's masks, and every hostile record was dead-lettered."
+      })
+  static final class Soak implements Callable<Integer> {
+    @Option(
+        names = "--duration",
+        defaultValue = "65m",
+        description =
+            "How long experiments are started, e.g. 40s, 65m, 2h (default: ${DEFAULT-VALUE}); the end state is"
+                + " measured after it, once the grace period and the idle retention have passed.")
+    String duration;
+
+    @Option(
+        names = "--experiments-per-minute",
+        paramLabel = "R",
+        description =
+            "Experiments started per minute (default: 20; fewer when all slots are busy).")
+    Double perMinute;
+
+    @Option(
+        names = "--concurrency",
+        paramLabel = "N",
+        description = "Experiments running at once, at most (default: 8).")
+    Integer concurrency;
+
+    @Option(
+        names = "--idle-retention",
+        paramLabel = "D",
+        description =
+            "The apps' idle retention (setting salientstream.idle-retention.seconds, default there 7 days):"
+                + " how long a failed or abandoned experiment's state stays (default here: 3m).")
+    String idleRetention;
+
+    @Option(
+        names = "--grace",
+        paramLabel = "D",
+        description =
+            "The apps' grace period (setting salientstream.grace.seconds; default 30s, the apps' own default).")
+    String grace;
+
+    @Option(
+        names = "--sample-every",
+        paramLabel = "D",
+        description = "Sample period (default: 1m).")
+    String sampleEvery;
+
+    @Option(
+        names = "--ci",
+        description =
+            "The short form the test runs: 25 s of experiments, grace 3 s, idle retention 25 s, samples every 5 s"
+                + " (other options still override).")
+    boolean ci;
+
+    @Option(
+        names = "--bootstrap-servers",
+        paramLabel = "HOST:PORT",
+        description =
+            "Use this broker (topics under a per-run prefix) instead of an in-process one; needs --registry-url.")
+    String bootstrapServers;
+
+    @Option(
+        names = "--registry-url",
+        paramLabel = "URL",
+        description = "The registry of --bootstrap-servers.")
+    String registryUrl;
+
+    @Option(
+        names = "--report",
+        paramLabel = "FILE",
+        defaultValue = "soak.json",
+        description =
+            "JSON with every sample (default: ${DEFAULT-VALUE}); the Markdown summary goes next to it (.md).")
+    Path report;
+
+    @Option(
+        names = "--plot-dir",
+        paramLabel = "DIR",
+        description = "Where the PNG plots go (default: the report's folder).")
+    Path plotDir;
+
+    @Override
+    public Integer call() throws Exception {
+      io.salientstream.loop.bench.SoakBenchmark.Settings s =
+          ci
+              ? io.salientstream.loop.bench.SoakBenchmark.Settings.ci()
+              : io.salientstream.loop.bench.SoakBenchmark.Settings.full(
+                  parseDuration("--duration", duration));
+      s =
+          s.override(
+              ci && duration.equals("65m") ? null : parseDuration("--duration", duration),
+              perMinute,
+              concurrency,
+              idleRetention == null ? null : parseDuration("--idle-retention", idleRetention),
+              grace == null ? null : parseDuration("--grace", grace),
+              sampleEvery == null ? null : parseDuration("--sample-every", sampleEvery));
+      if ((bootstrapServers == null) != (registryUrl == null)) {
+        System.err.println("--bootstrap-servers and --registry-url go together");
+        return io.salientstream.core.cli.ExitCodes.USAGE;
+      }
+      Path state = Files.createTempDirectory("salientstream-soak-");
+      try {
+        Map<String, Object> result =
+            new io.salientstream.loop.bench.SoakBenchmark(
+                    s, state, System.out, bootstrapServers, registryUrl)
+                .run();
+        System.out.println();
+        System.out.println(io.salientstream.loop.bench.SoakBenchmark.summary(result));
+        io.salientstream.loop.bench.SoakBenchmark.writeJson(result, report);
+        Path dir = plotDir != null ? plotDir : report.toAbsolutePath().getParent();
+        io.salientstream.loop.bench.SoakBenchmark.plots(result, dir);
+        String name = report.getFileName().toString().replaceFirst("\\.json$", "");
+        Path md = report.toAbsolutePath().getParent().resolve(name + ".md");
+        Files.writeString(
+            md, io.salientstream.loop.bench.SoakBenchmark.markdown(result, asGiven()));
+        System.out.println("report: " + report + ", summary: " + md + ", plots: " + dir);
+        return Boolean.TRUE.equals(result.get("invariantsHold"))
+            ? io.salientstream.core.cli.ExitCodes.OK
+            : io.salientstream.core.cli.ExitCodes.FAILED;
+      } finally {
+        Loop.deleteTree(state);
+      }
+    }
+
+    /** The command as given (the options that were set), for the summary. */
+    String asGiven() {
+      StringBuilder b = new StringBuilder("bin/salientstream bench soak");
+      if (ci) {
+        b.append(" --ci");
+      }
+      if (!ci || !duration.equals("65m")) {
+        b.append(" --duration ").append(duration);
+      }
+      if (perMinute != null) {
+        b.append(" --experiments-per-minute ").append(perMinute);
+      }
+      if (concurrency != null) {
+        b.append(" --concurrency ").append(concurrency);
+      }
+      if (idleRetention != null) {
+        b.append(" --idle-retention ").append(idleRetention);
+      }
+      if (grace != null) {
+        b.append(" --grace ").append(grace);
+      }
+      if (sampleEvery != null) {
+        b.append(" --sample-every ").append(sampleEvery);
+      }
+      if (bootstrapServers != null) {
+        b.append(" --bootstrap-servers ").append(bootstrapServers);
+      }
+      b.append(" --report ").append(report);
+      if (plotDir != null) {
+        b.append(" --plot-dir ").append(plotDir);
+      }
+      return b.toString();
+    }
+
+    static Duration parseDuration(String option, String text) {
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("(\\d{1,7})(s|m|h)").matcher(text.trim());
+      if (!m.matches()) {
+        throw new IllegalArgumentException(
+            option + " must be a number with s, m or h (e.g. 40s, 65m, 2h), got '" + text + "'");
+      }
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofHours(n);
+      };
     }
   }
 }

@@ -61,7 +61,9 @@ public final class Pruner implements AutoCloseable {
                 EventSerdes.of(RankPruneCommand.class, config).serializer(),
                 EventSerdes.of(DeadLetter.class, config).serializer())
             .withPatternHistory(
-                PrunerTopology.Config.patternHistoryFor(LayeredConfig.resumeSnapshots(config)));
+                PrunerTopology.Config.patternHistoryFor(LayeredConfig.resumeSnapshots(config)))
+            .withIdleRetention(LayeredConfig.idleRetention(config))
+            .withGrace(LayeredConfig.grace(config));
     Properties props = StreamsApp.config(applicationId, stateDir, config, APP_DEFAULTS);
     return new Pruner(
         StreamsApp.start(

@@ -90,7 +90,9 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
             config.unknownExperimentGrace(),
             PrunerTopology.DEAD_LETTER_SINK,
             metrics.deadLetters,
-            SPECS));
+            SPECS,
+            config.idleRetention(),
+            io.salientstream.streams.ParkingLot.DEFAULT_CAPACITY));
     this.config = config;
     this.metrics = metrics;
   }

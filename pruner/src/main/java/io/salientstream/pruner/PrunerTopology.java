@@ -34,7 +34,8 @@ public final class PrunerTopology {
       Serializer<RankPruneCommand> commandSerializer,
       Serializer<DeadLetter> deadLetterSerializer,
       java.time.Duration unknownExperimentGrace,
-      int patternHistory) {
+      int patternHistory,
+      java.time.Duration idleRetention) {
 
     /**
      * Rank patterns kept per experiment when nothing asks for more: a resumed run may re-decide
@@ -45,6 +46,9 @@ public final class PrunerTopology {
     public Config {
       if (patternHistory < 1) {
         throw new IllegalArgumentException("pattern history must be >= 1, got " + patternHistory);
+      }
+      if (idleRetention == null || idleRetention.isNegative() || idleRetention.isZero()) {
+        throw new IllegalArgumentException("idle retention must be > 0, got " + idleRetention);
       }
     }
 
@@ -67,7 +71,41 @@ public final class PrunerTopology {
           commandSerializer,
           deadLetterSerializer,
           unknownExperimentGrace,
-          n);
+          n,
+          idleRetention);
+    }
+
+    /** The same config with grace period {@code d} (see {@code unknownExperimentGrace}). */
+    public Config withGrace(java.time.Duration d) {
+      return new Config(
+          applicationName,
+          codeVersion,
+          topics,
+          specDeserializer,
+          reportDeserializer,
+          commandSerializer,
+          deadLetterSerializer,
+          d,
+          patternHistory,
+          idleRetention);
+    }
+
+    /**
+     * The same config, forgetting experiments silent for {@code d} (abandoned and failed runs;
+     * default 7 days, {@code salientstream.idle-retention.seconds}).
+     */
+    public Config withIdleRetention(java.time.Duration d) {
+      return new Config(
+          applicationName,
+          codeVersion,
+          topics,
+          specDeserializer,
+          reportDeserializer,
+          commandSerializer,
+          deadLetterSerializer,
+          unknownExperimentGrace,
+          patternHistory,
+          d);
     }
 
     public Config(
@@ -87,7 +125,8 @@ public final class PrunerTopology {
           commandSerializer,
           deadLetterSerializer,
           java.time.Duration.ofSeconds(30),
-          MIN_PATTERN_HISTORY);
+          MIN_PATTERN_HISTORY,
+          io.salientstream.streams.ExperimentInputProcessor.DEFAULT_IDLE_RETENTION);
     }
   }
 

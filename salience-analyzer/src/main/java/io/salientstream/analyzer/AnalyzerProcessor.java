@@ -150,7 +150,9 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
             config.unknownExperimentGrace(),
             AnalyzerTopology.DEAD_LETTER_SINK,
             metrics.deadLetters,
-            SPECS));
+            SPECS,
+            config.idleRetention(),
+            io.salientstream.streams.ParkingLot.DEFAULT_CAPACITY));
     this.config = config;
     this.metrics = metrics;
     int bound = config.livePolicies();

@@ -40,6 +40,8 @@ public final class AnalyzerTopology {
    *     experiment whose policy is not in memory is rebuilt from its stored snapshot and rows (same
    *     result, more work). Bounds the analyzer's memory with many concurrent experiments; 0
    *     rebuilds every step
+   * @param idleRetention an experiment with no record for this long leaves the stores (abandoned
+   *     and failed runs; default 7 days, {@code salientstream.idle-retention.seconds})
    */
   public record Config(
       String applicationName,
@@ -50,7 +52,8 @@ public final class AnalyzerTopology {
       Serializer<DeadLetter> deadLetterSerializer,
       java.time.Duration unknownExperimentGrace,
       int resumeSnapshots,
-      int livePolicies) {
+      int livePolicies,
+      java.time.Duration idleRetention) {
 
     /** The default grace period for events that arrive before their experiment's registration. */
     public static final java.time.Duration DEFAULT_GRACE = java.time.Duration.ofSeconds(30);
@@ -67,6 +70,9 @@ public final class AnalyzerTopology {
       }
       if (livePolicies < 0) {
         throw new IllegalArgumentException("live policies must be >= 0, got " + livePolicies);
+      }
+      if (idleRetention == null || idleRetention.isNegative() || idleRetention.isZero()) {
+        throw new IllegalArgumentException("idle retention must be > 0, got " + idleRetention);
       }
     }
 
@@ -86,7 +92,8 @@ public final class AnalyzerTopology {
           deadLetterSerializer,
           DEFAULT_GRACE,
           DEFAULT_RESUME_SNAPSHOTS,
-          DEFAULT_LIVE_POLICIES);
+          DEFAULT_LIVE_POLICIES,
+          io.salientstream.streams.ExperimentInputProcessor.DEFAULT_IDLE_RETENTION);
     }
 
     public Config withResumeSnapshots(int n) {
@@ -99,7 +106,8 @@ public final class AnalyzerTopology {
           deadLetterSerializer,
           unknownExperimentGrace,
           n,
-          livePolicies);
+          livePolicies,
+          idleRetention);
     }
 
     public Config withLivePolicies(int n) {
@@ -112,7 +120,40 @@ public final class AnalyzerTopology {
           deadLetterSerializer,
           unknownExperimentGrace,
           resumeSnapshots,
-          n);
+          n,
+          idleRetention);
+    }
+
+    /** The same config with grace period {@code d} (see {@link #unknownExperimentGrace}). */
+    public Config withGrace(java.time.Duration d) {
+      return new Config(
+          applicationName,
+          topics,
+          specDeserializer,
+          stepDeserializer,
+          reportSerializer,
+          deadLetterSerializer,
+          d,
+          resumeSnapshots,
+          livePolicies,
+          idleRetention);
+    }
+
+    /**
+     * The same config, forgetting experiments silent for {@code d} (see {@link #idleRetention}).
+     */
+    public Config withIdleRetention(java.time.Duration d) {
+      return new Config(
+          applicationName,
+          topics,
+          specDeserializer,
+          stepDeserializer,
+          reportSerializer,
+          deadLetterSerializer,
+          unknownExperimentGrace,
+          resumeSnapshots,
+          livePolicies,
+          d);
     }
   }
 

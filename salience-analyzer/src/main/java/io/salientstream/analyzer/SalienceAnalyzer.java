@@ -54,7 +54,9 @@ public final class SalienceAnalyzer implements AutoCloseable {
                 EventSerdes.of(SalienceReport.class, config).serializer(),
                 EventSerdes.of(DeadLetter.class, config).serializer())
             .withResumeSnapshots(resumeSnapshots(config))
-            .withLivePolicies(LayeredConfig.livePolicies(config));
+            .withLivePolicies(LayeredConfig.livePolicies(config))
+            .withIdleRetention(LayeredConfig.idleRetention(config))
+            .withGrace(LayeredConfig.grace(config));
     Properties props = StreamsApp.config(applicationId, stateDir, config);
     return new SalienceAnalyzer(
         StreamsApp.start(

@@ -70,6 +70,29 @@ class ServiceSettingsTest {
         .isEqualTo(PrunerTopology.Config.MIN_PATTERN_HISTORY);
   }
 
+  /** Issue 16: the idle retention and the grace period reach both apps from the file and env. */
+  @Test
+  void idleRetentionAndGraceReachBothApps() throws Exception {
+    Path file = tmp.resolve("soak.properties");
+    Files.writeString(file, LayeredConfig.IDLE_RETENTION_SECONDS + "=180\n");
+    Map<String, Object> a =
+        ServicesCommands.serdeConfig(
+            analyzer("--config", file.toString())
+                .settings(Map.of("SALIENTSTREAM_GRACE_SECONDS", "5")));
+    Map<String, Object> p =
+        ServicesCommands.serdeConfig(
+            pruner("--config", file.toString())
+                .settings(Map.of("SALIENTSTREAM_GRACE_SECONDS", "5")));
+    for (Map<String, Object> app : java.util.List.of(a, p)) {
+      assertThat(LayeredConfig.idleRetention(app)).isEqualTo(java.time.Duration.ofMinutes(3));
+      assertThat(LayeredConfig.grace(app)).isEqualTo(java.time.Duration.ofSeconds(5));
+    }
+    assertThat(
+            LayeredConfig.idleRetention(
+                ServicesCommands.serdeConfig(analyzer().settings(Map.of()))))
+        .isEqualTo(java.time.Duration.ofDays(7));
+  }
+
   /**
    * Issue 15: {@code analyzer --tenant b.} without {@code --application-id} joined the default
    * tenant's consumer group, took 3 of its 6 tasks and restored its state. Application ids now

@@ -49,8 +49,21 @@ public abstract class ExperimentInputProcessor implements Processor<Bytes, byte[
   /** How long an experiment may stay silent before its state leaves the stores, by default. */
   public static final Duration DEFAULT_IDLE_RETENTION = Duration.ofDays(7);
 
-  /** How often silent experiments are looked for (wall-clock time). */
+  /** How often silent experiments are looked for (wall-clock time), at most. */
   static final Duration IDLE_CHECK_EVERY = Duration.ofMinutes(1);
+
+  /**
+   * How often silent experiments are looked for under {@code idleRetention}: every minute, or a
+   * quarter of a shorter retention (at least every second), so a short retention is kept to within
+   * a quarter of itself.
+   */
+  static Duration idleCheckEvery(Duration idleRetention) {
+    Duration quarter = idleRetention.dividedBy(4);
+    if (quarter.compareTo(IDLE_CHECK_EVERY) >= 0) {
+      return IDLE_CHECK_EVERY;
+    }
+    return quarter.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : quarter;
+  }
 
   /**
    * Where a subclass's records go and how it names itself.
@@ -125,7 +138,8 @@ public abstract class ExperimentInputProcessor implements Processor<Bytes, byte[
             wiring.grace().toMillis(),
             wiring.parkingCapacity());
     context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::expireParked);
-    context.schedule(IDLE_CHECK_EVERY, PunctuationType.WALL_CLOCK_TIME, this::expireIdle);
+    context.schedule(
+        idleCheckEvery(wiring.idleRetention()), PunctuationType.WALL_CLOCK_TIME, this::expireIdle);
     onInit(context);
     long now = context.currentSystemTimeMs();
     KeyValueStore<String, ?> specs = context.getStateStore(wiring.specsStore());

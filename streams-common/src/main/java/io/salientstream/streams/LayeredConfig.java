@@ -46,6 +46,20 @@ public final class LayeredConfig {
    */
   public static final String LIVE_POLICIES = PREFIX + "analyzer.live-policies";
 
+  /**
+   * Seconds an experiment may stay silent (no registration, no input record) before the analyzer
+   * and the pruner drop its state: abandoned and failed runs. Finished runs leave at once (after
+   * the grace period), through their registration's tombstone.
+   */
+  public static final String IDLE_RETENTION_SECONDS = PREFIX + "idle-retention.seconds";
+
+  /**
+   * Seconds the analyzer and the pruner keep a record of an experiment not (yet) registered before
+   * it becomes a dead letter, and keep a finished experiment's state after its registration's
+   * tombstone (its last records may still be on their way).
+   */
+  public static final String GRACE_SECONDS = PREFIX + "grace.seconds";
+
   /** Interface the services' HTTP endpoints bind to ({@code localhost} unless told otherwise). */
   public static final String HTTP_HOST = PREFIX + "http.host";
 
@@ -123,6 +137,22 @@ public final class LayeredConfig {
                   + " policy was evicted is rebuilt from its stored snapshot and rows, with the same result",
               v -> intIn(v, 0, 1_000_000),
               "an integer >= 0 and <= 1000000"),
+          new Setting(
+              GRACE_SECONDS,
+              "30",
+              "(properties file or environment)",
+              "seconds the analyzer and the pruner park records of an experiment not registered yet (then: dead letter),"
+                  + " and keep a finished experiment's state after its registration's tombstone",
+              v -> intIn(v, 1, 3_600),
+              "an integer >= 1 and <= 3600"),
+          new Setting(
+              IDLE_RETENTION_SECONDS,
+              "604800",
+              "(properties file or environment)",
+              "seconds an experiment may stay silent before the analyzer and the pruner drop its state (abandoned and"
+                  + " failed runs; a finished run leaves a grace period after its registration's tombstone)",
+              v -> intIn(v, 1, 315_360_000),
+              "an integer >= 1 and <= 315360000 (ten years)"),
           new Setting(
               SYNC_TIMEOUT_SECONDS,
               "300",
@@ -366,6 +396,31 @@ public final class LayeredConfig {
           LIVE_POLICIES + " must be an integer >= 0, got '" + v + "'");
     }
     return Integer.parseInt(text.trim());
+  }
+
+  /** {@link #GRACE_SECONDS} from an application's config map (the default, 30 s, when absent). */
+  public static java.time.Duration grace(Map<String, ?> config) {
+    Object v = config.get(GRACE_SECONDS);
+    String text = v == null ? DEFAULTS.get(GRACE_SECONDS) : v.toString();
+    if (!intIn(text, 1, 3_600)) {
+      throw new IllegalArgumentException(
+          GRACE_SECONDS + " must be an integer >= 1 and <= 3600, got '" + v + "'");
+    }
+    return java.time.Duration.ofSeconds(Long.parseLong(text.trim()));
+  }
+
+  /**
+   * {@link #IDLE_RETENTION_SECONDS} from an application's config map (the default, 7 days, when
+   * absent).
+   */
+  public static java.time.Duration idleRetention(Map<String, ?> config) {
+    Object v = config.get(IDLE_RETENTION_SECONDS);
+    String text = v == null ? DEFAULTS.get(IDLE_RETENTION_SECONDS) : v.toString();
+    if (!intIn(text, 1, 315_360_000)) {
+      throw new IllegalArgumentException(
+          IDLE_RETENTION_SECONDS + " must be an integer >= 1 and <= 315360000, got '" + v + "'");
+    }
+    return java.time.Duration.ofSeconds(Long.parseLong(text.trim()));
   }
 
   /**

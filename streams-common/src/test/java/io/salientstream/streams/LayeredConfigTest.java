@@ -210,4 +210,35 @@ class LayeredConfigTest {
         .hasMessageContaining(LayeredConfig.HTTP_TOKEN_FILE)
         .hasMessageContaining("is empty");
   }
+
+  @Test
+  void idleRetentionAndGraceComeFromTheAppsConfigAndAreBoundedAndNamed() {
+    assertThat(LayeredConfig.idleRetention(Map.of())).isEqualTo(java.time.Duration.ofDays(7));
+    assertThat(LayeredConfig.grace(Map.of())).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(LayeredConfig.idleRetention(Map.of(LayeredConfig.IDLE_RETENTION_SECONDS, "180")))
+        .isEqualTo(java.time.Duration.ofMinutes(3));
+    assertThat(LayeredConfig.grace(Map.of(LayeredConfig.GRACE_SECONDS, " 3 ")))
+        .isEqualTo(java.time.Duration.ofSeconds(3));
+    for (String bad : List.of("0", "-5", "x", "315360001", "")) {
+      assertThatThrownBy(
+              () -> LayeredConfig.idleRetention(Map.of(LayeredConfig.IDLE_RETENTION_SECONDS, bad)))
+          .hasMessageContaining(LayeredConfig.IDLE_RETENTION_SECONDS)
+          .hasMessageContaining("'" + bad + "'");
+    }
+    for (String bad : List.of("0", "3601", "1.5")) {
+      assertThatThrownBy(() -> LayeredConfig.grace(Map.of(LayeredConfig.GRACE_SECONDS, bad)))
+          .hasMessageContaining(LayeredConfig.GRACE_SECONDS)
+          .hasMessageContaining("'" + bad + "'");
+    }
+  }
+
+  @Test
+  void aShortIdleRetentionIsCheckedAQuarterOfItAtATime() {
+    assertThat(ExperimentInputProcessor.idleCheckEvery(java.time.Duration.ofDays(7)))
+        .isEqualTo(java.time.Duration.ofMinutes(1));
+    assertThat(ExperimentInputProcessor.idleCheckEvery(java.time.Duration.ofMinutes(3)))
+        .isEqualTo(java.time.Duration.ofSeconds(45));
+    assertThat(ExperimentInputProcessor.idleCheckEvery(java.time.Duration.ofSeconds(2)))
+        .isEqualTo(java.time.Duration.ofSeconds(1));
+  }
 }
