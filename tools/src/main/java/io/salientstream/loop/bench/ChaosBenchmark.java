@@ -1,5 +1,6 @@
 package io.salientstream.loop.bench;
 
+import ai.djl.Device;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.core.policy.AdapterLayout;
@@ -10,18 +11,17 @@ import io.salientstream.loop.KafkaAllocationHost;
 import io.salientstream.loop.KafkaHosts;
 import io.salientstream.loop.LoopServicesMain;
 import io.salientstream.loop.LoopTopics;
-import io.salientstream.stack.EmbeddedKafkaCluster;
 import io.salientstream.stack.RegistryService;
 import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.Topics;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.trainer.host.InProcessAllocationHost;
 import io.salientstream.trainer.host.MaskCommand;
-import java.io.BufferedReader;
+import io.salientstream.trainer.model.EncoderModel;
+import io.salientstream.trainer.train.Experiment;
+import io.salientstream.trainer.train.TrainConfig;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,13 +38,13 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -97,7 +97,8 @@ public final class ChaosBenchmark {
       int scaleExperiments,
       long scaleSteps,
       long seed,
-      Duration syncTimeout) {
+      Duration syncTimeout,
+      int realTrainers) {
 
     public Settings {
       if (experiments < 1 || experiments > 1000) {
@@ -113,6 +114,55 @@ public final class ChaosBenchmark {
       if (appKills < 0 || brokerKills < 0 || appKills + brokerKills > 1000) {
         throw new IllegalArgumentException("kills must be 0..1000");
       }
+      if (realTrainers < 0 || realTrainers > 20) {
+        throw new IllegalArgumentException("--real-trainers must be 0..20, got " + realTrainers);
+      }
+    }
+
+    /** The same settings with another seed of the kill plan. */
+    public Settings withSeed(long newSeed) {
+      return new Settings(
+          experiments,
+          steps,
+          matrices,
+          perLayer,
+          rank,
+          stepIntervalMs,
+          analyzers,
+          pruners,
+          appKills,
+          brokerKills,
+          beforeSeconds,
+          killIntervalMs,
+          afterSeconds,
+          scaleExperiments,
+          scaleSteps,
+          newSeed,
+          syncTimeout,
+          realTrainers);
+    }
+
+    /** The same settings with another number of real trainers. */
+    public Settings withRealTrainers(int n) {
+      return new Settings(
+          experiments,
+          steps,
+          matrices,
+          perLayer,
+          rank,
+          stepIntervalMs,
+          analyzers,
+          pruners,
+          appKills,
+          brokerKills,
+          beforeSeconds,
+          killIntervalMs,
+          afterSeconds,
+          scaleExperiments,
+          scaleSteps,
+          seed,
+          syncTimeout,
+          n);
     }
 
     public int n() {
@@ -125,13 +175,30 @@ public final class ChaosBenchmark {
      */
     public static Settings ci() {
       return new Settings(
-          4, 80, 72, 6, 15, 20, 3, 2, 2, 1, 5, 4_000, 4, 0, 0, 42, Duration.ofSeconds(120));
+          4, 80, 72, 6, 15, 20, 3, 2, 2, 1, 5, 4_000, 4, 0, 0, 42, Duration.ofSeconds(120), 0);
     }
 
     /** The form: 50 concurrent experiments, 20 app kills, 2 broker kills. */
     public static Settings full() {
       return new Settings(
-          50, 300, 72, 6, 15, 30, 3, 2, 20, 2, 30, 8_000, 30, 8, 150, 42, Duration.ofSeconds(180));
+          50,
+          300,
+          72,
+          6,
+          15,
+          30,
+          3,
+          2,
+          20,
+          2,
+          30,
+          8_000,
+          30,
+          8,
+          150,
+          42,
+          Duration.ofSeconds(180),
+          3);
     }
 
     public static Settings named(String size) {
@@ -157,7 +224,8 @@ public final class ChaosBenchmark {
       int expectedDecisions,
       boolean masksEqual,
       String failure,
-      List<Wait> waits) {}
+      List<Wait> waits,
+      boolean real) {}
 
   /** A kill: what, when. */
   record Kill(String target, long atMs, long backMs) {}
@@ -166,7 +234,7 @@ public final class ChaosBenchmark {
   private final PrintStream log;
   private final Path state;
   private final String runTag = Long.toHexString(System.currentTimeMillis());
-  private EmbeddedKafkaCluster cluster;
+  private ProcessKafkaCluster cluster;
   private RegistryService registry;
   private Map<String, Object> config;
   private final LoopTopics topics = LoopTopics.forPrefix("");
@@ -185,92 +253,106 @@ public final class ChaosBenchmark {
     this.log = log;
   }
 
+  private Path keepLogs;
+
+  /** Copies the brokers' and app instances' logs into {@code folder} at the end of the run. */
+  public ChaosBenchmark keepLogsIn(Path folder) {
+    this.keepLogs = folder;
+    return this;
+  }
+
+  /**
+   * What the brokers and app instances logged that the figures do not show, counted over their
+   * logs: per kind of process, lines naming {@code OutOfOrderSequenceException} (a transactional
+   * producer's sequence the partition's new leader did not expect), {@code TaskCorruptedException}
+   * (a Streams task restored from its changelog), stray logs a restarted broker renamed, and ERROR
+   * lines.
+   */
+  Map<String, Object> logLines() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    Map<String, String> patterns = new LinkedHashMap<>();
+    patterns.put("OutOfOrderSequenceException", "OutOfOrderSequenceException");
+    patterns.put("TaskCorruptedException", "TaskCorruptedException");
+    patterns.put("strayLogs", "marked stray");
+    patterns.put("errorLines", " ERROR ");
+    for (String kind : List.of("broker", "analyzer", "pruner")) {
+      Map<String, Long> counts = new LinkedHashMap<>();
+      patterns.keySet().forEach(k -> counts.put(k, 0L));
+      try (var files = Files.list(state)) {
+        for (Path f :
+            files.filter(f -> f.getFileName().toString().matches(kind + "-\\d+\\.log")).toList()) {
+          try (var lines = Files.lines(f, StandardCharsets.UTF_8)) {
+            lines.forEach(
+                line ->
+                    patterns.forEach(
+                        (k, pat) -> {
+                          if (line.contains(pat)) {
+                            counts.merge(k, 1L, Long::sum);
+                          }
+                        }));
+          } catch (UncheckedIOException e) {
+            // a line that is not UTF-8: count what came before
+          }
+        }
+      } catch (IOException e) {
+        // no logs: nothing to count
+      }
+      m.put(kind, counts);
+    }
+    return m;
+  }
+
+  private void copyLogs(Path folder) {
+    try {
+      Files.createDirectories(folder);
+      try (var files = Files.list(state)) {
+        for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
+          Files.copy(
+              f,
+              folder.resolve(f.getFileName()),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      log.println("logs of the brokers and app instances: " + folder);
+    } catch (IOException e) {
+      log.println("could not copy the logs to " + folder + ": " + e);
+    }
+  }
+
   // ------------------------------------------------------------------------------ app instances
 
   /** An analyzer or pruner instance in a JVM of its own. */
   final class Instance {
     final String name;
-    final List<String> command;
-    final Path logFile;
-    Process process;
+    final ChildJvm jvm;
     CompletableFuture<Void> restarting = CompletableFuture.completedFuture(null);
 
     Instance(String which, int index) {
       this.name = which + "-" + index;
-      Path dir = state.resolve(name);
-      this.logFile = state.resolve(name + ".log");
-      List<String> c = new ArrayList<>();
-      c.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      c.add("-Xmx320m");
-      c.add("-XX:+UseSerialGC");
-      c.add("-cp");
-      c.add(System.getProperty("java.class.path"));
-      c.add(LoopServicesMain.class.getName());
-      c.add(cluster.bootstrapServers());
-      c.add(registry.url());
-      c.add(dir.toString());
-      c.add("-chaos-" + runTag);
-      c.add(which);
-      c.add("replication.factor=3");
-      c.add("num.standby.replicas=1");
-      c.add("session.timeout.ms=6000");
-      c.add("heartbeat.interval.ms=1000");
-      this.command = List.copyOf(c);
+      this.jvm =
+          new ChildJvm(
+              name,
+              state.resolve(name + ".log"),
+              List.of("-Xmx320m", "-XX:+UseSerialGC"),
+              LoopServicesMain.class.getName(),
+              List.of(
+                  cluster.bootstrapServers(),
+                  registry.url(),
+                  state.resolve(name).toString(),
+                  "-chaos-" + runTag,
+                  which,
+                  "replication.factor=3",
+                  "num.standby.replicas=1",
+                  "session.timeout.ms=6000",
+                  "heartbeat.interval.ms=1000"));
     }
 
     void start() {
-      try {
-        process = new ProcessBuilder(command).redirectErrorStream(true).start();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot start " + name, e);
-      }
-      CountDownLatch ready = new CountDownLatch(1);
-      Process p = process;
-      Thread reader =
-          new Thread(
-              () -> {
-                try (BufferedReader r =
-                        new BufferedReader(
-                            new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-                    PrintWriter out =
-                        new PrintWriter(
-                            Files.newBufferedWriter(
-                                logFile,
-                                StandardCharsets.UTF_8,
-                                java.nio.file.StandardOpenOption.CREATE,
-                                java.nio.file.StandardOpenOption.APPEND))) {
-                  String line;
-                  while ((line = r.readLine()) != null) {
-                    out.println(line);
-                    if (line.equals("READY")) {
-                      ready.countDown();
-                      out.flush();
-                    }
-                  }
-                } catch (IOException e) {
-                  // process gone
-                }
-              },
-              "chaos-" + name);
-      reader.setDaemon(true);
-      reader.start();
-      try {
-        if (!ready.await(180, TimeUnit.SECONDS)) {
-          throw new IllegalStateException(name + " did not start within 180 s; see " + logFile);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
+      jvm.start(180);
     }
 
     void kill() {
-      process.destroyForcibly(); // SIGKILL: no shutdown hook, no commit, no state flush
-      try {
-        process.waitFor(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      jvm.kill(); // SIGKILL: no shutdown hook, no commit, no state flush
     }
   }
 
@@ -356,7 +438,124 @@ public final class ChaosBenchmark {
     }
     Run r =
         new Run(
-            id, seed, start, System.currentTimeMillis(), applied, expected, equal, failure, waits);
+            id,
+            seed,
+            start,
+            System.currentTimeMillis(),
+            applied,
+            expected,
+            equal,
+            failure,
+            waits,
+            false);
+    runs.add(r);
+    return r;
+  }
+
+  /**
+   * The spec of real trainer {@code index}: the rank-recovery task of {@code
+   * SyncLoopReproducesInProcessTest} (a DJL trainer, CPU: 12 adapted 16×16 matrices at rank 6,
+   * batch 32), SalientLoRA and AdaLoRA in turn, 80 + 8·index steps so that no two schedules are
+   * alike.
+   */
+  static Experiment.Spec realSpec(int index) {
+    String policy =
+        index % 2 == 0
+            ? io.salientstream.core.salient.SalientLoraPolicy.NAME
+            : io.salientstream.core.adalora.AdaLoraPolicy.NAME;
+    return new Experiment.Spec(
+        "rank-recovery",
+        EncoderModel.MINILM,
+        policy,
+        TrainConfig.defaults(80 + 8 * index, 32, 1e-2),
+        6,
+        2.0,
+        8f,
+        16,
+        false,
+        0,
+        0,
+        12,
+        16,
+        4,
+        Map.of(),
+        Device.cpu());
+  }
+
+  /**
+   * One real trainer in sync mode over the cluster, beside its in-process run (same spec, same
+   * seed, in this JVM): equal when the keep masks, the final total rank and the adapters' CRC are
+   * equal. The in-process run also gives the number of decisions (window ends), hence the sequences
+   * the commands topic must hold for this experiment.
+   */
+  Run realTrainer(int index) {
+    // before the engine starts: one PyTorch thread per trainer (2 shared cores), no downloads
+    System.setProperty(
+        "ai.djl.pytorch.num_threads", System.getProperty("ai.djl.pytorch.num_threads", "1"));
+    System.setProperty(
+        "ai.djl.pytorch.num_interop_threads",
+        System.getProperty("ai.djl.pytorch.num_interop_threads", "1"));
+    System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+    Experiment.Spec spec = realSpec(index);
+    String id = "chaos-" + runTag + "-real-" + index;
+    long start = System.currentTimeMillis();
+    int expected = 0;
+    long applied = 0;
+    String failure = null;
+    boolean equal = false;
+    try {
+      AtomicReference<RankPolicy> policy = new AtomicReference<>();
+      Map<String, Object> inProcess =
+          Experiment.run(
+              spec,
+              null,
+              null,
+              Long.MAX_VALUE,
+              (p, params, sp) -> {
+                policy.set(p);
+                return Experiment.IN_PROCESS.create(p, params, sp);
+              },
+              "in-process");
+      for (long step = 0; step < spec.train().steps(); step++) {
+        if (policy.get().decidesAt(step)) {
+          expected++;
+        }
+      }
+      AtomicReference<KafkaAllocationHost> host = new AtomicReference<>();
+      KafkaHosts hosts =
+          new KafkaHosts(
+              config, topics, id, "", KafkaAllocationHost.Mode.SYNC, s.syncTimeout(), host::set);
+      Map<String, Object> overKafka =
+          Experiment.run(spec, null, null, Long.MAX_VALUE, hosts, "kafka-sync");
+      applied = host.get().commandsApplied();
+      equal =
+          overKafka.get("keepMasks").equals(inProcess.get("keepMasks"))
+              && overKafka.get("finalTotalRank").equals(inProcess.get("finalTotalRank"))
+              && overKafka.get("adapterChecksum").equals(inProcess.get("adapterChecksum"));
+      log.printf(
+          "real trainer %s (%s, %d steps): %d of %d commands, masks and adapter CRC %s%n",
+          id,
+          spec.policy(),
+          spec.train().steps(),
+          applied,
+          expected,
+          equal ? "equal to in-process" : "DIFFER from in-process");
+    } catch (Exception | Error e) {
+      failure = e.getClass().getSimpleName() + ": " + e.getMessage();
+      log.println("real trainer " + id + " failed: " + failure);
+    }
+    Run r =
+        new Run(
+            id,
+            index,
+            start,
+            System.currentTimeMillis(),
+            applied,
+            expected,
+            equal,
+            failure,
+            List.of(),
+            true);
     runs.add(r);
     return r;
   }
@@ -366,12 +565,13 @@ public final class ChaosBenchmark {
   public Map<String, Object> run() throws Exception {
     Map<String, Object> result = new LinkedHashMap<>();
     long t0 = System.nanoTime();
-    cluster = EmbeddedKafkaCluster.of(3, 2).start();
+    cluster = new ProcessKafkaCluster(state, 3, 2).start();
     List<Instance> analyzers = new ArrayList<>();
     List<Instance> pruners = new ArrayList<>();
     try {
       log.printf(
-          "3 in-process KRaft brokers (replication 3, min.insync.replicas 2) at %s ready in %.1f s%n",
+          "3 KRaft brokers in JVMs of their own (replication 3, min.insync.replicas 2) at %s ready"
+              + " in %.1f s%n",
           cluster.bootstrapServers(), (System.nanoTime() - t0) / 1e9);
       try (Admin admin = admin()) {
         TopicInitializer.ensureTopics(admin, Topics.withPrefix(""), (short) 3);
@@ -409,19 +609,19 @@ public final class ChaosBenchmark {
       result.putAll(chaos(analyzers, pruners));
     } finally {
       for (Instance i : analyzers) {
-        if (i.process != null) {
-          i.kill();
-        }
+        i.kill();
       }
       for (Instance i : pruners) {
-        if (i.process != null) {
-          i.kill();
-        }
+        i.kill();
       }
       if (registry != null) {
         registry.stop();
       }
       cluster.close();
+    }
+    result.put("logLines", logLines());
+    if (keepLogs != null) {
+      copyLogs(keepLogs);
     }
     result.put("settings", settings());
     result.put("wallSeconds", (System.nanoTime() - t0) / 1e9);
@@ -470,6 +670,7 @@ public final class ChaosBenchmark {
         s.experiments(), s.n(), s.steps(), s.appKills(), s.brokerKills());
     AtomicBoolean stop = new AtomicBoolean();
     ExecutorService pool = Executors.newFixedThreadPool(s.experiments());
+    ExecutorService pool2 = Executors.newSingleThreadExecutor();
     List<Future<?>> slots = new ArrayList<>();
     long chaosStart = System.currentTimeMillis();
     for (int i = 0; i < s.experiments(); i++) {
@@ -485,6 +686,17 @@ public final class ChaosBenchmark {
                 do {
                   experiment("c", s.steps(), s.stepIntervalMs());
                 } while (!stop.get());
+              }));
+    }
+    if (s.realTrainers() > 0) {
+      // one slot runs the real trainers one after another (each beside its in-process run), so
+      // that they overlap the kills without loading the 2 cores with several DJL trainers at once
+      slots.add(
+          pool2.submit(
+              () -> {
+                for (int i = 0; i < s.realTrainers(); i++) {
+                  realTrainer(i);
+                }
               }));
     }
     // the kills begin once every slot has waited for 2 commands (the "before" figures) and the
@@ -512,8 +724,8 @@ public final class ChaosBenchmark {
         brokerBack.get(300, TimeUnit.SECONDS); // one broker down at a time: min.insync 2 of 3
         int b = rnd.nextInt(cluster.size());
         long at = System.currentTimeMillis();
-        cluster.stop(b);
-        log.printf("  %6.1f s: broker %d stopped%n", (at - chaosStart) / 1e3, b + 1);
+        cluster.kill(b); // SIGKILL of the broker's JVM
+        log.printf("  %6.1f s: SIGKILL broker %d%n", (at - chaosStart) / 1e3, b + 1);
         brokerBack =
             CompletableFuture.runAsync(
                 () -> {
@@ -555,8 +767,9 @@ public final class ChaosBenchmark {
       f.get(30, TimeUnit.MINUTES);
     }
     pool.shutdown();
+    pool2.shutdown();
 
-    List<Run> chaosRuns = runs.stream().filter(r -> r.id().contains("-c-")).toList();
+    List<Run> chaosRuns = runs.stream().filter(r -> r.id().contains("-c-") && !r.real()).toList();
     // figures
     List<Double> before = new ArrayList<>();
     List<Double> during = new ArrayList<>();
@@ -677,7 +890,11 @@ public final class ChaosBenchmark {
         problems.add(r.id() + ": " + r.failure());
       } else if (!r.masksEqual()) {
         masksDiffer++;
-        problems.add(r.id() + ": final masks differ from the in-process run");
+        problems.add(
+            r.id()
+                + (r.real()
+                    ? ": final masks or adapter CRC differ from the in-process run"
+                    : ": final masks differ from the in-process run"));
       }
       if (r.failure() == null && r.commandsApplied() != r.expectedDecisions()) {
         problems.add(
@@ -692,6 +909,11 @@ public final class ChaosBenchmark {
     m.put("commandsDuplicated", duplicated);
     m.put("commandsOutOfOrder", outOfOrder);
     m.put("finalMasksEqualInProcess", runs.size() - failed - masksDiffer);
+    List<Run> real = runs.stream().filter(Run::real).toList();
+    m.put("realTrainers", real.size());
+    m.put(
+        "realTrainersEqualInProcess",
+        real.stream().filter(r -> r.failure() == null && r.masksEqual()).count());
     m.put("problems", problems);
     m.put("invariantsHold", problems.isEmpty() && lost == 0 && duplicated == 0 && outOfOrder == 0);
     return m;
@@ -715,6 +937,7 @@ public final class ChaosBenchmark {
     m.put("scaleExperiments", s.scaleExperiments());
     m.put("scaleSteps", s.scaleSteps());
     m.put("seed", s.seed());
+    m.put("realTrainers", s.realTrainers());
     m.put("brokers", 3);
     m.put("replicationFactor", 3);
     m.put("minInsyncReplicas", 2);
@@ -760,7 +983,11 @@ public final class ChaosBenchmark {
             r.get("finalMasksEqualInProcess")));
     b.append(
         String.format(
-            "kills: %s app instances (SIGKILL), %s brokers%n",
+            "real trainers (sync mode): %s, final masks and adapter CRC equal to in-process: %s%n",
+            r.get("realTrainers"), r.get("realTrainersEqualInProcess")));
+    b.append(
+        String.format(
+            "kills: %s app instances (SIGKILL), %s brokers (SIGKILL)%n",
             r.get("appKills"), r.get("brokerKills")));
     Map<String, Object> f = (Map<String, Object>) r.get("failoverMs");
     b.append(String.format("failover (kill -> next command of an affected experiment): %s%n", f));
@@ -771,6 +998,7 @@ public final class ChaosBenchmark {
             l.get("before"), l.get("during"), l.get("after")));
     b.append(
         String.format("throughput by analyzer instances: %s%n", r.get("throughputByAnalyzers")));
+    b.append(String.format("log lines: %s%n", r.get("logLines")));
     List<String> problems = (List<String>) r.get("problems");
     for (String p : problems.subList(0, Math.min(20, problems.size()))) {
       b.append("PROBLEM ").append(p).append('\n');
