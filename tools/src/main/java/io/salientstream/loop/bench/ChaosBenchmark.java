@@ -54,12 +54,14 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * Scale-out under failures: an in-process cluster of 3 KRaft brokers (replication 3,
- * min.insync.replicas 2), the salience-analyzer and the pruner in several separate JVMs each
- * ({@link LoopServicesMain}, one Kafka Streams instance per JVM, standby replicas on), and many
- * concurrent synthetic SalientLoRA trainers in sync mode. While they run, random app instances are
- * killed with SIGKILL ({@link Process#destroyForcibly()}) and restarted on their state folders, and
- * brokers are stopped without a controlled shutdown and restarted on their data folders.
+ * Scale-out under failures: a cluster of 3 KRaft brokers, each in a JVM of its own ({@link
+ * ProcessKafkaCluster}; replication 3, min.insync.replicas 2), the salience-analyzer and the pruner
+ * in several separate JVMs each ({@link LoopServicesMain}, one Kafka Streams instance per JVM,
+ * standby replicas on), many concurrent synthetic SalientLoRA trainers in sync mode and optionally
+ * a few real (DJL) trainers. While they run, random app instances and brokers are killed with
+ * SIGKILL ({@link Process#destroyForcibly()}) and restarted, the apps on their state folders, the
+ * brokers on their data folders. Every child JVM halts when the bench's JVM is gone ({@link
+ * ChildJvm}).
  *
  * <p>Phases: (1, optional) throughput with 1, 2 and 3 analyzer instances — the same batch of
  * experiments run back to back, without pauses between steps, as instances are added; (2) chaos: a
@@ -69,8 +71,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * <p>Invariants, checked at the end against the committed ({@code read_committed}) commands topic:
  * every experiment's commands carry the sequences 1..K exactly once, where K is the number of
  * decisions the same policy takes in-process on the same singular values (none lost, none
- * duplicated); every experiment's final masks equal the in-process run's; every experiment
- * finished.
+ * duplicated); every experiment's final masks equal the in-process run's (for a real trainer also
+ * its adapters' CRC); every experiment finished.
  *
  * <p>Figures: failover time — for each kill, each experiment that waited for a command at the
  * moment of the kill, from the kill to that command's arrival; loop latency (a sync trainer's wait
@@ -178,7 +180,11 @@ public final class ChaosBenchmark {
           4, 80, 72, 6, 15, 20, 3, 2, 2, 1, 5, 4_000, 4, 0, 0, 42, Duration.ofSeconds(120), 0);
     }
 
-    /** The form: 50 concurrent experiments, 20 app kills, 2 broker kills. */
+    /**
+     * The issue's form: 50 concurrent synthetic experiments and 3 real trainers, 20 app kills, 2
+     * broker kills; a sync wait may last 300 s (a 2-core machine under a load average of 40 needed
+     * 75 s to restart a SIGKILLed broker).
+     */
     public static Settings full() {
       return new Settings(
           50,
@@ -197,7 +203,7 @@ public final class ChaosBenchmark {
           8,
           150,
           42,
-          Duration.ofSeconds(180),
+          Duration.ofSeconds(300),
           3);
     }
 
