@@ -69,8 +69,9 @@ final class ChildJvm {
     this.command = List.copyOf(c);
   }
 
-  boolean isStarted() {
-    return process != null;
+  /** The running (or last) process; null before the first start. */
+  Process process() {
+    return process;
   }
 
   /** Starts the JVM; returns once it printed {@code READY}; fails if it exits first. */
