@@ -172,12 +172,13 @@ public final class ChaosBenchmark {
     }
 
     /**
-     * The form `verify` runs (4 trainer slots, 2 app kills, 1 broker kill; 3–5 minutes on a loaded
-     * 2-core machine, most of it starting 3 brokers and 5 JVMs).
+     * The form `verify` runs (4 synthetic trainer slots and 1 real trainer, 2 app kills, 1 broker
+     * kill; 4–6 minutes on a loaded 2-core machine, most of it starting 3 broker and 5 app JVMs and
+     * restarting the killed ones).
      */
     public static Settings ci() {
       return new Settings(
-          4, 80, 72, 6, 15, 20, 3, 2, 2, 1, 5, 4_000, 4, 0, 0, 42, Duration.ofSeconds(120), 0);
+          4, 80, 72, 6, 15, 20, 3, 2, 2, 1, 5, 4_000, 4, 0, 0, 42, Duration.ofSeconds(120), 1);
     }
 
     /**
@@ -234,7 +235,7 @@ public final class ChaosBenchmark {
       boolean real) {}
 
   /** A kill: what, when. */
-  record Kill(String target, long atMs, long backMs) {}
+  record Kill(String target, long atMs, long backMs, int exitCode) {}
 
   private final Settings s;
   private final PrintStream log;
@@ -357,8 +358,8 @@ public final class ChaosBenchmark {
       jvm.start(180);
     }
 
-    void kill() {
-      jvm.kill(); // SIGKILL: no shutdown hook, no commit, no state flush
+    int kill() {
+      return jvm.kill(); // SIGKILL: no shutdown hook, no commit, no state flush
     }
   }
 
@@ -730,7 +731,7 @@ public final class ChaosBenchmark {
         brokerBack.get(300, TimeUnit.SECONDS); // one broker down at a time: min.insync 2 of 3
         int b = rnd.nextInt(cluster.size());
         long at = System.currentTimeMillis();
-        cluster.kill(b); // SIGKILL of the broker's JVM
+        int exit = cluster.kill(b); // SIGKILL of the broker's JVM
         log.printf("  %6.1f s: SIGKILL broker %d%n", (at - chaosStart) / 1e3, b + 1);
         brokerBack =
             CompletableFuture.runAsync(
@@ -738,7 +739,7 @@ public final class ChaosBenchmark {
                   sleep(3_000);
                   cluster.restart(b);
                   long back = System.currentTimeMillis();
-                  kills.add(new Kill("broker-" + (b + 1), at, back));
+                  kills.add(new Kill("broker-" + (b + 1), at, back, exit));
                   log.printf(
                       "  %6.1f s: broker %d back after %.1f s%n",
                       (back - chaosStart) / 1e3, b + 1, (back - at) / 1e3);
@@ -752,13 +753,13 @@ public final class ChaosBenchmark {
         Instance killed = victim;
         victim.restarting.get(300, TimeUnit.SECONDS); // kill a running instance, not a starting one
         long at = System.currentTimeMillis();
-        victim.kill();
+        int exit = victim.kill();
         log.printf("  %6.1f s: SIGKILL %s%n", (at - chaosStart) / 1e3, victim.name);
         victim.restarting =
             CompletableFuture.runAsync(
                 () -> {
                   killed.start();
-                  kills.add(new Kill(killed.name, at, System.currentTimeMillis()));
+                  kills.add(new Kill(killed.name, at, System.currentTimeMillis(), exit));
                 });
         restarts.add(victim.restarting);
       }
@@ -810,7 +811,9 @@ public final class ChaosBenchmark {
                         "atSeconds",
                         (k.atMs() - chaosStart) / 1e3,
                         "backAfterSeconds",
-                        (k.backMs() - k.atMs()) / 1e3))
+                        (k.backMs() - k.atMs()) / 1e3,
+                        "exitCode",
+                        k.exitCode()))
             .toList());
     m.put("failoverMs", figures(failover));
     Map<String, Object> lat = new LinkedHashMap<>();

@@ -134,19 +134,27 @@ final class ChildJvm {
     }
   }
 
-  /** SIGKILL: no shutdown hook, no commit, no flush; returns once the process is gone. */
-  void kill() {
+  /**
+   * SIGKILL: no shutdown hook, no commit, no flush; returns once the process is gone, with its exit
+   * code (137 = 128 + SIGKILL; another code if it had exited before; -1 if never started or still
+   * there after 30 s).
+   */
+  int kill() {
     Process p = process;
     if (p == null) {
-      return;
+      return -1;
     }
     p.destroyForcibly();
     try {
-      p.waitFor(30, TimeUnit.SECONDS);
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        return -1;
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return -1;
     }
     LIVE.remove(p);
+    return p.exitValue();
   }
 
   /**

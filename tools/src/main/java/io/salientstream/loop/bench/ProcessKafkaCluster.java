@@ -100,9 +100,12 @@ final class ProcessKafkaCluster implements AutoCloseable {
     return l.stream().collect(Collectors.joining(","));
   }
 
-  /** SIGKILLs node {@code i} (0-based); returns once its JVM is gone. Its data folder stays. */
-  void kill(int i) {
-    nodes.get(i).kill();
+  /**
+   * SIGKILLs node {@code i} (0-based); returns once its JVM is gone, with the JVM's exit code (137
+   * after a SIGKILL). Its data folder stays.
+   */
+  int kill(int i) {
+    return nodes.get(i).kill();
   }
 
   /** Starts node {@code i} again in a new JVM on its data folder; returns when it answers. */
