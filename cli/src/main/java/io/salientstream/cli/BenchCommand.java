@@ -379,9 +379,10 @@ final class BenchCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       sortOptions = false,
       description = {
-        "Scale-out under failures: 3 in-process KRaft brokers (replication 3, min.insync.replicas 2), 3 analyzer and"
-            + " 2 pruner instances in separate JVMs (standby replicas), concurrent synthetic SalientLoRA trainers in"
-            + " sync mode (N = 1080), random SIGKILLs of app instances and broker stops, each restarted on its data.",
+        "Scale-out under failures: 3 KRaft brokers (replication 3, min.insync.replicas 2), 3 analyzer and 2 pruner"
+            + " instances, each in a JVM of its own (standby replicas), concurrent synthetic SalientLoRA trainers in"
+            + " sync mode (N = 1080) and optionally real ones, random SIGKILLs of app instances and brokers, each"
+            + " restarted on its data.",
         "Checks that no command is lost or duplicated (every sequence of every experiment on the commands topic) and"
             + " that every experiment's final masks equal the in-process run's; exits 1 when an invariant fails.",
         "Reports failover time, loop latency before/during/after the kills and throughput with 1, 2, 3 analyzers."
@@ -391,8 +392,9 @@ final class BenchCommand implements Callable<Integer> {
         names = "--size",
         defaultValue = "ci",
         description =
-            "ci (6 trainer slots, 3 app kills, 1 broker kill, about 2 minutes) or full (50 slots, 20 app kills,"
-                + " 2 broker kills, throughput with 1/2/3 analyzers; tens of minutes) (default: ${DEFAULT-VALUE}).")
+            "ci (4 trainer slots, 2 app kills, 1 broker kill, a few minutes) or full (50 slots, 20 app kills,"
+                + " 2 broker kills, 3 real trainers, throughput with 1/2/3 analyzers; tens of minutes) (default:"
+                + " ${DEFAULT-VALUE}).")
     String size;
 
     @Option(
@@ -400,6 +402,22 @@ final class BenchCommand implements Callable<Integer> {
         paramLabel = "N",
         description = "Seed of the kill plan (default: the size's, 42).")
     Long seed;
+
+    @Option(
+        names = "--real-trainers",
+        paramLabel = "N",
+        description =
+            "Real trainers (DJL rank recovery, SalientLoRA and AdaLoRA in turn, sync mode) run one after"
+                + " another beside the synthetic ones, each compared with its in-process run: final masks and"
+                + " adapter CRC (0..20; default: the size's, 0 in ci, 3 in full).")
+    Integer realTrainers;
+
+    @Option(
+        names = "--keep-logs",
+        paramLabel = "DIR",
+        description =
+            "Copy the brokers' and app instances' logs into DIR at the end (default: deleted).")
+    Path keepLogs;
 
     @Option(
         names = "--report",
@@ -412,30 +430,17 @@ final class BenchCommand implements Callable<Integer> {
       io.salientstream.loop.bench.ChaosBenchmark.Settings s =
           io.salientstream.loop.bench.ChaosBenchmark.Settings.named(size);
       if (seed != null) {
-        s =
-            new io.salientstream.loop.bench.ChaosBenchmark.Settings(
-                s.experiments(),
-                s.steps(),
-                s.matrices(),
-                s.perLayer(),
-                s.rank(),
-                s.stepIntervalMs(),
-                s.analyzers(),
-                s.pruners(),
-                s.appKills(),
-                s.brokerKills(),
-                s.beforeSeconds(),
-                s.killIntervalMs(),
-                s.afterSeconds(),
-                s.scaleExperiments(),
-                s.scaleSteps(),
-                seed,
-                s.syncTimeout());
+        s = s.withSeed(seed);
+      }
+      if (realTrainers != null) {
+        s = s.withRealTrainers(realTrainers);
       }
       Path state = Files.createTempDirectory("salientstream-chaos-");
       try {
         Map<String, Object> result =
-            new io.salientstream.loop.bench.ChaosBenchmark(s, state, System.out).run();
+            new io.salientstream.loop.bench.ChaosBenchmark(s, state, System.out)
+                .keepLogsIn(keepLogs)
+                .run();
         System.out.println();
         System.out.println(io.salientstream.loop.bench.ChaosBenchmark.summary(result));
         if (report != null) {

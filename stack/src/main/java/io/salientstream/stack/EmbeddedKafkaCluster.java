@@ -53,30 +53,58 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     for (int i = 0; i < size; i++) {
       voters += (i == 0 ? "" : ",") + (i + 1) + "@localhost:" + controllerPorts[i];
     }
-    String rf = Integer.toString(size);
-    String isr = Integer.toString(minInsync);
     for (int i = 0; i < size; i++) {
       EmbeddedKafka.Builder b =
-          EmbeddedKafka.builder()
-              .folder(root.resolve("node-" + (i + 1)))
-              .nodeId(i + 1)
-              .quorumVoters(voters)
-              .clusterId(clusterId)
-              .port(ports[i])
-              .controllerPort(controllerPorts[i])
-              .brokerProperty("default.replication.factor", rf)
-              .brokerProperty("min.insync.replicas", isr)
-              .brokerProperty("offsets.topic.replication.factor", rf)
-              .brokerProperty("transaction.state.log.replication.factor", rf)
-              .brokerProperty("transaction.state.log.min.isr", isr)
-              .brokerProperty("share.coordinator.state.topic.replication.factor", rf)
-              .brokerProperty("share.coordinator.state.topic.min.isr", isr)
-              .brokerProperty("controlled.shutdown.enable", "false")
-              .brokerProperty("broker.session.timeout.ms", "6000")
-              .brokerProperty("broker.heartbeat.interval.ms", "1000");
+          node(
+              root.resolve("node-" + (i + 1)),
+              i + 1,
+              voters,
+              clusterId,
+              ports[i],
+              controllerPorts[i],
+              size,
+              minInsync);
       overrides.forEach(b::brokerProperty);
       nodes.add(b.build());
     }
+  }
+
+  /**
+   * The settings of one node of a cluster of {@code size} (replication factor {@code size}, {@code
+   * min.insync.replicas} {@code minInsync} for every topic, internal ones included; no controlled
+   * shutdown; 6 s broker session): used here for in-process nodes and by the chaos benchmark for
+   * nodes in JVMs of their own.
+   *
+   * @param voters the static controller quorum, {@code id@localhost:port,...}
+   */
+  public static EmbeddedKafka.Builder node(
+      Path folder,
+      int nodeId,
+      String voters,
+      String clusterId,
+      int port,
+      int controllerPort,
+      int size,
+      int minInsync) {
+    String rf = Integer.toString(size);
+    String isr = Integer.toString(minInsync);
+    return EmbeddedKafka.builder()
+        .folder(folder)
+        .nodeId(nodeId)
+        .quorumVoters(voters)
+        .clusterId(clusterId)
+        .port(port)
+        .controllerPort(controllerPort)
+        .brokerProperty("default.replication.factor", rf)
+        .brokerProperty("min.insync.replicas", isr)
+        .brokerProperty("offsets.topic.replication.factor", rf)
+        .brokerProperty("transaction.state.log.replication.factor", rf)
+        .brokerProperty("transaction.state.log.min.isr", isr)
+        .brokerProperty("share.coordinator.state.topic.replication.factor", rf)
+        .brokerProperty("share.coordinator.state.topic.min.isr", isr)
+        .brokerProperty("controlled.shutdown.enable", "false")
+        .brokerProperty("broker.session.timeout.ms", "6000")
+        .brokerProperty("broker.heartbeat.interval.ms", "1000");
   }
 
   /** A cluster of {@code size} nodes with replication factor {@code size}. */

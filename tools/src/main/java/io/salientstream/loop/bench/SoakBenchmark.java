@@ -4,6 +4,7 @@ import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.MatrixSingularValues;
 import io.salientstream.avro.SingularValueStep;
 import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.loop.ExperimentClient;
@@ -17,7 +18,6 @@ import io.salientstream.stack.topics.Topics;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.LayeredConfig;
 import io.salientstream.trainer.host.InProcessAllocationHost;
-import io.salientstream.trainer.host.MaskCommand;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -536,13 +536,13 @@ public final class SoakBenchmark {
           nanInLiveRuns.incrementAndGet();
           hostileToAnalyzer.incrementAndGet();
         }
-        for (MaskCommand c : host.afterStep(walk.next(step))) {
+        for (Decision c : host.afterStep(walk.next(step))) {
           walk.apply(c);
-          keep = c.keep();
+          keep = walk.keep();
         }
-        for (MaskCommand c : reference.afterStep(twinWalk.next(step))) {
+        for (Decision c : reference.afterStep(twinWalk.next(step))) {
           twinWalk.apply(c);
-          twinKeep = c.keep();
+          twinKeep = twinWalk.keep();
           expected++;
         }
         if (s.stepIntervalMs() > 0) {
