@@ -1,9 +1,14 @@
 package io.salientstream.cli;
 
+import io.salientstream.core.cli.ExitCodes;
+import io.salientstream.dashboard.DashboardBenchmark;
 import io.salientstream.loop.Demo;
+import io.salientstream.loop.bench.ChaosBenchmark;
 import io.salientstream.loop.bench.LoopBenchmark;
+import io.salientstream.loop.bench.SoakBenchmark;
 import io.salientstream.stack.LocalStack;
 import io.salientstream.streams.LayeredConfig;
+import io.salientstream.trainer.bench.BenchPoliciesCommand;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +16,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.common.utils.Utils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,7 +33,7 @@ import picocli.CommandLine.Option;
       BenchCommand.DashboardBench.class,
       BenchCommand.Chaos.class,
       BenchCommand.Soak.class,
-      io.salientstream.trainer.bench.BenchPoliciesCommand.class
+      BenchPoliciesCommand.class
     })
 final class BenchCommand implements Callable<Integer> {
 
@@ -354,13 +361,13 @@ final class BenchCommand implements Callable<Integer> {
           config.putAll(stack.clientConfig());
         }
         Map<String, Object> result =
-            io.salientstream.dashboard.DashboardBenchmark.run(
+            DashboardBenchmark.run(
                 config,
-                new io.salientstream.dashboard.DashboardBenchmark.Settings(
+                new DashboardBenchmark.Settings(
                     experiments, stepsPerSecond, seconds, layers, rank, window),
                 System.out);
         System.out.println();
-        System.out.print(io.salientstream.dashboard.DashboardBenchmark.table(result));
+        System.out.print(DashboardBenchmark.table(result));
         if (report != null) {
           Demo.writeReport(report, result);
           System.out.println("report: " + report);
@@ -427,8 +434,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      io.salientstream.loop.bench.ChaosBenchmark.Settings s =
-          io.salientstream.loop.bench.ChaosBenchmark.Settings.named(size);
+      ChaosBenchmark.Settings s = ChaosBenchmark.Settings.named(size);
       if (seed != null) {
         s = s.withSeed(seed);
       }
@@ -438,18 +444,14 @@ final class BenchCommand implements Callable<Integer> {
       Path state = Files.createTempDirectory("salientstream-chaos-");
       try {
         Map<String, Object> result =
-            new io.salientstream.loop.bench.ChaosBenchmark(s, state, System.out)
-                .keepLogsIn(keepLogs)
-                .run();
+            new ChaosBenchmark(s, state, System.out).keepLogsIn(keepLogs).run();
         System.out.println();
-        System.out.println(io.salientstream.loop.bench.ChaosBenchmark.summary(result));
+        System.out.println(ChaosBenchmark.summary(result));
         if (report != null) {
-          io.salientstream.loop.bench.ChaosBenchmark.writeJson(result, report);
+          ChaosBenchmark.writeJson(result, report);
           System.out.println("report: " + report);
         }
-        return Boolean.TRUE.equals(result.get("invariantsHold"))
-            ? io.salientstream.core.cli.ExitCodes.OK
-            : io.salientstream.core.cli.ExitCodes.FAILED;
+        return Boolean.TRUE.equals(result.get("invariantsHold")) ? ExitCodes.OK : ExitCodes.FAILED;
       } finally {
         Loop.deleteTree(state);
       }
@@ -551,11 +553,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      io.salientstream.loop.bench.SoakBenchmark.Settings s =
+      SoakBenchmark.Settings s =
           ci
-              ? io.salientstream.loop.bench.SoakBenchmark.Settings.ci()
-              : io.salientstream.loop.bench.SoakBenchmark.Settings.full(
-                  parseDuration("--duration", duration));
+              ? SoakBenchmark.Settings.ci()
+              : SoakBenchmark.Settings.full(parseDuration("--duration", duration));
       s =
           s.override(
               ci && duration.equals("65m") ? null : parseDuration("--duration", duration),
@@ -566,27 +567,22 @@ final class BenchCommand implements Callable<Integer> {
               sampleEvery == null ? null : parseDuration("--sample-every", sampleEvery));
       if ((bootstrapServers == null) != (registryUrl == null)) {
         System.err.println("--bootstrap-servers and --registry-url go together");
-        return io.salientstream.core.cli.ExitCodes.USAGE;
+        return ExitCodes.USAGE;
       }
       Path state = Files.createTempDirectory("salientstream-soak-");
       try {
         Map<String, Object> result =
-            new io.salientstream.loop.bench.SoakBenchmark(
-                    s, state, System.out, bootstrapServers, registryUrl)
-                .run();
+            new SoakBenchmark(s, state, System.out, bootstrapServers, registryUrl).run();
         System.out.println();
-        System.out.println(io.salientstream.loop.bench.SoakBenchmark.summary(result));
-        io.salientstream.loop.bench.SoakBenchmark.writeJson(result, report);
+        System.out.println(SoakBenchmark.summary(result));
+        SoakBenchmark.writeJson(result, report);
         Path dir = plotDir != null ? plotDir : report.toAbsolutePath().getParent();
-        io.salientstream.loop.bench.SoakBenchmark.plots(result, dir);
+        SoakBenchmark.plots(result, dir);
         String name = report.getFileName().toString().replaceFirst("\\.json$", "");
         Path md = report.toAbsolutePath().getParent().resolve(name + ".md");
-        Files.writeString(
-            md, io.salientstream.loop.bench.SoakBenchmark.markdown(result, asGiven()));
+        Files.writeString(md, SoakBenchmark.markdown(result, asGiven()));
         System.out.println("report: " + report + ", summary: " + md + ", plots: " + dir);
-        return Boolean.TRUE.equals(result.get("invariantsHold"))
-            ? io.salientstream.core.cli.ExitCodes.OK
-            : io.salientstream.core.cli.ExitCodes.FAILED;
+        return Boolean.TRUE.equals(result.get("invariantsHold")) ? ExitCodes.OK : ExitCodes.FAILED;
       } finally {
         Loop.deleteTree(state);
       }
@@ -627,8 +623,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     static Duration parseDuration(String option, String text) {
-      java.util.regex.Matcher m =
-          java.util.regex.Pattern.compile("(\\d{1,7})(s|m|h)").matcher(text.trim());
+      Matcher m = Pattern.compile("(\\d{1,7})(s|m|h)").matcher(text.trim());
       if (!m.matches()) {
         throw new IllegalArgumentException(
             option + " must be a number with s, m or h (e.g. 40s, 65m, 2h), got '" + text + "'");

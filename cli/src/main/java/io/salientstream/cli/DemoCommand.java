@@ -1,9 +1,12 @@
 package io.salientstream.cli;
 
 import io.salientstream.loop.Demo;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -55,7 +58,7 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (dashboardPort < 0 || dashboardPort > 65535) {
-      throw new picocli.CommandLine.ParameterException(
+      throw new CommandLine.ParameterException(
           spec.commandLine(), "--dashboard-port must be in 0..65535, got " + dashboardPort);
     }
     Path dir = workDir != null ? workDir : Files.createTempDirectory("salientstream-demo");
@@ -68,8 +71,8 @@ final class DemoCommand implements Callable<Integer> {
           if (report != null) {
             try {
               Demo.writeReport(report, summary);
-            } catch (java.io.IOException e) {
-              throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
             }
             System.out.println("report written to " + report);
           }
@@ -77,5 +80,5 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -79,7 +80,7 @@ class UniqueClassNamesTest {
     // (`Name.java`)
     Matcher m =
         Pattern.compile("`(?:[a-z-]+/\\.\\.\\./)?(?:[A-Za-z]+/)*([A-Za-z]+\\.java)`").matcher(walk);
-    Set<String> files = new java.util.LinkedHashSet<>();
+    Set<String> files = new LinkedHashSet<>();
     while (m.find()) {
       files.add(m.group(1));
     }

@@ -2,6 +2,7 @@ package io.salientstream.dashboard;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.salientstream.avro.SalienceReport;
 import io.salientstream.loop.LoopTopics;
 import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.Topics;
@@ -105,9 +106,7 @@ public final class DashboardBenchmark {
           if (e.isWindowEnd(step)) {
             for (Object o : e.windowEnd(step, now)) {
               String t =
-                  o instanceof io.salientstream.avro.SalienceReport
-                      ? topics.salienceReports()
-                      : topics.rankCommands();
+                  o instanceof SalienceReport ? topics.salienceReports() : topics.rankCommands();
               producer.send(new ProducerRecord<>(t, e.id(), o));
               produced++;
             }

@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.slf4j.LoggerFactory;
 
 /**
  * The dashboard's HTTP layer, on the {@link HardenedHttpServer} every service uses (GET only, exact
@@ -440,7 +441,7 @@ final class DashboardHttp implements AutoCloseable {
       lastPushNanos = System.nanoTime();
     } catch (RuntimeException | JsonProcessingException e) {
       // the next tick tries again; one bad delta must not stop the pushes
-      org.slf4j.LoggerFactory.getLogger(DashboardHttp.class).warn("dashboard push failed", e);
+      LoggerFactory.getLogger(DashboardHttp.class).warn("dashboard push failed", e);
     }
   }
 

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -520,7 +521,7 @@ final class ExperimentView {
     List<Integer> layers = new ArrayList<>();
     int[][] cell = new int[matrixNames.size()][];
     for (int i = 0; i < matrixNames.size(); i++) {
-      java.util.regex.Matcher lm = LAYER_PART.matcher(matrixNames.get(i));
+      Matcher lm = LAYER_PART.matcher(matrixNames.get(i));
       String col =
           lm.find() && lm.end() < matrixNames.get(i).length()
               ? matrixNames.get(i).substring(lm.end())

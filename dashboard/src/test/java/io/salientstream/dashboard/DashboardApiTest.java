@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.salientstream.avro.DeadLetter;
 import io.salientstream.avro.DeadLetterReason;
+import io.salientstream.avro.TrainerStatus;
+import io.salientstream.http.HttpAuth;
 import io.salientstream.loop.LoopTopics;
 import io.salientstream.stack.junit.SharedStack;
 import io.salientstream.stack.junit.WithSharedStack;
@@ -17,6 +19,9 @@ import io.salientstream.streams.LayeredConfig;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -281,7 +287,7 @@ class DashboardApiTest {
 
   /** A request line the JDK's URI class would refuse to build, sent as bytes. */
   private String rawStatusLine(String target) throws Exception {
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", dashboard.port())) {
+    try (Socket socket = new Socket("127.0.0.1", dashboard.port())) {
       socket.setSoTimeout(10_000);
       socket
           .getOutputStream()
@@ -390,25 +396,22 @@ class DashboardApiTest {
   /** A status as the trainer host sends it once it has refused {@code count} commands. */
   private ProducerRecord<String, Object> refusing(
       long step, long wallClock, long count, String message) {
-    io.salientstream.avro.TrainerStatus s = exp.status(step, wallClock, 10);
+    TrainerStatus s = exp.status(step, wallClock, 10);
     Map<String, Double> metrics = new HashMap<>(s.getMetrics());
     metrics.put(ExperimentView.COMMANDS_REFUSED, (double) count);
     return new ProducerRecord<>(
         topics.trainerStatus(),
         exp.id(),
-        io.salientstream.avro.TrainerStatus.newBuilder(s)
-            .setMetrics(metrics)
-            .setMessage(message)
-            .build());
+        TrainerStatus.newBuilder(s).setMetrics(metrics).setMessage(message).build());
   }
 
   @Test
   @Order(6)
   void healthAnswersWithinOneSecondWhileFiftyHalfOpenConnectionsAreHeld() throws Exception {
-    List<java.net.Socket> slow = new ArrayList<>();
+    List<Socket> slow = new ArrayList<>();
     try {
       for (int i = 0; i < 50; i++) {
-        java.net.Socket s = new java.net.Socket("127.0.0.1", dashboard.port());
+        Socket s = new Socket("127.0.0.1", dashboard.port());
         s.getOutputStream()
             .write(
                 "GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: "
@@ -428,7 +431,7 @@ class DashboardApiTest {
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
       }
     } finally {
-      for (java.net.Socket s : slow) {
+      for (Socket s : slow) {
         s.close();
       }
     }
@@ -443,9 +446,9 @@ class DashboardApiTest {
   @Test
   @Order(7)
   void aStalledEventStreamDoesNotDelayAnotherPage() throws Exception {
-    try (java.net.Socket stalled = new java.net.Socket()) {
+    try (Socket stalled = new Socket()) {
       stalled.setReceiveBufferSize(4096);
-      stalled.connect(new java.net.InetSocketAddress("127.0.0.1", dashboard.port()));
+      stalled.connect(new InetSocketAddress("127.0.0.1", dashboard.port()));
       stalled
           .getOutputStream()
           .write(
@@ -529,7 +532,7 @@ class DashboardApiTest {
           } else {
             got += n;
           }
-        } catch (java.net.SocketTimeoutException quiet) {
+        } catch (SocketTimeoutException quiet) {
           // nothing for a second: keep waiting until the deadline
         }
       }
@@ -561,11 +564,7 @@ class DashboardApiTest {
             topics,
             "dash-api-guarded.",
             new Dashboard.Settings(
-                "127.0.0.1",
-                0,
-                2,
-                io.salientstream.http.HttpAuth.tokenForBrowsers(
-                    "dashboard", "viewer", "s3cret")))) {
+                "127.0.0.1", 0, 2, HttpAuth.tokenForBrowsers("dashboard", "viewer", "s3cret")))) {
       String url = "http://127.0.0.1:" + guarded.port();
       HttpResponse<String> page = send(url + "/", null);
       assertThat(page.statusCode()).isEqualTo(401);
@@ -574,12 +573,11 @@ class DashboardApiTest {
       assertThat(send(url + "/api/experiments", null).statusCode()).isEqualTo(401);
       String basic =
           "Basic "
-              + java.util.Base64.getEncoder()
+              + Base64.getEncoder()
                   .encodeToString("anyone:s3cret".getBytes(StandardCharsets.UTF_8));
       String wrong =
           "Basic "
-              + java.util.Base64.getEncoder()
-                  .encodeToString("anyone:guess".getBytes(StandardCharsets.UTF_8));
+              + Base64.getEncoder().encodeToString("anyone:guess".getBytes(StandardCharsets.UTF_8));
       assertThat(send(url + "/", basic).body()).contains("/static/uPlot.iife.min.js");
       assertThat(send(url + "/static/app.js", basic).statusCode()).isEqualTo(200);
       assertThat(send(url + "/", wrong).statusCode()).isEqualTo(401);

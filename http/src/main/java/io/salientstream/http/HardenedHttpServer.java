@@ -6,7 +6,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -475,7 +477,7 @@ public final class HardenedHttpServer implements AutoCloseable {
     private final Response response;
     private final Callback done;
     private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
-    private final java.util.List<Runnable> onClose = new java.util.ArrayList<>();
+    private final List<Runnable> onClose = new ArrayList<>();
     private long queued;
     private boolean started;
     private boolean writing;
@@ -598,7 +600,7 @@ public final class HardenedHttpServer implements AutoCloseable {
     }
 
     private void finish(Throwable failure) {
-      java.util.List<Runnable> actions;
+      List<Runnable> actions;
       synchronized (this) {
         if (closed) {
           return;
@@ -606,7 +608,7 @@ public final class HardenedHttpServer implements AutoCloseable {
         closed = true;
         queue.clear();
         queued = 0;
-        actions = java.util.List.copyOf(onClose);
+        actions = List.copyOf(onClose);
         onClose.clear();
       }
       open.remove(this);

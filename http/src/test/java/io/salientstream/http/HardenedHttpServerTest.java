@@ -3,6 +3,7 @@ package io.salientstream.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.salientstream.http.HardenedHttpServer.Reply;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class HardenedHttpServerTest {
@@ -25,8 +27,7 @@ class HardenedHttpServerTest {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   /** The largest body the route was handed. */
-  static final java.util.concurrent.atomic.AtomicInteger largestBody =
-      new java.util.concurrent.atomic.AtomicInteger();
+  static final AtomicInteger largestBody = new AtomicInteger();
 
   static HardenedHttpServer.Route echoLength =
       ex ->
@@ -147,7 +148,7 @@ class HardenedHttpServerTest {
                 HttpRequest.newBuilder(URI.create(server.url() + "/body"))
                     .POST(
                         HttpRequest.BodyPublishers.ofInputStream(
-                            () -> new java.io.ByteArrayInputStream(big)))
+                            () -> new ByteArrayInputStream(big)))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(chunked.statusCode()).isEqualTo(413);

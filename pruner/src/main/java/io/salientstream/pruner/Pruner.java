@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
@@ -31,10 +32,10 @@ public final class Pruner implements AutoCloseable {
    * commits, and a trainer in sync mode waits for it; the pruner's input is sparse (one report per
    * window end), so a short interval adds transactions only while reports arrive.
    */
-  static final java.util.Map<String, Object> APP_DEFAULTS =
-      java.util.Map.of(
-          org.apache.kafka.streams.StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 5,
-          org.apache.kafka.streams.StreamsConfig.POLL_MS_CONFIG, 5);
+  static final Map<String, Object> APP_DEFAULTS =
+      Map.of(
+          StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 5,
+          StreamsConfig.POLL_MS_CONFIG, 5);
 
   private final StreamsApp app;
   private final PrunerMetrics metrics;

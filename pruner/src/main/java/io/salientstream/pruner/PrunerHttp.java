@@ -9,6 +9,7 @@ import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.OpsHttp;
 import io.salientstream.streams.OpsHttp.Response;
 import java.io.IOException;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -83,7 +84,7 @@ public final class PrunerHttp implements AutoCloseable {
     if (parts.length != 4 || !parts[3].equals("ranks")) {
       return Response.error(404, "no such resource: " + path + " (try /experiments/{id}/ranks)");
     }
-    String id = java.net.URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
+    String id = URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
     Optional<RankPattern> pattern;
     try {
       pattern = pruner.rankPattern(id);

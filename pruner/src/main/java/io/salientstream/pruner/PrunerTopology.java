@@ -4,6 +4,8 @@ import io.salientstream.avro.DeadLetter;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SalienceReport;
+import io.salientstream.streams.ExperimentInputProcessor;
+import java.time.Duration;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -33,9 +35,9 @@ public final class PrunerTopology {
       Supplier<Deserializer<SalienceReport>> reportDeserializer,
       Serializer<RankPruneCommand> commandSerializer,
       Serializer<DeadLetter> deadLetterSerializer,
-      java.time.Duration unknownExperimentGrace,
+      Duration unknownExperimentGrace,
       int patternHistory,
-      java.time.Duration idleRetention) {
+      Duration idleRetention) {
 
     /**
      * Rank patterns kept per experiment when nothing asks for more: a resumed run may re-decide
@@ -76,7 +78,7 @@ public final class PrunerTopology {
     }
 
     /** The same config with grace period {@code d} (see {@code unknownExperimentGrace}). */
-    public Config withGrace(java.time.Duration d) {
+    public Config withGrace(Duration d) {
       return new Config(
           applicationName,
           codeVersion,
@@ -94,7 +96,7 @@ public final class PrunerTopology {
      * The same config, forgetting experiments silent for {@code d} (abandoned and failed runs;
      * default 7 days, {@code salientstream.idle-retention.seconds}).
      */
-    public Config withIdleRetention(java.time.Duration d) {
+    public Config withIdleRetention(Duration d) {
       return new Config(
           applicationName,
           codeVersion,
@@ -124,9 +126,9 @@ public final class PrunerTopology {
           reportDeserializer,
           commandSerializer,
           deadLetterSerializer,
-          java.time.Duration.ofSeconds(30),
+          Duration.ofSeconds(30),
           MIN_PATTERN_HISTORY,
-          io.salientstream.streams.ExperimentInputProcessor.DEFAULT_IDLE_RETENTION);
+          ExperimentInputProcessor.DEFAULT_IDLE_RETENTION);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.salientstream.pruner;
 
 import io.salientstream.core.policy.BinaryState;
+import java.util.Arrays;
 
 /**
  * An experiment's current rank pattern as the pruner last commanded it.
@@ -25,7 +26,7 @@ public record RankPattern(
 
   public static RankPattern initial(int n, long fingerprint) {
     boolean[] all = new boolean[n];
-    java.util.Arrays.fill(all, true);
+    Arrays.fill(all, true);
     return new RankPattern("", -1, 0, -1, -1, all, fingerprint);
   }
 

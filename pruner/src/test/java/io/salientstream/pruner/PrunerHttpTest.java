@@ -11,6 +11,7 @@ import io.salientstream.stack.junit.WithSharedStack;
 import io.salientstream.stack.topics.Topics;
 import io.salientstream.streams.EventSerdes;
 import io.salientstream.streams.OpsHttp;
+import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -134,8 +136,8 @@ class PrunerHttpTest {
   }
 
   /** {@code n} connections that send the start of a request and then nothing (slowloris). */
-  static List<Socket> halfOpen(int port, int n) throws java.io.IOException {
-    List<Socket> sockets = new java.util.ArrayList<>();
+  static List<Socket> halfOpen(int port, int n) throws IOException {
+    List<Socket> sockets = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Socket s = new Socket("localhost", port);
       s.getOutputStream()

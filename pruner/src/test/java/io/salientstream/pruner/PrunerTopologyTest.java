@@ -2,6 +2,7 @@ package io.salientstream.pruner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.management.ThreadMXBean;
 import io.salientstream.avro.AdaptedMatrix;
 import io.salientstream.avro.BudgetSchedule;
 import io.salientstream.avro.DeadLetter;
@@ -9,10 +10,16 @@ import io.salientstream.avro.DeadLetterReason;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.RankPruneCommand;
 import io.salientstream.avro.SalienceReport;
+import io.salientstream.schemas.PackedBits;
+import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.stack.junit.InMemoryRegistry;
 import io.salientstream.streams.EventSerdes;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -30,11 +37,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The pruner topology on the test driver with real Avro through a real registry server. */
 class PrunerTopologyTest {
 
-  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
+  @TempDir Path stateDir;
 
   @RegisterExtension static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
@@ -166,8 +174,7 @@ class PrunerTopologyTest {
 
   /** Bytes allocated by this thread so far (HotSpot's per-thread counter). */
   static long allocatedBytes() {
-    return ((com.sun.management.ThreadMXBean)
-            java.lang.management.ManagementFactory.getThreadMXBean())
+    return ((ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
         .getCurrentThreadAllocatedBytes();
   }
 
@@ -176,7 +183,7 @@ class PrunerTopologyTest {
    * first string field announcing 2,000,000,000 bytes — 10 bytes in all.
    */
   static byte[] lengthBomb(byte[] good) {
-    byte[] b = java.util.Arrays.copyOf(good, 10);
+    byte[] b = Arrays.copyOf(good, 10);
     long zigzag = 2 * 2_000_000_000L;
     for (int i = 5; i < 10; i++) {
       b[i] = (byte) ((zigzag & 0x7f) | (i < 9 ? 0x80 : 0));
@@ -275,7 +282,7 @@ class PrunerTopologyTest {
     assertThat(commands.readValuesToList())
         .singleElement()
         .satisfies(c -> assertThat(c.getSequence()).isEqualTo(1));
-    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
+    driver.advanceWallClockTime(Duration.ofSeconds(31));
     assertThat(deadLetters.isEmpty()).isTrue();
   }
 
@@ -307,7 +314,7 @@ class PrunerTopologyTest {
     send(lying); // budget does not match the mask
     reports.pipeInput("e1", new byte[] {1, 2, 3}); // not our wire format
     send(report("e1", 1, 20, true, true, true, true, true, false)); // good
-    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31)); // the ghost's grace period ends
+    driver.advanceWallClockTime(Duration.ofSeconds(31)); // the ghost's grace period ends
 
     List<DeadLetter> dls = deadLetters.readValuesToList();
     assertThat(dls)
@@ -333,7 +340,7 @@ class PrunerTopologyTest {
   @Test
   void aResumedRunReDecidesWindowEndsAgainstThePatternBeforeThem() {
     ExperimentSpec spec = salientSpec();
-    var schedule = io.salientstream.schemas.PolicySpecs.create(spec);
+    var schedule = PolicySpecs.create(spec);
     assertThat(schedule.budgetAt(30))
         .as("the budget shrinks between window ends 30 and 40")
         .isGreaterThan(schedule.budgetAt(40));
@@ -379,7 +386,7 @@ class PrunerTopologyTest {
     driver.close();
     startDriver(PrunerTopology.Config.patternHistoryFor(6));
     ExperimentSpec spec = salientSpec();
-    var schedule = io.salientstream.schemas.PolicySpecs.create(spec);
+    var schedule = PolicySpecs.create(spec);
     experiments.pipeInput("s1", avro.serialize("exp", spec));
     for (long end = 20; end <= 40; end += 10) {
       send(salient(1, end, schedule.budgetAt(end)));
@@ -431,7 +438,7 @@ class PrunerTopologyTest {
     experiments.pipeInput("p1", avro.serialize("exp", spec));
     // rows of 8 entries, two pruned per row: 3 rows keep 18 of 24
     boolean[] first = new boolean[24];
-    java.util.Arrays.fill(first, true);
+    Arrays.fill(first, true);
     for (int row = 0; row < 3; row++) {
       first[row * 8] = false;
       first[row * 8 + 1] = false;
@@ -442,8 +449,8 @@ class PrunerTopologyTest {
     none.setEntryMasks(null);
     send(none);
     SalienceReport shortMask = entries("p1", 5, true, first);
-    List<java.nio.ByteBuffer> masks = new ArrayList<>(shortMask.getEntryMasks());
-    masks.set(1, java.nio.ByteBuffer.wrap(new byte[1]));
+    List<ByteBuffer> masks = new ArrayList<>(shortMask.getEntryMasks());
+    masks.set(1, ByteBuffer.wrap(new byte[1]));
     shortMask.setEntryMasks(masks);
     send(shortMask);
     boolean[] revived = first.clone();
@@ -452,7 +459,7 @@ class PrunerTopologyTest {
     send(entries("p1", 5, true, revived));
     send(entries("p1", 5, false, first));
     boolean[] all = new boolean[24];
-    java.util.Arrays.fill(all, true);
+    Arrays.fill(all, true);
     send(entries("p1", 5, true, all));
     send(entries("p1", 5, true, first)); // good
 
@@ -482,10 +489,10 @@ class PrunerTopologyTest {
     assertThat(c.getTotalRank()).isEqualTo(18);
     assertThat(c.getApplyAtStep()).isEqualTo(0);
     assertThat(c.getMasks()).extracting(m -> m.getKeep().size()).containsExactly(0, 0);
-    assertThat(io.salientstream.schemas.PackedBits.unpack(c.getMasks().get(0).getEntries(), 8))
-        .containsExactly(java.util.Arrays.copyOfRange(first, 0, 8));
-    assertThat(io.salientstream.schemas.PackedBits.unpack(c.getMasks().get(1).getEntries(), 16))
-        .containsExactly(java.util.Arrays.copyOfRange(first, 8, 24));
+    assertThat(PackedBits.unpack(c.getMasks().get(0).getEntries(), 8))
+        .containsExactly(Arrays.copyOfRange(first, 0, 8));
+    assertThat(PackedBits.unpack(c.getMasks().get(1).getEntries(), 16))
+        .containsExactly(Arrays.copyOfRange(first, 8, 24));
   }
 
   /** A PRILoRA report deciding {@code keep} (8 entries of q, then 16 of v) at step {@code step}. */
@@ -512,9 +519,8 @@ class PrunerTopologyTest {
         .setComputeMillis(1.0)
         .setEntryMasks(
             List.of(
-                io.salientstream.schemas.PackedBits.pack(java.util.Arrays.copyOfRange(keep, 0, 8)),
-                io.salientstream.schemas.PackedBits.pack(
-                    java.util.Arrays.copyOfRange(keep, 8, 24))))
+                PackedBits.pack(Arrays.copyOfRange(keep, 0, 8)),
+                PackedBits.pack(Arrays.copyOfRange(keep, 8, 24))))
         .build();
   }
 

@@ -13,8 +13,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.avro.Schema;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -279,10 +285,9 @@ class SchemaRegistryServerTest {
   @Test
   void concurrentRegistrationsGiveOneIdPerSchemaAndNoDuplicates() throws Exception {
     int schemas = 12;
-    java.util.concurrent.ExecutorService pool =
-        java.util.concurrent.Executors.newFixedThreadPool(6);
+    ExecutorService pool = Executors.newFixedThreadPool(6);
     try {
-      List<java.util.concurrent.Future<int[]>> futures = new java.util.ArrayList<>();
+      List<Future<int[]>> futures = new ArrayList<>();
       for (int round = 0; round < 3; round++) {
         for (int i = 0; i < schemas; i++) {
           int n = i;
@@ -298,15 +303,15 @@ class SchemaRegistryServerTest {
                   }));
         }
       }
-      Map<Integer, Integer> idBySchema = new java.util.HashMap<>();
-      for (java.util.concurrent.Future<int[]> f : futures) {
+      Map<Integer, Integer> idBySchema = new HashMap<>();
+      for (Future<int[]> f : futures) {
         int[] r = f.get();
         Integer prev = idBySchema.putIfAbsent(r[0], r[1]);
         assertThat(prev == null || prev == r[1])
             .as("schema %d got ids %s and %d", r[0], prev, r[1])
             .isTrue();
       }
-      assertThat(new java.util.HashSet<>(idBySchema.values())).hasSize(schemas);
+      assertThat(new HashSet<>(idBySchema.values())).hasSize(schemas);
       assertThat(idBySchema.values()).allSatisfy(id -> assertThat(id).isBetween(1, schemas));
       for (int i = 0; i < schemas; i++) {
         assertThat(client.getAllVersions("s" + i + "-value")).containsExactly(1);

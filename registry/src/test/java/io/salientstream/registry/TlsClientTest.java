@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +29,7 @@ class TlsClientTest {
 
   private static void keytool(Path dir, String... args) throws Exception {
     Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-    List<String> cmd = new java.util.ArrayList<>(List.of(keytool.toString()));
+    List<String> cmd = new ArrayList<>(List.of(keytool.toString()));
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());

@@ -12,6 +12,7 @@ import io.salientstream.schemas.PackedBits;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.streams.DeadLetters;
 import io.salientstream.streams.ExperimentInputProcessor;
+import io.salientstream.streams.ParkingLot;
 import io.salientstream.streams.Position;
 import io.salientstream.streams.RejectedRecord;
 import java.nio.ByteBuffer;
@@ -152,7 +153,7 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
             metrics.deadLetters,
             SPECS,
             config.idleRetention(),
-            io.salientstream.streams.ParkingLot.DEFAULT_CAPACITY));
+            ParkingLot.DEFAULT_CAPACITY));
     this.config = config;
     this.metrics = metrics;
     int bound = config.livePolicies();

@@ -3,6 +3,8 @@ package io.salientstream.analyzer;
 import io.salientstream.avro.DeadLetter;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.SalienceReport;
+import io.salientstream.streams.ExperimentInputProcessor;
+import java.time.Duration;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -50,13 +52,13 @@ public final class AnalyzerTopology {
       Supplier<Deserializer<SingularValueStepView>> stepDeserializer,
       Serializer<SalienceReport> reportSerializer,
       Serializer<DeadLetter> deadLetterSerializer,
-      java.time.Duration unknownExperimentGrace,
+      Duration unknownExperimentGrace,
       int resumeSnapshots,
       int livePolicies,
-      java.time.Duration idleRetention) {
+      Duration idleRetention) {
 
     /** The default grace period for events that arrive before their experiment's registration. */
-    public static final java.time.Duration DEFAULT_GRACE = java.time.Duration.ofSeconds(30);
+    public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
 
     /** See {@code resumeSnapshots}. */
     public static final int DEFAULT_RESUME_SNAPSHOTS = 1;
@@ -93,7 +95,7 @@ public final class AnalyzerTopology {
           DEFAULT_GRACE,
           DEFAULT_RESUME_SNAPSHOTS,
           DEFAULT_LIVE_POLICIES,
-          io.salientstream.streams.ExperimentInputProcessor.DEFAULT_IDLE_RETENTION);
+          ExperimentInputProcessor.DEFAULT_IDLE_RETENTION);
     }
 
     public Config withResumeSnapshots(int n) {
@@ -125,7 +127,7 @@ public final class AnalyzerTopology {
     }
 
     /** The same config with grace period {@code d} (see {@link #unknownExperimentGrace}). */
-    public Config withGrace(java.time.Duration d) {
+    public Config withGrace(Duration d) {
       return new Config(
           applicationName,
           topics,
@@ -142,7 +144,7 @@ public final class AnalyzerTopology {
     /**
      * The same config, forgetting experiments silent for {@code d} (see {@link #idleRetention}).
      */
-    public Config withIdleRetention(java.time.Duration d) {
+    public Config withIdleRetention(Duration d) {
       return new Config(
           applicationName,
           topics,

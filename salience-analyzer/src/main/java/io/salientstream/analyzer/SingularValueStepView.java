@@ -10,6 +10,7 @@ import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
 import io.salientstream.registry.serde.KafkaAvroDeserializer;
 import io.salientstream.streams.RejectedRecord;
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -525,7 +526,7 @@ public record SingularValueStepView(
     private static void requireAvailable(
         Decoder in, long count, int bytesEach, int matrix, String field) throws IOException {
       if (in instanceof BinaryDecoder b && b.inputStream().available() < count * bytesEach) {
-        throw new java.io.EOFException(
+        throw new EOFException(
             "matrix "
                 + matrix
                 + ": "

@@ -12,6 +12,9 @@ import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.schemas.PolicySpecs;
 import io.salientstream.stack.junit.InMemoryRegistry;
 import io.salientstream.streams.EventSerdes;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -290,9 +293,9 @@ class AnalyzerMatchesInProcessPolicyTest {
       try {
         props.put(
             StreamsConfig.STATE_DIR_CONFIG,
-            java.nio.file.Files.createTempDirectory("analyzer-loop-state").toString());
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
+            Files.createTempDirectory("analyzer-loop-state").toString());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
       TopologyTestDriver driver =
           new TopologyTestDriver(AnalyzerTopology.build(config, metrics), props);

@@ -2,16 +2,21 @@ package io.salientstream.analyzer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.management.ThreadMXBean;
 import io.salientstream.avro.DeadLetter;
 import io.salientstream.avro.DeadLetterReason;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.MatrixSingularValues;
 import io.salientstream.avro.SalienceReport;
 import io.salientstream.avro.SingularValueStep;
+import io.salientstream.schemas.PackedBits;
 import io.salientstream.stack.junit.InMemoryRegistry;
 import io.salientstream.streams.EventSerdes;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -28,6 +33,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The analyzer topology on Kafka Streams' test driver, with real Avro through a real (in-memory
@@ -36,7 +42,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class AnalyzerTopologyTest {
 
-  @org.junit.jupiter.api.io.TempDir java.nio.file.Path stateDir;
+  @TempDir Path stateDir;
 
   @RegisterExtension static final InMemoryRegistry REGISTRY = new InMemoryRegistry();
 
@@ -98,8 +104,7 @@ class AnalyzerTopologyTest {
 
   /** Bytes allocated by this thread so far (HotSpot's per-thread counter). */
   static long allocatedBytes() {
-    return ((com.sun.management.ThreadMXBean)
-            java.lang.management.ManagementFactory.getThreadMXBean())
+    return ((ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
         .getCurrentThreadAllocatedBytes();
   }
 
@@ -108,7 +113,7 @@ class AnalyzerTopologyTest {
    * first string field announcing 2,000,000,000 bytes — 10 bytes in all.
    */
   static byte[] lengthBomb(byte[] good) {
-    byte[] b = java.util.Arrays.copyOf(good, 10);
+    byte[] b = Arrays.copyOf(good, 10);
     long zigzag = 2 * 2_000_000_000L;
     for (int i = 5; i < 10; i++) {
       b[i] = (byte) ((zigzag & 0x7f) | (i < 9 ? 0x80 : 0));
@@ -229,7 +234,7 @@ class AnalyzerTopologyTest {
     assertThat(deadLetters.isEmpty())
         .as("parked while the registration may be on its way")
         .isTrue();
-    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
+    driver.advanceWallClockTime(Duration.ofSeconds(31));
     DeadLetter dl = onlyDeadLetter();
     assertThat(dl.getReason()).isEqualTo(DeadLetterReason.UNKNOWN_EXPERIMENT);
     assertThat(dl.getErrorMessage()).contains("ghost").contains("offset 0");
@@ -270,11 +275,11 @@ class AnalyzerTopologyTest {
     send(Fixtures.step(spec, "r", 1, 8, 1)); // a last step that the tombstone overtook
     assertThat(metrics.steps.sum()).as("still processed within the grace period").isEqualTo(17);
     assertThat(keysOf("done")).isGreaterThan(1);
-    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
+    driver.advanceWallClockTime(Duration.ofSeconds(31));
     assertThat(keysOf("done")).isZero();
     assertThat(keysOf("other")).as("other experiments keep their state").isGreaterThan(1);
     send(Fixtures.step(spec, "r", 1, 9, 1)); // after the grace: an unknown experiment
-    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
+    driver.advanceWallClockTime(Duration.ofSeconds(31));
     DeadLetter dl = onlyDeadLetter();
     assertThat(dl.getReason()).isEqualTo(DeadLetterReason.UNKNOWN_EXPERIMENT);
     assertThat(keysOf("done")).isZero();
@@ -354,13 +359,13 @@ class AnalyzerTopologyTest {
     long s = 5;
     // six days pass with steps of "busy" only, then two more: "quiet" passes 7 days of silence
     for (int day = 0; day < 8; day++) {
-      driver.advanceWallClockTime(java.time.Duration.ofDays(1));
+      driver.advanceWallClockTime(Duration.ofDays(1));
       send(Fixtures.step(busy, "r", 1, s++, 1));
       if (day < 5) {
         assertThat(keysOf("quiet")).as("day %d", day + 1).isGreaterThan(1);
       }
     }
-    driver.advanceWallClockTime(java.time.Duration.ofMinutes(2));
+    driver.advanceWallClockTime(Duration.ofMinutes(2));
     assertThat(keysOf("quiet")).isZero();
     assertThat(keysOf("busy")).isGreaterThan(1);
     assertThat(deadLetters.isEmpty()).isTrue();
@@ -375,7 +380,7 @@ class AnalyzerTopologyTest {
     assertThat(metrics.steps.sum()).isZero();
     experiments.pipeInput("late", avro.serialize("exp", spec));
     send(Fixtures.step(spec, "r", 1, 5, 1));
-    driver.advanceWallClockTime(java.time.Duration.ofSeconds(31));
+    driver.advanceWallClockTime(Duration.ofSeconds(31));
     assertThat(deadLetters.isEmpty()).isTrue();
     assertThat(metrics.steps.sum()).isEqualTo(6);
     assertThat(metrics.parked.sum()).isEqualTo(5);
@@ -467,9 +472,7 @@ class AnalyzerTopologyTest {
       int kept = 0;
       for (int k = 0; k < 4; k++) {
         int entries = spec.getMatrices().get(k).getInitialRank() * 8;
-        kept +=
-            Fixtures.count(
-                io.salientstream.schemas.PackedBits.unpack(r.getEntryMasks().get(k), entries));
+        kept += Fixtures.count(PackedBits.unpack(r.getEntryMasks().get(k), entries));
       }
       assertThat(kept)
           .isEqualTo(r.getBudget())

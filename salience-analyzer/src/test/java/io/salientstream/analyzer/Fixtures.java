@@ -4,7 +4,10 @@ import io.salientstream.avro.AdaptedMatrix;
 import io.salientstream.avro.BudgetSchedule;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.MatrixSingularValues;
+import io.salientstream.avro.PriLoraInputs;
 import io.salientstream.avro.SingularValueStep;
+import io.salientstream.core.policy.AdapterLayout;
+import io.salientstream.schemas.PolicySpecs;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,8 +49,7 @@ final class Fixtures {
    */
   static ExperimentSpec priLoraSpec(String id, int matrices, Map<String, String> params) {
     ExperimentSpec spec = spec(id, "prilora", matrices, 1, 100, 0, 0, 0, params);
-    io.salientstream.core.policy.AdapterLayout layout =
-        io.salientstream.schemas.PolicySpecs.create(spec).layout();
+    AdapterLayout layout = PolicySpecs.create(spec).layout();
     for (int k = 0; k < matrices; k++) {
       spec.getMatrices().get(k).setInitialRank(layout.matrix(k).initialRank());
     }
@@ -64,7 +66,7 @@ final class Fixtures {
     Random rnd = new Random(seed * 1_000_003L + step);
     List<MatrixSingularValues> ms = new ArrayList<>();
     for (AdaptedMatrix m : spec.getMatrices()) {
-      io.salientstream.avro.PriLoraInputs pri = null;
+      PriLoraInputs pri = null;
       if (withInputs) {
         List<Float> absA = new ArrayList<>();
         for (int i = 0; i < m.getInitialRank() * m.getDIn(); i++) {
@@ -74,7 +76,7 @@ final class Fixtures {
         for (int j = 0; j < m.getDIn(); j++) {
           ema.add(rnd.nextDouble());
         }
-        pri = new io.salientstream.avro.PriLoraInputs(absA, ema);
+        pri = new PriLoraInputs(absA, ema);
       }
       ms.add(
           MatrixSingularValues.newBuilder()

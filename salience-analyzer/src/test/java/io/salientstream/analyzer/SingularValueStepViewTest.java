@@ -3,6 +3,7 @@ package io.salientstream.analyzer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.management.ThreadMXBean;
 import io.salientstream.avro.InputStatsSummary;
 import io.salientstream.avro.MatrixSingularValues;
 import io.salientstream.avro.PriLoraInputs;
@@ -11,7 +12,10 @@ import io.salientstream.registry.serde.WireFormatException;
 import io.salientstream.stack.junit.InMemoryRegistry;
 import io.salientstream.streams.EventSerdes;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,6 +29,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
@@ -131,14 +136,13 @@ class SingularValueStepViewTest {
             () ->
                 new SingularValueStepView.Reader()
                     .read(null, DecoderFactory.get().binaryDecoder(body, null)))
-        .isInstanceOf(java.io.EOFException.class)
+        .isInstanceOf(EOFException.class)
         .hasMessageContaining("announces 300000000 values");
   }
 
   /** Bytes allocated by this thread so far (HotSpot's per-thread allocation counter). */
   static long allocatedBytes() {
-    return ((com.sun.management.ThreadMXBean)
-            java.lang.management.ManagementFactory.getThreadMXBean())
+    return ((ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
         .getCurrentThreadAllocatedBytes();
   }
 
@@ -268,7 +272,7 @@ class SingularValueStepViewTest {
   }
 
   private static int schemaId(byte[] framed) {
-    return java.nio.ByteBuffer.wrap(framed, 1, 4).getInt();
+    return ByteBuffer.wrap(framed, 1, 4).getInt();
   }
 
   static void assertSameEvent(SingularValueStepView actual, SingularValueStepView expected) {
@@ -419,7 +423,7 @@ class SingularValueStepViewTest {
       new SpecificDatumWriter<>(SingularValueStep.class).write(record, enc);
       enc.flush();
       GenericRecord g =
-          new org.apache.avro.generic.GenericDatumReader<GenericRecord>(
+          new GenericDatumReader<GenericRecord>(
                   SingularValueStep.getClassSchema(), SingularValueStep.getClassSchema())
               .read(null, DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
       GenericData.Record r = new GenericData.Record(schema);
@@ -429,7 +433,7 @@ class SingularValueStepViewTest {
       r.put("hostName", "trainer-7");
       return r;
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 }

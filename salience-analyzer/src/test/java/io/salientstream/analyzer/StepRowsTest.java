@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.salientstream.core.policy.StepInput;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,7 +51,7 @@ class StepRowsTest {
     StepInput withInputs =
         StepInput.priLora(
             5,
-            java.util.List.of(
+            List.of(
                 new StepInput.PriLoraMatrixInput(new double[] {1, 2}, new double[] {0.5, 0.5})));
     assertThatThrownBy(() -> StepRows.encode(withInputs))
         .isInstanceOf(IllegalStateException.class)

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -144,14 +145,13 @@ public final class PolicySpecs {
    * the policy and its parameters, the matrices (names, layers, sizes, ranks), the whole budget
    * schedule and the seed; not the registration time, description, tenant label or allocation mode.
    */
-  public static java.util.Optional<String> definitionChange(
-      ExperimentSpec running, ExperimentSpec proposed) {
+  public static Optional<String> definitionChange(ExperimentSpec running, ExperimentSpec proposed) {
     if (!running.getPolicy().equals(proposed.getPolicy())) {
-      return java.util.Optional.of(
+      return Optional.of(
           "policy " + clip(proposed.getPolicy()) + " instead of " + running.getPolicy());
     }
     if (!new TreeMap<>(params(running)).equals(new TreeMap<>(params(proposed)))) {
-      return java.util.Optional.of(
+      return Optional.of(
           "policy parameters "
               + clip(String.valueOf(new TreeMap<>(params(proposed))))
               + " instead of "
@@ -160,11 +160,11 @@ public final class PolicySpecs {
     List<AdaptedMatrix> a = running.getMatrices();
     List<AdaptedMatrix> b = proposed.getMatrices();
     if (a.size() != b.size()) {
-      return java.util.Optional.of(b.size() + " matrices instead of " + a.size());
+      return Optional.of(b.size() + " matrices instead of " + a.size());
     }
     for (int k = 0; k < a.size(); k++) {
       if (!a.get(k).equals(b.get(k))) {
-        return java.util.Optional.of(
+        return Optional.of(
             "matrix "
                 + k
                 + " "
@@ -174,17 +174,16 @@ public final class PolicySpecs {
       }
     }
     if (!running.getSchedule().equals(proposed.getSchedule())) {
-      return java.util.Optional.of(
+      return Optional.of(
           "schedule "
               + clip(String.valueOf(proposed.getSchedule()))
               + " instead of "
               + clip(String.valueOf(running.getSchedule())));
     }
     if (running.getSeed() != proposed.getSeed()) {
-      return java.util.Optional.of(
-          "seed " + proposed.getSeed() + " instead of " + running.getSeed());
+      return Optional.of("seed " + proposed.getSeed() + " instead of " + running.getSeed());
     }
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
 
   /**

@@ -1,7 +1,9 @@
 package io.salientstream.cli;
 
+import io.salientstream.stack.EmbeddedKafka;
 import io.salientstream.stack.LocalStack;
 import io.salientstream.streams.Dependencies;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -99,16 +101,14 @@ final class LocalCommand implements Callable<Integer> {
     System.out.println("Schema registry URL:     " + stack.registryUrl());
     System.out.println("Data folder:             " + dataDir.toAbsolutePath());
     if (secure) {
-      java.nio.file.Path kafkaDir = stack.kafka().folder();
-      java.nio.file.Path adminFile = kafkaDir.resolve("admin.properties");
+      Path kafkaDir = stack.kafka().folder();
+      Path adminFile = kafkaDir.resolve("admin.properties");
       TenantCommand.writeAdminFile(
           adminFile,
           stack.kafka().adminClientProperties(),
           stack.registryUrl(),
           stack.kafka().caPem(),
-          java.nio.file.Files.readString(
-                  kafkaDir.resolve(io.salientstream.stack.EmbeddedKafka.ADMIN_PASSWORD_FILE))
-              .trim());
+          Files.readString(kafkaDir.resolve(EmbeddedKafka.ADMIN_PASSWORD_FILE)).trim());
       System.out.println("Secure:                  SASL_SSL + SCRAM-SHA-512, ACLs required");
       System.out.println("CA certificate:          " + stack.kafka().caPem());
       System.out.println("Admin client config:     " + adminFile + " (use with --config)");

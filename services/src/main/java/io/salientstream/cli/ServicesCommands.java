@@ -11,6 +11,7 @@ import io.salientstream.streams.LayeredConfig;
 import io.salientstream.streams.OpsHttp;
 import io.salientstream.streams.StreamsApp;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -36,7 +37,7 @@ final class ServicesCommands {
    * {@code --resume-snapshots} as a flag layer of {@link LayeredConfig} (absent when not given).
    */
   static Map<String, String> resumeSnapshotsFlag(Integer n) {
-    Map<String, String> m = new java.util.HashMap<>();
+    Map<String, String> m = new HashMap<>();
     m.put(LayeredConfig.RESUME_SNAPSHOTS, n == null ? null : n.toString());
     return m;
   }

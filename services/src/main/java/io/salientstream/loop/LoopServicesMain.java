@@ -1,5 +1,7 @@
 package io.salientstream.loop;
 
+import io.salientstream.analyzer.SalienceAnalyzer;
+import io.salientstream.pruner.Pruner;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,17 +40,17 @@ public final class LoopServicesMain {
     AutoCloseable running =
         switch (which) {
           case "analyzer" ->
-              io.salientstream.analyzer.SalienceAnalyzer.start(
+              SalienceAnalyzer.start(
                   config,
                   LoopServices.analyzerTopics(topics),
                   state.resolve("analyzer"),
-                  io.salientstream.analyzer.SalienceAnalyzer.DEFAULT_APPLICATION_ID + args[3]);
+                  SalienceAnalyzer.DEFAULT_APPLICATION_ID + args[3]);
           case "pruner" ->
-              io.salientstream.pruner.Pruner.start(
+              Pruner.start(
                   config,
                   LoopServices.prunerTopics(topics),
                   state.resolve("pruner"),
-                  io.salientstream.pruner.Pruner.DEFAULT_APPLICATION_ID + args[3],
+                  Pruner.DEFAULT_APPLICATION_ID + args[3],
                   "crash-test");
           default -> LoopServices.start(config, topics, state, args[3], "crash-test");
         };

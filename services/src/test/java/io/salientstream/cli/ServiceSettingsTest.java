@@ -7,6 +7,8 @@ import io.salientstream.pruner.PrunerTopology;
 import io.salientstream.streams.LayeredConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,14 +85,14 @@ class ServiceSettingsTest {
         ServicesCommands.serdeConfig(
             pruner("--config", file.toString())
                 .settings(Map.of("SALIENTSTREAM_GRACE_SECONDS", "5")));
-    for (Map<String, Object> app : java.util.List.of(a, p)) {
-      assertThat(LayeredConfig.idleRetention(app)).isEqualTo(java.time.Duration.ofMinutes(3));
-      assertThat(LayeredConfig.grace(app)).isEqualTo(java.time.Duration.ofSeconds(5));
+    for (Map<String, Object> app : List.of(a, p)) {
+      assertThat(LayeredConfig.idleRetention(app)).isEqualTo(Duration.ofMinutes(3));
+      assertThat(LayeredConfig.grace(app)).isEqualTo(Duration.ofSeconds(5));
     }
     assertThat(
             LayeredConfig.idleRetention(
                 ServicesCommands.serdeConfig(analyzer().settings(Map.of()))))
-        .isEqualTo(java.time.Duration.ofDays(7));
+        .isEqualTo(Duration.ofDays(7));
   }
 
   /**

@@ -9,9 +9,12 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -341,8 +344,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       if (!Files.exists(f)) {
         Files.writeString(f, TlsMaterial.Secrets.randomPassword() + "\n", StandardCharsets.UTF_8);
         try {
-          Files.setPosixFilePermissions(
-              f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+          Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
         } catch (UnsupportedOperationException e) {
           // not POSIX
         }
@@ -437,8 +439,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       Files.createFile(config);
       if (secure) {
         try {
-          Files.setPosixFilePermissions(
-              config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+          Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
         } catch (UnsupportedOperationException e) {
           // not POSIX
         }
@@ -446,10 +447,9 @@ public final class EmbeddedKafka implements AutoCloseable {
       try (var out = Files.newOutputStream(config)) {
         p.store(out, "written by EmbeddedKafka on each start");
       }
-      java.util.List<String> args =
-          new java.util.ArrayList<>(
-              java.util.List.of(
-                  "format", "-t", clusterId, "-c", config.toString(), "--ignore-formatted"));
+      List<String> args =
+          new ArrayList<>(
+              List.of("format", "-t", clusterId, "-c", config.toString(), "--ignore-formatted"));
       if (secure) {
         args.add("--add-scram");
         args.add(SCRAM + "=[name=" + ADMIN + ",password=" + adminPassword + "]");

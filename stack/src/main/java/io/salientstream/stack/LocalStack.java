@@ -1,11 +1,19 @@
 package io.salientstream.stack;
 
+import io.salientstream.stack.secure.TlsMaterial;
 import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -166,7 +174,7 @@ public final class LocalStack implements AutoCloseable {
         stack.bootstrapServers(),
         stack.registryUrl(),
         folder.toAbsolutePath());
-    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
@@ -218,24 +226,21 @@ public final class LocalStack implements AutoCloseable {
     Path dir = kafka.folder();
     Path tls = kafka.caPem().getParent();
     registryConfig.setProperty(
-        RegistryService.TLS_KEYSTORE,
-        tls.resolve(io.salientstream.stack.secure.TlsMaterial.BROKER_KEYSTORE).toString());
+        RegistryService.TLS_KEYSTORE, tls.resolve(TlsMaterial.BROKER_KEYSTORE).toString());
     registryConfig.setProperty(
         RegistryService.TLS_KEYSTORE_PASSWORD_FILE,
-        tls.resolve(io.salientstream.stack.secure.TlsMaterial.PASSWORD_FILE).toString());
+        tls.resolve(TlsMaterial.PASSWORD_FILE).toString());
     Path users = registryUsersFile();
     try {
-      if (!java.nio.file.Files.exists(users)) {
-        String pw =
-            java.nio.file.Files.readString(dir.resolve(EmbeddedKafka.ADMIN_PASSWORD_FILE)).trim();
-        java.nio.file.Files.createFile(users);
+      if (!Files.exists(users)) {
+        String pw = Files.readString(dir.resolve(EmbeddedKafka.ADMIN_PASSWORD_FILE)).trim();
+        Files.createFile(users);
         try {
-          java.nio.file.Files.setPosixFilePermissions(
-              users, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+          Files.setPosixFilePermissions(users, PosixFilePermissions.fromString("rw-------"));
         } catch (UnsupportedOperationException e) {
           // not POSIX
         }
-        java.nio.file.Files.writeString(
+        Files.writeString(
             users,
             "# name role subject-prefix|* password   (read at each start of the registry)\n"
                 + EmbeddedKafka.ADMIN
@@ -243,8 +248,8 @@ public final class LocalStack implements AutoCloseable {
                 + pw
                 + "\n");
       }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot write " + users, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + users, e);
     }
     registryConfig.setProperty(RegistryService.USERS_FILE, users.toString());
   }
@@ -272,8 +277,8 @@ public final class LocalStack implements AutoCloseable {
    * Client settings for this stack: {@code bootstrap.servers} and {@code schema.registry.url} (a
    * new mutable map, so callers may add their own).
    */
-  public java.util.Map<String, Object> clientConfig() {
-    java.util.Map<String, Object> c = new java.util.LinkedHashMap<>();
+  public Map<String, Object> clientConfig() {
+    Map<String, Object> c = new LinkedHashMap<>();
     c.put("bootstrap.servers", bootstrapServers());
     c.put("schema.registry.url", registryUrl());
     return c;

@@ -1,5 +1,8 @@
 package io.salientstream.stack;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -24,11 +27,11 @@ final class QuietLogs {
   /** Only loaded when logback is present. */
   private static final class Logback {
     static void quiet(Object factory) {
-      ch.qos.logback.classic.LoggerContext ctx = (ch.qos.logback.classic.LoggerContext) factory;
+      LoggerContext ctx = (LoggerContext) factory;
       for (String name : BROKER_LOGGERS) {
-        ch.qos.logback.classic.Logger l = ctx.getLogger(name);
+        Logger l = ctx.getLogger(name);
         if (l.getLevel() == null) {
-          l.setLevel(ch.qos.logback.classic.Level.WARN);
+          l.setLevel(Level.WARN);
         }
       }
     }

@@ -2,10 +2,19 @@ package io.salientstream.stack;
 
 import io.salientstream.registry.server.KafkaSchemaLog;
 import io.salientstream.registry.server.SchemaRegistryServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 
 /**
  * The embedded schema registry as a {@link Service}: a {@link SchemaRegistryServer} over a
@@ -83,10 +92,10 @@ public final class RegistryService implements Service {
 
   /** Adds the users of a {@link #USERS_FILE} to {@code b}; errors name the file and line. */
   public static void readUsers(Path file, SchemaRegistryServer.Builder b) {
-    java.util.List<String> lines;
+    List<String> lines;
     try {
-      lines = java.nio.file.Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
-    } catch (java.io.IOException e) {
+      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
       throw new IllegalArgumentException("cannot read registry users file " + file, e);
     }
     for (int i = 0; i < lines.size(); i++) {
@@ -98,7 +107,7 @@ public final class RegistryService implements Service {
       SchemaRegistryServer.Role role = null;
       if (f.length == 4) {
         try {
-          role = SchemaRegistryServer.Role.valueOf(f[1].toUpperCase(java.util.Locale.ROOT));
+          role = SchemaRegistryServer.Role.valueOf(f[1].toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
           role = null;
         }
@@ -116,24 +125,20 @@ public final class RegistryService implements Service {
     }
   }
 
-  private static javax.net.ssl.SSLContext sslContext(Path keystore, Path passwordFile) {
+  private static SSLContext sslContext(Path keystore, Path passwordFile) {
     try {
-      char[] pw =
-          java.nio.file.Files.readString(passwordFile, java.nio.charset.StandardCharsets.UTF_8)
-              .trim()
-              .toCharArray();
-      java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
-      try (var in = java.nio.file.Files.newInputStream(keystore)) {
+      char[] pw = Files.readString(passwordFile, StandardCharsets.UTF_8).trim().toCharArray();
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      try (var in = Files.newInputStream(keystore)) {
         ks.load(in, pw);
       }
-      javax.net.ssl.KeyManagerFactory kmf =
-          javax.net.ssl.KeyManagerFactory.getInstance(
-              javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+      KeyManagerFactory kmf =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(ks, pw);
-      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+      SSLContext ctx = SSLContext.getInstance("TLS");
       ctx.init(kmf.getKeyManagers(), null, null);
       return ctx;
-    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+    } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException(
           "cannot load the registry's TLS key store " + keystore + ": " + e.getMessage(), e);
     }

@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -39,6 +40,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -70,8 +72,7 @@ class ConfluentJsClientTest {
 
   @Test
   void officialJsClientAgainstTheStack(SharedStack stack) throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeFalse(
-        Boolean.getBoolean("js.interop.skip"), "js.interop.skip");
+    Assumptions.assumeFalse(Boolean.getBoolean("js.interop.skip"), "js.interop.skip");
     Path work = JsInterop.install();
 
     String prefix = TestRecords.uniqueTopic("js");
@@ -164,7 +165,7 @@ class ConfluentJsClientTest {
     }
 
     // what the official serializer wrote, our deserializer reads
-    java.util.Properties cp = TestRecords.consumerProps(stack.bootstrapServers());
+    Properties cp = TestRecords.consumerProps(stack.bootstrapServers());
     cp.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, KafkaAvroDeserializer.class.getName());
     cp.putAll(serde);
     try (KafkaConsumer<String, Object> consumer = new KafkaConsumer<>(cp)) {

@@ -6,6 +6,8 @@ import io.salientstream.registry.client.HttpSchemaRegistryClient;
 import io.salientstream.registry.serde.KafkaAvroDeserializer;
 import io.salientstream.registry.serde.KafkaAvroSerializer;
 import io.salientstream.stack.testdata.StepEvent;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,8 +17,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,11 +112,10 @@ class LocalStackTest {
 
   @Test
   void aTakenPortIsAClearErrorAndLeavesNothingBehind() throws Exception {
-    try (java.net.ServerSocket taken =
-        new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("localhost"))) {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("localhost"))) {
       EmbeddedKafka kafka = EmbeddedKafka.builder().port(taken.getLocalPort()).build();
-      org.assertj.core.api.Assertions.assertThatThrownBy(kafka::start)
-          .isInstanceOf(org.apache.kafka.common.KafkaException.class)
+      Assertions.assertThatThrownBy(kafka::start)
+          .isInstanceOf(KafkaException.class)
           .hasMessageContaining("localhost:" + taken.getLocalPort());
       assertThat(kafka.isRunning()).isFalse();
       assertThat(kafka.folder()).isNull();

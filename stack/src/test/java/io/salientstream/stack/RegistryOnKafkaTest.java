@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.salientstream.registry.CompatibilityLevel;
 import io.salientstream.registry.SchemaRegistryException;
 import io.salientstream.registry.client.HttpSchemaRegistryClient;
 import io.salientstream.stack.junit.SharedKafkaExtension;
@@ -92,8 +93,7 @@ class RegistryOnKafkaTest {
                 ",{\"name\":\"n\",\"type\":\"int\",\"default\":1},"
                     + "{\"name\":\"m\",\"type\":\"long\",\"default\":0}"));
     registered.put(evolvedId, client.getSchemaById(evolvedId));
-    client.updateCompatibility(
-        prefix + "-0-value", io.salientstream.registry.CompatibilityLevel.FULL);
+    client.updateCompatibility(prefix + "-0-value", CompatibilityLevel.FULL);
     List<String> subjectsBefore = client.getAllSubjects();
 
     stack.restartRegistry();
@@ -106,8 +106,7 @@ class RegistryOnKafkaTest {
     }
     assertThat(fresh.getAllSubjects()).containsExactlyElementsOf(subjectsBefore);
     assertThat(fresh.getAllVersions(prefix + "-1-value")).containsExactly(1, 2);
-    assertThat(fresh.getCompatibility(prefix + "-0-value"))
-        .isEqualTo(io.salientstream.registry.CompatibilityLevel.FULL);
+    assertThat(fresh.getCompatibility(prefix + "-0-value")).isEqualTo(CompatibilityLevel.FULL);
     // registering again after the restart keeps the ids; a new schema gets the next id
     Map.Entry<Integer, Schema> first = registered.entrySet().iterator().next();
     assertThat(fresh.register(prefix + "-0-value", first.getValue())).isEqualTo(first.getKey());

@@ -14,6 +14,7 @@ import io.salientstream.stack.junit.WithSharedStack;
 import io.salientstream.stack.testdata.StepEvent;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -28,7 +29,10 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
@@ -104,7 +108,7 @@ class SerdeOnBrokerTest {
     try (KafkaConsumer<String, StepEvent> consumer =
         new KafkaConsumer<>(
             TestRecords.consumerProps(stack.bootstrapServers()),
-            new org.apache.kafka.common.serialization.StringDeserializer(),
+            new StringDeserializer(),
             typed(new KafkaAvroDeserializer(client, StepEvent.class)))) {
       consumer.subscribe(List.of(topic));
       List<ConsumerRecord<String, StepEvent>> got = TestRecords.poll(consumer, 2);
@@ -119,9 +123,8 @@ class SerdeOnBrokerTest {
   }
 
   @SuppressWarnings("unchecked")
-  private static <T> org.apache.kafka.common.serialization.Deserializer<T> typed(
-      KafkaAvroDeserializer d) {
-    return (org.apache.kafka.common.serialization.Deserializer<T>) (Object) d;
+  private static <T> Deserializer<T> typed(KafkaAvroDeserializer d) {
+    return (Deserializer<T>) (Object) d;
   }
 
   @Test
@@ -135,7 +138,7 @@ class SerdeOnBrokerTest {
     byte[] truncated = Arrays.copyOf(good, good.length - 4);
     byte[] trailing = Arrays.copyOf(good, good.length + 3);
 
-    Map<WireFormatException.Reason, byte[]> cases = new java.util.LinkedHashMap<>();
+    Map<WireFormatException.Reason, byte[]> cases = new LinkedHashMap<>();
     cases.put(WireFormatException.Reason.BAD_MAGIC_BYTE, badMagic);
     cases.put(WireFormatException.Reason.UNKNOWN_SCHEMA_ID, unknownId);
     cases.put(WireFormatException.Reason.TRUNCATED, truncated);
@@ -152,10 +155,9 @@ class SerdeOnBrokerTest {
       try (KafkaConsumer<String, Object> consumer =
           new KafkaConsumer<>(
               TestRecords.consumerProps(stack.bootstrapServers()),
-              new org.apache.kafka.common.serialization.StringDeserializer(),
+              new StringDeserializer(),
               new KafkaAvroDeserializer(client, StepEvent.class))) {
-        org.apache.kafka.common.TopicPartition tp =
-            new org.apache.kafka.common.TopicPartition(topic, 1);
+        TopicPartition tp = new TopicPartition(topic, 1);
         consumer.assign(List.of(tp));
         consumer.seek(tp, where.offset() - 1);
         assertThat(TestRecords.poll(consumer, 1))

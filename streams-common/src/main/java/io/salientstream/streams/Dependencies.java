@@ -4,6 +4,13 @@ import io.salientstream.core.cli.UnavailableException;
 import io.salientstream.registry.SchemaRegistryException;
 import io.salientstream.registry.client.HttpSchemaRegistryClient;
 import io.salientstream.registry.client.RegistryClientConfig;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.UnknownHostException;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -168,10 +175,10 @@ public final class Dependencies {
       } catch (NumberFormatException e) {
         return;
       }
-      try (java.net.Socket socket = new java.net.Socket()) {
-        socket.connect(new java.net.InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
         return; // someone listens; the broker's answer is checked next
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         last = e;
       }
     }
@@ -222,10 +229,10 @@ public final class Dependencies {
     if (port == 0) {
       return;
     }
-    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+    try (ServerSocket s = new ServerSocket()) {
       s.setReuseAddress(true);
-      s.bind(new java.net.InetSocketAddress(port));
-    } catch (java.io.IOException e) {
+      s.bind(new InetSocketAddress(port));
+    } catch (IOException e) {
       throw new UnavailableException(
           "port "
               + port
@@ -273,15 +280,17 @@ public final class Dependencies {
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
-    if (root instanceof java.net.ConnectException) {
+    if (root instanceof ConnectException) {
       return "connection refused";
     }
-    if (root instanceof java.util.concurrent.TimeoutException
-        || root instanceof java.net.http.HttpTimeoutException
-        || root instanceof org.apache.kafka.common.errors.TimeoutException) {
+    if (root instanceof TimeoutException
+        || root instanceof HttpTimeoutException
+        || root
+            instanceof
+            org.apache.kafka.common.errors.TimeoutException) { // qualified: two TimeoutExceptions
       return "timed out";
     }
-    if (root instanceof java.net.UnknownHostException) {
+    if (root instanceof UnknownHostException) {
       return "unknown host " + root.getMessage();
     }
     String m = root.getMessage() == null ? "no answer" : root.getMessage();

@@ -1,14 +1,17 @@
 package io.salientstream.streams;
 
+import io.salientstream.http.HttpAuth;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.function.Predicate;
@@ -399,28 +402,28 @@ public final class LayeredConfig {
   }
 
   /** {@link #GRACE_SECONDS} from an application's config map (the default, 30 s, when absent). */
-  public static java.time.Duration grace(Map<String, ?> config) {
+  public static Duration grace(Map<String, ?> config) {
     Object v = config.get(GRACE_SECONDS);
     String text = v == null ? DEFAULTS.get(GRACE_SECONDS) : v.toString();
     if (!intIn(text, 1, 3_600)) {
       throw new IllegalArgumentException(
           GRACE_SECONDS + " must be an integer >= 1 and <= 3600, got '" + v + "'");
     }
-    return java.time.Duration.ofSeconds(Long.parseLong(text.trim()));
+    return Duration.ofSeconds(Long.parseLong(text.trim()));
   }
 
   /**
    * {@link #IDLE_RETENTION_SECONDS} from an application's config map (the default, 7 days, when
    * absent).
    */
-  public static java.time.Duration idleRetention(Map<String, ?> config) {
+  public static Duration idleRetention(Map<String, ?> config) {
     Object v = config.get(IDLE_RETENTION_SECONDS);
     String text = v == null ? DEFAULTS.get(IDLE_RETENTION_SECONDS) : v.toString();
     if (!intIn(text, 1, 315_360_000)) {
       throw new IllegalArgumentException(
           IDLE_RETENTION_SECONDS + " must be an integer >= 1 and <= 315360000, got '" + v + "'");
     }
-    return java.time.Duration.ofSeconds(Long.parseLong(text.trim()));
+    return Duration.ofSeconds(Long.parseLong(text.trim()));
   }
 
   /**
@@ -428,8 +431,7 @@ public final class LayeredConfig {
    * #HTTP_TOKEN_FILE} (absent when none is set).
    */
   public OpsHttp.Settings httpSettings(int port) {
-    io.salientstream.http.HttpAuth auth =
-        httpToken().map(t -> io.salientstream.http.HttpAuth.bearer("ops", t)).orElse(null);
+    HttpAuth auth = httpToken().map(t -> HttpAuth.bearer("ops", t)).orElse(null);
     return new OpsHttp.Settings(httpHost(), port, auth);
   }
 
@@ -442,10 +444,10 @@ public final class LayeredConfig {
    * The token in the file {@link #HTTP_TOKEN_FILE} names (trimmed), or empty when none is set; an
    * unreadable or empty file fails, naming the setting and where it came from.
    */
-  public java.util.Optional<String> httpToken() {
+  public Optional<String> httpToken() {
     String file = values.getOrDefault(HTTP_TOKEN_FILE, "");
     if (file.isBlank()) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     String token;
     try {
@@ -465,7 +467,7 @@ public final class LayeredConfig {
       throw new IllegalArgumentException(
           HTTP_TOKEN_FILE + " (from " + origin.get(HTTP_TOKEN_FILE) + "): " + file + " is empty");
     }
-    return java.util.Optional.of(token);
+    return Optional.of(token);
   }
 
   /** {@link #SYNC_TIMEOUT_SECONDS}, checked when resolved. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -213,12 +214,12 @@ class LayeredConfigTest {
 
   @Test
   void idleRetentionAndGraceComeFromTheAppsConfigAndAreBoundedAndNamed() {
-    assertThat(LayeredConfig.idleRetention(Map.of())).isEqualTo(java.time.Duration.ofDays(7));
-    assertThat(LayeredConfig.grace(Map.of())).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(LayeredConfig.idleRetention(Map.of())).isEqualTo(Duration.ofDays(7));
+    assertThat(LayeredConfig.grace(Map.of())).isEqualTo(Duration.ofSeconds(30));
     assertThat(LayeredConfig.idleRetention(Map.of(LayeredConfig.IDLE_RETENTION_SECONDS, "180")))
-        .isEqualTo(java.time.Duration.ofMinutes(3));
+        .isEqualTo(Duration.ofMinutes(3));
     assertThat(LayeredConfig.grace(Map.of(LayeredConfig.GRACE_SECONDS, " 3 ")))
-        .isEqualTo(java.time.Duration.ofSeconds(3));
+        .isEqualTo(Duration.ofSeconds(3));
     for (String bad : List.of("0", "-5", "x", "315360001", "")) {
       assertThatThrownBy(
               () -> LayeredConfig.idleRetention(Map.of(LayeredConfig.IDLE_RETENTION_SECONDS, bad)))
@@ -234,11 +235,11 @@ class LayeredConfigTest {
 
   @Test
   void aShortIdleRetentionIsCheckedAQuarterOfItAtATime() {
-    assertThat(ExperimentInputProcessor.idleCheckEvery(java.time.Duration.ofDays(7)))
-        .isEqualTo(java.time.Duration.ofMinutes(1));
-    assertThat(ExperimentInputProcessor.idleCheckEvery(java.time.Duration.ofMinutes(3)))
-        .isEqualTo(java.time.Duration.ofSeconds(45));
-    assertThat(ExperimentInputProcessor.idleCheckEvery(java.time.Duration.ofSeconds(2)))
-        .isEqualTo(java.time.Duration.ofSeconds(1));
+    assertThat(ExperimentInputProcessor.idleCheckEvery(Duration.ofDays(7)))
+        .isEqualTo(Duration.ofMinutes(1));
+    assertThat(ExperimentInputProcessor.idleCheckEvery(Duration.ofMinutes(3)))
+        .isEqualTo(Duration.ofSeconds(45));
+    assertThat(ExperimentInputProcessor.idleCheckEvery(Duration.ofSeconds(2)))
+        .isEqualTo(Duration.ofSeconds(1));
   }
 }

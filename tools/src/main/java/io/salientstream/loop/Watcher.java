@@ -7,6 +7,7 @@ import io.salientstream.avro.TrainerStatus;
 import io.salientstream.streams.EventSerdes;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -112,8 +113,7 @@ public final class Watcher implements AutoCloseable {
         pollOnce(Duration.ofMillis(100));
       }
       out.print("\033[H\033[2J");
-      out.println(
-          "salientstream watch — " + java.time.LocalTime.now().withNano(0) + " (Ctrl-C to stop)");
+      out.println("salientstream watch — " + LocalTime.now().withNano(0) + " (Ctrl-C to stop)");
       out.print(monitor.render());
       out.flush();
     }

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -164,7 +165,7 @@ class CrashRecoveryTest {
     Map<Child, CompletableFuture<Void>> restarting = new HashMap<>();
     int n = layout.totalRank();
     boolean[] mask = new boolean[n];
-    java.util.Arrays.fill(mask, true);
+    Arrays.fill(mask, true);
     double[] walk = new double[n];
     Random values = new Random(11);
     for (int i = 0; i < n; i++) {

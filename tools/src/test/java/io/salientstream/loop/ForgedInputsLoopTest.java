@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -446,8 +447,7 @@ class ForgedInputsLoopTest {
       return t;
     }
 
-    private <T extends org.apache.avro.specific.SpecificRecord> List<T> read(
-        String topic, Class<T> type) {
+    private <T extends SpecificRecord> List<T> read(String topic, Class<T> type) {
       List<T> out = new ArrayList<>();
       try (KafkaConsumer<String, byte[]> c = consumer(topic, false);
           var d = EventSerdes.of(type, config).deserializer()) {

@@ -29,10 +29,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
@@ -186,7 +188,7 @@ class OfficialClientExperimentTest {
         .build();
   }
 
-  private static <T extends org.apache.avro.specific.SpecificRecord> List<T> readAll(
+  private static <T extends SpecificRecord> List<T> readAll(
       Map<String, Object> config, String topic, Class<T> type, int n) {
     Map<String, Object> c = new HashMap<>(ExperimentClient.clientProps(config));
     c.put(ConsumerConfig.GROUP_ID_CONFIG, "read-back-" + System.nanoTime());
@@ -194,10 +196,7 @@ class OfficialClientExperimentTest {
     Deserializer<T> de = EventSerdes.of(type, config).deserializer();
     List<ConsumerRecord<String, byte[]>> got = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            c,
-            new StringDeserializer(),
-            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+        new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topic));
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (got.size() < n && System.nanoTime() < deadline) {

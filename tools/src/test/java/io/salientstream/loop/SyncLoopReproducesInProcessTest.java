@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -173,7 +174,7 @@ class SyncLoopReproducesInProcessTest {
    * command, applied at the first step boundary after it arrives, and the final entry masks keep
    * what the last decision's ratio prescribes.
    */
-  @org.junit.jupiter.api.Test
+  @Test
   void priLoraInAsyncModeAppliesEveryDecision() throws Exception {
     Experiment.Spec spec = spec("prilora:small");
     AtomicReference<RankPolicy> policy = new AtomicReference<>();

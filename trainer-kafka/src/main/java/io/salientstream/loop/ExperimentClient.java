@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -96,7 +97,7 @@ public final class ExperimentClient implements AutoCloseable {
   private long refused;
   private String lastRefusal;
   private Duration waitNoticeEvery = Duration.ofSeconds(10);
-  private java.util.function.Consumer<String> waitNotices = System.err::println;
+  private Consumer<String> waitNotices = System.err::println;
 
   /**
    * @param kafka Kafka client properties (bootstrap servers, security) plus {@code
@@ -144,7 +145,8 @@ public final class ExperimentClient implements AutoCloseable {
     int partitions;
     try {
       partitions = consumer.partitionsFor(topics.rankCommands(), Duration.ofSeconds(30)).size();
-    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+    } catch (
+        org.apache.kafka.common.errors.TimeoutException e) { // qualified: two TimeoutExceptions
       close();
       throw new UnavailableException(
           "Kafka broker at "
@@ -218,7 +220,7 @@ public final class ExperimentClient implements AutoCloseable {
    * While {@link #await} waits, it says what it waits for every {@code every} (default: every 10 s,
    * on stderr).
    */
-  public void waitNotices(Duration every, java.util.function.Consumer<String> sink) {
+  public void waitNotices(Duration every, Consumer<String> sink) {
     if (every.isNegative() || every.isZero()) {
       throw new IllegalArgumentException("wait-notice interval must be > 0, got " + every);
     }

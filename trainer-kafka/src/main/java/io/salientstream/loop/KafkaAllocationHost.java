@@ -28,9 +28,11 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.LongPredicate;
 
 /**
@@ -127,7 +129,7 @@ public final class KafkaAllocationHost implements AllocationHost {
     this.decidesAt = decidesAt;
     this.syncTimeout = syncTimeout;
     this.statusEvery = statusEvery;
-    java.util.Arrays.fill(emittedStep, -1);
+    Arrays.fill(emittedStep, -1);
     this.shape = PolicySpecs.create(spec);
     this.needs = AllocationHost.needsOf(shape);
     this.entryMasks = shape.maskKind() == RankPolicy.MaskKind.ENTRY;
@@ -379,7 +381,7 @@ public final class KafkaAllocationHost implements AllocationHost {
       TrainerState state, double stepsPerSecond, Map<String, Double> metrics, String message) {
     if (client.refused() > 0) {
       // refused commands are reported with every status (the watch monitor and dashboard show them)
-      Map<String, Double> withRefusals = new java.util.TreeMap<>(metrics);
+      Map<String, Double> withRefusals = new TreeMap<>(metrics);
       withRefusals.put(COMMANDS_REFUSED, (double) client.refused());
       metrics = withRefusals;
       message = message == null ? client.lastRefusal() : message + "; " + client.lastRefusal();

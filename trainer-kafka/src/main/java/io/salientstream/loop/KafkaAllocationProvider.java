@@ -3,6 +3,7 @@ package io.salientstream.loop;
 import io.salientstream.streams.LayeredConfig;
 import io.salientstream.trainer.host.AllocationHostProvider;
 import io.salientstream.trainer.train.Experiment;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,7 +49,7 @@ public final class KafkaAllocationProvider implements AllocationHostProvider {
         });
     LayeredConfig cfg =
         LayeredConfig.resolve(
-            configFile == null || configFile.isBlank() ? null : java.nio.file.Path.of(configFile),
+            configFile == null || configFile.isBlank() ? null : Path.of(configFile),
             System.getenv(),
             flags,
             kv);

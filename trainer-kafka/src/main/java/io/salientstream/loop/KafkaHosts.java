@@ -11,7 +11,9 @@ import io.salientstream.trainer.train.Experiment;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
@@ -78,7 +80,7 @@ public final class KafkaHosts implements Experiment.HostFactory {
             spec.task().equals("rank-recovery") ? "synthetic" : spec.model().cliName(),
             spec.train().steps(),
             spec.train().seed(),
-            "kafka-" + mode.name().toLowerCase(java.util.Locale.ROOT));
+            "kafka-" + mode.name().toLowerCase(Locale.ROOT));
     // the id is owned by a running experiment's definition: a different one stops here, before
     // anything is sent (the apps would refuse its registration and dead-letter its steps)
     ExperimentOwnership.requireFreeOrSame(
@@ -162,7 +164,7 @@ public final class KafkaHosts implements Experiment.HostFactory {
     if (host == null) {
       return Map.of();
     }
-    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    Map<String, Object> m = new LinkedHashMap<>();
     m.put("experimentId", experimentId);
     m.put("commandsApplied", host.commandsApplied());
     m.put(

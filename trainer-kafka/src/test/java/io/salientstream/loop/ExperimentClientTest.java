@@ -16,6 +16,7 @@ import io.salientstream.streams.EventSerdes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -108,9 +109,8 @@ class ExperimentClientTest {
 
       // a length bomb, a sequence jump (issue 15: a forged sequence 1000 made the trainer ignore
       // every real command after it): refused, and the real next command still arrives
-      byte[] header =
-          java.util.Arrays.copyOf(serializer.serialize(t, command(id, "run-1", 1, 3, 30)), 5);
-      byte[] bomb = java.util.Arrays.copyOf(header, 10);
+      byte[] header = Arrays.copyOf(serializer.serialize(t, command(id, "run-1", 1, 3, 30)), 5);
+      byte[] bomb = Arrays.copyOf(header, 10);
       long zigzag = 4_000_000_000L; // a commandId of 2,000,000,000 bytes
       for (int i = 5; i < 10; i++, zigzag >>>= 7) {
         bomb[i] = (byte) ((zigzag & 0x7f) | (i < 9 ? 0x80 : 0));

@@ -3,6 +3,7 @@ package io.salientstream.core.adalora;
 import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.core.policy.BinaryState;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -162,7 +163,7 @@ public final class AdaLoraImportance {
   /** Clears all EMAs (peft does this after the forced final mask). */
   public void reset() {
     for (double[][] arr : List.of(ipP, ipL, ipQ, unP, unL, unQ))
-      for (double[] a : arr) java.util.Arrays.fill(a, 0);
+      for (double[] a : arr) Arrays.fill(a, 0);
     updates = 0;
   }
 

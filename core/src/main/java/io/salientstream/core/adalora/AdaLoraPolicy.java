@@ -14,6 +14,7 @@ import io.salientstream.core.schedule.CubicBudgetSchedule;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * AdaLoRA (spec {@code algorithms.md} §3.3–3.4) as a {@link RankPolicy}: it consumes per-triplet
@@ -130,13 +131,13 @@ public final class AdaLoraPolicy implements RankPolicy {
   }
 
   @Override
-  public java.util.Set<Input> inputs() {
+  public Set<Input> inputs() {
     return RankPolicy.inputSet(Input.TRIPLET_SCORES);
   }
 
   /** The triplet scores, at mask steps only (the EMAs behind them are the host's). */
   @Override
-  public java.util.Set<Input> inputsAt(long step) {
+  public Set<Input> inputsAt(long step) {
     return isMaskStep(step) ? inputs() : RankPolicy.inputSet();
   }
 

@@ -2,7 +2,9 @@ package io.salientstream.core.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.salientstream.core.json.JsonNumbers;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 
 /**
@@ -42,12 +44,10 @@ final class CliSupport {
   }
 
   static PrintWriter stdout() {
-    return new PrintWriter(
-        new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true);
+    return new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
   }
 
   static PrintWriter stderr() {
-    return new PrintWriter(
-        new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true);
+    return new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
   }
 }

@@ -1,5 +1,6 @@
 package io.salientstream.core.cli;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
@@ -14,11 +15,11 @@ import picocli.CommandLine.Command;
     subcommands = {SalienceCommand.class, ScheduleCommand.class},
     description = "Rank-allocation core commands.")
 public final class CoreCli implements Runnable {
-  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(
+    throw new CommandLine.ParameterException(
         spec.commandLine(), "missing subcommand (salience or schedule)");
   }
 

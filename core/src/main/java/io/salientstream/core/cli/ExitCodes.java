@@ -1,5 +1,6 @@
 package io.salientstream.core.cli;
 
+import java.nio.file.NoSuchFileException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -50,7 +51,7 @@ public final class ExitCodes {
     }
     return ex instanceof InputException
             || ex instanceof IllegalArgumentException
-            || ex instanceof java.nio.file.NoSuchFileException
+            || ex instanceof NoSuchFileException
         ? USAGE
         : FAILED;
   }

@@ -6,6 +6,7 @@ import io.salientstream.core.json.JsonNumbers;
 import io.salientstream.core.salient.Window;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -45,7 +46,7 @@ public record SalienceInput(
     JsonNode root;
     try {
       root = MAPPER.readTree(Files.readAllBytes(file));
-    } catch (java.nio.file.NoSuchFileException e) {
+    } catch (NoSuchFileException e) {
       throw new InputException(file + ": file not found", e);
     } catch (IOException e) {
       throw new InputException(file + ": cannot read JSON: " + e.getMessage(), e);

@@ -8,8 +8,10 @@ import io.salientstream.core.schedule.AdaptiveWindowSchedule;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -60,7 +62,7 @@ public final class ScheduleCommand implements Callable<Integer> {
     JsonNode root;
     try {
       root = CliSupport.JSON.readTree(Files.readAllBytes(input));
-    } catch (java.nio.file.NoSuchFileException e) {
+    } catch (NoSuchFileException e) {
       throw new InputException(input + ": file not found", e);
     } catch (IOException e) {
       throw new InputException(input + ": cannot read JSON: " + e.getMessage(), e);
@@ -135,7 +137,7 @@ public final class ScheduleCommand implements Callable<Integer> {
       // replaced)
       ObjectNode outConfig = e.getValue().deepCopy();
       outConfig.remove("windowEnds");
-      outConfig.put("mode", m.name().toLowerCase(java.util.Locale.ROOT));
+      outConfig.put("mode", m.name().toLowerCase(Locale.ROOT));
       outSchedules.set(e.getKey(), outConfig);
       ArrayNode ends = outConfig.putArray("windowEnds");
       for (AdaptiveWindowSchedule.Tick t : AdaptiveWindowSchedule.windowEnds(config)) {

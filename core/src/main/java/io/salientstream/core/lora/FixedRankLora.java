@@ -9,6 +9,7 @@ import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Plain LoRA with a fixed rank per matrix: the baseline. It never prunes, so {@link #onStep} never
@@ -54,12 +55,12 @@ public final class FixedRankLora implements RankPolicy {
   }
 
   @Override
-  public java.util.Set<Input> inputs() {
+  public Set<Input> inputs() {
     return RankPolicy.inputSet();
   }
 
   @Override
-  public java.util.Set<Input> inputsAt(long step) {
+  public Set<Input> inputsAt(long step) {
     return inputs();
   }
 

@@ -1,8 +1,10 @@
 package io.salientstream.core.policy;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The adapted matrices of one model, in <em>global order</em>.
@@ -52,7 +54,7 @@ public record AdapterLayout(List<Matrix> matrices) {
     matrices = List.copyOf(Objects.requireNonNull(matrices, "matrices"));
     if (matrices.isEmpty())
       throw new IllegalArgumentException("layout: at least one matrix is required");
-    java.util.Set<String> names = new java.util.HashSet<>();
+    Set<String> names = new HashSet<>();
     for (Matrix m : matrices) {
       if (!names.add(m.name()))
         throw new IllegalArgumentException("layout: duplicate matrix name '" + m.name() + "'");

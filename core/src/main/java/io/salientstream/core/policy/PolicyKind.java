@@ -1,5 +1,7 @@
 package io.salientstream.core.policy;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -60,11 +62,11 @@ public record PolicyKind(
 
   /** Parameters in the order given: {@code ordered("a", "1", "b", "2")}. */
   public static Map<String, String> ordered(String... keysAndValues) {
-    Map<String, String> m = new java.util.LinkedHashMap<>();
+    Map<String, String> m = new LinkedHashMap<>();
     for (int i = 0; i + 1 < keysAndValues.length; i += 2) {
       m.put(keysAndValues[i], keysAndValues[i + 1]);
     }
-    return java.util.Collections.unmodifiableMap(m);
+    return Collections.unmodifiableMap(m);
   }
 
   /**

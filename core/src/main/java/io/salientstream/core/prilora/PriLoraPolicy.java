@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * PRILoRA (Benedek &amp; Wolf, EACL Findings 2024; spec {@code algorithms.md} §4) as a {@link
@@ -250,7 +251,7 @@ public final class PriLoraPolicy implements RankPolicy {
   }
 
   @Override
-  public java.util.Set<Input> inputs() {
+  public Set<Input> inputs() {
     return RankPolicy.inputSet(Input.PRILORA);
   }
 
@@ -260,7 +261,7 @@ public final class PriLoraPolicy implements RankPolicy {
    * by the host).
    */
   @Override
-  public java.util.Set<Input> inputsAt(long step) {
+  public Set<Input> inputsAt(long step) {
     return isPruneStep(step) ? inputs() : RankPolicy.inputSet();
   }
 

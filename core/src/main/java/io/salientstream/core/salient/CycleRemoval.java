@@ -1,5 +1,8 @@
 package io.salientstream.core.salient;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Cycle removal as in the reference (spec §2.4 step 5): repeatedly find a directed cycle exactly as
  * networkx {@code find_cycle(G, orientation="original")} would, and delete its minimum-weight edge
@@ -52,9 +55,9 @@ final class CycleRemoval {
    * Removes cycles from {@code g} in place; returns the removed edges as {@code [src, dst]} in
    * removal order.
    */
-  static java.util.List<int[]> removeCycles(DependencyGraph g) {
+  static List<int[]> removeCycles(DependencyGraph g) {
     CycleRemoval cr = new CycleRemoval(g);
-    java.util.List<int[]> removed = new java.util.ArrayList<>();
+    List<int[]> removed = new ArrayList<>();
     int[] cycle;
     while ((cycle = cr.findCycle()) != null) {
       int best = cycle[0];

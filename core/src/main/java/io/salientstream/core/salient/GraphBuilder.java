@@ -1,5 +1,6 @@
 package io.salientstream.core.salient;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -60,7 +61,7 @@ final class GraphBuilder {
      * groups.
      */
     void reset() {
-      java.util.Arrays.fill(count, 0);
+      Arrays.fill(count, 0);
     }
 
     void add(int row, int col, double weight) {
@@ -69,8 +70,8 @@ final class GraphBuilder {
         dst[row] = new int[16];
         w[row] = new double[16];
       } else if (c == dst[row].length) {
-        dst[row] = java.util.Arrays.copyOf(dst[row], c * 2);
-        w[row] = java.util.Arrays.copyOf(w[row], c * 2);
+        dst[row] = Arrays.copyOf(dst[row], c * 2);
+        w[row] = Arrays.copyOf(w[row], c * 2);
       }
       dst[row][c] = col;
       w[row][c] = weight;
@@ -231,7 +232,7 @@ final class GraphBuilder {
           forward.add(order[grp * GROUP + b], order[ge.dst[b][e]], ge.w[b][e]);
       }
     }
-    EdgeBuffer[] all = java.util.Arrays.copyOf(triples, workers + 1);
+    EdgeBuffer[] all = Arrays.copyOf(triples, workers + 1);
     all[workers] = forward;
     return new Built(EdgeBuffer.merge(n, all), null);
   }

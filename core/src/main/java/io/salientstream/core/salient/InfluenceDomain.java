@@ -1,5 +1,7 @@
 package io.salientstream.core.salient;
 
+import java.util.Arrays;
+
 /**
  * The influence domain (spec §2.4 step 6) on an acyclic dependency graph:
  *
@@ -64,7 +66,7 @@ final class InfluenceDomain {
       if (!g.removed[e] && !(g.weight[e] > 0)) return new double[n];
     }
     double[] logInf = new double[n];
-    java.util.Arrays.fill(logInf, Double.NEGATIVE_INFINITY);
+    Arrays.fill(logInf, Double.NEGATIVE_INFINITY);
     for (int p = order.length - 1; p >= 0; p--) {
       int i = order[p];
       if (!hasOut[i]) continue;

@@ -1,5 +1,7 @@
 package io.salientstream.core.salient;
 
+import java.util.Locale;
+
 /**
  * Which semantics the SalientLoRA salience and schedule follow (spec {@code algorithms.md} §2.3,
  * §2.7, §5). See {@code core/README.md} for the full table of differences.
@@ -20,7 +22,7 @@ public enum SalienceMode {
   CLEAN;
 
   public static SalienceMode parse(String s) {
-    return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+    return switch (s.trim().toLowerCase(Locale.ROOT)) {
       case "reference" -> REFERENCE;
       case "clean" -> CLEAN;
       default ->
@@ -29,6 +31,6 @@ public enum SalienceMode {
   }
 
   public String label() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT);
   }
 }

@@ -14,6 +14,7 @@ import io.salientstream.core.schedule.AdaptiveWindowSchedule;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * SalientLoRA (spec {@code algorithms.md} §2) as a {@link RankPolicy}.
@@ -208,12 +209,12 @@ public final class SalientLoraPolicy implements RankPolicy {
 
   /** R and λ at every step (recorded inside the allocation phase; the window counts every step). */
   @Override
-  public java.util.Set<Input> inputs() {
+  public Set<Input> inputs() {
     return RankPolicy.inputSet(Input.ORTH_REG_LOSS, Input.SINGULAR_VALUES);
   }
 
   @Override
-  public java.util.Set<Input> inputsAt(long step) {
+  public Set<Input> inputsAt(long step) {
     return inputs();
   }
 
@@ -235,7 +236,7 @@ public final class SalientLoraPolicy implements RankPolicy {
               .mapToLong(AdaptiveWindowSchedule.Tick::step)
               .toArray();
     }
-    return java.util.Arrays.binarySearch(windowEndSteps, step) >= 0;
+    return Arrays.binarySearch(windowEndSteps, step) >= 0;
   }
 
   @Override

@@ -1,6 +1,8 @@
 package io.salientstream.core.schedule;
 
 import io.salientstream.core.salient.SalienceMode;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * SalientLoRA's adaptive time-series window and budget schedule (spec {@code algorithms.md} §2.3).
@@ -181,9 +183,9 @@ public final class AdaptiveWindowSchedule {
   }
 
   /** Runs a fresh schedule over all steps 0..S_tot−1 and returns the window ends. */
-  public static java.util.List<Tick> windowEnds(Config config) {
+  public static List<Tick> windowEnds(Config config) {
     AdaptiveWindowSchedule s = new AdaptiveWindowSchedule(config);
-    java.util.List<Tick> out = new java.util.ArrayList<>();
+    List<Tick> out = new ArrayList<>();
     for (long step = config.initialWarmup() + 1; step <= config.allocationEnd(); step++) {
       Tick t = s.next(step);
       if (t.windowEnd()) out.add(t);

@@ -12,6 +12,7 @@ import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
 import io.salientstream.core.schedule.CubicBudgetSchedule;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -157,13 +158,13 @@ class AdaLoraTest {
   void corruptOrForeignSnapshotsAreRefused() {
     RankPolicy a = Policies.create("adalora", params(), LAYOUT);
     double[] s = new double[72];
-    java.util.Arrays.fill(s, 1.0);
+    Arrays.fill(s, 1.0);
     a.onStep(StepInput.adaLora(110, s));
     byte[] snap = a.snapshotState();
     RankPolicy b = Policies.create("adalora", params(), LAYOUT);
-    assertThatThrownBy(() -> b.restoreState(java.util.Arrays.copyOf(snap, snap.length - 3)))
+    assertThatThrownBy(() -> b.restoreState(Arrays.copyOf(snap, snap.length - 3)))
         .hasMessageContaining("truncated or corrupt");
-    assertThatThrownBy(() -> b.restoreState(java.util.Arrays.copyOf(snap, snap.length + 2)))
+    assertThatThrownBy(() -> b.restoreState(Arrays.copyOf(snap, snap.length + 2)))
         .hasMessageContaining("2 unexpected bytes");
     assertThatThrownBy(() -> b.restoreState(new byte[] {1, 2, 3, 4, 5}))
         .isInstanceOf(IllegalArgumentException.class)

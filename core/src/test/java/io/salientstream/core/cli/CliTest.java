@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,9 +36,7 @@ class CliTest {
     assertThat(out.get("keepMask")).isEqualTo(golden.get("expected").get("keepMask"));
     assertThat(out.get("kept").asInt()).isEqualTo(golden.get("keep").asInt());
     assertThat(out.get("threshold").asDouble())
-        .isCloseTo(
-            golden.get("expected").get("threshold").asDouble(),
-            org.assertj.core.data.Offset.offset(1e-6));
+        .isCloseTo(golden.get("expected").get("threshold").asDouble(), Offset.offset(1e-6));
     assertThat(out.get("edges").asInt()).isPositive();
     assertThat(out.get("millis").asDouble()).isPositive();
     assertThat(r.out().trim().lines().count()).isEqualTo(1);

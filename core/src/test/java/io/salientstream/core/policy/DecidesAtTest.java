@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.salientstream.core.policy.RankPolicy.Input;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -131,7 +132,7 @@ class DecidesAtTest {
         assertThat(flat(t.get().mask())).isEqualTo(flat);
         assertThat(d.get().mask() instanceof MaskUpdate.EntryMask)
             .isEqualTo(policy.maskKind() == RankPolicy.MaskKind.ENTRY);
-        assertThat(java.util.Arrays.stream(policy.maskWidths()).sum()).isEqualTo(flat.length);
+        assertThat(Arrays.stream(policy.maskWidths()).sum()).isEqualTo(flat.length);
         if (!policy.mayRevive()) {
           assertThat(d.get().persistent()).isTrue();
           for (int i = 0; previous != null && i < flat.length; i++) {

@@ -6,6 +6,7 @@ import io.salientstream.core.Goldens;
 import io.salientstream.core.cli.SalienceInput;
 import java.nio.file.Path;
 import java.util.stream.Stream;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -33,14 +34,11 @@ class SalienceGoldenTest {
     double[] exp = in.expectedScores();
     for (int i = 0; i < exp.length; i++) {
       double tol = Math.max(1e-9, 1e-4 * Math.abs(exp[i]));
-      assertThat(r.scores()[i])
-          .as("score %d", i)
-          .isCloseTo(exp[i], org.assertj.core.data.Offset.offset(tol));
+      assertThat(r.scores()[i]).as("score %d", i).isCloseTo(exp[i], Offset.offset(tol));
     }
     assertThat(r.threshold())
         .isCloseTo(
             in.expectedThreshold(),
-            org.assertj.core.data.Offset.offset(
-                Math.max(1e-9, 1e-4 * Math.abs(in.expectedThreshold()))));
+            Offset.offset(Math.max(1e-9, 1e-4 * Math.abs(in.expectedThreshold()))));
   }
 }

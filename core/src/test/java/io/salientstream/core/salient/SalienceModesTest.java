@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.Arrays;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -87,7 +88,7 @@ class SalienceModesTest {
     // independent white noise of equal scale: no pair reaches rho >= 0.9 with slope >= 2
     Window w = SyntheticWindow.generate(2, 3, 3, 0.0, 1);
     double[] x = new double[w.n() * 50];
-    java.util.SplittableRandom rnd = new java.util.SplittableRandom(4);
+    SplittableRandom rnd = new SplittableRandom(4);
     for (int i = 0; i < x.length; i++) x[i] = 0.3 + 0.01 * rnd.nextGaussian();
     double[] r = new double[50];
     for (int t = 0; t < 50; t++) r[t] = 1 + 0.01 * t;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
@@ -182,10 +183,7 @@ class SaliencePropertiesTest {
           };
     }
     Integer[] expected =
-        java.util.stream.IntStream.range(0, n)
-            .filter(i -> ss[i] > 0)
-            .boxed()
-            .toArray(Integer[]::new);
+        IntStream.range(0, n).filter(i -> ss[i] > 0).boxed().toArray(Integer[]::new);
     Arrays.sort(
         expected,
         (a, b) ->

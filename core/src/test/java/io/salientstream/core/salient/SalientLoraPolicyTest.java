@@ -10,6 +10,7 @@ import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.RankPolicy;
 import io.salientstream.core.policy.StepInput;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -146,10 +147,10 @@ class SalientLoraPolicyTest {
     run(a, new TrainingSimulation(72, 700, 6), 0, 137);
     byte[] snap = a.snapshotState();
     RankPolicy b = Policies.create("salientlora", params("clean"), LAYOUT);
-    assertThatThrownBy(() -> b.restoreState(java.util.Arrays.copyOf(snap, snap.length - 3)))
+    assertThatThrownBy(() -> b.restoreState(Arrays.copyOf(snap, snap.length - 3)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("truncated");
-    assertThatThrownBy(() -> b.restoreState(java.util.Arrays.copyOf(snap, snap.length + 2)))
+    assertThatThrownBy(() -> b.restoreState(Arrays.copyOf(snap, snap.length + 2)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("unexpected bytes");
     assertThatThrownBy(() -> b.restoreState(new byte[] {1, 2, 3, 4, 5}))

@@ -20,6 +20,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -31,6 +33,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaParseException;
+import org.apache.kafka.common.config.ConfigException;
 
 /**
  * {@link SchemaRegistryClient} over the Confluent REST API ({@code java.net.http}). Thread-safe.
@@ -319,7 +322,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
           null);
       return ctx;
     } catch (GeneralSecurityException | IOException e) {
-      throw new org.apache.kafka.common.config.ConfigException(
+      throw new ConfigException(
           "cannot set up TLS for the schema registry client (" + c + "): " + e.getMessage());
     }
   }
@@ -332,8 +335,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
       pem.load(null, null);
       try (InputStream in = Files.newInputStream(Path.of(location))) {
         int i = 0;
-        for (java.security.cert.Certificate c :
-            java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
           pem.setCertificateEntry("pem-" + i++, c);
         }
       }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * Client settings, read from the same keys as Confluent's client so existing configuration carries
@@ -122,7 +123,7 @@ public record RegistryClientConfig(
     if (v == null) {
       return null;
     }
-    if (v instanceof org.apache.kafka.common.config.types.Password p) {
+    if (v instanceof Password p) {
       return p.value();
     }
     return v.toString();

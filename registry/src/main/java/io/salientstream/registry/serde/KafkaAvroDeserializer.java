@@ -20,6 +20,7 @@ import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
 
@@ -97,7 +98,7 @@ public class KafkaAvroDeserializer implements Deserializer<Object> {
       try {
         readerClass = Class.forName(type, true, Thread.currentThread().getContextClassLoader());
       } catch (ClassNotFoundException e) {
-        throw new org.apache.kafka.common.config.ConfigException(
+        throw new ConfigException(
             (isKey
                 ? AvroSerdeConfig.SPECIFIC_AVRO_KEY_TYPE
                 : AvroSerdeConfig.SPECIFIC_AVRO_VALUE_TYPE),

@@ -3,6 +3,7 @@ package io.salientstream.registry.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -179,7 +180,7 @@ public final class AvroNormalizer {
     JsonNode node = JacksonUtils.toJsonNode(datum);
     try {
       return SORTED.writeValueAsString(SORTED.treeToValue(node, Object.class));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -1,5 +1,6 @@
 package io.salientstream.registry.server;
 
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +23,7 @@ public final class InMemorySchemaLog implements SchemaLog {
 
   @Override
   public synchronized void append(String key, String value) {
-    records.add(new java.util.AbstractMap.SimpleImmutableEntry<>(key, value));
+    records.add(new AbstractMap.SimpleImmutableEntry<>(key, value));
   }
 
   /** Number of records appended so far. */

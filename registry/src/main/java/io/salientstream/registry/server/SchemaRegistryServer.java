@@ -1,5 +1,6 @@
 package io.salientstream.registry.server;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -162,7 +164,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
               .port(requestedPort)
               .tls(sslContext)
               .auth(users.isEmpty() ? null : HttpAuth.basic("SchemaRegistry", passwords))
-              .openPaths(java.util.Set.of())
+              .openPaths(Set.of())
               .maxBodyBytes(maxBodyBytes)
               .errorBody((status, message) -> reply(error(status, status, message)))
               .start();
@@ -674,7 +676,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
         throw SchemaRegistryException.of(422, 422, "Request body must be a JSON object");
       }
       return n;
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw SchemaRegistryException.of(400, 400, "Malformed JSON body: " + e.getOriginalMessage());
     }
   }

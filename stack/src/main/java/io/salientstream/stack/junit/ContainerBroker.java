@@ -1,5 +1,6 @@
 package io.salientstream.stack.junit;
 
+import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
 
 /**
@@ -25,7 +26,7 @@ final class ContainerBroker implements AutoCloseable {
 
   static boolean dockerAvailable() {
     try {
-      return org.testcontainers.DockerClientFactory.instance().isDockerAvailable();
+      return DockerClientFactory.instance().isDockerAvailable();
     } catch (RuntimeException | LinkageError e) {
       return false;
     }

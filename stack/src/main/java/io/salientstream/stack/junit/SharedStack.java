@@ -3,6 +3,8 @@ package io.salientstream.stack.junit;
 import io.salientstream.registry.client.HttpSchemaRegistryClient;
 import io.salientstream.stack.LocalStack;
 import io.salientstream.stack.RegistryService;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -84,8 +86,8 @@ public final class SharedStack implements AutoCloseable {
    * Client settings for this stack: {@code bootstrap.servers} and {@code schema.registry.url} (a
    * new mutable map, so callers may add their own).
    */
-  public java.util.Map<String, Object> clientConfig() {
-    java.util.Map<String, Object> c = new java.util.LinkedHashMap<>();
+  public Map<String, Object> clientConfig() {
+    Map<String, Object> c = new LinkedHashMap<>();
     c.put("bootstrap.servers", bootstrapServers());
     c.put("schema.registry.url", registryUrl());
     return c;

@@ -4,6 +4,7 @@ import io.salientstream.stack.topics.Topics;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +48,7 @@ public final class TenantSetup {
     ADMIN;
 
     public String user(String tenant) {
-      return tenant + name().toLowerCase(java.util.Locale.ROOT);
+      return tenant + name().toLowerCase(Locale.ROOT);
     }
   }
 

@@ -3,10 +3,13 @@ package io.salientstream.loop.bench;
 import ai.djl.Device;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.RankPruneCommand;
+import io.salientstream.core.adalora.AdaLoraPolicy;
+import io.salientstream.core.json.JsonNumbers;
 import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.RankPolicy;
+import io.salientstream.core.salient.SalientLoraPolicy;
 import io.salientstream.loop.ExperimentClient;
 import io.salientstream.loop.KafkaAllocationHost;
 import io.salientstream.loop.KafkaHosts;
@@ -16,6 +19,7 @@ import io.salientstream.stack.RegistryService;
 import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.Topics;
 import io.salientstream.streams.EventSerdes;
+import io.salientstream.streams.LayeredConfig;
 import io.salientstream.trainer.host.InProcessAllocationHost;
 import io.salientstream.trainer.model.EncoderModel;
 import io.salientstream.trainer.train.Experiment;
@@ -26,6 +30,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,6 +50,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -247,8 +253,7 @@ public final class ChaosBenchmark {
   private final LoopTopics topics = LoopTopics.forPrefix("");
   private final List<Run> runs = Collections.synchronizedList(new ArrayList<>());
   private final AtomicInteger ids = new AtomicInteger();
-  private final java.util.concurrent.atomic.LongAdder decisions =
-      new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder decisions = new LongAdder();
 
   private long decisionsSeen() {
     return decisions.sum();
@@ -314,10 +319,7 @@ public final class ChaosBenchmark {
       Files.createDirectories(folder);
       try (var files = Files.list(state)) {
         for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
-          Files.copy(
-              f,
-              folder.resolve(f.getFileName()),
-              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          Files.copy(f, folder.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
         }
       }
       log.println("logs of the brokers and app instances: " + folder);
@@ -388,10 +390,8 @@ public final class ChaosBenchmark {
     Map<String, String> params = new LinkedHashMap<>(params());
     params.put("totalSteps", Long.toString(steps));
     params.put("finalSteps", Long.toString(Math.max(10, steps / 8)));
-    RankPolicy policy =
-        Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
-    RankPolicy twin =
-        Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
+    RankPolicy policy = Policies.create(SalientLoraPolicy.NAME, params, layout());
+    RankPolicy twin = Policies.create(SalientLoraPolicy.NAME, params, layout());
     ExperimentSpec spec =
         KafkaHosts.registration(
             id, "", policy, params, "synthetic", "synthetic", steps, seed, "kafka-sync");
@@ -466,10 +466,7 @@ public final class ChaosBenchmark {
    * alike.
    */
   static Experiment.Spec realSpec(int index) {
-    String policy =
-        index % 2 == 0
-            ? io.salientstream.core.salient.SalientLoraPolicy.NAME
-            : io.salientstream.core.adalora.AdaLoraPolicy.NAME;
+    String policy = index % 2 == 0 ? SalientLoraPolicy.NAME : AdaLoraPolicy.NAME;
     return new Experiment.Spec(
         "rank-recovery",
         EncoderModel.MINILM,
@@ -852,8 +849,7 @@ public final class ChaosBenchmark {
   /** Reads the whole commands topic (read_committed) and checks every experiment's sequences. */
   private Map<String, Object> invariants() {
     Map<String, List<Long>> seqs = new ConcurrentHashMap<>();
-    Map<String, Object> c =
-        new HashMap<>(io.salientstream.streams.LayeredConfig.kafkaClientProperties(config));
+    Map<String, Object> c = new HashMap<>(LayeredConfig.kafkaClientProperties(config));
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     try (KafkaConsumer<String, RankPruneCommand> consumer =
         new KafkaConsumer<>(
@@ -977,9 +973,7 @@ public final class ChaosBenchmark {
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      io.salientstream.core.json.JsonNumbers.mapper()
-          .writerWithDefaultPrettyPrinter()
-          .writeValue(file.toFile(), result);
+      JsonNumbers.mapper().writerWithDefaultPrettyPrinter().writeValue(file.toFile(), result);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the report to " + file, e);
     }

@@ -1,15 +1,18 @@
 package io.salientstream.loop.bench;
 
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.salientstream.analyzer.SalienceAnalyzer;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.MatrixSingularValues;
 import io.salientstream.avro.SalienceReport;
 import io.salientstream.avro.SingularValueStep;
+import io.salientstream.core.json.JsonNumbers;
 import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.RankPolicy;
+import io.salientstream.core.salient.SalientLoraPolicy;
 import io.salientstream.loop.ExperimentClient;
 import io.salientstream.loop.KafkaAllocationHost;
 import io.salientstream.loop.KafkaHosts;
@@ -19,12 +22,14 @@ import io.salientstream.loop.LoopTopics;
 import io.salientstream.stack.topics.TopicInitializer;
 import io.salientstream.stack.topics.Topics;
 import io.salientstream.streams.EventSerdes;
+import io.salientstream.streams.LayeredConfig;
 import io.salientstream.streams.StreamsApp;
 import io.salientstream.trainer.host.TrainerStep;
 import io.salientstream.trainer.host.TrainerStep.MatrixStep;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,6 +48,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -291,7 +297,7 @@ public final class LoopBenchmark {
   }
 
   static double loadAverage() {
-    return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
 
   // ---------------------------------------------------------------------------------------------------------- topics
@@ -497,7 +503,7 @@ public final class LoopBenchmark {
    * for CPU.
    */
   static double jitMillis() {
-    var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    var jit = ManagementFactory.getCompilationMXBean();
     return jit != null && jit.isCompilationTimeMonitoringSupported()
         ? jit.getTotalCompilationTime()
         : Double.NaN;
@@ -506,7 +512,7 @@ public final class LoopBenchmark {
   /** Milliseconds of garbage collection so far (all collectors, as the JVM reports them). */
   static double gcMillis() {
     long sum = 0;
-    for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+    for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
       sum += Math.max(0, gc.getCollectionTime());
     }
     return sum;
@@ -530,8 +536,7 @@ public final class LoopBenchmark {
 
     long call() throws Exception {
       Map<String, String> params = latencyParams();
-      RankPolicy policy =
-          Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
+      RankPolicy policy = Policies.create(SalientLoraPolicy.NAME, params, layout());
       ExperimentSpec spec =
           KafkaHosts.registration(
               id,
@@ -661,7 +666,7 @@ public final class LoopBenchmark {
   }
 
   private Map<String, Object> clientProps() {
-    return new HashMap<>(io.salientstream.streams.LayeredConfig.kafkaClientProperties(config));
+    return new HashMap<>(LayeredConfig.kafkaClientProperties(config));
   }
 
   static double percentile(double[] values, double p) {
@@ -828,8 +833,7 @@ public final class LoopBenchmark {
       List<SyntheticWalk> walks = new ArrayList<>();
       for (int e = 0; e < k; e++) {
         String id = "bench-" + runTag + "-tp-" + e;
-        RankPolicy policy =
-            Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
+        RankPolicy policy = Policies.create(SalientLoraPolicy.NAME, params, layout());
         ExperimentSpec spec =
             KafkaHosts.registration(
                 id,
@@ -965,7 +969,7 @@ public final class LoopBenchmark {
   private static String rates(List<Pass> runs) {
     return runs.stream()
         .map(p -> String.format("%.0f", p.recordsPerSecond()))
-        .collect(java.util.stream.Collectors.joining(" / "));
+        .collect(Collectors.joining(" / "));
   }
 
   /** The human-readable table. */
@@ -1061,9 +1065,9 @@ public final class LoopBenchmark {
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      io.salientstream.core.json.JsonNumbers.mapper()
+      JsonNumbers.mapper()
           .writerWithDefaultPrettyPrinter()
-          .without(com.fasterxml.jackson.databind.SerializationFeature.FAIL_ON_EMPTY_BEANS)
+          .without(SerializationFeature.FAIL_ON_EMPTY_BEANS)
           .writeValue(file.toFile(), toMap(r));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the report to " + file, e);

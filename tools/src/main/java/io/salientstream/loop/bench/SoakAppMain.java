@@ -2,6 +2,7 @@ package io.salientstream.loop.bench;
 
 import io.salientstream.analyzer.AnalyzerProcessor;
 import io.salientstream.analyzer.SalienceAnalyzer;
+import io.salientstream.core.json.JsonNumbers;
 import io.salientstream.loop.LoopServices;
 import io.salientstream.loop.LoopTopics;
 import io.salientstream.pruner.Pruner;
@@ -136,9 +137,7 @@ public final class SoakAppMain {
       if (line.equals("SAMPLE")) {
         String json;
         try {
-          json =
-              io.salientstream.core.json.JsonNumbers.mapper()
-                  .writeValueAsString(sample(app, stores, deadLetters));
+          json = JsonNumbers.mapper().writeValueAsString(sample(app, stores, deadLetters));
         } catch (RuntimeException e) {
           // a rebalance in progress: stores not queryable this moment
           json = "{\"error\":" + quote(e.getClass().getSimpleName() + ": " + e.getMessage()) + "}";
@@ -152,7 +151,7 @@ public final class SoakAppMain {
 
   private static String quote(String s) {
     try {
-      return io.salientstream.core.json.JsonNumbers.mapper().writeValueAsString(s);
+      return JsonNumbers.mapper().writeValueAsString(s);
     } catch (Exception e) {
       return "\"?\"";
     }

@@ -3,10 +3,12 @@ package io.salientstream.loop.bench;
 import io.salientstream.avro.ExperimentSpec;
 import io.salientstream.avro.MatrixSingularValues;
 import io.salientstream.avro.SingularValueStep;
+import io.salientstream.core.json.JsonNumbers;
 import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.RankPolicy;
+import io.salientstream.core.salient.SalientLoraPolicy;
 import io.salientstream.loop.ExperimentClient;
 import io.salientstream.loop.KafkaAllocationHost;
 import io.salientstream.loop.KafkaHosts;
@@ -381,8 +383,7 @@ public final class SoakBenchmark {
           throw new IllegalStateException(
               "the " + name + " did not answer a sample within 120 s; see " + logFile);
         }
-        Map<String, Object> got =
-            io.salientstream.core.json.JsonNumbers.mapper().readValue(reply, Map.class);
+        Map<String, Object> got = JsonNumbers.mapper().readValue(reply, Map.class);
         if (got.containsKey("error")) {
           m.put("retriedAfter", got.get("error"));
           Thread.sleep(2_000);
@@ -502,10 +503,8 @@ public final class SoakBenchmark {
         ending == Ending.FINISHED && s.nanEvery() > 0 && number % s.nanEvery() == 1 % s.nanEvery();
     String id = "soak-" + runTag + "-" + number;
     Map<String, String> params = params();
-    RankPolicy policy =
-        Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
-    RankPolicy twin =
-        Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
+    RankPolicy policy = Policies.create(SalientLoraPolicy.NAME, params, layout());
+    RankPolicy twin = Policies.create(SalientLoraPolicy.NAME, params, layout());
     ExperimentSpec spec =
         KafkaHosts.registration(
             id, "", policy, params, "synthetic", "synthetic", s.steps(), number, "kafka-sync");
@@ -630,8 +629,7 @@ public final class SoakBenchmark {
   void hostileRound(int round, Random rnd, KafkaConsumer<byte[], byte[]> reports) throws Exception {
     String ghost = "soak-" + runTag + "-ghost-" + round;
     AdapterLayout layout = layout();
-    RankPolicy policy =
-        Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params(), layout);
+    RankPolicy policy = Policies.create(SalientLoraPolicy.NAME, params(), layout);
     ExperimentSpec spec =
         KafkaHosts.registration(
             ghost, "", policy, params(), "synthetic", "synthetic", s.steps(), 0, "kafka-sync");

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,8 +44,8 @@ class ChildJvmTest {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the child exited").isTrue();
     assertThat(p.exitValue()).isEqualTo(3);
     // the bench's reader thread writes the child's last line once the pipe closes
-    org.awaitility.Awaitility.await()
-        .atMost(java.time.Duration.ofSeconds(30))
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () ->
                 assertThat(Files.readString(dir.resolve("sleeper.log")))

@@ -9,6 +9,7 @@ import io.salientstream.core.policy.AdapterLayout;
 import io.salientstream.core.policy.Decision;
 import io.salientstream.core.policy.Policies;
 import io.salientstream.core.policy.RankPolicy;
+import io.salientstream.core.salient.SalientLoraPolicy;
 import io.salientstream.loop.ExperimentClient;
 import io.salientstream.loop.KafkaAllocationHost;
 import io.salientstream.loop.KafkaHosts;
@@ -149,8 +150,7 @@ class FinishedExperimentLeavesTheStoresTest {
     params.put("targetBudget", "8");
     params.put("tInit", "5");
     params.put("tFinal", "20");
-    RankPolicy policy =
-        Policies.create(io.salientstream.core.salient.SalientLoraPolicy.NAME, params, layout());
+    RankPolicy policy = Policies.create(SalientLoraPolicy.NAME, params, layout());
     ExperimentSpec spec =
         KafkaHosts.registration(
             id, "", policy, params, "synthetic", "synthetic", STEPS, seed, "kafka-sync");

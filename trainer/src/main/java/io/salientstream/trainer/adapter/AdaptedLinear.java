@@ -2,6 +2,7 @@ package io.salientstream.trainer.adapter;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -189,8 +190,7 @@ public abstract class AdaptedLinear extends AbstractBlock {
   }
 
   @Override
-  protected void initializeChildBlocks(
-      ai.djl.ndarray.NDManager manager, DataType dataType, Shape... inputShapes) {
+  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
     // parameters are created with their arrays; nothing to initialize
   }
 

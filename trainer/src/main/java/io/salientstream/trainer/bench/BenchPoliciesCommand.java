@@ -1,7 +1,9 @@
 package io.salientstream.trainer.bench;
 
 import ai.djl.Device;
+import io.salientstream.trainer.cli.TrainerCli;
 import io.salientstream.trainer.train.Experiment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -166,7 +168,7 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
             + " --out "
             + out;
     BenchReport.write(bench, ps, results, command);
-    System.out.print(java.nio.file.Files.readString(out.resolve("results.md")));
+    System.out.print(Files.readString(out.resolve("results.md")));
     System.err.println(
         "bench policies: wrote " + out.resolve("results.json") + ", results.md, *.png");
     return 0;
@@ -196,6 +198,6 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.exit(io.salientstream.trainer.cli.TrainerCli.execute(new BenchPoliciesCommand(), args));
+    System.exit(TrainerCli.execute(new BenchPoliciesCommand(), args));
   }
 }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * The summary of a finished grid: {@code results.json}, {@code results.md} and the plots ({@link
@@ -269,7 +270,7 @@ public final class BenchReport {
             size.seq(),
             size.seeds(),
             size.rank(),
-            io.salientstream.trainer.bench.PolicyBench.lrText(size.targetRank()),
+            PolicyBench.lrText(size.targetRank()),
             size.testLimit() == 0 ? "all" : Integer.toString(size.testLimit())));
     b.append(
         "| policy | seeds | lr (chosen on validation, seed 1) | accuracy % (mean ± std) | macro-F1 % (mean ± std) |"
@@ -283,9 +284,7 @@ public final class BenchReport {
               Locale.ROOT,
               "| %s | %s | %s | %s ± %s | %s ± %s | %s | %s | %s | %.0f | %.0f | %.0f | %.2f |%n",
               r.policy(),
-              r.seeds().stream()
-                  .map(String::valueOf)
-                  .collect(java.util.stream.Collectors.joining(",")),
+              r.seeds().stream().map(String::valueOf).collect(Collectors.joining(",")),
               PolicyBench.lrText(r.lr())
                   + (size.lrs(r.policy()).size() == 1 ? " (fixed: no search)" : ""),
               pct(BenchStats.mean(r.accuracy())),

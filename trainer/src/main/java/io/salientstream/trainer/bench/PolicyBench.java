@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -490,7 +491,7 @@ public final class PolicyBench {
       }
     }
     if (reverse) {
-      java.util.Collections.reverse(rest);
+      Collections.reverse(rest);
     }
     for (Cell c : rest) {
       results.put(c.id(), runOrLoad(c, "seed"));

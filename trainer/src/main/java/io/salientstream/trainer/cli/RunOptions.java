@@ -1,6 +1,7 @@
 package io.salientstream.trainer.cli;
 
 import ai.djl.Device;
+import io.salientstream.trainer.host.AllocationHostProvider;
 import io.salientstream.trainer.model.EncoderModel;
 import io.salientstream.trainer.train.Experiment;
 import io.salientstream.trainer.train.TrainConfig;
@@ -40,7 +41,7 @@ public final class RunOptions {
       paramLabel = "KEY=VALUE",
       description =
           "settings of a kafka-* allocation, repeatable: config (a properties file, where credentials belong; default $SALIENTSTREAM_CONFIG), bootstrap.servers, schema.registry.url, salientstream.tenant, any Kafka client property (defaults: localhost:9092, http://localhost:8081, KAFKA_* environment)")
-  Map<String, String> allocationConfig = new java.util.LinkedHashMap<>();
+  Map<String, String> allocationConfig = new LinkedHashMap<>();
 
   // Options a task preset can fill (see Presets) have no defaultValue: null means "not given".
 
@@ -276,7 +277,7 @@ public final class RunOptions {
                 + policy.toLowerCase(Locale.ROOT)
                 + "-"
                 + Long.toString(System.currentTimeMillis(), 36);
-    return io.salientstream.trainer.host.AllocationHostProvider.find(allocation)
+    return AllocationHostProvider.find(allocation)
         .orElseThrow()
         .factory(allocation, id, allocationConfig);
   }
@@ -292,8 +293,7 @@ public final class RunOptions {
    */
   Resolved resolve(String policy, Path checkpointDir, int checkpointEvery, boolean resume) {
     checkBounds(checkpointEvery);
-    if (!allocation.equals("in-process")
-        && io.salientstream.trainer.host.AllocationHostProvider.find(allocation).isEmpty()) {
+    if (!allocation.equals("in-process") && AllocationHostProvider.find(allocation).isEmpty()) {
       throw new IllegalArgumentException(
           "--allocation must be in-process, kafka-sync or kafka-async, got '"
               + allocation

@@ -10,9 +10,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -114,8 +116,7 @@ public final class SentimentSentences {
     return fixtures;
   }
 
-  private static final java.util.Map<Path, WordNetSupersenses.Splits> CACHE =
-      new java.util.HashMap<>();
+  private static final Map<Path, WordNetSupersenses.Splits> CACHE = new HashMap<>();
 
   /** {@link #load} once per folder and JVM (the splits are immutable). */
   public static synchronized WordNetSupersenses.Splits cached(Path dir) throws IOException {

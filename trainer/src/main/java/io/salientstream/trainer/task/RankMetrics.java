@@ -1,5 +1,7 @@
 package io.salientstream.trainer.task;
 
+import java.util.Arrays;
+
 /**
  * Agreement between recovered and true ranks: Spearman correlation (average ranks for ties) and
  * exact matches.
@@ -51,7 +53,7 @@ public final class RankMetrics {
     for (int i = 0; i < v.length; i++) {
       idx[i] = i;
     }
-    java.util.Arrays.sort(idx, (x, y) -> Integer.compare(v[x], v[y]));
+    Arrays.sort(idx, (x, y) -> Integer.compare(v[x], v[y]));
     double[] r = new double[v.length];
     int i = 0;
     while (i < v.length) {

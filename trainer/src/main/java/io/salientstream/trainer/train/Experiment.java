@@ -32,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * One training run from command-line-level settings: builds the layout, the core policy (hosted
@@ -64,8 +65,7 @@ public final class Experiment {
 
   /** What {@code --policy} accepts: every registered core policy, and the probe. */
   public static final List<String> POLICIES =
-      java.util.stream.Stream.concat(Policies.NAMES.stream(), java.util.stream.Stream.of(PROBE))
-          .toList();
+      Stream.concat(Policies.NAMES.stream(), Stream.of(PROBE)).toList();
 
   /**
    * Module name of the classification head in the exported model (PEFT {@code modules_to_save}).
@@ -247,7 +247,7 @@ public final class Experiment {
         Trainer.RunResult r;
         try {
           r = trainer.run(stopAfter);
-        } catch (RuntimeException | java.io.IOException e) {
+        } catch (RuntimeException | IOException e) {
           if (host != null) {
             host.fail(e); // the host says FAILED, not FINISHED, when it closes
           }

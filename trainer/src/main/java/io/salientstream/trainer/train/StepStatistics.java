@@ -2,8 +2,10 @@ package io.salientstream.trainer.train;
 
 import ai.djl.ndarray.NDArray;
 import io.salientstream.core.policy.Decision;
+import io.salientstream.trainer.adapter.AdaptedLinear;
 import io.salientstream.trainer.host.AllocationHost;
 import io.salientstream.trainer.host.TrainerStep.InputStats;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
@@ -17,13 +19,11 @@ interface StepStatistics {
 
   /** Chooses the listeners for what the host needs, in a fixed order. */
   static List<StepStatistics> forNeeds(
-      AllocationHost host,
-      List<io.salientstream.trainer.adapter.AdaptedLinear> adapters,
-      double inputEmaBeta) {
+      AllocationHost host, List<AdaptedLinear> adapters, double inputEmaBeta) {
     if (host == null) {
       return List.of();
     }
-    List<StepStatistics> out = new java.util.ArrayList<>();
+    List<StepStatistics> out = new ArrayList<>();
     if (host.needs().contains(AllocationHost.Need.TRIPLET_IMPORTANCE)) {
       ImportanceStatistics.of(adapters).ifPresent(out::add);
     }

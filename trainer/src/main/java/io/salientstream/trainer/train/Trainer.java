@@ -19,6 +19,7 @@ import io.salientstream.trainer.optim.AdamW;
 import io.salientstream.trainer.optim.LrSchedule;
 import io.salientstream.trainer.task.Task;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.zip.CRC32;
 
 /**
  * The training loop. Per optimizer step s, in this order (spec §2.2, §3.4):
@@ -446,7 +448,7 @@ public final class Trainer {
    * comparisons.
    */
   public Map<String, String> keepMasks() {
-    Map<String, String> out = new java.util.LinkedHashMap<>();
+    Map<String, String> out = new LinkedHashMap<>();
     for (AdaptedLinear a : adapters) {
       boolean[] k = a.keep();
       if (k != null) {
@@ -466,8 +468,8 @@ public final class Trainer {
    * in-process run).
    */
   public String adapterChecksum() {
-    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4);
+    CRC32 crc = new CRC32();
+    ByteBuffer buf = ByteBuffer.allocate(4);
     for (NDArray a : trainableArrays()) {
       for (float f : a.toFloatArray()) {
         buf.clear();

@@ -11,9 +11,14 @@ import io.salientstream.core.policy.Diagnostics;
 import io.salientstream.core.policy.MaskUpdate;
 import io.salientstream.trainer.export.SafeTensors;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -81,18 +86,16 @@ final class TrainerCheckpoint {
   static synchronized long claimResume(Path dir) throws IOException {
     // synchronized: a file lock excludes other processes, not other threads of this one
     Path file = dir.resolve(RESUMES);
-    try (java.nio.channels.FileChannel ch =
-            java.nio.channels.FileChannel.open(
+    try (FileChannel ch =
+            FileChannel.open(
                 file,
-                java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.READ,
-                java.nio.file.StandardOpenOption.WRITE);
-        java.nio.channels.FileLock lock = ch.lock()) {
-      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64);
+                StandardOpenOption.CREATE,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        FileLock lock = ch.lock()) {
+      ByteBuffer buf = ByteBuffer.allocate(64);
       ch.read(buf, 0);
-      String text =
-          new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.US_ASCII)
-              .trim();
+      String text = new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII).trim();
       long n;
       try {
         n = text.isEmpty() ? 0 : Long.parseLong(text);
@@ -104,10 +107,7 @@ final class TrainerCheckpoint {
       }
       long next = n + 1;
       ch.truncate(0);
-      ch.write(
-          java.nio.ByteBuffer.wrap(
-              (next + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)),
-          0);
+      ch.write(ByteBuffer.wrap((next + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
       ch.force(true);
       return next;
     }

@@ -3,6 +3,7 @@ package io.salientstream.trainer.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.Device;
 import io.salientstream.trainer.model.BertEncoder;
 import io.salientstream.trainer.model.EncoderModel;
 import io.salientstream.trainer.train.Experiment;
@@ -13,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,8 +57,7 @@ class PolicyBenchTest {
     Map<String, Experiment.Spec> specs = new LinkedHashMap<>();
     for (String p : PolicyBench.POLICIES) {
       specs.put(
-          p,
-          PolicyBench.spec(new PolicyBench.Cell(tm, p, 2, 1e-3), size, ai.djl.Device.cpu(), false));
+          p, PolicyBench.spec(new PolicyBench.Cell(tm, p, 2, 1e-3), size, Device.cpu(), false));
     }
     for (Experiment.Spec s : specs.values()) {
       assertThat(s.train().steps()).isEqualTo(size.steps());
@@ -239,7 +240,7 @@ class PolicyBenchTest {
     int search = 2 * 5 * 2;
     assertThat(backward.ran.subList(0, search)).isEqualTo(forward.ran.subList(0, search));
     List<String> rest = new ArrayList<>(forward.ran.subList(search, forward.ran.size()));
-    java.util.Collections.reverse(rest);
+    Collections.reverse(rest);
     assertThat(backward.ran.subList(search, backward.ran.size())).isEqualTo(rest);
     // seed-major forward: all of seed 2 before any of seed 3
     assertThat(forward.ran.get(search)).contains("-seed2-");

@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class SentimentSentencesTest {
@@ -56,7 +58,7 @@ class SentimentSentencesTest {
     all.add(new WordNetSupersenses.Example("yelp:0000", "sentence number 17", 1)); // duplicate
     WordNetSupersenses.Splits a = SentimentSentences.split(all);
     List<WordNetSupersenses.Example> reversed = new ArrayList<>(all.subList(0, 3000));
-    java.util.Collections.reverse(reversed);
+    Collections.reverse(reversed);
     WordNetSupersenses.Splits b = SentimentSentences.split(reversed);
     // the split depends on the text only, not on the input order
     assertThat(a.train()).isEqualTo(b.train());
@@ -91,7 +93,7 @@ class SentimentSentencesTest {
       split.forEach(e -> assertThat(texts.add(e.text())).isTrue());
     }
     long positive =
-        java.util.stream.Stream.of(s.train(), s.validation(), s.test())
+        Stream.of(s.train(), s.validation(), s.test())
             .flatMap(List::stream)
             .filter(e -> e.label() == 1)
             .count();
