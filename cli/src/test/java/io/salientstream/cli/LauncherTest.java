@@ -114,6 +114,10 @@ class LauncherTest {
     assertThat(size.rc()).isEqualTo(2);
     assertThat(size.err()).contains("--size must be ci or full, got 'huge'");
 
+    Result real = run("bench", "chaos", "--real-trainers", "99");
+    assertThat(real.rc()).isEqualTo(2);
+    assertThat(real.err()).contains("--real-trainers must be 0..20, got 99");
+
     Result noSuch = run("frobnicate");
     assertThat(noSuch.rc()).isEqualTo(2);
   }
