@@ -49,6 +49,16 @@ final class DemoCommand implements Callable<Integer> {
   int dashboardPort;
 
   @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "Run against this broker and registry instead of starting a stack: a client properties file"
+              + " of the layered configuration with its credentials, e.g. the admin client file of"
+              + " `local --secure` (<data-dir>/kafka/admin.properties). Trainers get it as"
+              + " --allocation-config config=FILE.")
+  Path config;
+
+  @Option(
       names = "--exit-at-end",
       description =
           "Exit when the experiments are done (for scripts and tests); without it the dashboard stays up"
@@ -76,7 +86,8 @@ final class DemoCommand implements Callable<Integer> {
             }
             System.out.println("report written to " + report);
           }
-        });
+        },
+        config);
     return 0;
   }
 

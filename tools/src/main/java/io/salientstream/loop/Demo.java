@@ -10,6 +10,7 @@ import io.salientstream.core.prilora.PriLoraPolicy;
 import io.salientstream.core.salient.SalientLoraPolicy;
 import io.salientstream.dashboard.Dashboard;
 import io.salientstream.stack.LocalStack;
+import io.salientstream.streams.LayeredConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.BindException;
@@ -103,18 +104,82 @@ public final class Demo {
       Serving serving,
       Consumer<Map<String, Object>> atEnd)
       throws Exception {
+    return run(settings, workDir, out, serving, atEnd, null);
+  }
+
+  /**
+   * As {@link #run(Settings, Path, PrintStream, Serving, Consumer)}; with {@code clientConfig} (a
+   * properties file of the layered configuration, e.g. the admin client file {@code local --secure}
+   * writes) the demo starts no stack of its own: it runs against that broker and registry, with
+   * those credentials, in that file's tenant — the apps, the watcher and the dashboard in this JVM,
+   * and every trainer process through {@code --allocation-config config=FILE} (credentials never on
+   * a command line).
+   */
+  public static Map<String, Object> run(
+      Settings settings,
+      Path workDir,
+      PrintStream out,
+      Serving serving,
+      Consumer<Map<String, Object>> atEnd,
+      Path clientConfig)
+      throws Exception {
     long t0 = System.nanoTime();
     Files.createDirectories(workDir.resolve("logs"));
+    if (clientConfig != null) {
+      LayeredConfig cfg = LayeredConfig.resolve(clientConfig, System.getenv(), Map.of(), List.of());
+      Map<String, Object> config = new java.util.HashMap<>(cfg.serdeProperties());
+      out.println(
+          "== SalientStream demo"
+              + (settings.quick() ? " (quick)" : "")
+              + ": against "
+              + config.get("bootstrap.servers")
+              + " (configuration "
+              + clientConfig
+              + ")");
+      return loop(
+          settings,
+          workDir,
+          out,
+          serving,
+          atEnd,
+          config,
+          LoopTopics.forPrefix(cfg.tenant()),
+          clientConfig,
+          t0);
+    }
     out.println(
         "== SalientStream demo"
             + (settings.quick() ? " (quick)" : "")
             + ": starting Kafka (KRaft) + schema registry");
     try (LocalStack stack = LocalStack.builder().build().start()) {
-      Map<String, Object> config = stack.clientConfig();
-      LoopTopics topics = LoopTopics.of(stack.topics());
       out.printf(
           "   broker %s, registry %s (ready in %d ms)%n",
           stack.bootstrapServers(), stack.registryUrl(), stack.readyMillis());
+      return loop(
+          settings,
+          workDir,
+          out,
+          serving,
+          atEnd,
+          stack.clientConfig(),
+          LoopTopics.of(stack.topics()),
+          null,
+          t0);
+    }
+  }
+
+  private static Map<String, Object> loop(
+      Settings settings,
+      Path workDir,
+      PrintStream out,
+      Serving serving,
+      Consumer<Map<String, Object>> atEnd,
+      Map<String, Object> config,
+      LoopTopics topics,
+      Path clientConfig,
+      long t0)
+      throws Exception {
+    {
       out.println("== starting salience-analyzer and pruner (Kafka Streams, exactly-once)");
       try (LoopServices services =
               LoopServices.start(config, topics, workDir.resolve("state"), "-demo", "demo");
@@ -148,7 +213,7 @@ public final class Demo {
         List<Process> processes = new ArrayList<>();
         for (Run r : runs) {
           out.println("   " + r.id() + ": " + r.label() + " [" + r.allocation() + "]");
-          processes.add(start(r, config, workDir));
+          processes.add(start(r, config, clientConfig, workDir));
         }
         while (processes.stream().anyMatch(Process::isAlive)) {
           long until = System.nanoTime() + Duration.ofSeconds(settings.quick() ? 5 : 15).toNanos();
@@ -223,7 +288,8 @@ public final class Demo {
     }
   }
 
-  private static Process start(Run r, Map<String, Object> config, Path workDir) throws IOException {
+  private static Process start(Run r, Map<String, Object> config, Path clientConfig, Path workDir)
+      throws IOException {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -242,13 +308,19 @@ public final class Demo {
             r.allocation(),
             "--experiment-id",
             r.id(),
-            "--allocation-config",
-            "bootstrap.servers=" + config.get("bootstrap.servers"),
-            "--allocation-config",
-            "schema.registry.url=" + config.get("schema.registry.url"),
             "--no-progress",
             "--report",
             workDir.resolve(r.id() + ".json").toString()));
+    if (clientConfig != null) { // credentials stay in the file
+      cmd.addAll(List.of("--allocation-config", "config=" + clientConfig.toAbsolutePath()));
+    } else {
+      cmd.addAll(
+          List.of(
+              "--allocation-config",
+              "bootstrap.servers=" + config.get("bootstrap.servers"),
+              "--allocation-config",
+              "schema.registry.url=" + config.get("schema.registry.url")));
+    }
     Path log = workDir.resolve("logs").resolve(r.id() + ".log");
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
