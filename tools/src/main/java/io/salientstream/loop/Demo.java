@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -127,7 +128,7 @@ public final class Demo {
     Files.createDirectories(workDir.resolve("logs"));
     if (clientConfig != null) {
       LayeredConfig cfg = LayeredConfig.resolve(clientConfig, System.getenv(), Map.of(), List.of());
-      Map<String, Object> config = new java.util.HashMap<>(cfg.serdeProperties());
+      Map<String, Object> config = new HashMap<>(cfg.serdeProperties());
       out.println(
           "== SalientStream demo"
               + (settings.quick() ? " (quick)" : "")
