@@ -3,6 +3,7 @@ package io.salientstream.trainer.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.salientstream.core.policy.AdapterLayout;
@@ -254,6 +255,7 @@ public final class Trainer {
     try (NDManager sub = home.newSubManager()) {
       attachAll(sub);
       ParameterStore ps = new ParameterStore(sub, false);
+      gradModeOff();
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray taskLoss = task.loss(ps, sub, batchIndices(s));
         NDArray loss = taskLoss;
@@ -422,6 +424,7 @@ public final class Trainer {
    * matrix) and applies them once.
    */
   public void apply(Decision d) {
+    gradModeOff();
     List<AdaptedLinear> masked =
         adapters.stream().filter(a -> a.kind() != AdapterKind.NONE).toList();
     if (layout == null) {
@@ -583,5 +586,17 @@ public final class Trainer {
 
   private String policyName() {
     return host == null ? "none" : host.policyName();
+  }
+
+  /**
+   * Turns PyTorch's grad mode off on this thread. The mode is per thread and on in a new one, and
+   * DJL's gradient collector puts back the mode it found when it closes; so on any thread but the
+   * one the engine started on, the optimizer's and the masks' in-place updates of leaf parameters
+   * would run with grad mode on, which PyTorch refuses ("a leaf Variable that requires grad is
+   * being used in an in-place operation"). Called before each step's collector opens (which then
+   * restores "off") and before a mask is applied outside a step.
+   */
+  static void gradModeOff() {
+    JniUtils.setGradMode(false);
   }
 }

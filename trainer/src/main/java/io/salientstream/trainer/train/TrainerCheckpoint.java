@@ -254,6 +254,7 @@ final class TrainerCheckpoint {
       throw new IOException(
           "checkpoint array does not match the model (shape " + target.getShape() + ")");
     }
+    Trainer.gradModeOff(); // an in-place write of a leaf parameter, on whatever thread resumes
     target.set(t.data());
   }
 

@@ -97,4 +97,31 @@ class DeterminismAndResumeTest {
     Final resumed = run(policy, dir, Long.MAX_VALUE, true);
     assertIdentical(a, resumed);
   }
+
+  /**
+   * PyTorch's grad mode is per thread and on in a new thread; DJL's gradient collector puts back
+   * the mode it found. A trainer on a thread other than the one the engine started on (the chaos
+   * bench's real trainers, a service running several experiments) must still update its leaf
+   * parameters in place: it ends identical to the same run on the first thread.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"salientlora", "lora"})
+  void aRunOnAnotherThreadEndsIdentical(String policy, @TempDir Path dir) throws Exception {
+    Final here = run(policy, dir.resolve("here"), Long.MAX_VALUE, false);
+    Final[] there = new Final[1];
+    Throwable[] failed = new Throwable[1];
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                there[0] = run(policy, dir.resolve("there"), Long.MAX_VALUE, false);
+              } catch (Throwable e) {
+                failed[0] = e;
+              }
+            });
+    t.start();
+    t.join();
+    assertThat(failed[0]).as("the run on another thread").isNull();
+    assertIdentical(here, there[0]);
+  }
 }
