@@ -6,6 +6,7 @@ import io.salientstream.trainer.train.Experiment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -63,6 +64,19 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
   Integer steps;
 
   @Option(
+      names = "--adapter-lrs",
+      split = ",",
+      description =
+          "override the adapter policies' learning-rate grid, e.g. 0.003 (one rate: no search)")
+  List<Double> adapterLrs;
+
+  @Option(
+      names = "--probe-lrs",
+      split = ",",
+      description = "override the probe's learning-rate grid, e.g. 0.01 (one rate: no search)")
+  List<Double> probeLrs;
+
+  @Option(
       names = "--device",
       defaultValue = "cpu",
       description = "cpu | gpu (default: ${DEFAULT-VALUE})")
@@ -91,6 +105,17 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
     if (steps != null) {
       size = size.withSteps(steps);
     }
+    for (List<Double> grid : Arrays.asList(adapterLrs, probeLrs)) {
+      if (grid != null) {
+        for (double lr : grid) {
+          if (!(lr > 0 && lr < 1)) {
+            throw new IllegalArgumentException(
+                "--adapter-lrs / --probe-lrs: a learning rate must be in (0, 1), got " + lr);
+          }
+        }
+      }
+    }
+    size = size.withLearningRates(adapterLrs, probeLrs);
     if (seeds != null) {
       if (seeds < 1) {
         throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
@@ -164,6 +189,8 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
             + (policies != null ? " --policies " + String.join(",", ps) : "")
             + (seeds != null ? " --seeds " + seeds : "")
             + (steps != null ? " --steps " + steps : "")
+            + (adapterLrs != null ? " --adapter-lrs " + lrList(adapterLrs) : "")
+            + (probeLrs != null ? " --probe-lrs " + lrList(probeLrs) : "")
             + (reportOnly ? " --report-only" : "")
             + " --out "
             + out;
@@ -172,6 +199,10 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
     System.err.println(
         "bench policies: wrote " + out.resolve("results.json") + ", results.md, *.png");
     return 0;
+  }
+
+  private static String lrList(List<Double> lrs) {
+    return String.join(",", lrs.stream().map(PolicyBench::lrText).toList());
   }
 
   private static List<String> size0Ids(String name) {

@@ -168,6 +168,28 @@ public final class PolicyBench {
           orthCoef);
     }
 
+    /**
+     * The same size with other learning-rate grids (e.g. one fixed rate per kind, no search, where
+     * a grid of searches does not fit the machine); a null grid keeps the size's own.
+     */
+    public Size withLearningRates(List<Double> adapters, List<Double> probe) {
+      return new Size(
+          name,
+          tasks,
+          steps,
+          batch,
+          seq,
+          seeds,
+          adapters == null ? adapterLrs : List.copyOf(adapters),
+          probe == null ? probeLrs : List.copyOf(probe),
+          evalEvery,
+          evalLimit,
+          testLimit,
+          rank,
+          targetRank,
+          orthCoef);
+    }
+
     public Size withTasks(List<TaskModel> t) {
       return new Size(
           name,

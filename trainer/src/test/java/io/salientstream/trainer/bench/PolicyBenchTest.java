@@ -277,6 +277,23 @@ class PolicyBenchTest {
         .hasMessageContaining("seed 1 of every learning rate");
   }
 
+  @Test
+  void oneFixedRatePerKindRunsNoSearch(@TempDir Path dir) throws IOException {
+    PolicyBench.Size size = twoLrs().withLearningRates(List.of(3e-3), List.of(1e-2));
+    assertThat(size.adapterLrs()).containsExactly(3e-3);
+    assertThat(size.probeLrs()).containsExactly(1e-2);
+    assertThat(twoLrs().withLearningRates(null, null)).isEqualTo(twoLrs());
+    FakeRunner runner = new FakeRunner();
+    new PolicyBench(size, dir, runner, new PrintStream(new ByteArrayOutputStream()))
+        .run(PolicyBench.POLICIES);
+    // one run per task, policy and seed: no learning-rate search
+    int tasks = size.tasks().size();
+    assertThat(runner.ran).hasSize(tasks * PolicyBench.POLICIES.size() * size.seeds().size());
+    assertThat(runner.ran).noneMatch(id -> id.contains("-lr0.001"));
+    assertThatThrownBy(() -> twoLrs().withLearningRates(List.of(), null))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
   private static void assertPng(Path p) throws IOException {
     byte[] b = Files.readAllBytes(p);
     assertThat(b.length).as(p.toString()).isGreaterThan(1000);
