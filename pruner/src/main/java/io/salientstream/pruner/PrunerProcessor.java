@@ -72,6 +72,12 @@ public final class PrunerProcessor extends ExperimentInputProcessor {
 
   public static final String PARKED = "pruner-parked-reports";
 
+  /**
+   * Every store of the pruner: the topology registers exactly these, and the checks that an
+   * experiment leaves no entry behind read this list, so a new store cannot escape them.
+   */
+  public static final List<String> STORES = List.of(SPECS, PATTERNS, HISTORY, PARKED);
+
   private static final Logger LOG = LoggerFactory.getLogger(PrunerProcessor.class);
 
   private final PrunerTopology.Config config;

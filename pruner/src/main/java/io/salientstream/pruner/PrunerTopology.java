@@ -148,30 +148,12 @@ public final class PrunerTopology {
         config.topics().salienceReports());
     t.addProcessor(
         "pruner", () -> new PrunerProcessor(config, metrics), "experiments", "salience-reports");
-    t.addStateStore(
-        Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(PrunerProcessor.SPECS),
-            Serdes.String(),
-            Serdes.ByteArray()),
-        "pruner");
-    t.addStateStore(
-        Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(PrunerProcessor.PATTERNS),
-            Serdes.String(),
-            Serdes.ByteArray()),
-        "pruner");
-    t.addStateStore(
-        Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(PrunerProcessor.HISTORY),
-            Serdes.String(),
-            Serdes.ByteArray()),
-        "pruner");
-    t.addStateStore(
-        Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(PrunerProcessor.PARKED),
-            Serdes.String(),
-            Serdes.ByteArray()),
-        "pruner");
+    for (String store : PrunerProcessor.STORES) {
+      t.addStateStore(
+          Stores.keyValueStoreBuilder(
+              Stores.persistentKeyValueStore(store), Serdes.String(), Serdes.ByteArray()),
+          "pruner");
+    }
     t.addSink(
         COMMANDS_SINK,
         config.topics().rankCommands(),

@@ -137,6 +137,13 @@ class PrunerTopologyTest {
   }
 
   @Test
+  void theTopologyHasExactlyTheStoresTheProcessorLists() {
+    // the leave-no-entry checks (this test's, the soak's) read PrunerProcessor.STORES
+    assertThat(driver.getAllStateStores().keySet())
+        .containsExactlyInAnyOrderElementsOf(PrunerProcessor.STORES);
+  }
+
+  @Test
   void aRegistrationWhoseKeyIsNotItsExperimentIdIsRefused() {
     experiments.pipeInput("victim", avro.serialize("exp", spec("someone-else")));
     List<DeadLetter> dls = deadLetters.readValuesToList();

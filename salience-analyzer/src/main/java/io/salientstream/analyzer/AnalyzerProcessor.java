@@ -97,6 +97,12 @@ public final class AnalyzerProcessor extends ExperimentInputProcessor {
   public static final String PARKED = "analyzer-parked-events";
 
   /**
+   * Every store of the analyzer: the topology registers exactly these, and the checks that an
+   * experiment leaves no entry behind read this list, so a new store cannot escape them.
+   */
+  public static final List<String> STORES = List.of(SPECS, HEADERS, ROWS, SNAPSHOTS, PARKED);
+
+  /**
    * Rows after which a decision-free policy (warm-up, fixed rank, AdaLoRA between decisions) is
    * snapshotted if its state is small; tried at 64, 128, 256, ... rows since the last snapshot
    * (encoding costs O(state)). A policy that buffers its steps ({@link RankPolicy#bufferedSteps()}

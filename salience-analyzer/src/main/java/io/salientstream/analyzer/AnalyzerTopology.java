@@ -175,14 +175,7 @@ public final class AnalyzerTopology {
         config.topics().singularValues());
     t.addProcessor(
         "analyzer", () -> new AnalyzerProcessor(config, metrics), "experiments", "singular-values");
-    for (String store :
-        new String[] {
-          AnalyzerProcessor.SPECS,
-          AnalyzerProcessor.HEADERS,
-          AnalyzerProcessor.ROWS,
-          AnalyzerProcessor.SNAPSHOTS,
-          AnalyzerProcessor.PARKED
-        }) {
+    for (String store : AnalyzerProcessor.STORES) {
       var b =
           Stores.keyValueStoreBuilder(
               Stores.persistentKeyValueStore(store), Serdes.String(), Serdes.ByteArray());

@@ -135,6 +135,13 @@ class AnalyzerTopologyTest {
   }
 
   @Test
+  void theTopologyHasExactlyTheStoresTheProcessorLists() {
+    // the leave-no-entry checks (this test's, the soak's) read AnalyzerProcessor.STORES
+    assertThat(driver.getAllStateStores().keySet())
+        .containsExactlyInAnyOrderElementsOf(AnalyzerProcessor.STORES);
+  }
+
+  @Test
   void randomBytesLandInDeadLettersWithTheirOriginalBytesAndPosition() {
     ExperimentSpec spec = register("e1");
     byte[] junk = new byte[64];
@@ -245,13 +252,7 @@ class AnalyzerTopologyTest {
   /** Entries of experiment {@code id} (its key or {@code id␀...}) across the analyzer's stores. */
   private long keysOf(String id) {
     long n = 0;
-    for (String store :
-        List.of(
-            AnalyzerProcessor.SPECS,
-            AnalyzerProcessor.HEADERS,
-            AnalyzerProcessor.ROWS,
-            AnalyzerProcessor.SNAPSHOTS,
-            AnalyzerProcessor.PARKED)) {
+    for (String store : AnalyzerProcessor.STORES) {
       try (var it = driver.<String, byte[]>getKeyValueStore(store).all()) {
         while (it.hasNext()) {
           String k = it.next().key;

@@ -41,20 +41,6 @@ public final class SoakAppMain {
 
   private SoakAppMain() {}
 
-  static final List<String> ANALYZER_STORES =
-      List.of(
-          AnalyzerProcessor.SPECS,
-          AnalyzerProcessor.HEADERS,
-          AnalyzerProcessor.ROWS,
-          AnalyzerProcessor.SNAPSHOTS,
-          AnalyzerProcessor.PARKED);
-  static final List<String> PRUNER_STORES =
-      List.of(
-          PrunerProcessor.SPECS,
-          PrunerProcessor.PATTERNS,
-          PrunerProcessor.HISTORY,
-          PrunerProcessor.PARKED);
-
   public static void main(String[] args) throws Exception {
     if (args.length < 5) {
       System.err.println(
@@ -96,7 +82,7 @@ public final class SoakAppMain {
                 SalienceAnalyzer.DEFAULT_APPLICATION_ID + args[4]);
         app = a.app();
         deadLetters = a.metrics().deadLetters;
-        stores = ANALYZER_STORES;
+        stores = AnalyzerProcessor.STORES;
         running = a;
       }
       case "pruner" -> {
@@ -109,7 +95,7 @@ public final class SoakAppMain {
                 "soak");
         app = p.app();
         deadLetters = p.metrics().deadLetters;
-        stores = PRUNER_STORES;
+        stores = PrunerProcessor.STORES;
         running = p;
       }
       default -> {

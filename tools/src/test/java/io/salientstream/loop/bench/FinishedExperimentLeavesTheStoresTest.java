@@ -43,20 +43,6 @@ class FinishedExperimentLeavesTheStoresTest {
 
   static final long STEPS = 120;
 
-  static final List<String> ANALYZER_STORES =
-      List.of(
-          AnalyzerProcessor.SPECS,
-          AnalyzerProcessor.HEADERS,
-          AnalyzerProcessor.ROWS,
-          AnalyzerProcessor.SNAPSHOTS,
-          AnalyzerProcessor.PARKED);
-  static final List<String> PRUNER_STORES =
-      List.of(
-          PrunerProcessor.SPECS,
-          PrunerProcessor.PATTERNS,
-          PrunerProcessor.HISTORY,
-          PrunerProcessor.PARKED);
-
   @Test
   void aFinishedExperimentsKeysAreGoneFromEveryStoreAFailedOnesStay(
       SharedStack stack, @TempDir Path state) throws Exception {
@@ -92,8 +78,12 @@ class FinishedExperimentLeavesTheStoresTest {
       assertThat(commands).as("the finished run was decided over Kafka").isPositive();
       // before the end both experiments have state in both apps (so the check below can fail)
       for (String id : List.of(finished, failed)) {
-        assertThat(keysOf(analyzer, ANALYZER_STORES, id)).as("analyzer keys of " + id).isPositive();
-        assertThat(keysOf(pruner, PRUNER_STORES, id)).as("pruner keys of " + id).isPositive();
+        assertThat(keysOf(analyzer, AnalyzerProcessor.STORES, id))
+            .as("analyzer keys of " + id)
+            .isPositive();
+        assertThat(keysOf(pruner, PrunerProcessor.STORES, id))
+            .as("pruner keys of " + id)
+            .isPositive();
       }
 
       a.close(); // FINISHED: status, then the registration's tombstone
@@ -105,11 +95,11 @@ class FinishedExperimentLeavesTheStoresTest {
           .pollInterval(Duration.ofSeconds(1))
           .untilAsserted(
               () -> {
-                assertThat(keysOf(analyzer, ANALYZER_STORES, finished)).isZero();
-                assertThat(keysOf(pruner, PRUNER_STORES, finished)).isZero();
+                assertThat(keysOf(analyzer, AnalyzerProcessor.STORES, finished)).isZero();
+                assertThat(keysOf(pruner, PrunerProcessor.STORES, finished)).isZero();
               });
       assertThat(keysOf(analyzer, List.of(AnalyzerProcessor.SPECS), failed)).isEqualTo(1);
-      assertThat(keysOf(analyzer, ANALYZER_STORES, failed)).isGreaterThan(1);
+      assertThat(keysOf(analyzer, AnalyzerProcessor.STORES, failed)).isGreaterThan(1);
       assertThat(keysOf(pruner, List.of(PrunerProcessor.SPECS, PrunerProcessor.PATTERNS), failed))
           .isEqualTo(2);
     }
