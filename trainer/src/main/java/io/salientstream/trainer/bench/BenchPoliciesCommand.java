@@ -33,8 +33,9 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
       names = "--size",
       defaultValue = "small",
       description =
-          "full (the issue's grid: 300 steps x 32, WordNet + sentiment on MiniLM, sentiment on"
-              + " bge-small, two learning rates per policy), medium (100 steps x 16, both tasks on MiniLM, one learning rate per policy), small (24 steps x 8, both tasks on"
+          "full (200 steps x 32; WordNet + sentiment on MiniLM with two learning rates per"
+              + " policy, sentiment on bge-small with one fixed rate; about 2 h with two processes"
+              + " on 2 cores), medium (100 steps x 16, both tasks on MiniLM, one learning rate per policy), small (24 steps x 8, both tasks on"
               + " MiniLM, one learning rate per policy) or tiny (a smoke run)"
               + " (default: ${DEFAULT-VALUE})")
   String sizeName;
@@ -163,16 +164,15 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
     double targetRank = size.targetRank();
     System.err.printf(
         Locale.ROOT,
-        "bench policies --size %s: %s; policies %s; seeds %s; %d steps x %d; lr grids %s (adapters),"
-            + " %s (probe); LoRA rank %s for the budget of rank %s%n",
+        "bench policies --size %s: %s; policies %s; seeds %s; %d steps x %d; lr grids (adapters /"
+            + " probe) %s; LoRA rank %s for the budget of rank %s%n",
         size.name(),
         size.tasks().stream().map(PolicyBench.TaskModel::id).toList(),
         ps,
         size.seeds(),
         size.steps(),
         size.batch(),
-        size.adapterLrs(),
-        size.probeLrs(),
+        lrGrids(size),
         size.tasks().stream()
             .map(
                 tm ->
@@ -199,6 +199,18 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
     System.err.println(
         "bench policies: wrote " + out.resolve("results.json") + ", results.md, *.png");
     return 0;
+  }
+
+  private static List<String> lrGrids(PolicyBench.Size size) {
+    return size.tasks().stream()
+        .map(
+            tm ->
+                tm.id()
+                    + ": "
+                    + size.lrs(tm, PolicyBench.REFERENCE)
+                    + " / "
+                    + size.lrs(tm, Experiment.PROBE))
+        .toList();
   }
 
   private static String lrList(List<Double> lrs) {

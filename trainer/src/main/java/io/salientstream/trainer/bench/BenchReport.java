@@ -213,6 +213,8 @@ public final class BenchReport {
     Map<String, Object> t = new LinkedHashMap<>();
     t.put("task", tm.task());
     t.put("model", tm.model().cliName());
+    t.put("adapterLrGrid", bench.size().lrs(tm, PolicyBench.REFERENCE));
+    t.put("probeLrGrid", bench.size().lrs(tm, Experiment.PROBE));
     List<Map<String, Object>> rs = new ArrayList<>();
     for (Row r : rows) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -220,7 +222,7 @@ public final class BenchReport {
       m.put("seeds", r.seeds());
       m.put("chosenLr", r.lr());
       Map<String, Double> search = new TreeMap<>();
-      for (double lr : bench.size().lrs(r.policy())) {
+      for (double lr : bench.size().lrs(tm, r.policy())) {
         search.put(
             PolicyBench.lrText(lr),
             PolicyBench.validation(
@@ -286,7 +288,7 @@ public final class BenchReport {
               r.policy(),
               r.seeds().stream().map(String::valueOf).collect(Collectors.joining(",")),
               PolicyBench.lrText(r.lr())
-                  + (size.lrs(r.policy()).size() == 1 ? " (fixed: no search)" : ""),
+                  + (size.lrs(tm, r.policy()).size() == 1 ? " (fixed: no search)" : ""),
               pct(BenchStats.mean(r.accuracy())),
               pct(BenchStats.std(r.accuracy())),
               pct(BenchStats.mean(r.macroF1())),

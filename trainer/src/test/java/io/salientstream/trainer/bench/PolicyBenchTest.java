@@ -294,6 +294,44 @@ class PolicyBenchTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
+  @Test
+  void aTaskWithItsOwnFixedRatesRunsNoSearchWhileTheOtherSearches(@TempDir Path dir)
+      throws IOException {
+    PolicyBench.Size base = twoLrs();
+    PolicyBench.TaskModel wn = base.tasks().get(0);
+    PolicyBench.TaskModel sent = base.tasks().get(1);
+    PolicyBench.TaskModel sentFixed =
+        new PolicyBench.TaskModel(sent.task(), sent.model(), List.of(1e-3), List.of(1e-2));
+    PolicyBench.Size size = base.withTasks(List.of(wn, sentFixed));
+    List<String> policies = PolicyBench.POLICIES;
+    FakeRunner runner = new FakeRunner();
+    PolicyBench bench =
+        new PolicyBench(size, dir, runner, new PrintStream(new ByteArrayOutputStream()));
+    var results = bench.run(policies);
+    // WordNet: 2 rates on seed 1, then 2 more seeds; sentiment: 3 seeds at its one rate
+    assertThat(runner.ran).hasSize(5 * 2 + 5 * 2 + 5 * 3);
+    assertThat(runner.ran.stream().filter(id -> id.startsWith("sentiment")))
+        .hasSize(15)
+        .allMatch(id -> id.endsWith(id.contains("-probe-") ? "-lr0.01" : "-lr0.001"));
+    BenchReport.write(bench, policies, results, "test");
+    String md = Files.readString(dir.resolve("results.md"));
+    assertThat(md).contains("| salientlora | 1,2,3 | 0.003 |");
+    assertThat(md).contains("| salientlora | 1,2,3 | 0.001 (fixed: no search) |");
+    assertThat(md).contains("| probe | 1,2,3 | 0.01 (fixed: no search) |");
+    // a grid given on the command line replaces the task's own
+    assertThat(size.withLearningRates(List.of(3e-3), null).tasks().get(1).adapterLrs()).isNull();
+    assertThat(size.withLearningRates(List.of(3e-3), null).tasks().get(1).probeLrs())
+        .containsExactly(1e-2);
+    // the full size: bge-small has one fixed rate per kind, MiniLM searches two
+    PolicyBench.Size full = PolicyBench.size("full");
+    assertThat(full.steps()).isEqualTo(200);
+    for (PolicyBench.TaskModel tm : full.tasks()) {
+      int rates = tm.model() == EncoderModel.BGE_SMALL ? 1 : 2;
+      assertThat(full.lrs(tm, PolicyBench.REFERENCE)).hasSize(rates);
+      assertThat(full.lrs(tm, Experiment.PROBE)).hasSize(rates);
+    }
+  }
+
   private static void assertPng(Path p) throws IOException {
     byte[] b = Files.readAllBytes(p);
     assertThat(b.length).as(p.toString()).isGreaterThan(1000);
