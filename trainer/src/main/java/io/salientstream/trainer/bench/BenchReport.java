@@ -38,7 +38,42 @@ public final class BenchReport {
       double allocationMsPerStep,
       BenchStats.Interval accDiff,
       BenchStats.Interval f1Diff,
-      BenchStats.SignTest accSign) {}
+      BenchStats.SignTest accSign,
+      Double samePredictions,
+      Double sameRanks) {}
+
+  /**
+   * The share of test examples on which two runs predict the same class: 1 means the allocation
+   * changed no prediction.
+   */
+  static double samePredictions(Map<String, Object> a, Map<String, Object> b) {
+    int[] pa = ints(a.get("testPredictions"));
+    int[] pb = ints(b.get("testPredictions"));
+    if (pa.length != pb.length) {
+      throw new IllegalArgumentException(
+          "bench policies: runs of " + pa.length + " and " + pb.length + " test examples");
+    }
+    int same = 0;
+    for (int i = 0; i < pa.length; i++) {
+      same += pa[i] == pb[i] ? 1 : 0;
+    }
+    return pa.length == 0 ? 1 : (double) same / pa.length;
+  }
+
+  /** The share of adapted matrices that end at the same rank in both runs (null for the probe). */
+  static Double sameRanks(Map<String, Object> a, Map<String, Object> b) {
+    if (!(a.get("ranks") instanceof Map<?, ?> ra) || !(b.get("ranks") instanceof Map<?, ?> rb)) {
+      return null;
+    }
+    if (ra.isEmpty() || !ra.keySet().equals(rb.keySet())) {
+      return null;
+    }
+    int same = 0;
+    for (Object k : ra.keySet()) {
+      same += ((Number) ra.get(k)).intValue() == ((Number) rb.get(k)).intValue() ? 1 : 0;
+    }
+    return (double) same / ra.size();
+  }
 
   static double num(Map<String, Object> r, String key) {
     Object v = r.get(key);
@@ -95,6 +130,8 @@ public final class BenchReport {
       BenchStats.Interval da = null;
       BenchStats.Interval df = null;
       BenchStats.SignTest st = null;
+      Double samePred = null;
+      Double sameRank = null;
       if (ref != null && !e.getKey().equals(PolicyBench.REFERENCE)) {
         // pair by seed: the seeds both policies have (all of them in a finished grid)
         Map<Long, Map<String, Object>> refBySeed = new TreeMap<>();
@@ -116,6 +153,17 @@ public final class BenchReport {
         df =
             BenchStats.pairedBootstrap(
                 a, b, tm.classes(), BenchStats.Metric.MACRO_F1, RESAMPLES, 20261203L);
+        double sp = 0;
+        double sr = 0;
+        boolean ranked = true;
+        for (int i = 0; i < pa.size(); i++) {
+          sp += samePredictions(pa.get(i), pb.get(i)) / pa.size();
+          Double r = sameRanks(pa.get(i), pb.get(i));
+          ranked &= r != null;
+          sr += r == null ? 0 : r / pa.size();
+        }
+        samePred = pa.isEmpty() ? null : sp;
+        sameRank = pa.isEmpty() || !ranked ? null : sr;
         st =
             BenchStats.signTest(
                 pa.stream().mapToDouble(r -> metric(r, "accuracy")).toArray(),
@@ -134,7 +182,9 @@ public final class BenchReport {
               alloc,
               da,
               df,
-              st));
+              st,
+              samePred,
+              sameRank));
     }
     return rows;
   }
@@ -245,6 +295,8 @@ public final class BenchReport {
         m.put("accuracyDiffVsSalientLora", r.accDiff());
         m.put("macroF1DiffVsSalientLora", r.f1Diff());
         m.put("signTestVsSalientLora", r.accSign());
+        m.put("samePredictionsAsSalientLora", r.samePredictions());
+        m.put("sameFinalRanksAsSalientLora", r.sameRanks());
       }
       m.put("ranks", byPolicy.get(r.policy()).stream().map(x -> x.get("ranks")).toList());
       m.put("curves", byPolicy.get(r.policy()).stream().map(BenchPlots::curve).toList());
@@ -277,14 +329,16 @@ public final class BenchReport {
     b.append(
         "| policy | seeds | lr (chosen on validation, seed 1) | accuracy % (mean ± std) | macro-F1 % (mean ± std) |"
             + " Δ accuracy vs SalientLoRA [95 % CI] | Δ macro-F1 vs SalientLoRA [95 % CI] |"
-            + " wins/losses vs SalientLoRA (sign test p) | adapter params | final total rank |"
+            + " wins/losses vs SalientLoRA (sign test p) | same test predictions as SalientLoRA %"
+            + " | matrices at SalientLoRA's final rank % | adapter params | final total rank |"
             + " ms/step | allocation ms/step |\n");
-    b.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Row r : rows) {
       b.append(
           String.format(
               Locale.ROOT,
-              "| %s | %s | %s | %s ± %s | %s ± %s | %s | %s | %s | %.0f | %.0f | %.0f | %.2f |%n",
+              "| %s | %s | %s | %s ± %s | %s ± %s | %s | %s | %s | %s | %s | %.0f | %.0f | %.0f | %.2f"
+                  + " |%n",
               r.policy(),
               r.seeds().stream().map(String::valueOf).collect(Collectors.joining(",")),
               PolicyBench.lrText(r.lr())
@@ -303,6 +357,8 @@ public final class BenchReport {
                       r.accSign().wins(),
                       r.accSign().losses(),
                       r.accSign().p()),
+              r.samePredictions() == null ? "–" : pct(r.samePredictions()),
+              r.sameRanks() == null ? "–" : pct(r.sameRanks()),
               r.adapterParameters(),
               r.finalTotalRank(),
               r.msPerStep(),

@@ -318,6 +318,19 @@ class PolicyBenchTest {
     assertThat(md).contains("| salientlora | 1,2,3 | 0.003 |");
     assertThat(md).contains("| salientlora | 1,2,3 | 0.001 (fixed: no search) |");
     assertThat(md).contains("| probe | 1,2,3 | 0.01 (fixed: no search) |");
+    // agreement with SalientLoRA: policy k is wrong on 3k more leading examples of 40
+    assertThat(md).contains("| 92.5 | 100.0 |").contains("| 70.0 | 100.0 |");
+    assertThat(
+            BenchReport.sameRanks(
+                Map.of("ranks", Map.of("q", 1, "v", 2)), Map.of("ranks", Map.of("q", 1, "v", 3))))
+        .isEqualTo(0.5);
+    assertThat(BenchReport.sameRanks(Map.of("ranks", Map.of()), Map.of("ranks", Map.of())))
+        .isNull();
+    assertThat(
+            BenchReport.samePredictions(
+                Map.of("testPredictions", List.of(1, 0, 1, 1)),
+                Map.of("testPredictions", List.of(1, 1, 1, 0))))
+        .isEqualTo(0.5);
     // a grid given on the command line replaces the task's own
     assertThat(size.withLearningRates(List.of(3e-3), null).tasks().get(1).adapterLrs()).isNull();
     assertThat(size.withLearningRates(List.of(3e-3), null).tasks().get(1).probeLrs())
