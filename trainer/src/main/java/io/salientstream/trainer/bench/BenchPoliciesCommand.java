@@ -7,10 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -78,6 +80,14 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
   List<Double> probeLrs;
 
   @Option(
+      names = "--policy-param",
+      description =
+          "policy parameter key=value, or policy.key=value for one policy (repeatable), e.g."
+              + " salientlora.tFinal=20: an ablation; use its own --out (the folder's cells"
+              + " record it)")
+  Map<String, String> policyParams = new LinkedHashMap<>();
+
+  @Option(
       names = "--device",
       defaultValue = "cpu",
       description = "cpu | gpu (default: ${DEFAULT-VALUE})")
@@ -117,6 +127,18 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
       }
     }
     size = size.withLearningRates(adapterLrs, probeLrs);
+    for (String key : policyParams.keySet()) {
+      int dot = key.indexOf('.');
+      if (dot >= 0 && !PolicyBench.POLICIES.contains(key.substring(0, dot))) {
+        throw new IllegalArgumentException(
+            "--policy-param "
+                + key
+                + ": '"
+                + key.substring(0, dot)
+                + "' is not one of "
+                + PolicyBench.POLICIES);
+      }
+    }
     if (seeds != null) {
       if (seeds < 1) {
         throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
@@ -157,10 +179,15 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
     PolicyBench.Runner runner =
         (cell, sz) -> {
           Map<String, Object> rep =
-              Experiment.run(PolicyBench.spec(cell, sz, dev, progress), null, null, Long.MAX_VALUE);
+              Experiment.run(
+                  PolicyBench.spec(cell, sz, dev, progress, policyParams),
+                  null,
+                  null,
+                  Long.MAX_VALUE);
           return rep;
         };
-    PolicyBench bench = new PolicyBench(size, out, runner, System.err).reverse(reverse);
+    PolicyBench bench =
+        new PolicyBench(size, out, runner, System.err).reverse(reverse).policyParams(policyParams);
     double targetRank = size.targetRank();
     System.err.printf(
         Locale.ROOT,
@@ -191,6 +218,9 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
             + (steps != null ? " --steps " + steps : "")
             + (adapterLrs != null ? " --adapter-lrs " + lrList(adapterLrs) : "")
             + (probeLrs != null ? " --probe-lrs " + lrList(probeLrs) : "")
+            + policyParams.entrySet().stream()
+                .map(e -> " --policy-param " + e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining())
             + (reportOnly ? " --report-only" : "")
             + " --out "
             + out;

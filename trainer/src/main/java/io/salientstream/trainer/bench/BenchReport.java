@@ -200,7 +200,7 @@ public final class BenchReport {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("size", bench.size().name());
     json.put("command", command);
-    json.put("settings", bench.size().fingerprint());
+    json.put("settings", bench.fingerprint());
     json.put("seeds", bench.size().seeds());
     json.put("adapterLrGrid", bench.size().adapterLrs());
     json.put("probeLrGrid", bench.size().probeLrs());

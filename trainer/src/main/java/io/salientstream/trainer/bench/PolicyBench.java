@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * {@code bench policies}: tasks × policies × seeds at an equal final adapter-parameter budget, the
@@ -392,6 +393,15 @@ public final class PolicyBench {
 
   /** The experiment spec of a cell (the default runner's). */
   public static Experiment.Spec spec(Cell c, Size size, Device device, boolean progress) {
+    return spec(c, size, device, progress, Map.of());
+  }
+
+  /**
+   * A cell's run with explicit policy parameters ({@code key=value} for every policy, {@code
+   * policy.key=value} for one), over the ones the policy derives from the run.
+   */
+  public static Experiment.Spec spec(
+      Cell c, Size size, Device device, boolean progress, Map<String, String> policyParams) {
     TrainConfig cfg =
         new TrainConfig(
             size.steps(),
@@ -426,7 +436,7 @@ public final class PolicyBench {
         48,
         64,
         8,
-        Map.of(),
+        Map.copyOf(policyParams),
         device);
   }
 
@@ -448,6 +458,26 @@ public final class PolicyBench {
    * with it works from the other end of the grid (cells are written atomically, so at most the cell
    * where the two meet runs twice, with the same result).
    */
+  private Map<String, String> policyParams = Map.of();
+
+  /**
+   * Explicit policy parameters of every run (an ablation); they join the settings every cell file
+   * records, so a folder holds the cells of one set only.
+   */
+  public PolicyBench policyParams(Map<String, String> params) {
+    this.policyParams = new TreeMap<>(params);
+    return this;
+  }
+
+  /** The settings every cell records: the size's, and the explicit policy parameters if any. */
+  public Map<String, Object> fingerprint() {
+    Map<String, Object> m = size.fingerprint();
+    if (!policyParams.isEmpty()) {
+      m.put("policyParams", policyParams);
+    }
+    return m;
+  }
+
   public PolicyBench reverse(boolean r) {
     this.reverse = r;
     return this;
@@ -517,14 +547,14 @@ public final class PolicyBench {
   private Map<String, Object> readCell(Path f) throws IOException {
     Map<String, Object> stored = JSON.readValue(f.toFile(), new TypeReference<>() {});
     Object fp = stored.get("settings");
-    if (!JSON.convertValue(size.fingerprint(), Map.class).equals(fp)) {
+    if (!JSON.convertValue(fingerprint(), Map.class).equals(fp)) {
       throw new IllegalStateException(
           "bench policies: "
               + f
               + " was run with other settings "
               + fp
               + " than this grid's "
-              + size.fingerprint()
+              + fingerprint()
               + "; use another --out folder");
     }
     @SuppressWarnings("unchecked")
@@ -608,7 +638,7 @@ public final class PolicyBench {
     ranNow++;
     Map<String, Object> stored = new LinkedHashMap<>();
     stored.put("cell", cellMap(c));
-    stored.put("settings", size.fingerprint());
+    stored.put("settings", fingerprint());
     stored.put("report", report);
     Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
     Reports.write(tmp, stored);

@@ -345,6 +345,28 @@ class PolicyBenchTest {
     }
   }
 
+  @Test
+  void policyParametersReachTheRunsAndKeepTheirCellsApart(@TempDir Path dir) throws IOException {
+    PolicyBench.Size size = twoLrs().withLearningRates(List.of(3e-3), List.of(1e-2));
+    PolicyBench.Cell c = new PolicyBench.Cell(size.tasks().get(0), PolicyBench.REFERENCE, 1, 3e-3);
+    Map<String, String> ablation = Map.of("salientlora.tFinal", "20");
+    assertThat(PolicyBench.spec(c, size, Device.cpu(), false, ablation).policyParams())
+        .isEqualTo(ablation);
+    assertThat(PolicyBench.spec(c, size, Device.cpu(), false).policyParams()).isEmpty();
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    new PolicyBench(size, dir, new FakeRunner(), quiet)
+        .policyParams(ablation)
+        .run(List.of(PolicyBench.REFERENCE));
+    assertThat(Files.readString(new PolicyBench(size, dir, new FakeRunner(), quiet).cellFile(c)))
+        .containsPattern("\"policyParams\"\\s*:\\s*\\{\\s*\"salientlora.tFinal\"\\s*:\\s*\"20\"");
+    // the cells of an ablation are not reused by a run without it
+    assertThatThrownBy(
+            () ->
+                new PolicyBench(size, dir, new FakeRunner(), quiet)
+                    .run(List.of(PolicyBench.REFERENCE)))
+        .hasMessageContaining("other settings");
+  }
+
   private static void assertPng(Path p) throws IOException {
     byte[] b = Files.readAllBytes(p);
     assertThat(b.length).as(p.toString()).isGreaterThan(1000);
