@@ -115,4 +115,28 @@ class AdaptiveWindowScheduleTest {
             () -> new AdaptiveWindowSchedule.Config(SalienceMode.CLEAN, 100, 0, 0, 10, 20, 10, 200))
         .hasMessageContaining("targetBudget");
   }
+
+  /**
+   * The figures the root README quotes for the 200-step policy bench (warm-up 20, final phase 40,
+   * budget 432 → 144): the paper's windows (10 → 200) give three window ends, windows scaled to the
+   * run (5 → 20) give eleven.
+   */
+  @Test
+  void aShortRunGetsFewWindowEndsWithThePapersWindowLengths() {
+    List<Long> paper =
+        AdaptiveWindowSchedule.windowEnds(
+                new AdaptiveWindowSchedule.Config(
+                    SalienceMode.CLEAN, 200, 20, 40, 432, 144, 10, 200))
+            .stream()
+            .map(AdaptiveWindowSchedule.Tick::step)
+            .toList();
+    assertThat(paper).containsExactly(30L, 78L, 160L);
+    List<Long> scaled =
+        AdaptiveWindowSchedule.windowEnds(
+                new AdaptiveWindowSchedule.Config(SalienceMode.CLEAN, 200, 20, 40, 432, 144, 5, 20))
+            .stream()
+            .map(AdaptiveWindowSchedule.Tick::step)
+            .toList();
+    assertThat(scaled).containsExactly(25L, 32L, 41L, 52L, 65L, 80L, 97L, 116L, 136L, 156L, 160L);
+  }
 }
