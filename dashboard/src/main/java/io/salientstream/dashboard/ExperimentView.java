@@ -53,6 +53,9 @@ final class ExperimentView {
    */
   static final String COMMANDS_REFUSED = "commands_refused";
 
+  /** The measure of the heatmap drawn from the registration's initial ranks. */
+  static final String INITIAL_RANKS = "initial ranks";
+
   private static final int HISTOGRAM_BINS = 24;
   private static final int MAX_METRICS = 16;
   private static final int WALL_CLOCKS = 4096;
@@ -79,6 +82,7 @@ final class ExperimentView {
   private double loss = Double.NaN;
   private double stepsPerSecond;
   private int totalRank = -1;
+  private long totalRankStep = -1;
   private long commandsApplied;
   private long commandsRefused;
   private String refusalsRun;
@@ -163,11 +167,13 @@ final class ExperimentView {
       initialRanks.add(m.getInitialRank());
       ranks[i++] = m.getInitialRank();
     }
-    if (budgetCurve.size() == 0) {
-      point("budget", budgetCurve, 0, initialBudget);
+    // The registration is read from its own topic, so reports and commands may have been folded
+    // before it: the starting budget and the initial pattern then go in front of them.
+    if (budgetCurve.addFirst(0, initialBudget)) {
+      pending("budget", 0, initialBudget);
     }
-    if (heatmaps.isEmpty()) {
-      heatmap(0, 0, ranks, "initial ranks");
+    if (heatmaps.isEmpty() || !INITIAL_RANKS.equals(heatmaps.peekFirst().get("measure"))) {
+      initialHeatmap(ranks);
     }
     dirty = true;
   }
@@ -197,9 +203,16 @@ final class ExperimentView {
       }
     }
     if (masks) {
-      hasStepMasks = true;
+      if (!hasStepMasks) {
+        // statuses read before the first step drew the curve; the steps' masks replace them
+        rankCurve.clear();
+        hasStepMasks = true;
+      }
       point("rank", rankCurve, st, rank);
-      totalRank = rank;
+      if (st > totalRankStep) {
+        totalRank = rank;
+        totalRankStep = st;
+      }
     }
     if (st > step) {
       step = st;
@@ -220,7 +233,11 @@ final class ExperimentView {
     lagSteps = s.getCommandLagSteps();
     onRefusals(s);
     if (s.getTotalRank() > 0) {
-      totalRank = s.getTotalRank();
+      // the newest step's rank; at the same step a status (after the step) wins over the step event
+      if (s.getStep() >= totalRankStep) {
+        totalRank = s.getTotalRank();
+        totalRankStep = s.getStep();
+      }
       // policies whose events carry no keep masks (plain LoRA adapters) get their rank curve here
       if (!hasStepMasks) {
         point("rank", rankCurve, s.getStep(), s.getTotalRank());
@@ -392,12 +409,30 @@ final class ExperimentView {
     if (!s.add(st, v)) {
       return false;
     }
+    pending(name, st, v);
+    return true;
+  }
+
+  private void pending(String name, long st, double v) {
     if (pendingCount < limits.pendingPoints()) {
       pendingSteps.computeIfAbsent(name, k -> new ArrayList<>()).add(new long[] {st});
       pendingValues.computeIfAbsent(name, k -> new ArrayList<>()).add(v);
       pendingCount++;
     }
-    return true;
+  }
+
+  /** The initial pattern, always first (it may be folded after commands' patterns). */
+  private void initialHeatmap(int[] values) {
+    Map<String, Object> h = new LinkedHashMap<>();
+    h.put("step", 0L);
+    h.put("sequence", 0L);
+    h.put("measure", INITIAL_RANKS);
+    h.put("values", values);
+    if (heatmaps.size() >= limits.heatmapSnapshots()) {
+      heatmaps.pollFirst(); // the oldest command's pattern
+    }
+    heatmaps.addFirst(h);
+    pendingHeatmaps.add(h);
   }
 
   private void heatmap(long atStep, long sequence, int[] values, String measure) {

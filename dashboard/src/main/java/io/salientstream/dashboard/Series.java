@@ -8,7 +8,8 @@ import java.util.List;
  * full, the older half is thinned to every second point, so recent points keep full resolution and
  * old ones are downsampled — memory stays bounded however long a run goes. Points must arrive in
  * step order; a point at or before the last step replaces nothing and is dropped (a replayed or
- * duplicate event).
+ * duplicate event). The one exception is a curve's starting point, which comes from another topic
+ * than the points after it and so may be read after them: {@link #addFirst} puts it in front.
  */
 final class Series {
 
@@ -31,6 +32,32 @@ final class Series {
     if (size > 0 && step <= steps[size - 1]) {
       return false;
     }
+    makeRoom();
+    steps[size] = step;
+    values[size] = value;
+    size++;
+    return true;
+  }
+
+  /**
+   * Puts a point in front of all others (a curve's starting point read after later points); returns
+   * false when it was dropped because a point at or before that step is already there.
+   */
+  synchronized boolean addFirst(long step, double value) {
+    if (size > 0 && steps[0] <= step) {
+      return false;
+    }
+    makeRoom();
+    System.arraycopy(steps, 0, steps, 1, size);
+    System.arraycopy(values, 0, values, 1, size);
+    steps[0] = step;
+    values[0] = value;
+    size++;
+    return true;
+  }
+
+  /** Room for one more point: thins the older half when full, grows the arrays up to capacity. */
+  private void makeRoom() {
     if (size == capacity) {
       thinOlderHalf();
     }
@@ -39,10 +66,6 @@ final class Series {
       steps = Arrays.copyOf(steps, n);
       values = Arrays.copyOf(values, n);
     }
-    steps[size] = step;
-    values[size] = value;
-    size++;
-    return true;
   }
 
   private void thinOlderHalf() {
@@ -59,6 +82,11 @@ final class Series {
       w++;
     }
     size = w;
+  }
+
+  /** Drops every point. */
+  synchronized void clear() {
+    size = 0;
   }
 
   synchronized int size() {

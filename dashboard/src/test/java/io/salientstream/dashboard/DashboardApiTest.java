@@ -155,6 +155,12 @@ class DashboardApiTest {
               assertThat(list.get(0).get("step").asLong()).isEqualTo(20);
               assertThat(list.get(0).get("commands").asLong()).isEqualTo(2);
               assertThat(list.get(0).get("deadLetters").asLong()).isEqualTo(1);
+              // the feed reads the topics in parallel: wait until the last record of each is in
+              assertThat(list.get(0).get("createdAtMs").asLong()).isPositive();
+              JsonNode curves = json("/api/experiments/" + exp.id()).get("curves");
+              assertThat(curves.get("metric:accuracy").get(0)).hasSize(21);
+              assertThat(curves.get("loss").get(0)).hasSize(21);
+              assertThat(curves.get("window").get(0)).hasSize(2);
             });
     JsonNode d = json("/api/experiments/" + exp.id());
     JsonNode s = d.get("summary");

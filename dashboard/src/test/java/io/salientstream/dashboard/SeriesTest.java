@@ -42,4 +42,24 @@ class SeriesTest {
     assertThat(s.columns(1).get(0)).containsExactly(6L);
     assertThatThrownBy(() -> new Series(2)).hasMessageContaining("capacity must be >= 4");
   }
+
+  @Test
+  void aStartingPointReadAfterLaterPointsGoesInFrontOnce() {
+    Series s = new Series(4);
+    s.add(10, 1.0);
+    s.add(20, 2.0);
+    assertThat(s.addFirst(0, 5.0)).isTrue();
+    assertThat(s.addFirst(0, 6.0)).isFalse(); // the registration read again
+    assertThat(s.addFirst(15, 6.0)).isFalse(); // not before the first point
+    assertThat(s.columns(10).get(0)).containsExactly(0L, 10L, 20L);
+    assertThat(s.columns(10).get(1)).containsExactly(5.0, 1.0, 2.0);
+    // at capacity the older half is thinned first, and the front stays the starting point
+    Series full = new Series(4);
+    for (long step = 1; step <= 4; step++) {
+      full.add(step, step);
+    }
+    assertThat(full.addFirst(0, 0.0)).isTrue();
+    assertThat(full.size()).isLessThanOrEqualTo(4);
+    assertThat(full.columns(10).get(0)).startsWith(0L).endsWith(4L);
+  }
 }

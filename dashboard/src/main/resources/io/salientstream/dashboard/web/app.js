@@ -45,10 +45,18 @@
 
   // ------------------------------------------------------------------ bounded series
 
-  /** Appends [xs, ys] to a two-column series after its last x; thins the older half when full. */
+  /**
+   * Appends [xs, ys] to a two-column series after its last x; a point before the first x (a curve's
+   * starting point, read after later ones) goes in front. Thins the older half when full.
+   */
   function append(series, xs, ys) {
     for (let i = 0; i < xs.length; i++) {
       const n = series[0].length;
+      if (n > 0 && xs[i] < series[0][0]) {
+        series[0].unshift(xs[i]);
+        series[1].unshift(ys[i]);
+        continue;
+      }
       if (n > 0 && xs[i] <= series[0][n - 1]) continue;
       series[0].push(xs[i]);
       series[1].push(ys[i]);
@@ -257,7 +265,12 @@
     const d = state.detail;
     d.summary = e.summary;
     const lastSeq = (list) => (list.length ? list[list.length - 1].sequence : -1);
-    if (e.heatmaps) e = Object.assign({}, e, { heatmaps: e.heatmaps.filter((h) => h.sequence > lastSeq(d.heatmaps) || (d.heatmaps.length === 0)) });
+    if (e.heatmaps) {
+      // the initial pattern (sequence 0) may come after commands' patterns: it goes in front
+      const hs = e.heatmaps.slice().sort((a, b) => a.sequence - b.sequence);
+      if (hs.length && hs[0].sequence === 0 && d.heatmaps.length > 0 && d.heatmaps[0].sequence !== 0) d.heatmaps.unshift(hs.shift());
+      e = Object.assign({}, e, { heatmaps: hs.filter((h) => h.sequence > lastSeq(d.heatmaps) || (d.heatmaps.length === 0)) });
+    }
     if (e.commands) e = Object.assign({}, e, { commands: e.commands.filter((c) => c.sequence > lastSeq(d.commands)) });
     if (e.refusals) {
       const key = (r) => r.runId + "/" + r.epoch + "/" + r.refused;
