@@ -127,18 +127,7 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
       }
     }
     size = size.withLearningRates(adapterLrs, probeLrs);
-    for (String key : policyParams.keySet()) {
-      int dot = key.indexOf('.');
-      if (dot >= 0 && !PolicyBench.POLICIES.contains(key.substring(0, dot))) {
-        throw new IllegalArgumentException(
-            "--policy-param "
-                + key
-                + ": '"
-                + key.substring(0, dot)
-                + "' is not one of "
-                + PolicyBench.POLICIES);
-      }
-    }
+    Experiment.checkPolicyParamKeys(policyParams);
     if (seeds != null) {
       if (seeds < 1) {
         throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);

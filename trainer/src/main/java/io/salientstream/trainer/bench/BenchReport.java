@@ -12,7 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -218,7 +220,7 @@ public final class BenchReport {
       TaskModel tm = te.getKey();
       List<Row> rows = rows(tm, te.getValue());
       tasks.add(taskJson(tm, rows, te.getValue(), bench, policies, results));
-      md.append(markdown(tm, rows, bench.size()));
+      md.append(markdown(tm, rows, bench.size(), testExamples(te.getValue())));
       BenchPlots.curves(bench.out().resolve("curves-" + tm.id() + ".png"), tm, te.getValue());
       for (String p : policies) {
         if (!p.equals(Experiment.PROBE)) {
@@ -310,13 +312,43 @@ public final class BenchReport {
     return String.format(Locale.ROOT, "%.1f", 100 * x);
   }
 
-  static String markdown(TaskModel tm, List<Row> rows, PolicyBench.Size size) {
+  /**
+   * How many test examples the runs were scored on (from their reports; normally one count), e.g.
+   * {@code [631]} when the split is smaller than the size's test limit.
+   */
+  @SuppressWarnings("unchecked")
+  static SortedSet<Integer> testExamples(Map<String, List<Map<String, Object>>> byPolicy) {
+    SortedSet<Integer> n = new TreeSet<>();
+    for (List<Map<String, Object>> runs : byPolicy.values()) {
+      for (Map<String, Object> r : runs) {
+        Object m = r.get("metrics");
+        if (m instanceof Map<?, ?> metrics && metrics.get("examples") instanceof Number e) {
+          n.add(e.intValue());
+        }
+      }
+    }
+    return n;
+  }
+
+  /** "first 2000 of the split" when the limit cut the split, "all 631" when it did not. */
+  static String testSetText(SortedSet<Integer> examples, int testLimit) {
+    if (examples.isEmpty()) {
+      return testLimit == 0 ? "all examples" : "at most " + testLimit + " examples";
+    }
+    String counts = examples.stream().map(String::valueOf).collect(Collectors.joining(" / "));
+    if (testLimit > 0 && examples.last() >= testLimit) {
+      return "first " + counts + " examples of the split";
+    }
+    return "all " + counts + " examples of the split";
+  }
+
+  static String markdown(
+      TaskModel tm, List<Row> rows, PolicyBench.Size size, SortedSet<Integer> testExamples) {
     StringBuilder b = new StringBuilder();
     b.append(
         String.format(
             Locale.ROOT,
-            "#### %s, %s: %d steps × batch %d, seq ≤ %d, seeds %s, rank %d → %s (test: first %s"
-                + " examples)%n%n",
+            "#### %s, %s: %d steps × batch %d, seq ≤ %d, seeds %s, rank %d → %s (test: %s)%n%n",
             tm.task(),
             tm.model().cliName(),
             size.steps(),
@@ -325,7 +357,7 @@ public final class BenchReport {
             size.seeds(),
             size.rank(),
             PolicyBench.lrText(size.targetRank()),
-            size.testLimit() == 0 ? "all" : Integer.toString(size.testLimit())));
+            testSetText(testExamples, size.testLimit())));
     b.append(
         "| policy | seeds | lr (chosen on validation, seed 1) | accuracy % (mean ± std) | macro-F1 % (mean ± std) |"
             + " Δ accuracy vs SalientLoRA [95 % CI] | Δ macro-F1 vs SalientLoRA [95 % CI] |"

@@ -161,39 +161,11 @@ public final class PolicyBench {
     }
 
     public Size withSteps(int s) {
-      return new Size(
-          name,
-          tasks,
-          s,
-          batch,
-          seq,
-          seeds,
-          adapterLrs,
-          probeLrs,
-          Math.min(evalEvery, s),
-          evalLimit,
-          testLimit,
-          rank,
-          targetRank,
-          orthCoef);
+      return copy(tasks, s, Math.min(evalEvery, s), seeds, adapterLrs, probeLrs);
     }
 
     public Size withSeeds(List<Long> s) {
-      return new Size(
-          name,
-          tasks,
-          steps,
-          batch,
-          seq,
-          s,
-          adapterLrs,
-          probeLrs,
-          evalEvery,
-          evalLimit,
-          testLimit,
-          rank,
-          targetRank,
-          orthCoef);
+      return copy(tasks, steps, evalEvery, s, adapterLrs, probeLrs);
     }
 
     /**
@@ -202,8 +174,7 @@ public final class PolicyBench {
      * the tasks' own.
      */
     public Size withLearningRates(List<Double> adapters, List<Double> probe) {
-      return new Size(
-          name,
+      List<TaskModel> t =
           tasks.stream()
               .map(
                   tm ->
@@ -212,32 +183,38 @@ public final class PolicyBench {
                           tm.model(),
                           adapters != null ? null : tm.adapterLrs(),
                           probe != null ? null : tm.probeLrs()))
-              .toList(),
+              .toList();
+      return copy(
+          t,
           steps,
-          batch,
-          seq,
+          evalEvery,
           seeds,
           adapters == null ? adapterLrs : List.copyOf(adapters),
-          probe == null ? probeLrs : List.copyOf(probe),
-          evalEvery,
-          evalLimit,
-          testLimit,
-          rank,
-          targetRank,
-          orthCoef);
+          probe == null ? probeLrs : List.copyOf(probe));
     }
 
     public Size withTasks(List<TaskModel> t) {
+      return copy(t, steps, evalEvery, seeds, adapterLrs, probeLrs);
+    }
+
+    /** This size with the fields the {@code with…} methods change replaced. */
+    private Size copy(
+        List<TaskModel> t,
+        int s,
+        int every,
+        List<Long> sd,
+        List<Double> adapters,
+        List<Double> probe) {
       return new Size(
           name,
           t,
-          steps,
+          s,
           batch,
           seq,
-          seeds,
-          adapterLrs,
-          probeLrs,
-          evalEvery,
+          sd,
+          adapters,
+          probe,
+          every,
           evalLimit,
           testLimit,
           rank,

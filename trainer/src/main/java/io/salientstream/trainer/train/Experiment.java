@@ -135,6 +135,7 @@ public final class Experiment {
                             s.train().steps(), layout.size(), s.targetRank()))));
     // "key=value" applies to every policy; "policy.key=value" only to that policy (useful in
     // compare)
+    checkPolicyParamKeys(s.policyParams());
     s.policyParams()
         .forEach(
             (k, v) -> {
@@ -143,12 +144,23 @@ public final class Experiment {
                 p.put(k, v);
               } else if (k.substring(0, dot).equals(s.policy())) {
                 p.put(k.substring(dot + 1), v);
-              } else if (!POLICIES.contains(k.substring(0, dot))) {
-                throw new IllegalArgumentException(
-                    "--policy-param " + k + ": prefix must be a policy name " + POLICIES);
               }
             });
     return p;
+  }
+
+  /**
+   * Refuses a {@code --policy-param policy.key} whose prefix is not a policy name (a typo would
+   * otherwise apply to no run); the commands that run many policies call it before the first run.
+   */
+  public static void checkPolicyParamKeys(Map<String, String> params) {
+    for (String k : params.keySet()) {
+      int dot = k.indexOf('.');
+      if (dot >= 0 && !POLICIES.contains(k.substring(0, dot))) {
+        throw new IllegalArgumentException(
+            "--policy-param " + k + ": prefix must be a policy name " + POLICIES);
+      }
+    }
   }
 
   /**

@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -209,6 +210,8 @@ class PolicyBenchTest {
     // fake policy k is wrong on 3k more of 40 examples than SalientLoRA (k = 0): AdaLoRA −7.5
     // points
     assertThat(md).contains("| adalora | 1,2,3 | 0.003 | 49.0 ± 0.0 |").contains("-7.5 [");
+    // the heading counts the test examples the runs were scored on (40, under the limit of 128)
+    assertThat(md).contains("(test: all 40 examples of the split)").doesNotContain("first 128");
     String json = Files.readString(dir.resolve("results.json"));
     assertThat(json)
         .contains("\"validationAccuracyByLr\"")
@@ -371,5 +374,24 @@ class PolicyBenchTest {
     byte[] b = Files.readAllBytes(p);
     assertThat(b.length).as(p.toString()).isGreaterThan(1000);
     assertThat(new String(b, 1, 3, StandardCharsets.US_ASCII)).isEqualTo("PNG");
+  }
+
+  @Test
+  void theTestSetIsDescribedByWhatTheRunsWereScoredOn() {
+    assertThat(BenchReport.testSetText(new TreeSet<>(List.of(2000)), 2000))
+        .isEqualTo("first 2000 examples of the split");
+    assertThat(BenchReport.testSetText(new TreeSet<>(List.of(631)), 2000))
+        .isEqualTo("all 631 examples of the split");
+    assertThat(BenchReport.testSetText(new TreeSet<>(List.of(631)), 0))
+        .isEqualTo("all 631 examples of the split");
+    assertThat(BenchReport.testSetText(new TreeSet<>(), 2000)).isEqualTo("at most 2000 examples");
+  }
+
+  @Test
+  void aPolicyParameterForNoPolicyIsRefusedBeforeAnyRun() {
+    assertThatThrownBy(() -> Experiment.checkPolicyParamKeys(Map.of("salientlroa.tInit", "5")))
+        .hasMessageContaining("--policy-param salientlroa.tInit")
+        .hasMessageContaining("prefix must be a policy name");
+    Experiment.checkPolicyParamKeys(Map.of("salientlora.tInit", "5", "tFinal", "20"));
   }
 }
