@@ -225,11 +225,11 @@ public final class PolicyBench {
 
   /**
    * The sizes. {@code full} is the grid that ran for the root README: 200 steps × batch 32, WordNet
-   * and sentiment on MiniLM with two learning rates per policy, and sentiment on bge-small with one
-   * fixed rate per kind (a search there did not fit the machine; trainer/README.md). {@code small}
-   * is what fitted in about an hour on the shared 2-core development machine: 24 steps × batch 8, ≤
-   * 24 tokens, one learning rate per policy (no search), 32 validation and 200 test examples.
-   * {@code tiny} is a smoke run.
+   * and sentiment on MiniLM with three learning rates per policy (1e-3, 3e-3, 1e-2; the probe two),
+   * and sentiment on bge-small with one fixed rate per kind (a search there did not fit the
+   * machine; trainer/README.md). {@code small} is what fitted in about an hour on the shared 2-core
+   * development machine: 24 steps × batch 8, ≤ 24 tokens, one learning rate per policy (no search),
+   * 32 validation and 200 test examples. {@code tiny} is a smoke run.
    */
   public static Size size(String name) {
     TaskModel wn = new TaskModel("wordnet", EncoderModel.MINILM);
@@ -247,7 +247,7 @@ public final class PolicyBench {
               32,
               32,
               List.of(1L, 2L, 3L),
-              List.of(1e-3, 3e-3),
+              List.of(1e-3, 3e-3, 1e-2),
               List.of(3e-3, 1e-2),
               50,
               300,

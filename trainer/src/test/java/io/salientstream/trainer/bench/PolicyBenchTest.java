@@ -338,13 +338,16 @@ class PolicyBenchTest {
     assertThat(size.withLearningRates(List.of(3e-3), null).tasks().get(1).adapterLrs()).isNull();
     assertThat(size.withLearningRates(List.of(3e-3), null).tasks().get(1).probeLrs())
         .containsExactly(1e-2);
-    // the full size: bge-small has one fixed rate per kind, MiniLM searches two
+    // the full size: bge-small has one fixed rate per kind; on MiniLM the adapters search
+    // three rates, the probe two
     PolicyBench.Size full = PolicyBench.size("full");
     assertThat(full.steps()).isEqualTo(200);
     for (PolicyBench.TaskModel tm : full.tasks()) {
-      int rates = tm.model() == EncoderModel.BGE_SMALL ? 1 : 2;
-      assertThat(full.lrs(tm, PolicyBench.REFERENCE)).hasSize(rates);
-      assertThat(full.lrs(tm, Experiment.PROBE)).hasSize(rates);
+      boolean bge = tm.model() == EncoderModel.BGE_SMALL;
+      assertThat(full.lrs(tm, PolicyBench.REFERENCE))
+          .isEqualTo(bge ? List.of(3e-3) : List.of(1e-3, 3e-3, 1e-2));
+      assertThat(full.lrs(tm, Experiment.PROBE))
+          .isEqualTo(bge ? List.of(1e-2) : List.of(3e-3, 1e-2));
     }
   }
 
