@@ -485,9 +485,14 @@ public final class PolicyBench {
   }
 
   /** Runs (or loads) the whole grid and returns the per-cell results, keyed by cell id. */
+  private boolean reportOnly;
+
   private boolean partial;
 
-  /** Whether this bench reports from the cells that exist, without running any ({@link #load}). */
+  /**
+   * Whether the table lacks some seeds: only a bench that reports from the cells that exist ({@link
+   * #load}) can, and only once {@link #finals} found one missing.
+   */
   public boolean partial() {
     return partial;
   }
@@ -498,7 +503,7 @@ public final class PolicyBench {
    * how many seeds each row has.
    */
   public Map<String, Map<String, Object>> load(List<String> policies) throws IOException {
-    partial = true;
+    reportOnly = true;
     Map<String, Map<String, Object>> results = new LinkedHashMap<>();
     for (TaskModel tm : size.tasks()) {
       for (String p : policies) {
@@ -662,7 +667,9 @@ public final class PolicyBench {
           Map<String, Object> r = results.get(new Cell(tm, p, seed, lr).id());
           if (r != null) {
             runs.add(r);
-          } else if (!partial) {
+          } else if (reportOnly) {
+            partial = true;
+          } else {
             throw new IllegalStateException(
                 "bench policies: no result for " + new Cell(tm, p, seed, lr).id());
           }

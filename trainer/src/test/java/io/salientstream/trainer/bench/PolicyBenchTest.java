@@ -259,6 +259,12 @@ class PolicyBenchTest {
         new PolicyBench(size, dir, new FakeRunner(), new PrintStream(new ByteArrayOutputStream()));
     full.run(policies);
     PolicyBench.TaskModel tm = size.tasks().get(0);
+    // every cell there: a report from the cells is the grid's, not a partial one
+    PolicyBench complete =
+        new PolicyBench(size, dir, new FakeRunner(), new PrintStream(new ByteArrayOutputStream()));
+    BenchReport.write(complete, policies, complete.load(policies), "test");
+    assertThat(complete.partial()).isFalse();
+    assertThat(Files.readString(dir.resolve("results.md"))).doesNotContain("Partial grid");
     Files.delete(full.cellFile(new PolicyBench.Cell(tm, policies.get(1), 3, 3e-3)));
     PolicyBench partial =
         new PolicyBench(size, dir, new FakeRunner(), new PrintStream(new ByteArrayOutputStream()));
@@ -266,6 +272,7 @@ class PolicyBenchTest {
     assertThat(partial.finals(policies, results).get(tm).get(policies.get(1))).hasSize(2);
     assertThat(partial.finals(policies, results).get(tm).get(policies.get(0))).hasSize(3);
     BenchReport.write(partial, policies, results, "test");
+    assertThat(partial.partial()).isTrue();
     String md = Files.readString(dir.resolve("results.md"));
     assertThat(md).contains("**Partial grid**").contains("| adalora | 1,2 | 0.003 |");
     // the run of a finished grid refuses missing cells instead of reporting fewer seeds
