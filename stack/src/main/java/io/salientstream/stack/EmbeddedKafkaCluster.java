@@ -43,11 +43,13 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
       throw new UncheckedIOException("cannot create a temp folder for the cluster", e);
     }
     String clusterId = Uuid.randomUuid().toString();
+    // 2 × size distinct ports, taken at once so that no two listeners share one
+    int[] free = Ports.free(2 * size);
     int[] ports = new int[size];
     int[] controllerPorts = new int[size];
     for (int i = 0; i < size; i++) {
-      ports[i] = Ports.free();
-      controllerPorts[i] = Ports.free();
+      ports[i] = free[2 * i];
+      controllerPorts[i] = free[2 * i + 1];
     }
     String voters = "";
     for (int i = 0; i < size; i++) {

@@ -33,8 +33,9 @@ class LocalStackTest {
   @Test
   void restartsOnTheSameFolderWithTopicsRecordsAndSchemasIntact(@TempDir Path folder)
       throws Exception {
-    int kafkaPort = Ports.free();
-    int controllerPort = Ports.free();
+    int[] free = Ports.free(2);
+    int kafkaPort = free[0];
+    int controllerPort = free[1];
     LocalStack.Builder builder =
         LocalStack.builder()
             .folder(folder)
