@@ -423,11 +423,7 @@ final class ExperimentView {
 
   /** The initial pattern, always first (it may be folded after commands' patterns). */
   private void initialHeatmap(int[] values) {
-    Map<String, Object> h = new LinkedHashMap<>();
-    h.put("step", 0L);
-    h.put("sequence", 0L);
-    h.put("measure", INITIAL_RANKS);
-    h.put("values", values);
+    Map<String, Object> h = pattern(0, 0, values, INITIAL_RANKS);
     if (heatmaps.size() >= limits.heatmapSnapshots()) {
       heatmaps.pollFirst(); // the oldest command's pattern
     }
@@ -436,11 +432,7 @@ final class ExperimentView {
   }
 
   private void heatmap(long atStep, long sequence, int[] values, String measure) {
-    Map<String, Object> h = new LinkedHashMap<>();
-    h.put("step", atStep);
-    h.put("sequence", sequence);
-    h.put("measure", measure);
-    h.put("values", values);
+    Map<String, Object> h = pattern(atStep, sequence, values, measure);
     // the first (initial) pattern stays; the newest ones are kept up to the limit
     if (heatmaps.size() >= limits.heatmapSnapshots()) {
       Map<String, Object> first = heatmaps.pollFirst();
@@ -449,6 +441,17 @@ final class ExperimentView {
     }
     heatmaps.addLast(h);
     pendingHeatmaps.add(h);
+  }
+
+  /** One rank pattern of the heatmap, as the API and the page carry it. */
+  private static Map<String, Object> pattern(
+      long atStep, long sequence, int[] values, String measure) {
+    Map<String, Object> h = new LinkedHashMap<>();
+    h.put("step", atStep);
+    h.put("sequence", sequence);
+    h.put("measure", measure);
+    h.put("values", values);
+    return h;
   }
 
   private static Map<String, Object> histogram(SalienceReport r) {

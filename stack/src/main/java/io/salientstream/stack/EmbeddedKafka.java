@@ -208,20 +208,10 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new UncheckedIOException("cannot create broker folder " + dir, e);
     }
     activeFolder = dir;
-    // the broker and controller listeners need two different ports
-    int controllerPort;
-    if (requestedPort == 0 && requestedControllerPort == 0) {
-      int[] two = Ports.free(2);
-      port = two[0];
-      controllerPort = two[1];
-    } else if (requestedPort == 0) {
-      controllerPort = requestedControllerPort;
-      port = Ports.freeOtherThan(controllerPort);
-    } else {
-      port = requestedPort;
-      controllerPort =
-          requestedControllerPort == 0 ? Ports.freeOtherThan(port) : requestedControllerPort;
-    }
+    // the broker and controller listeners need two different ports (0: not requested)
+    port = requestedPort == 0 ? Ports.freeOtherThan(requestedControllerPort) : requestedPort;
+    int controllerPort =
+        requestedControllerPort == 0 ? Ports.freeOtherThan(port) : requestedControllerPort;
     if (secure) {
       tls = TlsMaterial.ensure(dir.resolve("tls"));
       adminPassword = adminPassword(dir);

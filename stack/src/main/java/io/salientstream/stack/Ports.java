@@ -40,7 +40,7 @@ final class Ports {
     }
   }
 
-  /** A free port other than {@code taken} (a port the caller already chose). */
+  /** A free port other than {@code taken} (a port the caller already chose, or 0 for none). */
   static int freeOtherThan(int taken) {
     for (int p : free(2)) {
       if (p != taken) {

@@ -35,9 +35,9 @@ public final class BenchPoliciesCommand implements Callable<Integer> {
       names = "--size",
       defaultValue = "small",
       description =
-          "full (200 steps x 32; WordNet + sentiment on MiniLM with two learning rates per"
-              + " policy, sentiment on bge-small with one fixed rate; about 2 h with two processes"
-              + " on 2 cores), medium (100 steps x 16, both tasks on MiniLM, one learning rate per policy), small (24 steps x 8, both tasks on"
+          "full (200 steps x 32; WordNet + sentiment on MiniLM, adapters searching 1e-3, 3e-3,"
+              + " 1e-2 and the probe 3e-3, 1e-2; sentiment on bge-small with one fixed rate; 63"
+              + " runs, about 2.5 h with two processes on 2 cores), medium (100 steps x 16, both tasks on MiniLM, one learning rate per policy), small (24 steps x 8, both tasks on"
               + " MiniLM, one learning rate per policy) or tiny (a smoke run)"
               + " (default: ${DEFAULT-VALUE})")
   String sizeName;

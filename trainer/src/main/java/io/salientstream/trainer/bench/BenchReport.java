@@ -316,7 +316,6 @@ public final class BenchReport {
    * How many test examples the runs were scored on (from their reports; normally one count), e.g.
    * {@code [631]} when the split is smaller than the size's test limit.
    */
-  @SuppressWarnings("unchecked")
   static SortedSet<Integer> testExamples(Map<String, List<Map<String, Object>>> byPolicy) {
     SortedSet<Integer> n = new TreeSet<>();
     for (List<Map<String, Object>> runs : byPolicy.values()) {

@@ -430,11 +430,6 @@ public final class PolicyBench {
 
   private boolean reverse;
 
-  /**
-   * Runs the cells after seed 1's in reverse order: a second process on the same folder started
-   * with it works from the other end of the grid (cells are written atomically, so at most the cell
-   * where the two meet runs twice, with the same result).
-   */
   private Map<String, String> policyParams = Map.of();
 
   /**
@@ -455,6 +450,11 @@ public final class PolicyBench {
     return m;
   }
 
+  /**
+   * Runs the cells after seed 1's in reverse order: a second process on the same folder started
+   * with it works from the other end of the grid (cells are written atomically, so at most the cell
+   * where the two meet runs twice, with the same result).
+   */
   public PolicyBench reverse(boolean r) {
     this.reverse = r;
     return this;
@@ -484,7 +484,6 @@ public final class PolicyBench {
     return cells;
   }
 
-  /** Runs (or loads) the whole grid and returns the per-cell results, keyed by cell id. */
   private boolean reportOnly;
 
   private boolean partial;
@@ -544,6 +543,7 @@ public final class PolicyBench {
     return report;
   }
 
+  /** Runs (or loads) the whole grid and returns the per-cell results, keyed by cell id. */
   public Map<String, Map<String, Object>> run(List<String> policies) throws IOException {
     Files.createDirectories(out.resolve("cells"));
     List<Cell> search = searchCells(policies);
